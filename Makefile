@@ -1,0 +1,49 @@
+# Pantau KLA. `make run` sets up and serves the demo; `make test` sets up and runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+PORT ?= 5000
+
+.PHONY: setup run test test-fast bench translations extract clean
+
+setup: $(VENV)/.installed static/vendor/.installed translations/.compiled
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# Front-end packages come from npm (package-lock.json), never from a CDN; copied into git-ignored static/vendor/.
+static/vendor/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf static/vendor && mkdir -p static/vendor/htmx static/vendor/leaflet
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx/
+	cp -r node_modules/leaflet/dist/. static/vendor/leaflet/
+	touch $@
+
+translations/.compiled: $(VENV)/.installed $(wildcard translations/*/LC_MESSAGES/messages.po)
+	$(BIN)/pybabel compile --statistics -d translations 2>&1 | tail -n 2
+	touch $@
+
+run: setup
+	PANTAU_DEMO=1 $(FLASK) init
+	PANTAU_DEMO=1 $(FLASK) serve --port $(PORT)
+
+test: setup
+	$(BIN)/pytest
+
+test-fast: setup
+	$(BIN)/pytest -m "not browser and not slow"
+
+bench: setup
+	$(BIN)/python -m bench
+
+# Maintainers: collect new strings, then translate them in translations/id/LC_MESSAGES/messages.po.
+extract: $(VENV)/.installed
+	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k N_ -k _l -o translations/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching -i translations/messages.pot -d translations
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor translations/.compiled translations/*/LC_MESSAGES/*.mo

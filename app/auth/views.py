@@ -1,0 +1,122 @@
+"""Sign in and out; the admin's user pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from app import auditlog
+from app.auth import role_required
+from app.auth.forms import ROLE_LABELS, LoginForm, UserForm
+from app.auth.queries import list_users, user_by_id, user_by_username
+from app.auth.service import create_user, update_user
+from app.db import utcnow
+from app.extensions import db
+from app.htmx import render_page
+from app.problems import AppError, NotFound, N_
+from app.tx import transactional
+from geo.queries import kecamatan_choices
+from sync.queries import self_device_id
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@transactional
+def login():
+    """Sign in with username and password."""
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        user = user_by_username(db.session, form.username.data)
+        allowed = user is not None and user.active and (current_app.config["DEMO"] or not user.is_demo)
+        if allowed and user.check_password(form.password.data):
+            login_user(user)
+            user.last_login_at = utcnow()
+            auditlog.record(db.session, action="login", entity="user", entity_id=user.id, user_id=user.id,
+                            device_id=self_device_id(db.session))
+            return redirect(_safe_next(request.args.get("next")) or url_for("core.home"))
+        # One message for unknown user and wrong password: do not reveal which usernames exist.
+        error = _("Wrong username or password.")
+    return render_page("auth/login.html", form=form, error=error), (401 if error else 200)
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out."""
+    logout_user()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/admin/users")
+@role_required("admin")
+def users():
+    """Every user with role, kecamatan and last sign-in."""
+    return render_page("auth/users.html", users=list_users(db.session), role_labels=ROLE_LABELS)
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@role_required("admin")
+@transactional
+def user_new():
+    """Create a user."""
+    form = _user_form()
+    form.password.flags.required = True
+    if form.validate_on_submit():
+        if not form.password.data:
+            form.password.errors.append(_("Enter a password."))
+        else:
+            try:
+                create_user(db.session, username=form.username.data, role=form.role.data,
+                            password=form.password.data, full_name=form.full_name.data or "",
+                            kecamatan_codes=form.kecamatan.data, actor_id=current_user.id,
+                            device_id=self_device_id(db.session))
+            except AppError as error:
+                db.session.rollback()
+                form.username.errors.append(_(error.message, **error.params))
+            else:
+                flash(_("User %(name)s created.", name=form.username.data), "success")
+                return redirect(url_for("auth.users"))
+    return render_page("auth/user_form.html", form=form, user=None), (422 if form.errors else 200)
+
+
+@bp.route("/admin/users/<user_id>", methods=["GET", "POST"])
+@role_required("admin")
+@transactional
+def user_edit(user_id: str):
+    """Change a user's role, kecamatan, access or password."""
+    user = user_by_id(db.session, user_id)
+    if user is None:
+        raise NotFound("user.not_found", N_("This user does not exist."))
+    form = _user_form(obj=user)
+    if request.method == "GET":
+        form.kecamatan.data = user.kecamatan_codes
+    form.username.data = user.username  # the username is the user's identity in the audit log
+    if form.validate_on_submit():
+        if user.id == current_user.id and (form.role.data != "admin" or not form.active.data):
+            form.role.errors.append(_("You cannot remove your own administrator access."))
+        else:
+            update_user(db.session, user, role=form.role.data, full_name=form.full_name.data or "",
+                        kecamatan_codes=form.kecamatan.data, active=form.active.data,
+                        password=form.password.data or None, actor_id=current_user.id,
+                        device_id=self_device_id(db.session))
+            flash(_("Changes to %(name)s saved.", name=user.username), "success")
+            return redirect(url_for("auth.users"))
+    return render_page("auth/user_form.html", form=form, user=user), (422 if form.errors else 200)
+
+
+def _user_form(**kwargs) -> UserForm:
+    form = UserForm(**kwargs)
+    form.kecamatan.choices = kecamatan_choices(db.session)
+    return form
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only follow a `next` that stays on this site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None

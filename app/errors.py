@@ -1,0 +1,78 @@
+"""Errors with stable codes, turned into an HTML page, an htmx fragment or JSON in one place."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext, lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
+from app.htmx import is_htmx
+from app.problems import AppError, Conflict, Forbidden, NotFound  # noqa: F401  (re-exported)
+
+log = logging.getLogger(__name__)
+
+
+HTTP_MESSAGES = {
+    400: ("request.bad", _l("The request could not be understood.")),
+    403: ("auth.forbidden", _l("You do not have access to this page.")),
+    404: ("request.not_found", _l("This page does not exist.")),
+    405: ("request.method", _l("This action is not allowed here.")),
+    413: ("upload.too_large", _l("The file is too large.")),
+}
+
+
+def register(app: Flask) -> None:
+    """Install the error handlers."""
+    app.register_error_handler(AppError, _handle_app_error)
+    app.register_error_handler(CSRFError, _handle_csrf)
+    app.register_error_handler(IntegrityError, _handle_integrity)
+    app.register_error_handler(OperationalError, _handle_operational)
+    app.register_error_handler(HTTPException, _handle_http)
+
+
+def _handle_app_error(error: AppError):
+    db.session.rollback()
+    return respond_error(error.code, gettext(error.message, **error.params), error.status)
+
+
+def _handle_csrf(error: CSRFError):
+    db.session.rollback()
+    message = gettext("Your session form expired. Reload the page and try again.")
+    return respond_error("request.csrf", message, 400)
+
+
+def _handle_integrity(error: IntegrityError):
+    db.session.rollback()
+    log.warning("integrity error: %s", error.orig)
+    return respond_error("db.conflict", gettext("This conflicts with a record that already exists."), 409)
+
+
+def _handle_operational(error: OperationalError):
+    db.session.rollback()
+    if "locked" in str(error.orig).lower():
+        message = gettext("The database is busy. Please try again in a moment.")
+        return respond_error("db.busy", message, 503)
+    raise error
+
+
+def _handle_http(error: HTTPException):
+    if error.code is None or error.code < 400:
+        return error
+    code, message = HTTP_MESSAGES.get(error.code, (f"http.{error.code}", error.description))
+    return respond_error(code, str(message), error.code)
+
+
+def respond_error(code: str, message: str, status: int):
+    """Render one error as JSON (API), a fragment (htmx) or a full page."""
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        return jsonify({"error": {"code": code, "message": message}}), status
+    if is_htmx():
+        html = render_template("errors/fragment.html", code=code, message=message)
+        # htmx ignores 4xx bodies by default; let the fragment replace the error target instead.
+        return html, status, {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"}
+    return render_template("errors/page.html", code=code, message=message, status=status), status

@@ -1,0 +1,7 @@
+"""Every model module, imported once so metadata is complete for the app and for migrations."""
+
+from app.auditlog import AuditLogEntry  # noqa: F401
+from app.auth.models import User, user_kecamatan  # noqa: F401
+from geo.models import Wilayah  # noqa: F401
+from survey.facilities.models import Facility  # noqa: F401
+from sync.models import Device  # noqa: F401

@@ -1,0 +1,115 @@
+"""The one registry of settings: name, default, help. Config loading and the README use it."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+ROLES = ("field", "hub")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configurable value, read from the environment or the instance settings file."""
+
+    name: str
+    default: Any
+    help: str
+    parse: Callable[[str], Any] = str
+    env: str | None = None
+
+    @property
+    def env_name(self) -> str:
+        """The environment variable that sets this value."""
+        return self.env or f"PANTAU_{self.name}"
+
+
+def _bool(text: str) -> bool:
+    return str(text).strip().lower() in {"1", "true", "yes", "on", "ya"}
+
+
+def _role(text: str) -> str:
+    if text not in ROLES:
+        raise ValueError(f"ROLE must be one of {', '.join(ROLES)}, not {text!r}")
+    return text
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("INSTANCE_PATH", None, "Folder holding `settings.toml`, the generated secret key and, by default, "
+            "the data. Environment only (the file it holds cannot move it). Default: `instance/` in the "
+            "project; the desktop app uses the user's data folder."),
+    Setting("ROLE", "field", "`field` for a device (laptop, tablet, desktop window) or `hub` for the "
+            "office or central server that devices sync with.", _role),
+    Setting("DATA_DIR", None, "Folder for the database, photos and exports. Default: the instance folder."),
+    Setting("DATABASE_URL", None, "SQLAlchemy URL. Default: SQLite `pantau.db` in DATA_DIR. A hub uses "
+            "PostgreSQL: `postgresql+psycopg://user@host/db`.", env="DATABASE_URL"),
+    Setting("SECRET_KEY", None, "Signs sessions and CSRF tokens. A field device generates one into "
+            "`instance/secret_key` on first start; a hub refuses to start without one."),
+    Setting("DEMO", False, "Demo mode: seeds Kota Serang demo data and the `demo` users, shows a DEMO banner.",
+            _bool),
+    Setting("SECURE_COOKIES", None, "Send session cookies over HTTPS only. Default: on for a hub, off for a "
+            "field device (which serves 127.0.0.1 over plain HTTP).", _bool),
+    Setting("DEFAULT_LOCALE", "id", "UI language when the user has not chosen one: `id` or `en`."),
+    Setting("TIMEZONE", "Asia/Jakarta", "Time zone for dates shown to users (WIB; use Asia/Makassar or "
+            "Asia/Jayapura in WITA/WIT regions)."),
+    Setting("MAX_UPLOAD_MB", 25, "Largest upload accepted, in megabytes (photos, bundles, boundary files).", int),
+    Setting("SQLITE_BUSY_TIMEOUT_MS", 5000, "How long a SQLite writer waits for the lock before failing.", int),
+)
+
+SETTINGS_FILE = "settings.toml"
+
+
+def load(instance_path: str, overrides: dict[str, Any] | None = None, environ=None) -> dict[str, Any]:
+    """Resolve every setting: defaults, then the instance file, then the environment, then overrides."""
+    environ = os.environ if environ is None else environ
+    values = {s.name: s.default for s in SETTINGS}
+    values.update(_read_file(Path(instance_path) / SETTINGS_FILE))
+    values["INSTANCE_PATH"] = instance_path
+    for setting in SETTINGS:
+        if setting.env_name in environ:
+            values[setting.name] = setting.parse(environ[setting.env_name])
+    values.update(overrides or {})
+    values["ROLE"] = _role(values["ROLE"])
+    return values
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    """Read `settings.toml` from the instance folder, rejecting names the registry does not know."""
+    if not path.exists():
+        return {}
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    known = {s.name for s in SETTINGS} - {"INSTANCE_PATH"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"{path}: unknown settings {', '.join(unknown)}")
+    return data
+
+
+def ensure_secret_key(values: dict[str, Any], instance_path: str) -> str:
+    """Return the secret key; a field device makes one per install, a hub must be given one."""
+    if values.get("SECRET_KEY"):
+        return values["SECRET_KEY"]
+    if values["ROLE"] == "hub":
+        raise RuntimeError(
+            "A hub needs a SECRET_KEY: set PANTAU_SECRET_KEY or SECRET_KEY in instance/settings.toml. "
+            "Hub membutuhkan SECRET_KEY: atur PANTAU_SECRET_KEY atau SECRET_KEY di instance/settings.toml."
+        )
+    key_file = Path(instance_path) / "secret_key"
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole to a temporary file, then linked into place: link fails if the key exists,
+        # so two processes starting at once agree on one key and never read a half-written one.
+        tmp = key_file.with_name(f".secret_key.{os.getpid()}")
+        tmp.write_text(secrets.token_hex(32))
+        tmp.chmod(0o600)
+        try:
+            os.link(tmp, key_file)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return key_file.read_text().strip()

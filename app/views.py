@@ -1,0 +1,90 @@
+"""Home pages per role, the language switch and the health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, jsonify, redirect, request, session, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, select, text
+
+from app import tx
+from app.auditlog import AuditLogEntry
+from app.auth import role_required
+from app.auth.models import User
+from app.extensions import db
+from app.htmx import render_page
+from app.i18n import LOCALES
+from app.tx import transactional
+from geo.queries import count_by_level, kabkota_list, children
+from survey.facilities.queries import count_unverified, counts_by_kecamatan_and_kind
+from survey.kinds import KINDS
+from sync.queries import list_devices, self_device
+
+bp = Blueprint("core", __name__)
+
+
+def init_app(app: Flask) -> None:
+    """Register the core pages and the transaction hooks."""
+    tx.init_app(app)
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def _globals():
+        return {"app_role": current_app.config["ROLE"], "demo": current_app.config["DEMO"]}
+
+
+@bp.get("/")
+@login_required
+def home():
+    """Each role starts where its work is."""
+    if current_user.role == "auditor":
+        return redirect(url_for("facilities.index"))
+    return render_page("home.html", **_overview())
+
+
+@bp.post("/language")
+@transactional
+def language():
+    """Switch the UI language; remembered for the browser and, when signed in, for the user."""
+    chosen = request.form.get("locale", "")
+    if chosen in LOCALES:
+        session["locale"] = chosen
+        if current_user.is_authenticated:
+            current_user.locale = chosen
+    target = request.form.get("next", "")
+    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("core.home"))
+
+
+@bp.get("/audit-log")
+@role_required("admin", "supervisor")
+def audit_log():
+    """The latest changes: who, when, what."""
+    stmt = (select(AuditLogEntry, User.username).outerjoin(User, User.id == AuditLogEntry.user_id)
+            .order_by(AuditLogEntry.at.desc()).limit(200))
+    return render_page("audit_log.html", entries=db.session.execute(stmt).all())
+
+
+@bp.get("/healthz")
+def healthz():
+    """Liveness for a hub's monitoring: the database answers."""
+    db.session.execute(text("SELECT 1"))
+    return jsonify({"status": "ok", "role": current_app.config["ROLE"]})
+
+
+def _overview() -> dict:
+    """Counts a supervisor, planner or admin sees first."""
+    counts = counts_by_kecamatan_and_kind(db.session)
+    regions = []
+    for kabkota in kabkota_list(db.session):
+        rows = [(k, counts.get(k.code, {})) for k in children(db.session, kabkota.code)]
+        regions.append((kabkota, rows))
+    users = db.session.execute(select(User.role, func.count()).group_by(User.role)).all()
+    return {
+        "regions": regions,
+        "kinds": KINDS,
+        "levels": count_by_level(db.session),
+        "unverified": count_unverified(db.session),
+        "total": sum(sum(v.values()) for v in counts.values()),
+        "devices": list_devices(db.session),
+        "this_device": self_device(db.session),
+        "user_counts": dict(users),
+    }

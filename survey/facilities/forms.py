@@ -1,0 +1,32 @@
+"""The facility form."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import FloatField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from survey.kinds import KINDS
+
+
+class FacilityForm(FlaskForm):
+    """Kind, name, official id, address, kecamatan and position of a facility."""
+
+    kind = SelectField(_l("Kind"), choices=[], validators=[DataRequired(_l("Choose a kind."))])
+    name = StringField(_l("Name"), validators=[
+        DataRequired(_l("Enter the facility's name.")),
+        Length(min=3, max=160, message=_l("A facility name has 3 to 160 characters.")),
+    ])
+    official_id = StringField(_l("Official id (NPSN for schools)"), validators=[Optional(), Length(max=40)])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
+    kecamatan_code = SelectField(_l("Kecamatan"), choices=[], validators=[DataRequired(_l("Choose a kecamatan."))])
+    lat = FloatField(_l("Latitude"), validators=[
+        Optional(), NumberRange(-90, 90, message=_l("Latitude is between -90 and 90."))])
+    lon = FloatField(_l("Longitude"), validators=[
+        Optional(), NumberRange(-180, 180, message=_l("Longitude is between -180 and 180."))])
+
+    def set_choices(self, kind_label, kecamatan_choices) -> None:
+        """Fill the select boxes: translated kinds and the kecamatan the user may use."""
+        self.kind.choices = [("", "—")] + [(k.code, kind_label(k.code)) for k in KINDS]
+        self.kecamatan_code.choices = [("", "—")] + list(kecamatan_choices)

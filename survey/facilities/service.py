@@ -1,0 +1,112 @@
+"""Registering and editing facilities. Checks every field; never commits."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import auditlog
+from app.problems import AppError, Conflict, N_
+from geo.models import Wilayah
+from survey.facilities.models import STATUSES, Facility
+from survey.kinds import KIND_CODES
+
+# NPSN (Nomor Pokok Sekolah Nasional) is 8 digits; other official ids are free text.
+NPSN = re.compile(r"^\d{8}$")
+
+
+@dataclass
+class FacilityInput:
+    """What a user may set on a facility."""
+
+    kind: str
+    name: str
+    kecamatan_code: str
+    official_id: str | None = None
+    address: str | None = None
+    desa_code: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    status: str = "active"
+
+
+def create_facility(session: Session, data: FacilityInput, *, verified: bool, user_id=None,
+                    device_id=None) -> Facility:
+    """Add a facility after validating it; field registrations arrive unverified."""
+    _validate(session, data, None)
+    facility = Facility(**asdict(data), verified=verified, created_by=user_id, origin_device_id=device_id)
+    session.add(facility)
+    session.flush()
+    auditlog.record(session, action="create", entity="facility", entity_id=facility.id, user_id=user_id,
+                    device_id=device_id, changes={k: [None, v] for k, v in asdict(data).items() if v is not None})
+    return facility
+
+
+def update_facility(session: Session, facility: Facility, data: FacilityInput, *, user_id=None,
+                    device_id=None) -> Facility:
+    """Change a facility's fields, recording what changed."""
+    _validate(session, data, facility)
+    before = {k: getattr(facility, k) for k in asdict(data)}
+    for key, value in asdict(data).items():
+        setattr(facility, key, value)
+    changes = auditlog.diff(before, asdict(data))
+    if changes:
+        auditlog.record(session, action="update", entity="facility", entity_id=facility.id, changes=changes,
+                        user_id=user_id, device_id=device_id)
+    return facility
+
+
+def verify_facility(session: Session, facility: Facility, *, user_id=None, device_id=None) -> None:
+    """A supervisor confirms a facility registered in the field."""
+    if not facility.verified:
+        facility.verified = True
+        auditlog.record(session, action="verify", entity="facility", entity_id=facility.id,
+                        changes={"verified": [False, True]}, user_id=user_id, device_id=device_id)
+
+
+def _validate(session: Session, data: FacilityInput, existing: Facility | None) -> None:
+    data.name = (data.name or "").strip()
+    data.official_id = (data.official_id or "").strip() or None
+    data.address = (data.address or "").strip() or None
+    data.desa_code = data.desa_code or None
+    if data.kind not in KIND_CODES:
+        raise AppError("facility.bad_kind", N_("Unknown facility kind."))
+    if not 3 <= len(data.name) <= 160:
+        raise AppError("facility.bad_name", N_("A facility name has 3 to 160 characters."))
+    if data.status not in STATUSES:
+        raise AppError("facility.bad_status", N_("Unknown facility status."))
+    if data.kind == "sekolah" and data.official_id and not NPSN.match(data.official_id):
+        raise AppError("facility.bad_npsn", N_("An NPSN has exactly 8 digits."))
+    _validate_position(data.lat, data.lon)
+    kecamatan = session.get(Wilayah, data.kecamatan_code or "")
+    if kecamatan is None or kecamatan.level != "kecamatan":
+        raise AppError("wilayah.unknown_kecamatan", N_("Unknown kecamatan code: %(codes)s."),
+                       codes=data.kecamatan_code or "-")
+    if data.desa_code:
+        desa = session.get(Wilayah, data.desa_code)
+        if desa is None or desa.level != "desa" or desa.parent_code != kecamatan.code:
+            raise AppError("wilayah.desa_not_in_kecamatan",
+                           N_("Desa/kelurahan %(code)s is not in kecamatan %(kecamatan)s."),
+                           code=data.desa_code, kecamatan=kecamatan.name)
+    if data.official_id:
+        stmt = select(Facility.id).where(Facility.kind == data.kind, Facility.official_id == data.official_id)
+        other = session.execute(stmt).scalar_one_or_none()
+        if other is not None and (existing is None or other != existing.id):
+            raise Conflict("facility.duplicate_official_id",
+                           N_("Another facility already has the official id %(id)s."), id=data.official_id)
+
+
+def _validate_position(lat: float | None, lon: float | None) -> None:
+    if (lat is None) != (lon is None):
+        raise AppError("facility.partial_position", N_("Give both latitude and longitude, or neither."))
+    if lat is None:
+        return
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise AppError("geo.bad_coordinates", N_("Latitude must be between -90 and 90 and longitude between -180 and 180."))
+    # Indonesia spans about 95°E–141°E and 6°N–11°S; a point outside is almost always swapped or mistyped.
+    if not (-11.5 <= lat <= 6.5 and 94.5 <= lon <= 141.5):
+        raise AppError("geo.outside_indonesia",
+                       N_("This position is outside Indonesia. Check that latitude and longitude are not swapped."))

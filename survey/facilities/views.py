@@ -1,0 +1,155 @@
+"""Facility pages: the list (searchable, filterable, nearest first), a facility, register and edit."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.auth import role_required
+from app.extensions import db
+from app.htmx import render_page
+from app.problems import AppError, Forbidden, NotFound, N_
+from app.tx import transactional
+from geo.queries import kecamatan_choices
+from survey.facilities.forms import FacilityForm
+from survey.facilities.queries import FacilityFilter, facilities_near, facility, list_facilities
+from survey.facilities.service import FacilityInput, create_facility, update_facility, verify_facility
+from survey.kinds import KIND_CODES, KINDS, kind_label
+from sync.queries import self_device_id
+
+bp = Blueprint("facilities", __name__, url_prefix="/facilities")
+DUPLICATE_RADIUS_M = 100
+
+
+def user_scope() -> tuple[str, ...]:
+    """Kecamatan the current user is limited to: an auditor's own; everyone else sees all."""
+    return tuple(current_user.kecamatan_codes) if current_user.role == "auditor" else ()
+
+
+@bp.get("/")
+@login_required
+def index():
+    """The facilities the user works with; htmx requests get only the list."""
+    flt = FacilityFilter(
+        text=request.args.get("q", "")[:100],
+        kind=request.args.get("kind", "") if request.args.get("kind") in KIND_CODES else "",
+        kecamatan_codes=_kecamatan_filter(),
+        unverified_only=request.args.get("unverified") == "1",
+        near=_near(),
+    )
+    rows = list_facilities(db.session, flt)
+    return render_page("facilities/index.html", block="results", rows=rows, flt=flt, kinds=KINDS,
+                       kecamatan=_visible_kecamatan())
+
+
+@bp.get("/<facility_id>")
+@login_required
+def show(facility_id: str):
+    """One facility: where it is, what it is, its audit history."""
+    return render_page("facilities/show.html", facility=_visible(facility_id))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required("auditor", "supervisor", "admin")
+@transactional
+def new():
+    """Register a facility; one registered by an auditor waits for a supervisor's check."""
+    form = _form()
+    duplicates = []
+    if form.validate_on_submit():
+        data = _input(form)
+        _check_scope(data.kecamatan_code)
+        if data.lat is not None and request.form.get("confirm_new") != "1":
+            duplicates = facilities_near(db.session, data.kind, data.lat, data.lon, DUPLICATE_RADIUS_M)
+        if not duplicates:
+            try:
+                created = create_facility(db.session, data, verified=current_user.role != "auditor",
+                                          user_id=current_user.id, device_id=self_device_id(db.session))
+            except AppError as error:
+                db.session.rollback()
+                form.name.errors.append(_(error.message, **error.params))
+            else:
+                flash(_("Facility %(name)s registered.", name=created.name), "success")
+                return redirect(url_for("facilities.show", facility_id=created.id))
+    status = 422 if form.errors else 200
+    return render_page("facilities/form.html", form=form, facility=None, duplicates=duplicates), status
+
+
+@bp.route("/<facility_id>/edit", methods=["GET", "POST"])
+@role_required("supervisor", "admin")
+@transactional
+def edit(facility_id: str):
+    """Correct a facility's details."""
+    found = _visible(facility_id)
+    form = _form(obj=found)
+    if form.validate_on_submit():
+        try:
+            update_facility(db.session, found, _input(form), user_id=current_user.id,
+                            device_id=self_device_id(db.session))
+        except AppError as error:
+            db.session.rollback()
+            form.name.errors.append(_(error.message, **error.params))
+        else:
+            flash(_("Changes to %(name)s saved.", name=found.name), "success")
+            return redirect(url_for("facilities.show", facility_id=found.id))
+    return render_page("facilities/form.html", form=form, facility=found, duplicates=[]), (422 if form.errors else 200)
+
+
+@bp.post("/<facility_id>/verify")
+@role_required("supervisor", "admin")
+@transactional
+def verify(facility_id: str):
+    """Confirm a facility registered in the field."""
+    found = _visible(facility_id)
+    verify_facility(db.session, found, user_id=current_user.id, device_id=self_device_id(db.session))
+    flash(_("%(name)s is verified.", name=found.name), "success")
+    return redirect(url_for("facilities.show", facility_id=found.id))
+
+
+def _form(**kwargs) -> FacilityForm:
+    form = FacilityForm(**kwargs)
+    form.set_choices(lambda code: _(kind_label(code)), _visible_kecamatan())
+    return form
+
+
+def _input(form: FacilityForm) -> FacilityInput:
+    return FacilityInput(kind=form.kind.data, name=form.name.data, kecamatan_code=form.kecamatan_code.data,
+                         official_id=form.official_id.data, address=form.address.data,
+                         lat=form.lat.data, lon=form.lon.data)
+
+
+def _visible(facility_id: str):
+    found = facility(db.session, facility_id)
+    scope = user_scope()
+    if found is None or (scope and found.kecamatan_code not in scope):
+        raise NotFound("facility.not_found", N_("This facility does not exist or is outside your kecamatan."))
+    return found
+
+
+def _visible_kecamatan() -> list[tuple[str, str]]:
+    scope = user_scope()
+    return [c for c in kecamatan_choices(db.session) if not scope or c[0] in scope]
+
+
+def _kecamatan_filter() -> tuple[str, ...]:
+    scope = user_scope()
+    chosen = request.args.get("kecamatan", "")
+    if chosen and (not scope or chosen in scope):
+        return (chosen,)
+    return scope
+
+
+def _check_scope(kecamatan_code: str) -> None:
+    scope = user_scope()
+    if scope and kecamatan_code not in scope:
+        raise Forbidden("facility.outside_scope", N_("You can only register facilities in your own kecamatan."))
+
+
+def _near() -> tuple[float, float] | None:
+    """The user's position from the query string (sent by the page when the browser knows it)."""
+    try:
+        lat, lon = float(request.args["lat"]), float(request.args["lon"])
+    except (KeyError, ValueError):
+        return None
+    return (lat, lon) if -90 <= lat <= 90 and -180 <= lon <= 180 else None

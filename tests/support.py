@@ -1,0 +1,120 @@
+"""Test helpers shared by the suites: loud skips, free ports, server processes, HTML parsing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import closing
+from pathlib import Path
+from urllib.request import urlopen
+
+import pytest
+from bs4 import BeautifulSoup
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip with a reason on a developer's machine; in CI a missing part is a failure, never a skip."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI must run this test, but: {reason}")
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def html(response) -> BeautifulSoup:
+    """Parse a response body as HTML."""
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def postgres_url() -> str | None:
+    """The admin URL of the local PostgreSQL server, or None when it does not answer."""
+    url = os.environ.get("PANTAU_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    try:
+        import psycopg
+
+        with psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), connect_timeout=3):
+            return url
+    except Exception:  # any failure means: no usable server here
+        return None
+
+
+class ServerProcess:
+    """The real app under waitress in a child process, as `make run` starts it."""
+
+    def __init__(self, instance: Path, env: dict[str, str] | None = None, demo: bool = True):
+        self.instance = instance
+        self.port = free_port()
+        self.env = {**os.environ, "PANTAU_INSTANCE_PATH": str(instance), "FLASK_APP": "app",
+                    "PANTAU_DEMO": "1" if demo else "0", **(env or {})}
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def init(self) -> None:
+        """Migrate and seed, as `make run` does before serving."""
+        subprocess.run([sys.executable, "-m", "flask", "init"], cwd=ROOT, env=self.env, check=True,
+                       capture_output=True)
+
+    def start(self) -> "ServerProcess":
+        """Start serving and wait until the health check answers."""
+        self.log = open(self.instance / "server.log", "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "serve", "--port", str(self.port)],
+            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urlopen(f"{self.url}/healthz", timeout=1):
+                    return self
+            except OSError:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"server exited: {(self.instance / 'server.log').read_text()[-2000:]}")
+                time.sleep(0.1)
+        raise RuntimeError("server did not start in 30 s")
+
+    def kill(self) -> None:
+        """SIGKILL: no cleanup, no flush, as when a tablet's battery dies."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        """Stop gracefully."""
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if getattr(self, "log", None):
+            self.log.close()
+
+
+def chromium_available() -> bool:
+    """True when Debian's Chromium and Playwright are installed."""
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return False
+    return Path(CHROMIUM).exists() and shutil.which(CHROMIUM) is not None
