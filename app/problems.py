@@ -16,11 +16,12 @@ class AppError(Exception):
 
     status = 422
 
-    def __init__(self, code: str, message: str, status: int | None = None, **params):
+    def __init__(self, code: str, message: str, status: int | None = None, field: str | None = None, **params):
         super().__init__(code)
         self.code = code
         self.message = message
         self.params = params
+        self.field = field  # the form field the message belongs beside, when there is one
         if status is not None:
             self.status = status
 

@@ -113,3 +113,16 @@ def ensure_secret_key(values: dict[str, Any], instance_path: str) -> str:
         finally:
             tmp.unlink()
     return key_file.read_text().strip()
+
+
+def markdown_table() -> str:
+    """The settings as the README's table: `python -m app.settings` prints it."""
+    lines = ["| Environment variable | Default | What it does |", "|---|---|---|"]
+    for s in SETTINGS:
+        default = "—" if s.default is None else f"`{str(s.default).lower() if isinstance(s.default, bool) else s.default}`"
+        lines.append(f"| `{s.env_name}` | {default} | {s.help} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

@@ -1,6 +1,11 @@
 """Facilities, checklists, audits and scoring."""
 
-from flask import Flask
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # domain modules in this package import no Flask, even through the package
+    from flask import Flask
 
 
 def init_app(app: Flask) -> None:

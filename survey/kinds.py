@@ -16,16 +16,17 @@ class FacilityKind:
 
     code: str
     label: str
+    short: str
     official_id_label: str | None
     icon: str
 
 
 KINDS: tuple[FacilityKind, ...] = (
-    FacilityKind("ruang_bermain", N_("Play space (RBRA, RTH, RPTRA)"), None, "playground"),
-    FacilityKind("sekolah", N_("School (SRA)"), N_("NPSN"), "school"),
-    FacilityKind("puskesmas", N_("Puskesmas (PRAP)"), N_("Puskesmas code"), "health"),
-    FacilityKind("pka", N_("Children's creativity centre (PKA)"), None, "star"),
-    FacilityKind("lainnya", N_("Other child facility"), None, "place"),
+    FacilityKind("ruang_bermain", N_("Play space (RBRA, RTH, RPTRA)"), N_("Play"), None, "playground"),
+    FacilityKind("sekolah", N_("School (SRA)"), N_("School"), N_("NPSN"), "school"),
+    FacilityKind("puskesmas", N_("Puskesmas (PRAP)"), N_("Puskesmas"), N_("Puskesmas code"), "health"),
+    FacilityKind("pka", N_("Children's creativity centre (PKA)"), N_("PKA"), None, "star"),
+    FacilityKind("lainnya", N_("Other child facility"), N_("Other"), None, "place"),
 )
 KIND_CODES = tuple(k.code for k in KINDS)
 _BY_CODE = {k.code: k for k in KINDS}

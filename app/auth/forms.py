@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
@@ -29,7 +30,7 @@ class UserForm(FlaskForm):
         Regexp(r"^[a-zA-Z0-9._-]+$", message=_l("Use only letters, digits, dot, dash and underscore.")),
     ])
     full_name = StringField(_l("Full name"), validators=[Optional(), Length(max=120)])
-    role = SelectField(_l("Role"), choices=[(r, ROLE_LABELS[r]) for r in ROLES],
+    role = SelectField(_l("Role"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ROLES],
                        validators=[DataRequired(_l("Choose a role."))])
     # Checkboxes, not a multi-select: easy to tap on a tablet, no Ctrl-click.
     kecamatan = SelectMultipleField(_l("Kecamatan"), choices=[], validate_choice=True,

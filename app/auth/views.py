@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from wtforms.fields.choices import SelectChoice
 
 from app import auditlog
 from app.auth import role_required
@@ -111,7 +112,7 @@ def user_edit(user_id: str):
 
 def _user_form(**kwargs) -> UserForm:
     form = UserForm(**kwargs)
-    form.kecamatan.choices = kecamatan_choices(db.session)
+    form.kecamatan.choices = [SelectChoice(code, label) for code, label in kecamatan_choices(db.session)]
     return form
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 from wtforms import FloatField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -28,5 +29,5 @@ class FacilityForm(FlaskForm):
 
     def set_choices(self, kind_label, kecamatan_choices) -> None:
         """Fill the select boxes: translated kinds and the kecamatan the user may use."""
-        self.kind.choices = [("", "—")] + [(k.code, kind_label(k.code)) for k in KINDS]
-        self.kecamatan_code.choices = [("", "—")] + list(kecamatan_choices)
+        self.kind.choices = [SelectChoice("", "—")] + [SelectChoice(k.code, kind_label(k.code)) for k in KINDS]
+        self.kecamatan_code.choices = [SelectChoice("", "—")] + [SelectChoice(*c) for c in kecamatan_choices]

@@ -67,46 +67,54 @@ def verify_facility(session: Session, facility: Facility, *, user_id=None, devic
                         changes={"verified": [False, True]}, user_id=user_id, device_id=device_id)
 
 
+def check_facility(session: Session, data: FacilityInput, existing: Facility | None = None) -> None:
+    """Normalise and check every field; raise AppError naming the field at the first problem."""
+    _validate(session, data, existing)
+
+
 def _validate(session: Session, data: FacilityInput, existing: Facility | None) -> None:
     data.name = (data.name or "").strip()
     data.official_id = (data.official_id or "").strip() or None
     data.address = (data.address or "").strip() or None
     data.desa_code = data.desa_code or None
     if data.kind not in KIND_CODES:
-        raise AppError("facility.bad_kind", N_("Unknown facility kind."))
+        raise AppError("facility.bad_kind", N_("Unknown facility kind."), field="kind")
     if not 3 <= len(data.name) <= 160:
-        raise AppError("facility.bad_name", N_("A facility name has 3 to 160 characters."))
+        raise AppError("facility.bad_name", N_("A facility name has 3 to 160 characters."), field="name")
     if data.status not in STATUSES:
         raise AppError("facility.bad_status", N_("Unknown facility status."))
     if data.kind == "sekolah" and data.official_id and not NPSN.match(data.official_id):
-        raise AppError("facility.bad_npsn", N_("An NPSN has exactly 8 digits."))
+        raise AppError("facility.bad_npsn", N_("An NPSN has exactly 8 digits."), field="official_id")
     _validate_position(data.lat, data.lon)
     kecamatan = session.get(Wilayah, data.kecamatan_code or "")
     if kecamatan is None or kecamatan.level != "kecamatan":
         raise AppError("wilayah.unknown_kecamatan", N_("Unknown kecamatan code: %(codes)s."),
-                       codes=data.kecamatan_code or "-")
+                       field="kecamatan_code", codes=data.kecamatan_code or "-")
     if data.desa_code:
         desa = session.get(Wilayah, data.desa_code)
         if desa is None or desa.level != "desa" or desa.parent_code != kecamatan.code:
             raise AppError("wilayah.desa_not_in_kecamatan",
-                           N_("Desa/kelurahan %(code)s is not in kecamatan %(kecamatan)s."),
+                           N_("Desa/kelurahan %(code)s is not in kecamatan %(kecamatan)s."), field="kecamatan_code",
                            code=data.desa_code, kecamatan=kecamatan.name)
     if data.official_id:
         stmt = select(Facility.id).where(Facility.kind == data.kind, Facility.official_id == data.official_id)
         other = session.execute(stmt).scalar_one_or_none()
         if other is not None and (existing is None or other != existing.id):
             raise Conflict("facility.duplicate_official_id",
-                           N_("Another facility already has the official id %(id)s."), id=data.official_id)
+                           N_("Another facility already has the official id %(id)s."), field="official_id",
+                           id=data.official_id)
 
 
 def _validate_position(lat: float | None, lon: float | None) -> None:
     if (lat is None) != (lon is None):
-        raise AppError("facility.partial_position", N_("Give both latitude and longitude, or neither."))
+        raise AppError("facility.partial_position", N_("Give both latitude and longitude, or neither."), field="lat")
     if lat is None:
         return
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise AppError("geo.bad_coordinates", N_("Latitude must be between -90 and 90 and longitude between -180 and 180."))
+        raise AppError("geo.bad_coordinates", N_("Latitude must be between -90 and 90 and longitude between -180 and 180."),
+                       field="lat")
     # Indonesia spans about 95°E–141°E and 6°N–11°S; a point outside is almost always swapped or mistyped.
     if not (-11.5 <= lat <= 6.5 and 94.5 <= lon <= 141.5):
         raise AppError("geo.outside_indonesia",
-                       N_("This position is outside Indonesia. Check that latitude and longitude are not swapped."))
+                       N_("This position is outside Indonesia. Check that latitude and longitude are not swapped."),
+                       field="lat")

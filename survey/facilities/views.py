@@ -14,7 +14,8 @@ from app.tx import transactional
 from geo.queries import kecamatan_choices
 from survey.facilities.forms import FacilityForm
 from survey.facilities.queries import FacilityFilter, facilities_near, facility, list_facilities
-from survey.facilities.service import FacilityInput, create_facility, update_facility, verify_facility
+from survey.facilities.service import (FacilityInput, check_facility, create_facility, update_facility,
+                                       verify_facility)
 from survey.kinds import KIND_CODES, KINDS, kind_label
 from sync.queries import self_device_id
 
@@ -60,18 +61,18 @@ def new():
     if form.validate_on_submit():
         data = _input(form)
         _check_scope(data.kecamatan_code)
-        if data.lat is not None and request.form.get("confirm_new") != "1":
-            duplicates = facilities_near(db.session, data.kind, data.lat, data.lon, DUPLICATE_RADIUS_M)
-        if not duplicates:
-            try:
+        try:
+            check_facility(db.session, data)
+            if data.lat is not None and request.form.get("confirm_new") != "1":
+                duplicates = facilities_near(db.session, data.kind, data.lat, data.lon, DUPLICATE_RADIUS_M)
+            if not duplicates:
                 created = create_facility(db.session, data, verified=current_user.role != "auditor",
                                           user_id=current_user.id, device_id=self_device_id(db.session))
-            except AppError as error:
-                db.session.rollback()
-                form.name.errors.append(_(error.message, **error.params))
-            else:
                 flash(_("Facility %(name)s registered.", name=created.name), "success")
                 return redirect(url_for("facilities.show", facility_id=created.id))
+        except AppError as error:
+            db.session.rollback()
+            _show_error(form, error)
     status = 422 if form.errors else 200
     return render_page("facilities/form.html", form=form, facility=None, duplicates=duplicates), status
 
@@ -89,7 +90,7 @@ def edit(facility_id: str):
                             device_id=self_device_id(db.session))
         except AppError as error:
             db.session.rollback()
-            form.name.errors.append(_(error.message, **error.params))
+            _show_error(form, error)
         else:
             flash(_("Changes to %(name)s saved.", name=found.name), "success")
             return redirect(url_for("facilities.show", facility_id=found.id))
@@ -105,6 +106,12 @@ def verify(facility_id: str):
     verify_facility(db.session, found, user_id=current_user.id, device_id=self_device_id(db.session))
     flash(_("%(name)s is verified.", name=found.name), "success")
     return redirect(url_for("facilities.show", facility_id=found.id))
+
+
+def _show_error(form: FacilityForm, error: AppError) -> None:
+    """Put a domain error beside the field it concerns (the name when it concerns the whole record)."""
+    field = form._fields.get(error.field or "name", form.name)
+    field.errors = [*field.errors, _(error.message, **error.params)]
 
 
 def _form(**kwargs) -> FacilityForm:
