@@ -1,0 +1,47 @@
+"""The same behaviour on PostgreSQL (a hub's database): key tests of other modules, re-run here.
+
+Imported tests are collected again in this module, where `app_config` points at a new PostgreSQL
+database, so each runs unchanged against PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_auth import test_auditor_signs_in_and_lands_on_their_facilities  # noqa: F401
+from tests.test_facilities import (  # noqa: F401
+    test_auditor_sees_only_their_kecamatan,
+    test_bad_facility_form_input_gets_a_message_and_changes_nothing,
+    test_duplicate_npsn_is_refused,
+    test_likely_duplicate_within_100_m_is_offered_first,
+    test_nearest_first_when_position_known,
+    test_search_and_kind_filter,
+    test_supervisor_edits_and_verifies,
+)
+from tests.test_i18n import test_language_switch_is_remembered_for_the_user  # noqa: F401
+from tests.test_migrations import make_postgres_database, test_models_and_migrations_agree  # noqa: F401
+from tests.test_users import (  # noqa: F401
+    test_admin_changes_role_and_it_is_logged,
+    test_cli_creates_an_auditor_with_kecamatan,
+    test_cli_refuses_bad_input_in_both_languages,
+)
+from tests.support import postgres_url, require
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def app_config(tmp_path):
+    """A hub on its own fresh PostgreSQL database."""
+    admin_url = postgres_url()
+    require(admin_url is not None, "PostgreSQL is not answering on 127.0.0.1:5432")
+    databases = make_postgres_database(admin_url)
+    url = next(databases)
+    yield {"INSTANCE_PATH": str(tmp_path / "instance"), "TESTING": True, "ROLE": "hub", "DEMO": False,
+           "SECRET_KEY": "test-hub-secret", "SECURE_COOKIES": False, "DATABASE_URL": url}
+    databases.close()
+
+
+def test_this_module_really_runs_on_postgresql(app, db):
+    with app.app_context():
+        assert db.engine.dialect.name == "postgresql"
