@@ -83,6 +83,15 @@ def test_supervisor_registers_a_verified_facility(app, auth, supervisor):
         assert entry.changes["name"] == [None, "SD Negeri 3 Serang"] and entry.device_id is not None
 
 
+def test_coordinates_accept_the_indonesian_decimal_comma(app, auth, supervisor):
+    auth.login("budi")
+    assert auth.post("/facilities/new", {**VALID, "lat": "-6,1201", "lon": "106,1503"}).status_code == 302
+    with app.app_context():
+        from app.extensions import db
+
+        assert db.session.execute(select(Facility.lat, Facility.lon)).one() == (-6.1201, 106.1503)
+
+
 def test_auditor_registration_is_unverified_and_limited_to_own_kecamatan(app, auth, auditor):
     auth.login("siti")
     assert auth.post("/facilities/new", VALID).status_code == 302

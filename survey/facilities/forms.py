@@ -11,6 +11,13 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from survey.kinds import KINDS
 
 
+class CoordinateField(FloatField):
+    """A decimal that also accepts the Indonesian decimal comma (-6,1201)."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata([v.strip().replace(",", ".") for v in valuelist])
+
+
 class FacilityForm(FlaskForm):
     """Kind, name, official id, address, kecamatan and position of a facility."""
 
@@ -22,10 +29,12 @@ class FacilityForm(FlaskForm):
     official_id = StringField(_l("Official id (NPSN for schools)"), validators=[Optional(), Length(max=40)])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
     kecamatan_code = SelectField(_l("Kecamatan"), choices=[], validators=[DataRequired(_l("Choose a kecamatan."))])
-    lat = FloatField(_l("Latitude"), validators=[
-        Optional(), NumberRange(-90, 90, message=_l("Latitude is between -90 and 90."))])
-    lon = FloatField(_l("Longitude"), validators=[
-        Optional(), NumberRange(-180, 180, message=_l("Longitude is between -180 and 180."))])
+    lat = CoordinateField(_l("Latitude"), validators=[
+        Optional(), NumberRange(-90, 90, message=_l("Latitude is between -90 and 90."))],
+        render_kw={"inputmode": "decimal"})
+    lon = CoordinateField(_l("Longitude"), validators=[
+        Optional(), NumberRange(-180, 180, message=_l("Longitude is between -180 and 180."))],
+        render_kw={"inputmode": "decimal"})
 
     def set_choices(self, kind_label, kecamatan_choices) -> None:
         """Fill the select boxes: translated kinds and the kecamatan the user may use."""
