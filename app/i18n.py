@@ -26,6 +26,8 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else "–"
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else "–"
+    # Coordinates keep the decimal point in every language: a comma would merge "lat, lon".
+    app.jinja_env.filters["coord"] = lambda value: f"{value:.6f}" if value is not None else "–"
     app.jinja_env.filters["number"] = lambda value, fmt=None: format_decimal(value, fmt) if value is not None else "–"
 
     @app.context_processor

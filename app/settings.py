@@ -57,6 +57,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TIMEZONE", "Asia/Jakarta", "Time zone for dates shown to users (WIB; use Asia/Makassar or "
             "Asia/Jayapura in WITA/WIT regions)."),
     Setting("MAX_UPLOAD_MB", 25, "Largest upload accepted, in megabytes (photos, bundles, boundary files).", int),
+    Setting("GPS_ACCURACY_WARN_M", 30.0, "Warn (not block) when an audit's GPS accuracy is worse than this, in metres.",
+            float),
+    Setting("FACILITY_DISTANCE_WARN_M", 150.0, "Warn when an audit's position is further than this from the "
+            "facility's registered location, in metres.", float),
     Setting("SQLITE_BUSY_TIMEOUT_MS", 5000, "How long a SQLite writer waits for the lock before failing.", int),
 )
 

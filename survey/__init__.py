@@ -10,8 +10,15 @@ if TYPE_CHECKING:  # domain modules in this package import no Flask, even throug
 
 def init_app(app: Flask) -> None:
     """Register survey pages and commands."""
+    from survey.audits import views as audit_views
     from survey.facilities import views as facility_views
     from survey.kinds import kind_label
 
     app.register_blueprint(facility_views.bp)
+    app.register_blueprint(audit_views.bp)
     app.jinja_env.globals["kind_label"] = kind_label
+    from survey.audits import messages
+
+    app.jinja_env.globals.update(problem_messages=messages.PROBLEMS, warning_messages=messages.WARNINGS,
+                                 result_labels=messages.RESULTS, answer_labels=messages.ANSWER_LABELS,
+                                 source_labels=messages.SOURCES, status_labels=messages.STATUSES)

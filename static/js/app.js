@@ -37,3 +37,9 @@
     }
   });
 })();
+
+// Forms that need a confirmation before a plain (non-htmx) submit.
+document.addEventListener("submit", function (event) {
+  var message = event.target.getAttribute && event.target.getAttribute("data-confirm");
+  if (message && !window.confirm(message)) { event.preventDefault(); }
+}, true);

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app import auditlog
 from app.problems import AppError, Conflict, N_
+from geo.coordinates import check_position
 from geo.models import Wilayah
 from survey.facilities.models import STATUSES, Facility
 from survey.kinds import KIND_CODES
@@ -108,13 +109,5 @@ def _validate(session: Session, data: FacilityInput, existing: Facility | None) 
 def _validate_position(lat: float | None, lon: float | None) -> None:
     if (lat is None) != (lon is None):
         raise AppError("facility.partial_position", N_("Give both latitude and longitude, or neither."), field="lat")
-    if lat is None:
-        return
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise AppError("geo.bad_coordinates", N_("Latitude must be between -90 and 90 and longitude between -180 and 180."),
-                       field="lat")
-    # Indonesia spans about 95°E–141°E and 6°N–11°S; a point outside is almost always swapped or mistyped.
-    if not (-11.5 <= lat <= 6.5 and 94.5 <= lon <= 141.5):
-        raise AppError("geo.outside_indonesia",
-                       N_("This position is outside Indonesia. Check that latitude and longitude are not swapped."),
-                       field="lat")
+    if lat is not None:
+        check_position(lat, lon, field="lat")

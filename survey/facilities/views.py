@@ -16,6 +16,7 @@ from survey.facilities.forms import FacilityForm
 from survey.facilities.queries import FacilityFilter, facilities_near, facility, list_facilities
 from survey.facilities.service import (FacilityInput, check_facility, create_facility, update_facility,
                                        verify_facility)
+from survey.audits.queries import drafts_of, history_of, latest_results
 from survey.kinds import KIND_CODES, KINDS, kind_label
 from sync.queries import self_device_id
 
@@ -40,15 +41,18 @@ def index():
         near=_near(),
     )
     rows = list_facilities(db.session, flt)
+    results = latest_results(db.session, [row.facility.id for row in rows])
+    drafts = drafts_of(db.session, current_user.id) if current_user.role == "auditor" else []
     return render_page("facilities/index.html", block="results", rows=rows, flt=flt, kinds=KINDS,
-                       kecamatan=_visible_kecamatan())
+                       kecamatan=_visible_kecamatan(), results=results, drafts=drafts)
 
 
 @bp.get("/<facility_id>")
 @login_required
 def show(facility_id: str):
     """One facility: where it is, what it is, its audit history."""
-    return render_page("facilities/show.html", facility=_visible(facility_id))
+    found = _visible(facility_id)
+    return render_page("facilities/show.html", facility=found, history=history_of(db.session, found.id))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -124,6 +128,11 @@ def _input(form: FacilityForm) -> FacilityInput:
     return FacilityInput(kind=form.kind.data, name=form.name.data, kecamatan_code=form.kecamatan_code.data,
                          official_id=form.official_id.data, address=form.address.data,
                          lat=form.lat.data, lon=form.lon.data)
+
+
+def visible_facility(facility_id: str):
+    """A facility the current user may see (an auditor: only in their kecamatan); else 404."""
+    return _visible(facility_id)
 
 
 def _visible(facility_id: str):

@@ -1,0 +1,111 @@
+// The checklist page: GPS readings, the hand-set map, save-state feedback. No inline script (CSP).
+(function () {
+  "use strict";
+  var en = document.documentElement.lang === "en";
+  var T = en
+    ? { busy: "Finding your position…", none: "This device has no GPS. Set the position by hand below.", denied: "Position not available: ",
+        notSaved: "Not saved — check the connection and change the answer again.", uploading: "Uploading photo…" }
+    : { busy: "Mencari posisi Anda…", none: "Perangkat ini tidak punya GPS. Atur posisi secara manual di bawah.", denied: "Posisi tidak tersedia: ",
+        notSaved: "Belum tersimpan — periksa koneksi lalu ubah jawaban sekali lagi.", uploading: "Mengunggah foto…" };
+  var pending = 0;
+
+  function readPosition(onPosition, status, onFail) {
+    if (!("geolocation" in navigator)) { if (status) status.textContent = T.none; if (onFail) onFail(); return; }
+    if (status) status.textContent = T.busy;
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      if (status) status.textContent = "";
+      onPosition(pos);
+    }, function (err) {
+      if (status) status.textContent = T.denied + err.message;
+      if (onFail) onFail();
+    }, { enableHighAccuracy: true, timeout: 30000, maximumAge: 0 });
+  }
+
+  function takeGps(form) {
+    readPosition(function (pos) {
+      form.querySelector("[name=lat]").value = pos.coords.latitude.toFixed(7);
+      form.querySelector("[name=lon]").value = pos.coords.longitude.toFixed(7);
+      form.querySelector("[name=accuracy]").value = pos.coords.accuracy == null ? "" : pos.coords.accuracy.toFixed(1);
+      form.querySelector("[name=taken_at]").value = String(Math.round(pos.timestamp));
+      htmx.trigger(form, "submit");
+    }, form.querySelector("[data-gps-status]"), function () {
+      var manual = document.querySelector("[data-manual]");
+      if (manual) { manual.open = true; initMaps(manual); }
+    });
+  }
+
+  function initMaps(root) {
+    if (!window.L) return;
+    root.querySelectorAll("[data-map]").forEach(function (el) {
+      if (el._map || el.offsetParent === null) return;
+      var map = L.map(el, { attributionControl: false, zoomSnap: 0.5 });
+      el._map = map;
+      var d = el.dataset, marker = null, form = el.parentNode.querySelector("[data-manual-form]");
+      var start = d.lat ? [+d.lat, +d.lon] : d.facilityLat ? [+d.facilityLat, +d.facilityLon] : [-2.5, 118];
+      map.setView(start, d.lat || d.facilityLat ? 16 : 5);
+      fetch(d.boundary, { credentials: "same-origin" }).then(function (r) { return r.ok ? r.json() : null; }).then(function (gj) {
+        if (!gj) return;
+        var layer = L.geoJSON(gj, { style: { color: "#00539b", weight: 3, fillColor: "#e3eefa", fillOpacity: 0.35 } }).addTo(map);
+        if (!d.lat && !d.facilityLat) map.fitBounds(layer.getBounds());
+      });
+      if (d.facilityLat) {
+        L.circleMarker([+d.facilityLat, +d.facilityLon], { radius: 9, color: "#8a4b00", weight: 3, fillColor: "#ffbf00", fillOpacity: 1 })
+          .addTo(map).bindTooltip(en ? "Registered location" : "Lokasi terdaftar");
+      }
+      function place(latlng) {
+        if (marker) marker.setLatLng(latlng);
+        else marker = L.circleMarker(latlng, { radius: 10, color: "#003a6e", weight: 3, fillColor: "#00539b", fillOpacity: 0.9 }).addTo(map);
+      }
+      if (d.lat) place([+d.lat, +d.lon]);
+      map.on("click", function (e) {
+        place(e.latlng);
+        form.querySelector("[name=lat]").value = e.latlng.lat.toFixed(7);
+        form.querySelector("[name=lon]").value = e.latlng.lng.toFixed(7);
+        form.querySelector("[name=source]").value = "map";
+      });
+      form.addEventListener("input", function () { form.querySelector("[name=source]").value = "manual"; });
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var gps = event.target.closest("[data-take-gps]");
+    if (gps) { takeGps(gps.closest("form")); return; }
+    var answerGps = event.target.closest("[data-gps-answer]");
+    if (answerGps) {
+      var form = answerGps.closest("form");
+      readPosition(function (pos) {
+        form.querySelector("[data-gps-value]").value = [pos.coords.latitude.toFixed(7), pos.coords.longitude.toFixed(7),
+          (pos.coords.accuracy || 0).toFixed(1)].join(" ");
+        htmx.trigger(form, "change");
+      }, form.querySelector("[data-gps-text]"));
+    }
+  });
+
+  document.addEventListener("toggle", function (event) {
+    if (event.target.matches && event.target.matches("[data-manual]") && event.target.open) initMaps(event.target);
+  }, true);
+
+  // Every answer is a request: show when one did not reach the app, so nothing is lost unnoticed.
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    pending++;
+    var status = e.detail.elt.querySelector && e.detail.elt.querySelector("[data-upload-status]");
+    if (status) status.textContent = T.uploading;
+  });
+  document.addEventListener("htmx:afterRequest", function (e) {
+    pending = Math.max(0, pending - 1);
+    var form = e.detail.elt.closest && e.detail.elt.closest("[data-answer-form]");
+    if (!form) return;
+    var article = form.closest(".item");
+    if (e.detail.failed && article) {
+      var fb = article.querySelector(".feedback");
+      if (fb) { fb.classList.add("has-problem"); fb.innerHTML = ""; var s = document.createElement("span"); s.className = "error-text"; s.textContent = T.notSaved; fb.appendChild(s); }
+    }
+  });
+  window.addEventListener("beforeunload", function (e) { if (pending > 0) { e.preventDefault(); e.returnValue = ""; } });
+
+  htmx.onLoad(function (root) {
+    initMaps(root);
+    var auto = root.querySelector ? root.querySelector("[data-gps-form][data-auto=yes]") : null;
+    if (auto && !auto._asked) { auto._asked = true; takeGps(auto); }
+  });
+})();

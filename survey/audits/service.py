@@ -1,0 +1,257 @@
+"""Writing audits: start, answer, note, photo, position, submit, revise. Never commits.
+
+Every write is checked against the audit's state (only drafts change) and recorded in the audit
+log. Answers are stored as given, even when invalid, so nothing typed is lost; the review screen
+lists what must be fixed before submitting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from app import auditlog
+from app.db import utcnow
+from app.problems import AppError, Conflict, Forbidden, N_
+from geo.coordinates import check_position
+from geo.geofence import Limits, position_warnings
+from geo.models import Wilayah
+from survey import registry
+from survey.audits.models import Answer, AnswerPhoto, Audit, GpsReading, Photo
+from survey.audits.queries import answers_of, drafts_of, open_revision_of
+from survey.checklist import Checklist, Item, coerce_answer, validate_answer
+from survey.facilities.models import Facility
+from survey.scoring import ScoreResult, relevant_items, score_audit
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is writing, from which device."""
+
+    user_id: uuid.UUID
+    device_id: uuid.UUID | None
+
+
+def start_audits(session: Session, facility: Facility, checklists: list[Checklist], actor: Actor) -> list[Audit]:
+    """One draft audit per chosen checklist, each pinned to the version it starts with."""
+    if not checklists:
+        raise AppError("audit.no_checklist", N_("Choose at least one checklist."))
+    # A draft of the same checklist already open here is resumed, not doubled (a second tab, a
+    # double tap on Start).
+    open_drafts = {a.checklist_id: a for a in drafts_of(session, actor.user_id) if a.facility_id == facility.id}
+    audits = []
+    for checklist in checklists:
+        if not checklist.applies_to(facility.kind):
+            raise AppError("audit.checklist_not_for_kind", N_("This checklist is not for this kind of facility."))
+        if checklist.id in open_drafts:
+            audits.append(open_drafts[checklist.id])
+            continue
+        registry.store_version(session, checklist)
+        audit = Audit(facility_id=facility.id, checklist_key=checklist.key, auditor_id=actor.user_id,
+                      device_id=actor.device_id)
+        session.add(audit)
+        session.flush()
+        _log(session, actor, "start", audit, {"facility": [None, str(facility.id)], "checklist": [None, checklist.key]})
+        audits.append(audit)
+    return audits
+
+
+@dataclass(frozen=True)
+class SaveOutcome:
+    """What an answer did: the stored value, its problem if any, and which items appeared or vanished."""
+
+    value: object
+    problem: str | None
+    shown: frozenset[str]
+    hidden: frozenset[str]
+
+
+def save_answer(session: Session, audit: Audit, checklist: Checklist, item_id: str, raw, actor: Actor) -> SaveOutcome:
+    """Store one answer as given and report its problem and the relevance it changed."""
+    item = _editable_item(audit, checklist, item_id, actor)
+    if item.type == "photo":
+        raise AppError("audit.photo_by_upload", N_("Add photos with the camera button."))
+    answers = answers_of(session, audit.id)
+    before = relevant_items(checklist, answers)
+    value = _coerce(item, raw)
+    row = session.get(Answer, (audit.id, item_id))
+    old = row.value if row else None
+    if row is None:
+        row = Answer(audit_id=audit.id, item_id=item_id)
+        session.add(row)
+    row.value = value
+    audit.updated_at = utcnow()
+    if old != value:
+        _log(session, actor, "answer", audit, {item_id: [old, value]})
+    answers[item_id] = value
+    after = relevant_items(checklist, answers)
+    problem = validate_answer(item, value) or _constraint_problem(checklist, item, value, answers)
+    return SaveOutcome(value, problem, frozenset(after - before), frozenset(before - after))
+
+
+def save_note(session: Session, audit: Audit, checklist: Checklist, item_id: str, note: str, actor: Actor) -> None:
+    """Store the auditor's note on an item."""
+    _editable_item(audit, checklist, item_id, actor)
+    note = (note or "").strip()
+    if len(note) > 2000:
+        raise AppError("audit.note_too_long", N_("A note has at most 2000 characters."))
+    row = session.get(Answer, (audit.id, item_id))
+    if row is None:
+        row = Answer(audit_id=audit.id, item_id=item_id)
+        session.add(row)
+    if (row.note or "") != note:
+        _log(session, actor, "note", audit, {item_id: [row.note, note or None]})
+    row.note = note or None
+    audit.updated_at = utcnow()
+
+
+def attach_photo(session: Session, audit: Audit, checklist: Checklist, item_id: str, info, actor: Actor,
+                 camera_zone: dt.tzinfo) -> None:
+    """Attach a stored photo (PhotoInfo) to an item; the same photo twice is one attachment.
+
+    Cameras often write EXIF time without an offset: it is then read in `camera_zone` (the
+    installation's time zone, WIB by default), the zone the tablet's clock was set to.
+    """
+    _editable_item(audit, checklist, item_id, actor)
+    if session.get(Photo, info.sha256) is None:
+        session.add(Photo(sha256=info.sha256, mime=info.mime, size_bytes=info.size_bytes, width=info.width,
+                          height=info.height, taken_at=info.taken_at_aware(camera_zone), gps_lat=info.gps_lat,
+                          gps_lon=info.gps_lon))
+    if session.get(AnswerPhoto, (audit.id, item_id, info.sha256)) is None:
+        session.add(AnswerPhoto(audit_id=audit.id, item_id=item_id, sha256=info.sha256))
+        _log(session, actor, "photo", audit, {item_id: [None, info.sha256]})
+    audit.updated_at = utcnow()
+    session.flush()
+
+
+def detach_photo(session: Session, audit: Audit, checklist: Checklist, item_id: str, sha256: str, actor: Actor) -> None:
+    """Remove a photo from an item (the file stays: another audit may hold it)."""
+    _editable_item(audit, checklist, item_id, actor)
+    removed = session.execute(delete(AnswerPhoto).where(
+        AnswerPhoto.audit_id == audit.id, AnswerPhoto.item_id == item_id, AnswerPhoto.sha256 == sha256)).rowcount
+    if removed:
+        _log(session, actor, "photo_removed", audit, {item_id: [sha256, None]})
+        audit.updated_at = utcnow()
+
+
+def record_position(session: Session, audit: Audit, *, lat: float, lon: float, accuracy_m: float | None,
+                    source: str, taken_at: dt.datetime | None, limits: Limits, actor: Actor) -> GpsReading:
+    """Keep a reading and make it the audit's position, with its warnings."""
+    _check_draft(audit, actor)
+    _check_coordinates(lat, lon, accuracy_m)
+    if source not in ("gps", "manual", "map"):
+        raise AppError("gps.bad_source", N_("Unknown position source."))
+    facility = audit.facility
+    kecamatan = session.get(Wilayah, facility.kecamatan_code)
+    warnings = position_warnings(lat, lon, accuracy_m, source, facility_lat=facility.lat, facility_lon=facility.lon,
+                                 kecamatan_boundary=kecamatan.boundary if kecamatan else None, limits=limits)
+    now = utcnow()
+    # A browser clock can be wrong or a reading stale; a time in the future is the server's now.
+    taken = min(taken_at, now) if taken_at else now
+    reading = GpsReading(audit_id=audit.id, lat=lat, lon=lon, accuracy_m=accuracy_m, source=source,
+                         taken_at=taken, warnings=warnings)
+    session.add(reading)
+    audit.lat, audit.lon, audit.accuracy_m = lat, lon, accuracy_m
+    audit.position_source, audit.position_at, audit.position_warnings = source, taken, warnings
+    _log(session, actor, "position", audit, {"position": [None, [lat, lon, accuracy_m, source]]})
+    session.flush()
+    return reading
+
+
+def review(session: Session, audit: Audit, checklist: Checklist, today: dt.date | None = None) -> ScoreResult:
+    """Score and what stands in the way of submitting."""
+    return score_audit(checklist, answers_of(session, audit.id), today=today or dt.date.today())
+
+
+def submit(session: Session, audit: Audit, checklist: Checklist, actor: Actor) -> ScoreResult:
+    """Freeze the audit with its score and result, once nothing required is missing or invalid."""
+    _check_draft(audit, actor)
+    result = review(session, audit, checklist)
+    if result.missing_required or result.invalid:
+        raise AppError("audit.incomplete", N_("The audit cannot be submitted yet: %(n)d items need attention."),
+                       n=len(result.missing_required) + len(result.invalid))
+    if audit.lat is None:
+        raise AppError("audit.no_position", N_("Record the audit's position before submitting."))
+    audit.status = "submitted"
+    audit.submitted_at = utcnow()
+    audit.score = result.score
+    audit.result = result.result
+    _log(session, actor, "submit", audit, {"status": ["draft", "submitted"], "score": [None, result.score],
+                                           "result": [None, result.result]})
+    return result
+
+
+def revise(session: Session, audit: Audit, actor: Actor) -> Audit:
+    """A correction of a submitted audit: a new draft naming the one it replaces, with its answers."""
+    if audit.status == "draft":
+        raise Conflict("audit.not_submitted", N_("Only a submitted audit can be corrected."))
+    if audit.auditor_id != actor.user_id:
+        raise Forbidden("audit.not_yours", N_("Only the auditor who made this audit can correct it."))
+    if open_revision_of(session, audit.id) is not None:
+        raise Conflict("audit.revision_open", N_("A correction of this audit is already in progress."))
+    revision = Audit(facility_id=audit.facility_id, checklist_key=audit.checklist_key, revision=audit.revision + 1,
+                     revision_of=audit.id, auditor_id=actor.user_id, device_id=actor.device_id, lat=audit.lat,
+                     lon=audit.lon, accuracy_m=audit.accuracy_m, position_source=audit.position_source,
+                     position_at=audit.position_at, position_warnings=list(audit.position_warnings or []))
+    session.add(revision)
+    session.flush()
+    for answer in session.execute(select(Answer).where(Answer.audit_id == audit.id)).scalars():
+        session.add(Answer(audit_id=revision.id, item_id=answer.item_id, value=answer.value, note=answer.note))
+    for link in session.execute(select(AnswerPhoto).where(AnswerPhoto.audit_id == audit.id)).scalars():
+        session.add(AnswerPhoto(audit_id=revision.id, item_id=link.item_id, sha256=link.sha256))
+    for reading in session.execute(select(GpsReading).where(GpsReading.audit_id == audit.id)).scalars():
+        session.add(GpsReading(audit_id=revision.id, lat=reading.lat, lon=reading.lon, accuracy_m=reading.accuracy_m,
+                               source=reading.source, taken_at=reading.taken_at, warnings=reading.warnings))
+    _log(session, actor, "revise", revision, {"revision_of": [None, str(audit.id)]})
+    session.flush()
+    return revision
+
+
+def discard_draft(session: Session, audit: Audit, actor: Actor) -> None:
+    """Delete a draft the auditor does not want (started by mistake); logged."""
+    _check_draft(audit, actor)
+    _log(session, actor, "discard", audit, {"status": ["draft", None]})
+    session.delete(audit)
+
+
+def _editable_item(audit: Audit, checklist: Checklist, item_id: str, actor: Actor) -> Item:
+    _check_draft(audit, actor)
+    try:
+        return checklist.item(item_id)
+    except KeyError:
+        raise AppError("audit.unknown_item", N_("This question is not in the checklist."), status=404) from None
+
+
+def _check_draft(audit: Audit, actor: Actor) -> None:
+    if audit.status != "draft":
+        raise Conflict("audit.read_only", N_("This audit is submitted and can no longer change. Make a correction instead."))
+    if audit.auditor_id != actor.user_id:
+        raise Forbidden("audit.not_yours", N_("Only the auditor who started this audit can change it."))
+
+
+def _coerce(item: Item, raw) -> object:
+    if raw is None or raw == [] or raw == "":
+        return None
+    if isinstance(raw, str) and len(raw) > 10_000:
+        raise AppError("audit.answer_too_long", N_("An answer has at most 10,000 characters."))
+    return coerce_answer(item, raw)
+
+
+def _constraint_problem(checklist: Checklist, item: Item, value, answers) -> str | None:
+    result = score_audit(checklist, answers, today=dt.date.today())
+    return dict(result.invalid).get(item.id)
+
+
+def _check_coordinates(lat, lon, accuracy_m) -> None:
+    check_position(lat, lon)
+    if accuracy_m is not None and not (isinstance(accuracy_m, (int, float)) and 0 <= accuracy_m <= 100_000):
+        raise AppError("gps.bad_accuracy", N_("The accuracy must be a distance in metres."))
+
+
+def _log(session: Session, actor: Actor, action: str, audit: Audit, changes: dict) -> None:
+    auditlog.record(session, action=action, entity="audit", entity_id=audit.id, changes=changes,
+                    user_id=actor.user_id, device_id=actor.device_id)

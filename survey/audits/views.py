@@ -1,0 +1,278 @@
+"""The audit flow: start, the checklist page (one htmx request per answer), GPS, photos, review, submit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.auth import role_required
+from app.extensions import db
+from app.htmx import is_htmx, render_page
+from app.problems import AppError, Forbidden, NotFound, N_
+from app.tx import transactional
+from geo.geofence import Limits
+from survey import registry
+from survey.audits import queries
+from survey.audits.models import Audit
+from survey.audits.service import (Actor, attach_photo, detach_photo, discard_draft, record_position, review,
+                                   revise, save_answer, save_note, start_audits, submit)
+from survey.facilities.views import user_scope, visible_facility
+from survey.photos import PhotoStore
+from survey.scoring import progress, relevant_items, score_audit
+from sync.queries import self_device_id
+
+bp = Blueprint("audits", __name__)
+
+
+def actor() -> Actor:
+    """The signed-in user on this device."""
+    return Actor(current_user.id, self_device_id(db.session))
+
+
+def photo_store() -> PhotoStore:
+    """Photos live in the data folder, content-addressed."""
+    return PhotoStore(Path(current_app.config["DATA_DIR"]) / "photos")
+
+
+@bp.route("/facilities/<facility_id>/audits/new", methods=["GET", "POST"])
+@role_required("auditor")
+@transactional
+def start(facility_id: str):
+    """Choose the checklists for this facility's kind and start one draft audit per checklist."""
+    facility = visible_facility(facility_id)
+    available = registry.newest_for_kind(facility.kind)
+    error = None
+    if request.method == "POST":
+        chosen = [c for c in available if c.key in request.form.getlist("checklist")]
+        try:
+            audits = start_audits(db.session, facility, chosen, actor())
+        except AppError as problem:
+            db.session.rollback()
+            error = _(problem.message, **problem.params)
+        else:
+            return redirect(url_for("audits.show", audit_id=audits[0].id))
+    drafts = [a for a in queries.drafts_of(db.session, current_user.id) if a.facility_id == facility.id]
+    return render_page("audits/start.html", facility=facility, available=available, error=error,
+                       drafts=drafts), (422 if error else 200)
+
+
+@bp.get("/audits/<audit_id>")
+@login_required
+def show(audit_id: str):
+    """The checklist page: sections with progress, every item, the position panel."""
+    audit = _visible(audit_id)
+    return render_page("audits/checklist.html", **_page_context(audit))
+
+
+@bp.post("/audits/<audit_id>/answers/<item_id>")
+@role_required("auditor")
+@transactional
+def answer(audit_id: str, item_id: str):
+    """Save one answer the moment it is given; reply with its feedback and any relevance changes."""
+    audit = _visible(audit_id)
+    checklist = registry.for_audit(db.session, audit.checklist_key)
+    item = _item(checklist, item_id)
+    raw = request.form.getlist("value") if item.type == "select_multiple" else request.form.get("value", "")
+    outcome = save_answer(db.session, audit, checklist, item_id, raw, actor())
+    context = _page_context(audit, checklist)
+    return render_template("audits/_answer_response.html", item=item, problem=outcome.problem,
+                           changed=sorted(outcome.shown | outcome.hidden), saved_at=audit.updated_at, **context)
+
+
+@bp.post("/audits/<audit_id>/notes/<item_id>")
+@role_required("auditor")
+@transactional
+def note(audit_id: str, item_id: str):
+    """Save the note on an item."""
+    audit = _visible(audit_id)
+    checklist = registry.for_audit(db.session, audit.checklist_key)
+    save_note(db.session, audit, checklist, item_id, request.form.get("note", ""), actor())
+    return render_template("audits/_saved.html", saved_at=audit.updated_at, item_id=item_id, kind="note")
+
+
+@bp.post("/audits/<audit_id>/photos/<item_id>")
+@role_required("auditor")
+@transactional
+def add_photo(audit_id: str, item_id: str):
+    """Store an uploaded photo (original kept, display copy made) and attach it to the item."""
+    audit = _visible(audit_id)
+    checklist = registry.for_audit(db.session, audit.checklist_key)
+    item = _item(checklist, item_id)
+    upload = request.files.get("photo")
+    if upload is None or not upload.filename and not upload.content_length:
+        raise AppError("photo.empty", N_("Choose or take a photo first."))
+    info = photo_store().save(upload.read(), current_app.config["MAX_CONTENT_LENGTH"])
+    attach_photo(db.session, audit, checklist, item_id, info, actor(), ZoneInfo(current_app.config["TIMEZONE"]))
+    return _item_response(audit, checklist, item)
+
+
+@bp.post("/audits/<audit_id>/photos/<item_id>/<sha256>/remove")
+@role_required("auditor")
+@transactional
+def remove_photo(audit_id: str, item_id: str, sha256: str):
+    """Take a photo off an item."""
+    audit = _visible(audit_id)
+    checklist = registry.for_audit(db.session, audit.checklist_key)
+    item = _item(checklist, item_id)
+    detach_photo(db.session, audit, checklist, item_id, sha256, actor())
+    return _item_response(audit, checklist, item)
+
+
+@bp.post("/audits/<audit_id>/position")
+@role_required("auditor")
+@transactional
+def position(audit_id: str):
+    """Record a position: from the device GPS, typed, or tapped on the map."""
+    audit = _visible(audit_id)
+    lat, lon = _number(request.form.get("lat")), _number(request.form.get("lon"))
+    accuracy = _number(request.form.get("accuracy")) if request.form.get("accuracy") else None
+    if lat is None or lon is None:
+        raise AppError("geo.bad_coordinates", N_("The position is not a valid latitude and longitude."))
+    record_position(db.session, audit, lat=lat, lon=lon, accuracy_m=accuracy,
+                    source=request.form.get("source", "gps"), taken_at=_timestamp(request.form.get("taken_at")),
+                    limits=_limits(), actor=actor())
+    if is_htmx():
+        return render_page("audits/checklist.html", block="position", **_page_context(audit))
+    return redirect(url_for("audits.show", audit_id=audit.id) + "#position")
+
+
+@bp.get("/audits/<audit_id>/review")
+@login_required
+def review_page(audit_id: str):
+    """What is missing or invalid, the score and result it would get, the position warnings."""
+    audit = _visible(audit_id)
+    return render_page("audits/review.html", **_review_context(audit))
+
+
+@bp.post("/audits/<audit_id>/submit")
+@role_required("auditor")
+@transactional
+def submit_audit(audit_id: str):
+    """Submit: refused, with the review, while anything required is missing or invalid."""
+    audit = _visible(audit_id)
+    checklist = registry.for_audit(db.session, audit.checklist_key)
+    try:
+        submit(db.session, audit, checklist, actor())
+    except AppError as problem:
+        db.session.rollback()
+        context = _review_context(_visible(audit_id))
+        return render_page("audits/review.html", error=_(problem.message, **problem.params), **context), 422
+    flash(_("Audit submitted. It can no longer change; a correction makes a new revision."), "success")
+    return redirect(url_for("audits.show", audit_id=audit.id))
+
+
+@bp.post("/audits/<audit_id>/revise")
+@role_required("auditor")
+@transactional
+def revise_audit(audit_id: str):
+    """Start a correction of a submitted audit."""
+    audit = _visible(audit_id)
+    revision = revise(db.session, audit, actor())
+    flash(_("Correction started: revision %(n)d. The submitted audit stays in the history.", n=revision.revision), "info")
+    return redirect(url_for("audits.show", audit_id=revision.id))
+
+
+@bp.post("/audits/<audit_id>/discard")
+@role_required("auditor")
+@transactional
+def discard(audit_id: str):
+    """Delete a draft started by mistake."""
+    audit = _visible(audit_id)
+    facility_id = audit.facility_id
+    discard_draft(db.session, audit, actor())
+    flash(_("The draft was deleted."), "info")
+    return redirect(url_for("facilities.show", facility_id=facility_id))
+
+
+@bp.get("/photos/<sha256>/<variant>")
+@login_required
+def photo(sha256: str, variant: str):
+    """A stored photo: original, display copy or thumbnail."""
+    if variant not in ("original", "display", "thumb"):
+        abort(404)
+    store = photo_store()
+    try:
+        path = store.path(sha256, variant) if variant == "original" else store.ensure_variants(sha256)[variant]
+    except (ValueError, FileNotFoundError, KeyError):
+        abort(404)
+    if not Path(path).exists():
+        abort(404)
+    # Content-addressed: the bytes behind a URL never change, so the browser may keep them.
+    return send_file(path, max_age=31536000, conditional=True)
+
+
+def _visible(audit_id: str) -> Audit:
+    """An audit the user may see: drafts only by their auditor, others within the user's kecamatan."""
+    found = queries.audit(db.session, audit_id)
+    if found is None:
+        raise NotFound("audit.not_found", N_("This audit does not exist."))
+    scope = user_scope()
+    if scope and found.facility.kecamatan_code not in scope:
+        raise NotFound("audit.not_found", N_("This audit does not exist."))
+    if found.is_draft and found.auditor_id != current_user.id:
+        raise Forbidden("audit.not_yours", N_("Only the auditor who started this audit can open the draft."))
+    return found
+
+
+def _item(checklist, item_id: str):
+    try:
+        return checklist.item(item_id)
+    except KeyError:
+        raise NotFound("audit.unknown_item", N_("This question is not in the checklist.")) from None
+
+
+def _page_context(audit: Audit, checklist=None) -> dict:
+    checklist = checklist or registry.for_audit(db.session, audit.checklist_key)
+    answers = queries.answers_of(db.session, audit.id)
+    today = dt.date.today()
+    counts = progress(checklist, answers, today)
+    scored = score_audit(checklist, answers, today=today)
+    return {
+        "problems": dict(scored.invalid), "scored": scored,
+        "audit": audit, "checklist": checklist, "facility": audit.facility, "answers": answers,
+        "notes": queries.notes_of(db.session, audit.id), "photos": queries.photos_of(db.session, audit.id),
+        "relevant": relevant_items(checklist, answers, today), "progress": counts,
+        "answered": sum(a for a, _ in counts.values()), "total": sum(t for _, t in counts.values()),
+        "readings": queries.readings_of(db.session, audit.id), "limits": _limits(),
+        "chain": queries.chain_of(db.session, audit),
+        "siblings": [a for a in queries.drafts_of(db.session, audit.auditor_id)
+                     if a.facility_id == audit.facility_id and a.id != audit.id] if audit.is_draft else [],
+        "editable": audit.is_draft and audit.auditor_id == current_user.id,
+    }
+
+
+def _item_response(audit: Audit, checklist, item):
+    context = _page_context(audit, checklist)
+    return render_template("audits/_item_response.html", item=item, **context)
+
+
+def _review_context(audit: Audit) -> dict:
+    checklist = registry.for_audit(db.session, audit.checklist_key)
+    context = _page_context(audit, checklist)
+    context["result"] = review(db.session, audit, checklist)
+    return context
+
+
+def _limits() -> Limits:
+    return Limits(accuracy_m=current_app.config["GPS_ACCURACY_WARN_M"],
+                  distance_m=current_app.config["FACILITY_DISTANCE_WARN_M"])
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        return float((text or "").strip().replace(",", "."))
+    except ValueError:
+        return None
+
+
+def _timestamp(text: str | None) -> dt.datetime | None:
+    """The reading's time from the browser (milliseconds since the epoch)."""
+    try:
+        return dt.datetime.fromtimestamp(int(float(text)) / 1000, tz=dt.timezone.utc)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None

@@ -1,0 +1,130 @@
+"""`flask checklists ...`: import XLSForm workbooks as checklist files and list installed ones."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+from flask.cli import AppGroup
+
+from survey.checklist import (ALL_FACILITIES, FACILITY_KINDS, Checklist, ChecklistError,
+                              dump_checklist_yaml, load_checklist, load_directory)
+from survey.registry import SHIPPED, imported_dir
+from survey.xlsform import XLSFormError, import_xlsform
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+checklists = AppGroup("checklists", help="Import XLSForm checklists and list installed checklists.")
+
+
+def register(app: Flask) -> None:
+    """Add the `checklists` command group to the app's CLI."""
+    app.cli.add_command(checklists)
+
+
+@checklists.command("import")
+@click.argument("form", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--id", "checklist_id", metavar="ID", help="Checklist id; default: form_id in settings.")
+@click.option("--version", type=click.IntRange(min=1), metavar="N",
+              help="Version number; default: version in settings, else 1.")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice((*FACILITY_KINDS, ALL_FACILITIES)),
+              help="Facility kind the checklist is for (repeatable); default: all.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="Folder to write to; default: DATA_DIR/checklists.")
+def import_command(form: Path, checklist_id, version, kinds, out):
+    """Import XLSForm workbook FORM as <id>-v<version>.yaml, or refuse it changing nothing."""
+    try:
+        result = import_xlsform(form, checklist_id=checklist_id, version=version,
+                                facility_kinds=kinds or None)
+    except XLSFormError as error:
+        raise click.ClickException(f"[{error.code}] {error.indonesian()} / {error.english()}") from None
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    checklist = result.checklist
+    folder = out or imported_dir()
+    name = f"{checklist.id}-v{checklist.version}.yaml"
+    for existing in (SHIPPED / name, folder / name):
+        if existing.is_file():
+            if _holds(existing, checklist):
+                click.echo(f"{checklist.key} already installed / sudah terpasang: {existing}")
+                return
+            raise click.ClickException(
+                f"[checklist.version_exists] {checklist.key} sudah ada di {existing} dengan isi "
+                f"berbeda; versi yang terpasang tidak pernah diubah, impor sebagai versi baru "
+                f"(--version) / {checklist.key} already exists in {existing} with different "
+                f"content; an installed version never changes, import it as a new version "
+                f"(--version)")
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_atomically(folder / name, dump_checklist_yaml(checklist))
+    click.echo(f"{checklist.key}: {len(checklist.items)} items in {len(checklist.sections)} "
+               f"sections written to {folder / name}")
+
+
+@checklists.command("list")
+def list_command():
+    """List installed checklists: id@version, kinds, sections/items, title, origin."""
+    shipped_keys = set()
+    for origin, folder in (("shipped", SHIPPED), ("imported", imported_dir())):
+        for file_name, loaded in _load_folder(folder):
+            if isinstance(loaded, ChecklistError):
+                click.echo(f"{file_name}  BROKEN  {loaded}  {origin}")
+                continue
+            label = origin
+            if origin == "shipped":
+                shipped_keys.add(loaded.key)
+            elif loaded.key in shipped_keys:
+                label = "imported (shadowed by shipped)"
+            click.echo(f"{loaded.key}  {','.join(loaded.facility_kinds)}  "
+                       f"{len(loaded.sections)}/{len(loaded.items)}  {loaded.title.id}  {label}")
+
+
+def _holds(path: Path, checklist: Checklist) -> bool:
+    """Whether a checklist file holds exactly this checklist (comments and layout aside)."""
+    try:
+        return load_checklist(path) == checklist
+    except ChecklistError:
+        return False
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write a file whole or not at all: a temporary file in the same folder, then os.replace."""
+    # The temporary name ends in .tmp, so loaders globbing *.yaml never see a half-written file.
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+                                             suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+def _load_folder(folder: Path) -> list[tuple[str, Checklist | ChecklistError]]:
+    """(file name, checklist or its error) for every checklist file in a folder."""
+    if not folder.is_dir():
+        return []
+    try:
+        return [(f"{c.id}-v{c.version}.yaml", c) for c in load_directory(folder).values()]
+    except ChecklistError:
+        pass  # load_directory stops at the first broken file; load one by one to show each
+    entries: list[tuple[str, Checklist | ChecklistError]] = []
+    for file in sorted(folder.glob("*.y*ml")):
+        try:
+            checklist = load_checklist(file)
+            if file.name != f"{checklist.id}-v{checklist.version}.yaml":
+                raise ChecklistError("checklist.filename_mismatch",
+                                     f"file holds {checklist.key}, so it must be named "
+                                     f"{checklist.id}-v{checklist.version}.yaml", file.name)
+            entries.append((file.name, checklist))
+        except ChecklistError as error:
+            entries.append((file.name, error))
+    return entries

@@ -1,0 +1,487 @@
+"""Photo evidence: checking an uploaded photo, reading its EXIF, and content-addressed storage.
+
+Pure Python + Pillow. A photo is stored under the sha256 of its exact bytes, so the same photo sent
+twice (a retried upload, a re-synced bundle) is stored once and every copy can be re-verified.
+Layout under the store root, `ab` being the first two hex digits of the hash:
+
+    original/ab/<sha256>.<jpg|png|webp>   the bytes as uploaded, never changed
+    display/ab/<sha256>.jpg               upright, long edge <= 1280 px, no EXIF (no GPS), JPEG q82
+    thumb/ab/<sha256>.jpg                 the same at 320 px
+
+Only JPEG, PNG and WebP are accepted. HEIC is not: Pillow here has no HEIF decoder (pillow-heif is
+not installed), and browsers hand `capture="environment"` photos over as JPEG anyway.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import hashlib
+import io
+import math
+import os
+import re
+import struct
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+from PIL import ExifTags, Image
+
+from app.problems import AppError, N_
+
+MAX_PIXELS = 60_000_000  # a 50 MP tablet camera fits; a 60 MP frame is ~180 MB decoded as RGB
+DISPLAY_EDGE = 1280
+THUMB_EDGE = 320
+VARIANT_QUALITY = 82
+VARIANTS = ("original", "display", "thumb")
+
+# Pillow format -> (mime, file extension). The only formats accepted.
+FORMATS = {
+    "JPEG": ("image/jpeg", "jpg"),
+    "PNG": ("image/png", "png"),
+    "WEBP": ("image/webp", "webp"),
+}
+_EXTENSIONS = tuple(ext for _, ext in FORMATS.values())
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_EXIF_DATETIME = re.compile(r"(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
+_EXIF_OFFSET = re.compile(r"([+-])(\d{2}):(\d{2})")
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1"}
+_BMP_HEADER_SIZES = {12, 40, 52, 56, 64, 108, 124}
+# EXIF Orientation -> the transpose that makes the picture upright (as PIL.ImageOps.exif_transpose).
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+# What Pillow raises on a file whose header looked right but whose content does not decode.
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError)
+# What a malformed EXIF block can raise; metadata is optional, so these only mean "no metadata".
+_EXIF_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError, KeyError, TypeError)
+
+
+class PhotoError(AppError):
+    """A photo the store refuses, with a stable code (`photo.*`) and a translatable message."""
+
+
+@dataclass(frozen=True)
+class PhotoInfo:
+    """What a stored photo is: its hash, format, upright size and what the camera recorded."""
+
+    sha256: str
+    size_bytes: int
+    mime: str
+    width: int
+    height: int
+    taken_at: datetime.datetime | None = None
+    gps_lat: float | None = None
+    gps_lon: float | None = None
+    gps_accuracy_m: float | None = None
+
+    def taken_at_aware(self, assumed_zone: datetime.tzinfo) -> datetime.datetime | None:
+        """taken_at with a time zone: the camera's offset if it wrote one, else `assumed_zone` (the device's)."""
+        if self.taken_at is None or self.taken_at.tzinfo is not None:
+            return self.taken_at
+        return self.taken_at.replace(tzinfo=assumed_zone)
+
+    @property
+    def extension(self) -> str:
+        """The file extension of the original: jpg, png or webp."""
+        return next(ext for mime, ext in FORMATS.values() if mime == self.mime)
+
+
+class _Decoded(NamedTuple):
+    """A checked photo with its decoded pixels, kept so the display copies need no second decode."""
+
+    info: PhotoInfo
+    image: Image.Image
+    orientation: int
+
+
+# --- Checking an upload ----------------------------------------------------------------------
+
+
+def inspect_photo(data: bytes, max_bytes: int, *, max_pixels: int = MAX_PIXELS,
+                  expected_sha256: str | None = None) -> PhotoInfo:
+    """Check that `data` is a whole JPEG, PNG or WebP photo and describe it; raise PhotoError if not."""
+    return _decode(data, max_bytes, max_pixels, expected_sha256).info
+
+
+def _decode(data: bytes, max_bytes: int, max_pixels: int, expected_sha256: str | None) -> _Decoded:
+    """Run every check in order, cheapest first, and return the fully decoded image."""
+    if not data:
+        raise PhotoError("photo.empty", N_("The photo file is empty. Take the photo again."))
+    if len(data) > max_bytes:
+        raise PhotoError("photo.too_large", N_("This photo is %(size_mb)s MB; the limit is %(limit_mb)s MB."),
+                         status=413, size_mb=_megabytes(len(data)), limit_mb=_megabytes(max_bytes))
+    sha256 = hashlib.sha256(data).hexdigest()
+    if expected_sha256 is not None and expected_sha256.lower() != sha256:
+        raise PhotoError("photo.hash_mismatch",
+                         N_("The photo arrived damaged (its checksum does not match). Send it again."))
+    pillow_format = _sniff_format(data)
+    image = _open_fully(data, pillow_format, max_pixels)
+    exif = _read_exif(image)
+    orientation = _orientation(exif)
+    width, height = image.size
+    if orientation in (5, 6, 7, 8):  # these orientations turn the picture a quarter turn
+        width, height = height, width
+    lat, lon, accuracy = _gps(exif)
+    info = PhotoInfo(sha256=sha256, size_bytes=len(data), mime=FORMATS[pillow_format][0],
+                     width=width, height=height, taken_at=_taken_at(exif),
+                     gps_lat=lat, gps_lon=lon, gps_accuracy_m=accuracy)
+    return _Decoded(info, image, orientation)
+
+
+def _megabytes(size: int) -> str:
+    """A size in MB (MiB, as MAX_UPLOAD_MB counts them) for a message: '25', '0.5'."""
+    # Round up, so a file just over a 10 MB limit reads "10.1 MB", never "10 MB; the limit is 10 MB".
+    return f"{math.ceil(size * 10 / 1_048_576) / 10:.1f}".removesuffix(".0")
+
+
+def _sniff_format(data: bytes) -> str:
+    """The Pillow format name from the magic bytes; the file name and client content type are ignored."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    refused = _refused_format(data)
+    if refused:
+        raise PhotoError("photo.unsupported_format",
+                         N_("%(format)s files are not supported here. Choose a JPEG, PNG or WebP picture."),
+                         format=refused)
+    raise PhotoError("photo.not_an_image", N_("This file is not a photo. Choose a JPEG, PNG or WebP picture."))
+
+
+def _refused_format(data: bytes) -> str | None:
+    """Name a picture or document format we recognise but do not accept, so the message can say which."""
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "GIF"
+    if data.startswith(b"BM") and len(data) >= 18 and struct.unpack("<I", data[14:18])[0] in _BMP_HEADER_SIZES:
+        return "BMP"
+    if data.startswith((b"II*\x00", b"MM\x00*")):
+        return "TIFF"
+    if data.startswith(b"%PDF-"):
+        return "PDF"
+    if data[4:8] == b"ftyp":
+        brand = data[8:12]
+        if brand in _HEIF_BRANDS:
+            return "HEIC"
+        if brand in (b"avif", b"avis"):
+            return "AVIF"
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<?xml", b"<svg", b"<!doctype svg")) and b"<svg" in head:
+        return "SVG"
+    return None
+
+
+def _open_fully(data: bytes, pillow_format: str, max_pixels: int) -> Image.Image:
+    """Open with only the sniffed decoder and decode every pixel, refusing bombs before decoding."""
+    try:
+        # Pillow warns past Image.MAX_IMAGE_PIXELS and raises at twice that; make the warning an error
+        # too. catch_warnings is process-wide before Python 3.14, but a race can at worst leave this
+        # one filter installed, which is the behaviour we want anyway.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=[pillow_format])
+            _check_pixels(image.size, max_pixels)
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_many_pixels(max_pixels) from None
+    except _DECODE_ERRORS as error:  # includes UnidentifiedImageError and "image file is truncated"
+        raise PhotoError("photo.corrupt",
+                         N_("This photo is damaged or incomplete. Take it again or choose another file.")) from error
+    return image
+
+
+def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
+    """Refuse a picture whose declared size would take too much memory to decode."""
+    width, height = size
+    if width * height > max_pixels:
+        raise _too_many_pixels(max_pixels)
+
+
+def _too_many_pixels(max_pixels: int) -> PhotoError:
+    return PhotoError("photo.too_many_pixels",
+                      N_("This picture is too large to process (more than %(limit_mp)s megapixels)."),
+                      limit_mp=f"{max_pixels / 1_000_000:g}")
+
+
+# --- EXIF ------------------------------------------------------------------------------------
+
+
+class _Exif(NamedTuple):
+    """The three EXIF directories we read."""
+
+    main: dict
+    exif: dict
+    gps: dict
+
+
+def _read_exif(image: Image.Image) -> _Exif:
+    """IFD0, the Exif IFD and the GPS IFD as plain dicts; empty when the EXIF block is broken."""
+    try:
+        exif = image.getexif()
+        return _Exif(dict(exif), dict(exif.get_ifd(ExifTags.IFD.Exif)), dict(exif.get_ifd(ExifTags.IFD.GPSInfo)))
+    except _EXIF_ERRORS:
+        return _Exif({}, {}, {})
+
+
+def _orientation(exif: _Exif) -> int:
+    """The EXIF Orientation 1-8; 1 (upright) when absent or nonsense."""
+    value = exif.main.get(ExifTags.Base.Orientation)
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def _taken_at(exif: _Exif) -> datetime.datetime | None:
+    """When the shutter fired: DateTimeOriginal, else DateTime; aware only if the camera wrote an offset."""
+    original = _parse_exif_datetime(exif.exif.get(ExifTags.Base.DateTimeOriginal))
+    if original:
+        return _with_offset(original, exif.exif.get(ExifTags.Base.OffsetTimeOriginal))
+    modified = _parse_exif_datetime(exif.main.get(ExifTags.Base.DateTime))
+    if modified:
+        return _with_offset(modified, exif.exif.get(ExifTags.Base.OffsetTime))
+    return None
+
+
+def _text(value) -> str | None:
+    """An EXIF ASCII value as str; cameras pad with NULs and blanks."""
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    return value.strip("\x00 ") if isinstance(value, str) else None
+
+
+def _parse_exif_datetime(value) -> datetime.datetime | None:
+    """'2024:05:17 09:30:15' as a naive datetime; None for blank ('    :  :  ...') or impossible dates."""
+    match = _EXIF_DATETIME.fullmatch(_text(value) or "")
+    if not match:
+        return None
+    try:
+        return datetime.datetime(*(int(part) for part in match.groups()))
+    except ValueError:
+        return None
+
+
+def _with_offset(moment: datetime.datetime, offset) -> datetime.datetime:
+    """Attach an EXIF offset such as '+07:00'; leave the time naive when there is none or it is bad."""
+    match = _EXIF_OFFSET.fullmatch(_text(offset) or "")
+    if not match:
+        return moment
+    sign, hours, minutes = match.groups()
+    delta = datetime.timedelta(hours=int(hours), minutes=int(minutes))
+    if delta > datetime.timedelta(hours=14) or int(minutes) >= 60:  # no real time zone is further out
+        return moment
+    return moment.replace(tzinfo=datetime.timezone(-delta if sign == "-" else delta))
+
+
+def _gps(exif: _Exif) -> tuple[float | None, float | None, float | None]:
+    """Latitude, longitude and horizontal error in metres; (None, None, None) unless the fix is usable."""
+    gps = exif.gps
+    if _text(gps.get(ExifTags.GPS.GPSStatus)) == "V":  # "void": the receiver says there is no fix
+        return None, None, None
+    lat = _coordinate(gps.get(ExifTags.GPS.GPSLatitude), gps.get(ExifTags.GPS.GPSLatitudeRef), "N", "S", 90)
+    lon = _coordinate(gps.get(ExifTags.GPS.GPSLongitude), gps.get(ExifTags.GPS.GPSLongitudeRef), "E", "W", 180)
+    # Some cameras write 0/0 when they have no fix; nobody audits a facility in the Gulf of Guinea.
+    if lat is None or lon is None or (lat == 0 and lon == 0):
+        return None, None, None
+    return lat, lon, _non_negative(gps.get(ExifTags.GPS.GPSHPositioningError))
+
+
+def _coordinate(dms, ref, positive: str, negative: str, limit: float) -> float | None:
+    """Degrees/minutes/seconds rationals plus a hemisphere letter as signed decimal degrees."""
+    # Without the reference letter the hemisphere is a guess, and Indonesia straddles the equator.
+    hemisphere = (_text(ref) or "").upper()
+    if hemisphere not in (positive, negative) or not isinstance(dms, tuple) or len(dms) != 3:
+        return None
+    parts = [_non_negative(part) for part in dms]
+    if None in parts:
+        return None
+    degrees, minutes, seconds = parts
+    if minutes >= 60 or seconds >= 60:
+        return None
+    value = degrees + minutes / 60 + seconds / 3600
+    if value > limit:
+        return None
+    return -value if hemisphere == negative else value
+
+
+def _non_negative(value) -> float | None:
+    """An EXIF rational as a finite float >= 0, else None (a 0 denominator reads as NaN)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    return number if math.isfinite(number) and number >= 0 else None
+
+
+# --- Display copies --------------------------------------------------------------------------
+
+
+def _render_variants(decoded: _Decoded) -> dict[str, bytes]:
+    """The display copy and thumbnail as JPEG bytes: upright, RGB, without EXIF or XMP."""
+    display = decoded.image.copy()
+    # Shrink before turning upright: the box is square, so the result is the same and cheaper.
+    display.thumbnail((DISPLAY_EDGE, DISPLAY_EDGE), Image.Resampling.LANCZOS)
+    if decoded.orientation in _UPRIGHT:
+        display = display.transpose(_UPRIGHT[decoded.orientation])
+    display = _flatten(display)
+    thumb = display.copy()
+    thumb.thumbnail((THUMB_EDGE, THUMB_EDGE), Image.Resampling.LANCZOS)
+    # Keep the colour profile (wide-gamut phone photos look wrong without it); it carries no
+    # personal data, unlike EXIF and XMP, which may hold the position and the device serial.
+    icc_profile = decoded.image.info.get("icc_profile")
+    return {"display": _jpeg_bytes(display, icc_profile), "thumb": _jpeg_bytes(thumb, icc_profile)}
+
+
+def _flatten(image: Image.Image) -> Image.Image:
+    """RGB for JPEG: transparent areas become white rather than black."""
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def _jpeg_bytes(image: Image.Image, icc_profile: bytes | None) -> bytes:
+    """Encode as JPEG with no metadata but the colour profile."""
+    image.info = {}  # nothing from the source (exif, xmp, comments) may ride along
+    buffer = io.BytesIO()
+    options = {"icc_profile": icc_profile} if icc_profile else {}
+    image.save(buffer, "JPEG", quality=VARIANT_QUALITY, optimize=True, **options)
+    return buffer.getvalue()
+
+
+# --- Storage ---------------------------------------------------------------------------------
+
+
+class PhotoStore:
+    """Photos on disk, addressed by the sha256 of their original bytes."""
+
+    def __init__(self, root: Path, *, max_pixels: int = MAX_PIXELS):
+        self.root = Path(root)
+        self.max_pixels = max_pixels
+
+    def save(self, data: bytes, max_bytes: int, expected_sha256: str | None = None) -> PhotoInfo:
+        """Check and store a photo with its display copies; storing the same bytes again writes nothing."""
+        decoded = _decode(data, max_bytes, self.max_pixels, expected_sha256)
+        info = decoded.info
+        original = self._file(info.sha256, "original", info.extension)
+        # An existing file that no longer matches its name (disk damage, tampering) is healed here.
+        if not (original.exists() and _file_sha256(original) == info.sha256):
+            _write_atomic(original, data)
+        self._write_missing_variants(decoded)
+        return info
+
+    def ensure_variants(self, sha256: str) -> dict[str, Path]:
+        """Rebuild a missing display copy or thumbnail from the original; return every variant's path."""
+        original = self.path(sha256)
+        if not all(self._file(sha256, variant).exists() for variant in ("display", "thumb")):
+            data = original.read_bytes()
+            # expected_sha256: never derive what the web serves from an original that was altered.
+            self._write_missing_variants(_decode(data, len(data), self.max_pixels, sha256))
+        return {"original": original, "display": self._file(sha256, "display"), "thumb": self._file(sha256, "thumb")}
+
+    def path(self, sha256: str, variant: str = "original") -> Path:
+        """Where a stored file is; FileNotFoundError if it is not there, ValueError for a bad hash or variant."""
+        if variant == "original":
+            for extension in _EXTENSIONS:
+                candidate = self._file(sha256, variant, extension)
+                if candidate.is_file():
+                    return candidate
+            raise FileNotFoundError(f"no original photo {sha256}")
+        candidate = self._file(sha256, variant)
+        if not candidate.is_file():
+            raise FileNotFoundError(f"no {variant} photo {sha256}")
+        return candidate
+
+    def exists(self, sha256: str) -> bool:
+        """Whether the original is stored."""
+        try:
+            self.path(sha256)
+        except FileNotFoundError:
+            return False
+        return True
+
+    def verify(self, sha256: str) -> bool:
+        """Whether the stored original still hashes to its name; False when it is missing."""
+        try:
+            return _file_sha256(self.path(sha256)) == sha256
+        except FileNotFoundError:
+            return False
+
+    def open_bytes(self, sha256: str, variant: str = "original") -> bytes:
+        """The stored bytes of one variant."""
+        return self.path(sha256, variant).read_bytes()
+
+    def _file(self, sha256: str, variant: str, extension: str = "jpg") -> Path:
+        """The one place a file name is built: the hash and variant are checked, so no path escapes root."""
+        if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
+            raise ValueError(f"not a lowercase sha256 hex digest: {sha256!r}")
+        if variant not in VARIANTS:
+            raise ValueError(f"unknown photo variant: {variant!r}")
+        if extension not in _EXTENSIONS or (variant != "original" and extension != "jpg"):
+            raise ValueError(f"bad extension for {variant}: {extension!r}")
+        return self.root / variant / sha256[:2] / f"{sha256}.{extension}"
+
+    def _write_missing_variants(self, decoded: _Decoded) -> None:
+        """Write the display copy and thumbnail that are not on disk yet."""
+        sha256 = decoded.info.sha256
+        missing = [variant for variant in ("display", "thumb") if not self._file(sha256, variant).exists()]
+        if missing:
+            rendered = _render_variants(decoded)
+            for variant in missing:
+                _write_atomic(self._file(sha256, variant), rendered[variant])
+
+
+def _file_sha256(path: Path) -> str:
+    """The sha256 of a file, read in chunks so a large original does not sit in memory twice."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write_atomic(path: Path, content: bytes) -> None:
+    """Write via a temp file in the same folder, fsync, then rename: the final name is whole or absent."""
+    _make_folder(path.parent)
+    # The temp name starts with a dot and ends in .tmp, so it never looks like <sha256>.<ext> to a reader.
+    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp_name)
+        raise
+    _fsync_folder(path.parent)
+
+
+def _make_folder(folder: Path) -> None:
+    """Create a folder and its missing parents, making each new directory entry durable."""
+    if folder.is_dir():
+        return
+    _make_folder(folder.parent)
+    folder.mkdir(exist_ok=True)
+    _fsync_folder(folder.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Flush a directory so a rename in it survives a power cut (POSIX; Windows cannot open folders)."""
+    if os.name != "posix":
+        return
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)

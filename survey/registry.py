@@ -1,0 +1,108 @@
+"""Installed checklists: shipped files, files imported into the data folder, and stored versions.
+
+A version an audit used is stored in `checklist_version` (canonical YAML) and from then on that
+copy is what the audit is shown and scored with, whatever happens to the files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from survey.audits.models import ChecklistVersion
+from survey.checklist import (Checklist, ChecklistError, dump_checklist_yaml, load_checklist, load_checklist_text,
+                              load_directory)
+
+log = logging.getLogger(__name__)
+SHIPPED = Path(__file__).resolve().parent / "checklists"
+_lock = threading.Lock()
+_cache: dict[tuple, dict[str, Checklist]] = {}
+
+
+def imported_dir() -> Path:
+    """Where `flask checklists import` puts checklists on this installation."""
+    return Path(current_app.config["DATA_DIR"]) / "checklists"
+
+
+def installed() -> dict[str, Checklist]:
+    """Every checklist version available here, by key; reloaded when a file is added or changed."""
+    folders = [SHIPPED, imported_dir()]
+    stamp = tuple((str(f), _stamp(f)) for f in folders)
+    with _lock:
+        if stamp not in _cache:
+            _cache.clear()
+            _cache[stamp] = _load(folders)
+        return _cache[stamp]
+
+
+def newest_for_kind(kind: str) -> list[Checklist]:
+    """The newest version of each checklist that applies to a facility kind, by id."""
+    newest: dict[str, Checklist] = {}
+    for checklist in installed().values():
+        if checklist.applies_to(kind) and checklist.version > getattr(newest.get(checklist.id), "version", 0):
+            newest[checklist.id] = checklist
+    # Kind-specific checklists first, the ones for every facility (KTR) after.
+    return sorted(newest.values(), key=lambda c: ("all" in c.facility_kinds, c.id))
+
+
+def store_version(session: Session, checklist: Checklist) -> ChecklistVersion:
+    """Keep the text of a version the first time an audit uses it; later, the stored text wins."""
+    stored = session.get(ChecklistVersion, checklist.key)
+    if stored is None:
+        content = dump_checklist_yaml(checklist)
+        stored = ChecklistVersion(key=checklist.key, checklist_id=checklist.id, version=checklist.version,
+                                  sha256=hashlib.sha256(content.encode()).hexdigest(), content=content)
+        session.add(stored)
+        session.flush()
+    return stored
+
+
+def for_audit(session: Session, key: str) -> Checklist:
+    """The exact checklist version an audit was filled with."""
+    stored = session.get(ChecklistVersion, key)
+    if stored is None:
+        raise KeyError(key)
+    return _parse(stored.sha256, stored.content, key)
+
+
+def changed_after_use(session: Session) -> list[str]:
+    """Keys whose file now differs from the text audits were filled with (a new version was due)."""
+    changed = []
+    for key, checklist in installed().items():
+        stored = session.get(ChecklistVersion, key)
+        if stored is not None and stored.sha256 != hashlib.sha256(dump_checklist_yaml(checklist).encode()).hexdigest():
+            changed.append(key)
+    return changed
+
+
+@lru_cache(maxsize=64)
+def _parse(sha256: str, content: str, key: str) -> Checklist:
+    return load_checklist_text(content, origin=f"stored {key}")
+
+
+def _stamp(folder: Path) -> tuple:
+    if not folder.is_dir():
+        return ()
+    return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in folder.glob("*.yaml")))
+
+
+def _load(folders: list[Path]) -> dict[str, Checklist]:
+    shipped, *others = folders
+    found = load_directory(shipped)  # shipped files are tested; a broken one is a bug to fail on
+    for folder in others:
+        for file in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
+            try:
+                checklist = load_checklist(file)
+            except ChecklistError as error:
+                # One broken imported file must not take the others down; `flask checklists list` shows it.
+                log.error("checklist %s not loaded: %s", file, error)
+                continue
+            if file.name == f"{checklist.id}-v{checklist.version}.yaml":
+                found.setdefault(checklist.key, checklist)
+    return found
