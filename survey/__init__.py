@@ -10,12 +10,14 @@ if TYPE_CHECKING:  # domain modules in this package import no Flask, even throug
 
 def init_app(app: Flask) -> None:
     """Register survey pages and commands."""
+    from survey import cli
     from survey.audits import views as audit_views
     from survey.facilities import views as facility_views
     from survey.kinds import kind_label
 
     app.register_blueprint(facility_views.bp)
     app.register_blueprint(audit_views.bp)
+    cli.register(app)
     app.jinja_env.globals["kind_label"] = kind_label
     from survey.audits import messages
 

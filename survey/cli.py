@@ -61,8 +61,8 @@ def import_command(form: Path, checklist_id, version, kinds, out):
                 f"(--version)")
     folder.mkdir(parents=True, exist_ok=True)
     _write_atomically(folder / name, dump_checklist_yaml(checklist))
-    click.echo(f"{checklist.key}: {len(checklist.items)} items in {len(checklist.sections)} "
-               f"sections written to {folder / name}")
+    click.echo(f"{checklist.key}: {_count(len(checklist.items), 'item')} in "
+               f"{_count(len(checklist.sections), 'section')} written to {folder / name}")
 
 
 @checklists.command("list")
@@ -72,7 +72,7 @@ def list_command():
     for origin, folder in (("shipped", SHIPPED), ("imported", imported_dir())):
         for file_name, loaded in _load_folder(folder):
             if isinstance(loaded, ChecklistError):
-                click.echo(f"{file_name}  BROKEN  {loaded}  {origin}")
+                click.echo(f"{file_name}  BROKEN  {' '.join(str(loaded).split())}  {origin}")
                 continue
             label = origin
             if origin == "shipped":
@@ -81,6 +81,10 @@ def list_command():
                 label = "imported (shadowed by shipped)"
             click.echo(f"{loaded.key}  {','.join(loaded.facility_kinds)}  "
                        f"{len(loaded.sections)}/{len(loaded.items)}  {loaded.title.id}  {label}")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _holds(path: Path, checklist: Checklist) -> bool:

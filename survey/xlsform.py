@@ -21,9 +21,10 @@ Decisions:
   to one item is refused rather than guessed.
 - Names: an XLSForm name that is a valid id except for upper case is lower-cased (references
   follow, with a warning); any other name is refused.
-- Settings: `form_id` (lower-cased) is the id, else the `checklist_id` argument, else the file
-  name when it is a valid id (warning). `version` must be a whole number unless the `version`
-  argument is given; without either the version is 1 (warning). The arguments win over settings.
+- Settings: the id is the `checklist_id` argument, else `form_id` (lower-cased), else the file
+  name when it is a valid id (warning). The version is the `version` argument, else `version` if
+  it is a whole number (a date-like version is refused: pass the argument), else 1 (warning).
+  `form_title` is the title (else the id, with a warning).
 - Texts: `id`/`Indonesian (id)` and `en`/`English (en)` languages are used; a text in one language
   only is copied to the other and a text in the default (plain) column serves both, each with a
   warning. Other languages are dropped with a warning.
@@ -103,7 +104,7 @@ _CONTROL_COLUMNS = {"appearance": "appearance", "rows": "rows", "autoplay": "aut
                     "jr:count": "repeat_count"}
 _QUESTION_COLUMNS = frozenset({"type", "name", "label", "hint", "relevant", "required",
                                "constraint", "constraint_message", "weight", "critical"})
-_GROUP_COLUMNS = frozenset({"type", "name", "label", "relevant"})
+_GROUP_COLUMNS = frozenset({"type", "name", "label", "hint", "relevant"})
 _PRESENTATION_COLUMNS = frozenset({"appearance", "rows", "autoplay", "parameters",
                                    "guidance_hint", "media", "required_message",
                                    "no_app_error_string"})
@@ -184,7 +185,7 @@ def import_xlsform(path: str | Path, checklist_id: str | None = None, version: i
     """Read an XLSForm workbook into a validated checklist; raises XLSFormError."""
     path = Path(path)
     book = _read_workbook(path)
-    form = _Form(path.name, _settings(book))
+    form = _Form(_settings(book))
     form.read_choices(book)
     form.read_survey(book)
     _refuse_entities(book)
@@ -344,8 +345,7 @@ class _Group:
 class _Form:
     """The survey walked row by row into sections and questions."""
 
-    def __init__(self, file_name: str, settings: _Settings):
-        self.file_name = file_name
+    def __init__(self, settings: _Settings):
         self.settings = settings
         self.warnings = _Warnings()
         self.other_languages: dict[str, None] = {}
@@ -353,7 +353,7 @@ class _Form:
         self.sections: dict[str, _Section] = {}
         self.groups: list[_Group] = []
         self.renames: dict[str, str] = {}
-        self.ynp: dict[str, dict[str, str]] = {}  # item id -> {list name: ynp value}
+        self.ynp: dict[str, dict[str, str]] = {}  # item id -> {choice name: ynp value}
         self.skipped: dict[str, tuple[int, str]] = {}  # name -> (row, type) of rows not imported
 
     # -- sheets --
@@ -415,10 +415,12 @@ class _Form:
         columns = self._columns(row, _GROUP_COLUMNS)
         name = self._name(row, "group")
         relevant = self._expression(columns, "relevant", number)
+        if "hint" in columns:
+            self.warnings.add("survey: hints of groups are not kept", number)
         if self.groups:
             outer = self.groups[0].section
-            self.warnings.add(f"survey: groups inside groups are flattened into their outer "
-                              f"section; the inner group's label is not kept", number)
+            self.warnings.add("survey: groups inside groups are flattened into their outer "
+                              "section; the inner group's label is not kept", number)
             self.groups.append(_Group(name, number, outer, relevant))
             return
         title = self._text(columns, "label", number, required=False)
@@ -436,9 +438,10 @@ class _Form:
 
     def _new_section(self, section_id: str, title: dict, row: int) -> _Section:
         if section_id in self.sections:
-            raise XLSFormError("xlsform.duplicate_id",
-                               f"section '{section_id}' is used twice", constants.SURVEY, row,
-                               "name", f"bagian '{section_id}' dipakai dua kali")
+            why = " ('umum' holds the questions outside groups)" if section_id == "umum" else ""
+            raise XLSFormError("xlsform.duplicate_id", f"section '{section_id}' is used twice{why}",
+                               constants.SURVEY, row, "name",
+                               f"bagian '{section_id}' dipakai dua kali")
         section = _Section(section_id, title, row)
         self.sections[section_id] = section
         return section
@@ -469,10 +472,10 @@ class _Form:
         if own is not None:
             question.relevant.append((own, number))
         self._constraint(question, columns)
-        for column in ("weight", "critical"):
-            if column in columns:
-                data[column] = (self._number if column == "weight" else self._boolean)(
-                    columns, column, number)
+        if "weight" in columns:
+            data["weight"] = self._number(columns, "weight", number)
+        if "critical" in columns:
+            data["critical"] = self._boolean(columns, "critical", number)
         if list_name is not None:
             self._choices(question, list_name)
         self._current_section(number).questions.append(question)
@@ -511,11 +514,16 @@ class _Form:
                 question.data["allow_na"] = False
             self.ynp[question.data["id"]] = mapping
             self.warnings.add(f"survey: select_one {list_name} ({', '.join(mapping)}) becomes a "
-                              f"scored ya/tidak/sebagian item (weight 1 unless a weight column "
-                              f"says otherwise)", number)
+                              "scored ya/tidak/sebagian item (weight 1 unless a weight column "
+                              "says otherwise)", number)
             return
+        for row in rows:
+            if not row.get("name"):
+                raise XLSFormError("xlsform.bad_name", f"a choice of list '{list_name}' has no name",
+                                   constants.CHOICES, row["__row"], "name",
+                                   f"pilihan dalam daftar '{list_name}' tidak punya nama")
         question.data["choices"] = [
-            {"value": row.get("name"),
+            {"value": row["name"],
              "label": self._text(row, "label", row["__row"], required=True,
                                  sheet=constants.CHOICES)}
             for row in rows]
@@ -566,20 +574,26 @@ class _Form:
               sheet: str = constants.SURVEY) -> dict | None:
         """A bilingual {id, en} text from a cell that may hold several languages."""
         found: dict[str, str] = {}
+        others = []
         value = cells.get(column)
         for key, text in ({"default": value} if isinstance(value, str) else value or {}).items():
             if not isinstance(text, str) or not text.strip():
                 continue
             language = _language(key)
             if language is None:
+                others.append(key)
                 self.other_languages[key] = None
             else:
                 found.setdefault(language, text)
-        if not ({"id", "en", "plain"} & found.keys()):
+        if not found:
             if required:
-                raise XLSFormError("xlsform.missing_label",
-                                   f"no {column} in Indonesian or English", sheet, number, column,
-                                   f"{column} dalam bahasa Indonesia atau Inggris tidak ada")
+                seen = ", ".join(others)
+                raise XLSFormError(
+                    "xlsform.missing_label",
+                    f"no {column} in Indonesian or English" + (f" (only in: {seen})" * bool(seen)),
+                    sheet, number, column,
+                    f"{column} dalam bahasa Indonesia atau Inggris tidak ada"
+                    + (f" (hanya dalam: {seen})" * bool(seen)))
             return None
         return self._bilingual(found, sheet, column, number)
 
@@ -725,7 +739,7 @@ class _Form:
                     f"form_id '{form_id}' hanya boleh berisi a-z, 0-9 dan _; berikan id lain")
             return form_id.lower()
         if _ID.fullmatch(path.stem.lower()):
-            self.warnings.add(f"settings: no form_id, so the id is the file name "
+            self.warnings.add("settings: no form_id, so the id is the file name "
                               f"'{path.stem.lower()}'")
             return path.stem.lower()
         raise XLSFormError("xlsform.no_settings_id",
@@ -769,7 +783,7 @@ class _Form:
         if ignored:
             self.warnings.add(f"settings: ignored {', '.join(ignored)}")
         if self.other_languages:
-            self.warnings.add(f"languages other than Indonesian and English are ignored: "
+            self.warnings.add("languages other than Indonesian and English are ignored: "
                               f"{', '.join(self.other_languages)}")
 
     # -- errors from validation --
@@ -898,9 +912,9 @@ def _known_to_pyxform(name: str) -> bool:
 def _bad_expression(column: str, text: str, row: int, error: ExpressionError) -> XLSFormError:
     where = "" if error.position is None else f" at position {error.position}"
     return XLSFormError("xlsform.bad_expression",
-                        f"{column} '{text}' cannot be used: {error.message}{where} [{error.code}]",
+                        f"{column} {text!r} cannot be used: {error.message}{where} ({error.code})",
                         constants.SURVEY, row, column,
-                        f"{column} '{text}' tidak dapat dipakai: {error.message_id}")
+                        f"{column} {text!r} tidak dapat dipakai: {error.message_id}")
 
 
 def _rewrite(text: str, renames: dict[str, str], ynp: dict[str, dict[str, str]],
@@ -917,7 +931,7 @@ def _rewrite(text: str, renames: dict[str, str], ynp: dict[str, dict[str, str]],
                 replacements[token.position] = (len(token.value) + 3, f"${{{name}}}")
     if current is not None and any(token.kind == "dot" for token in tokens):
         referenced.add(current)
-    mapped = [name for name in referenced if name in ynp]
+    mapped = sorted(name for name in referenced if name in ynp)
     if mapped:
         for index, token in enumerate(tokens):
             if token.kind == "string":

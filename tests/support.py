@@ -118,3 +118,31 @@ def chromium_available() -> bool:
     except ImportError:
         return False
     return Path(CHROMIUM).exists() and shutil.which(CHROMIUM) is not None
+
+
+def make_jpeg(width: int = 640, height: int = 480, color=(40, 140, 60), exif_time: str | None = "2026:11:20 09:15:00",
+              gps: tuple[float, float] | None = (-6.1151, 106.1602)) -> bytes:
+    """A real JPEG, as a tablet camera writes it: EXIF time and GPS when asked."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    image = Image.new("RGB", (width, height), color)
+    exif = Image.Exif()
+    if exif_time:
+        exif[0x0132] = exif_time  # DateTime
+        exif.get_ifd(0x8769)[0x9003] = exif_time  # DateTimeOriginal
+    if gps:
+        lat, lon = gps
+
+        def dms(value: float):
+            value = abs(value)
+            degrees = int(value)
+            minutes = int((value - degrees) * 60)
+            seconds = round(((value - degrees) * 60 - minutes) * 60, 4)
+            return (degrees, minutes, seconds)
+
+        exif.get_ifd(0x8825).update({1: "S" if lat < 0 else "N", 2: dms(lat), 3: "E" if lon >= 0 else "W", 4: dms(lon)})
+    buffer = BytesIO()
+    image.save(buffer, "JPEG", quality=85, exif=exif)
+    return buffer.getvalue()

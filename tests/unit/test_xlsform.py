@@ -9,9 +9,9 @@ import pytest
 
 from survey.checklist import dump_checklist_yaml, load_checklist_text
 from survey.xlsform import ImportResult, XLSFormError, import_xlsform
-from tests.support import require
+from tests.support import SHARED, require
 
-SHARED_FORMS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "xlsform"
+SHARED_FORMS = SHARED / "data" / "xlsform"  # ../shared from the repository root
 SHARED_FILES = sorted(SHARED_FORMS.glob("*.xls*")) if SHARED_FORMS.is_dir() else []
 
 SETTINGS = [["form_id", "version", "form_title::Indonesian (id)", "form_title::English (en)"],
@@ -328,7 +328,7 @@ CHOICES = [["list_name", "name", "label"], ["bahan", "beton", "Beton"], ["bahan"
                  "xlsform.unsupported_column", "survey", 3, "column 'default'", id="default"),
     pytest.param([[*HEADER, "relevant"], ["text", "a", "A", "A"],
                   ["text", "b", "B", "B", "pulldata('kota', 'nama', 'id', ${a}) = 'x'"]],
-                 "xlsform.bad_expression", "survey", 3, "unknown function 'pulldata'",
+                 "xlsform.bad_expression", "survey", 3, "unknown function pulldata()",
                  id="pulldata in relevance"),
     pytest.param([[*HEADER, "constraint"], ["text", "a", "A", "A", "jr:choice-name(., 'x') != ''"]],
                  "xlsform.bad_expression", "survey", 2, "constraint", id="jr:choice-name"),
@@ -372,6 +372,19 @@ def test_unsupported_constructs_are_refused_with_sheet_and_row(tmp_path, rows, c
         assert str(error).startswith(f"{sheet} row {row}: ")
         assert error.indonesian().startswith(f"{sheet} baris {row}: ")
     assert error.message_id and error.construct
+
+
+def test_entities_sheet_is_refused(tmp_path):
+    path = write_form(tmp_path, [HEADER, ["text", "a", "A", "A"]])
+    book = openpyxl.load_workbook(path)
+    sheet = book.create_sheet("entities")
+    sheet.append(["list_name", "label"])
+    sheet.append(["pohon", "${a}"])
+    book.save(path)
+    with pytest.raises(XLSFormError) as caught:
+        import_xlsform(path)
+    assert (caught.value.code, caught.value.sheet, caught.value.row) == (
+        "xlsform.unsupported_sheet", "entities", 2)
 
 
 def test_repeat_message_reads_like_the_spreadsheet(tmp_path):
@@ -455,11 +468,13 @@ EXPECTED = {
 }
 
 
+@pytest.mark.shared_data
 def test_shared_workbooks_are_present():
     require(bool(SHARED_FILES), f"the XLSForm corpus is missing: {SHARED_FORMS} (../shared/data/xlsform)")
     assert set(EXPECTED) <= {path.name for path in SHARED_FILES}
 
 
+@pytest.mark.shared_data
 @pytest.mark.parametrize("path", SHARED_FILES, ids=lambda path: path.name)
 def test_shared_workbook_imports_or_is_refused_cleanly(path):
     try:
@@ -474,6 +489,7 @@ def test_shared_workbook_imports_or_is_refused_cleanly(path):
         assert outcome == EXPECTED[path.name]
 
 
+@pytest.mark.shared_data
 def test_shared_yes_or_no_question_becomes_a_ynp_item():
     path = SHARED_FORMS / "yes_or_no_question.xlsx"
     require(path.is_file(), f"{path} is missing")
@@ -483,6 +499,7 @@ def test_shared_yes_or_no_question_becomes_a_ynp_item():
     assert item.label.en == "have you had a good day today?"
 
 
+@pytest.mark.shared_data
 def test_shared_spec_test_names_the_repeat():
     path = SHARED_FORMS / "xlsform_spec_test.xlsx"
     require(path.is_file(), f"{path} is missing")
