@@ -9,10 +9,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from survey.audits.models import ChecklistVersion
@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 SHIPPED = Path(__file__).resolve().parent / "checklists"
 _lock = threading.Lock()
 _cache: dict[tuple, dict[str, Checklist]] = {}
+_parsed: dict[tuple[str, str], Checklist] = {}  # (key, sha256) of stored versions; they never change
 
 
 def imported_dir() -> Path:
@@ -64,11 +65,18 @@ def store_version(session: Session, checklist: Checklist) -> ChecklistVersion:
 
 
 def for_audit(session: Session, key: str) -> Checklist:
-    """The exact checklist version an audit was filled with."""
-    stored = session.get(ChecklistVersion, key)
-    if stored is None:
+    """The exact checklist version an audit was filled with (parsed once per process)."""
+    sha256 = session.execute(select(ChecklistVersion.sha256).where(ChecklistVersion.key == key)).scalar_one_or_none()
+    if sha256 is None:
         raise KeyError(key)
-    return _parse(stored.sha256, stored.content, key)
+    with _lock:
+        cached = _parsed.get((key, sha256))
+    if cached is None:
+        content = session.execute(select(ChecklistVersion.content).where(ChecklistVersion.key == key)).scalar_one()
+        cached = load_checklist_text(content, origin=f"stored {key}")
+        with _lock:
+            _parsed[(key, sha256)] = cached
+    return cached
 
 
 def changed_after_use(session: Session) -> list[str]:
@@ -79,11 +87,6 @@ def changed_after_use(session: Session) -> list[str]:
         if stored is not None and stored.sha256 != hashlib.sha256(dump_checklist_yaml(checklist).encode()).hexdigest():
             changed.append(key)
     return changed
-
-
-@lru_cache(maxsize=64)
-def _parse(sha256: str, content: str, key: str) -> Checklist:
-    return load_checklist_text(content, origin=f"stored {key}")
 
 
 def _stamp(folder: Path) -> tuple:

@@ -71,6 +71,19 @@ def relevant_items(checklist: Checklist, answers: Mapping[str, object],
     return _resolve(checklist, answers, today)[0]
 
 
+def resolve(checklist: Checklist, answers: Mapping[str, object],
+            today: datetime.date | None = None) -> tuple[set[str], dict[str, object]]:
+    """(relevant item ids, answers of relevant items), decided once so callers can reuse them."""
+    return _resolve(checklist, answers, today)
+
+
+def item_problem(checklist: Checklist, item_id: str, visible: Mapping[str, object],
+                 today: datetime.date | None = None) -> str | None:
+    """The problem of one relevant item's answer (shape or constraint), given the resolved answers."""
+    item = checklist.item(item_id)
+    return _problem(item, visible.get(item_id), visible, today)
+
+
 def _resolve(checklist: Checklist, answers: Mapping[str, object],
              today: datetime.date | None) -> tuple[set[str], dict[str, object]]:
     """Decide relevance item by item, each after the items its relevance refers to.
@@ -115,9 +128,10 @@ def _dependencies(item: Item, position: Mapping[str, int]) -> set[str]:
 
 
 def progress(checklist: Checklist, answers: Mapping[str, object],
-             today: datetime.date | None = None) -> dict[str, tuple[int, int]]:
+             today: datetime.date | None = None, resolved: tuple[set[str], dict[str, object]] | None = None
+             ) -> dict[str, tuple[int, int]]:
     """Per section id, in order: (answered, relevant) item counts for the UI."""
-    relevant, visible = _resolve(checklist, answers, today)
+    relevant, visible = resolved or _resolve(checklist, answers, today)
     counts = {}
     for section in checklist.sections:
         shown = [item.id for item in section.items if item.id in relevant]

@@ -25,7 +25,7 @@ from survey.audits.models import Answer, AnswerPhoto, Audit, GpsReading, Photo
 from survey.audits.queries import answers_of, drafts_of, open_revision_of
 from survey.checklist import Checklist, Item, coerce_answer, validate_answer
 from survey.facilities.models import Facility
-from survey.scoring import ScoreResult, relevant_items, score_audit
+from survey.scoring import ScoreResult, item_problem, resolve, score_audit
 
 
 @dataclass(frozen=True)
@@ -62,21 +62,26 @@ def start_audits(session: Session, facility: Facility, checklists: list[Checklis
 
 @dataclass(frozen=True)
 class SaveOutcome:
-    """What an answer did: the stored value, its problem if any, and which items appeared or vanished."""
+    """What an answer did: its problem if any, which items appeared or vanished, the resolved state."""
 
     value: object
     problem: str | None
     shown: frozenset[str]
     hidden: frozenset[str]
+    answers: dict[str, object]
+    relevant: set[str]
+    visible: dict[str, object]
 
 
-def save_answer(session: Session, audit: Audit, checklist: Checklist, item_id: str, raw, actor: Actor) -> SaveOutcome:
+def save_answer(session: Session, audit: Audit, checklist: Checklist, item_id: str, raw, actor: Actor,
+                today: dt.date | None = None) -> SaveOutcome:
     """Store one answer as given and report its problem and the relevance it changed."""
     item = _editable_item(audit, checklist, item_id, actor)
     if item.type == "photo":
         raise AppError("audit.photo_by_upload", N_("Add photos with the camera button."))
+    today = today or dt.date.today()
     answers = answers_of(session, audit.id)
-    before = relevant_items(checklist, answers)
+    before, _ = resolve(checklist, answers, today)
     value = _coerce(item, raw)
     row = session.get(Answer, (audit.id, item_id))
     old = row.value if row else None
@@ -87,10 +92,14 @@ def save_answer(session: Session, audit: Audit, checklist: Checklist, item_id: s
     audit.updated_at = utcnow()
     if old != value:
         _log(session, actor, "answer", audit, {item_id: [old, value]})
-    answers[item_id] = value
-    after = relevant_items(checklist, answers)
-    problem = validate_answer(item, value) or _constraint_problem(checklist, item, value, answers)
-    return SaveOutcome(value, problem, frozenset(after - before), frozenset(before - after))
+    if value is None:
+        answers.pop(item_id, None)
+    else:
+        answers[item_id] = value
+    relevant, visible = resolve(checklist, answers, today)
+    problem = item_problem(checklist, item_id, visible, today) if item_id in relevant else None
+    return SaveOutcome(value, problem, frozenset(relevant - before), frozenset(before - relevant), answers,
+                       relevant, visible)
 
 
 def save_note(session: Session, audit: Audit, checklist: Checklist, item_id: str, note: str, actor: Actor) -> None:
@@ -239,11 +248,6 @@ def _coerce(item: Item, raw) -> object:
     if isinstance(raw, str) and len(raw) > 10_000:
         raise AppError("audit.answer_too_long", N_("An answer has at most 10,000 characters."))
     return coerce_answer(item, raw)
-
-
-def _constraint_problem(checklist: Checklist, item: Item, value, answers) -> str | None:
-    result = score_audit(checklist, answers, today=dt.date.today())
-    return dict(result.invalid).get(item.id)
 
 
 def _check_coordinates(lat, lon, accuracy_m) -> None:

@@ -79,9 +79,16 @@ def answer(audit_id: str, item_id: str):
     item = _item(checklist, item_id)
     raw = request.form.getlist("value") if item.type == "select_multiple" else request.form.get("value", "")
     outcome = save_answer(db.session, audit, checklist, item_id, raw, actor())
-    context = _page_context(audit, checklist)
-    return render_template("audits/_answer_response.html", item=item, problem=outcome.problem,
-                           changed=sorted(outcome.shown | outcome.hidden), saved_at=audit.updated_at, **context)
+    changed = sorted(outcome.shown | outcome.hidden)
+    counts = progress(checklist, outcome.answers, resolved=(outcome.relevant, outcome.visible))
+    # Only what the response shows: the item's feedback, items that appeared or vanished, progress.
+    return render_template(
+        "audits/_answer_response.html", item=item, problem=outcome.problem, changed=changed,
+        saved_at=audit.updated_at, audit=audit, checklist=checklist, answers=outcome.answers,
+        relevant=outcome.relevant, progress=counts, answered=sum(a for a, _ in counts.values()),
+        total=sum(t for _, t in counts.values()), editable=True,
+        notes=queries.notes_of(db.session, audit.id) if changed else {},
+        photos=queries.photos_of(db.session, audit.id) if changed else {})
 
 
 @bp.post("/audits/<audit_id>/notes/<item_id>")

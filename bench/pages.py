@@ -1,0 +1,145 @@
+"""Checklist pages against the real app (waitress, SQLite): page render, one answer save, a submit.
+
+An 80-item checklist (ynp items, relevance, a constrained integer, choices) is installed into the
+data folder, the demo is loaded, and a client on one keep-alive connection measures each request.
+The baseline, measured in the same run, is GET /healthz: the cost of any request through the stack.
+
+    python -m bench.pages [--requests N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import yaml
+
+from bench.common import Client, report, summary
+from tests.support import ServerProcess
+
+TARGETS = {"answer save": 15.0, "checklist page": 60.0}
+
+
+def bench_checklist(items: int = 80) -> dict:
+    """A realistic 80-item checklist: 8 sections of 10, mostly ynp, with skip logic and a constraint."""
+    sections = []
+    for s in range(items // 10):
+        rows = []
+        for i in range(10):
+            n = s * 10 + i
+            item = {"id": f"q{n:03d}", "type": "ynp", "required": True, "weight": 1 + n % 3,
+                    "label": {"id": f"Butir pemeriksaan nomor {n} tentang keselamatan anak", "en": f"Check {n} on child safety"},
+                    "hint": {"id": "Amati langsung di lokasi.", "en": "Observe on site."}}
+            if i == 9:
+                item["relevant"] = f"${{q{n - 1:03d}}} = 'ya'"
+            if n % 20 == 5:
+                item = {"id": f"q{n:03d}", "type": "integer", "required": True, "min": 0, "max": 500,
+                        "label": {"id": f"Jumlah {n}", "en": f"Count {n}"}, "constraint": ". <= 400",
+                        "constraint_message": {"id": "Paling banyak 400.", "en": "At most 400."}}
+            if n % 20 == 7:
+                item = {"id": f"q{n:03d}", "type": "select_one", "required": True,
+                        "label": {"id": f"Pilihan {n}", "en": f"Choice {n}"},
+                        "choices": [{"value": v, "label": {"id": v.title(), "en": v.title()}} for v in ("baik", "sedang", "buruk")]}
+            rows.append(item)
+        sections.append({"id": f"bagian_{s}", "title": {"id": f"Bagian {s}", "en": f"Section {s}"},
+                         "source": "bench: synthetic", "items": rows})
+    return {"id": "bench80", "version": 1, "title": {"id": "Daftar periksa 80 butir", "en": "80-item checklist"},
+            "facility_kinds": ["all"], "source": "bench: synthetic", "source_status": "unverified",
+            "scoring": {"memenuhi_min": 0.8}, "sections": sections}
+
+
+def answer_for(item: dict, round_: int) -> str:
+    if item["type"] == "integer":
+        return str(10 + round_ % 50)
+    if item["type"] == "select_one":
+        return ("baik", "sedang", "buruk")[round_ % 3]
+    return ("ya", "sebagian", "tidak")[round_ % 3]
+
+
+def prefill(db_path: Path, audit_ids: list[str], checklist: dict) -> None:
+    """Answers and a position for audits that will be submitted, written straight into the database."""
+    items = [i for s in checklist["sections"] for i in s["items"]]
+    with sqlite3.connect(db_path) as conn:
+        for audit_id in audit_ids:
+            key = uuid.UUID(audit_id).hex
+            rows = [(key, i["id"], json.dumps(int(answer_for(i, 0)) if i["type"] == "integer" else answer_for(i, 0)))
+                    for i in items]
+            conn.executemany("INSERT OR REPLACE INTO answer (audit_id, item_id, value, updated_at) "
+                             "VALUES (?, ?, ?, '2026-11-20 02:00:00')", rows)
+            conn.execute("UPDATE audit SET lat = -6.1151, lon = 106.1601, accuracy_m = 8, position_source = 'gps', "
+                         "position_at = '2026-11-20 02:00:00' WHERE id = ?", (key,))
+
+
+def run(requests: int) -> list[dict]:
+    with tempfile.TemporaryDirectory() as folder:
+        instance = Path(folder)
+        checklist = bench_checklist()
+        (instance / "checklists").mkdir()
+        (instance / "checklists" / "bench80-v1.yaml").write_text(yaml.safe_dump(checklist, allow_unicode=True))
+        server = ServerProcess(instance, env={"PANTAU_SECURE_COOKIES": "0"})
+        server.init()
+        server.start()
+        try:
+            client = Client("127.0.0.1", server.port)
+            client.request("GET", "/login")
+            client.request("POST", "/login", {"username": "auditor", "password": "demo", "csrf_token": client.csrf})
+            status, page = client.request("GET", "/facilities/?kecamatan=36.73.01")
+            facility = page.split('href="/facilities/', 2)[2].split('"', 1)[0]
+            audit_ids = []
+            for _ in range(requests + 1):
+                status, _text = client.request("POST", f"/facilities/{facility}/audits/new",
+                                               {"checklist": "bench80@1", "csrf_token": client.csrf})
+                # Each start resumes the open draft, so submit it before starting the next.
+                audit_ids.append(_latest_draft(instance / "pantau.db"))
+                _mark_submitted(instance / "pantau.db", audit_ids[-1])
+            work = audit_ids[0]
+            _reopen(instance / "pantau.db", audit_ids)
+            items = [i for s in checklist["sections"] for i in s["items"] if "relevant" not in i]
+            base = [client.timed("GET", "/healthz") for _ in range(requests)]
+            pages = [client.timed("GET", f"/audits/{work}") for _ in range(requests)]
+            saves = [client.timed("POST", f"/audits/{work}/answers/{items[n % len(items)]['id']}",
+                                  {"value": answer_for(items[n % len(items)], n)}, {"HX-Request": "true"})
+                     for n in range(requests)]
+            prefill(instance / "pantau.db", audit_ids[1:], checklist)
+            submits = [client.timed("POST", f"/audits/{a}/submit", {"csrf_token": client.csrf}, expect=302)
+                       for a in audit_ids[1:]]
+        finally:
+            server.stop()
+    return [summary("baseline: GET /healthz", base), summary("checklist page", pages),
+            summary("answer save", saves), summary("submit", submits)]
+
+
+def _latest_draft(db: Path) -> str:
+    with sqlite3.connect(db) as conn:
+        row = conn.execute("SELECT id FROM audit WHERE status = 'draft' ORDER BY started_at DESC LIMIT 1").fetchone()
+    return str(uuid.UUID(row[0]))
+
+
+def _mark_submitted(db: Path, audit_id: str) -> None:
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE audit SET status = 'submitted' WHERE id = ?", (uuid.UUID(audit_id).hex,))
+
+
+def _reopen(db: Path, audit_ids: list[str]) -> None:
+    with sqlite3.connect(db) as conn:
+        conn.executemany("UPDATE audit SET status = 'draft' WHERE id = ?", [(uuid.UUID(a).hex,) for a in audit_ids])
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=200, help="requests per measure (at least 200 for the record)")
+    args = parser.parse_args(argv)
+    rows = run(args.requests)
+    verdicts = {f"target {name} p95 < {limit} ms": next(r for r in rows if r["name"] == name)["p95_ms"] < limit
+                for name, limit in TARGETS.items()}
+    report("pages: 80-item checklist on SQLite", rows, verdicts)
+    return rows
+
+
+if __name__ == "__main__":
+    sys.exit(0 if main() else 1)
