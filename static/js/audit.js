@@ -41,12 +41,15 @@
       var map = L.map(el, { attributionControl: false, zoomSnap: 0.5 });
       el._map = map;
       var d = el.dataset, marker = null, form = el.parentNode.querySelector("[data-manual-form]");
-      var start = d.lat ? [+d.lat, +d.lon] : d.facilityLat ? [+d.facilityLat, +d.facilityLon] : [-2.5, 118];
-      map.setView(start, d.lat || d.facilityLat ? 16 : 5);
+      var points = [];
+      if (d.lat) points.push([+d.lat, +d.lon]);
+      if (d.facilityLat) points.push([+d.facilityLat, +d.facilityLon]);
+      if (points.length) map.fitBounds(L.latLngBounds(points).pad(0.6), { maxZoom: 17 });
+      else map.setView([-2.5, 118], 5);
       fetch(d.boundary, { credentials: "same-origin" }).then(function (r) { return r.ok ? r.json() : null; }).then(function (gj) {
         if (!gj) return;
         var layer = L.geoJSON(gj, { style: { color: "#00539b", weight: 3, fillColor: "#e3eefa", fillOpacity: 0.35 } }).addTo(map);
-        if (!d.lat && !d.facilityLat) map.fitBounds(layer.getBounds());
+        if (!points.length) map.fitBounds(layer.getBounds());
       });
       if (d.facilityLat) {
         L.circleMarker([+d.facilityLat, +d.facilityLon], { radius: 9, color: "#8a4b00", weight: 3, fillColor: "#ffbf00", fillOpacity: 1 })
