@@ -41,6 +41,10 @@ class Facility(Base):
     status: Mapped[str] = mapped_column(String(10), default="active")
     # Registered in the field by an auditor: a supervisor confirms it is real and not a duplicate.
     verified: Mapped[bool] = mapped_column(default=True)
+    # Where the position falls by the loaded boundaries (geo.locate); differs from kecamatan_code
+    # when the registry and the map disagree, which a supervisor must look at.
+    located_kecamatan_code: Mapped[str | None] = mapped_column(String(16))
+    located_desa_code: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("user_account.id"))
@@ -48,6 +52,12 @@ class Facility(Base):
 
     kecamatan: Mapped[Wilayah] = relationship(foreign_keys=[kecamatan_code])
     desa: Mapped[Wilayah | None] = relationship(foreign_keys=[desa_code])
+
+    @property
+    def kecamatan_mismatch(self) -> bool:
+        """The position lies in another kecamatan than the registry says (or outside every one loaded)."""
+        return self.lat is not None and self.located_kecamatan_code != self.kecamatan_code \
+            and self.located_kecamatan_code is not None
 
     def __repr__(self) -> str:
         return f"<Facility {self.kind} {self.name!r}>"
