@@ -4,5 +4,5 @@ from app.auditlog import AuditLogEntry  # noqa: F401
 from app.auth.models import User, user_kecamatan  # noqa: F401
 from geo.models import Wilayah  # noqa: F401
 from survey.facilities.models import Facility  # noqa: F401
-from sync.models import Device  # noqa: F401
+from sync.models import AuditReview, Device, FacilityEdit, SyncChange, SyncConflict, SyncPeer, SyncState  # noqa: F401
 from survey.audits.models import Answer, AnswerPhoto, Audit, ChecklistVersion, GpsReading, Photo  # noqa: F401

@@ -61,6 +61,9 @@ def store_version(session: Session, checklist: Checklist) -> ChecklistVersion:
                                   sha256=hashlib.sha256(content.encode()).hexdigest(), content=content)
         session.add(stored)
         session.flush()
+        from sync import publish  # here, not at the top: sync imports the survey models
+
+        publish.checklist_used(session, stored)
     return stored
 
 

@@ -10,6 +10,8 @@ if TYPE_CHECKING:  # domain modules in this package import no Flask, even throug
 
 def init_app(app: Flask) -> None:
     """Register sync pages and commands."""
-    from sync import views
+    from sync import api, cli, views
 
     app.register_blueprint(views.bp)
+    api.init_app(app)
+    cli.register_cli(app)

@@ -1,20 +1,327 @@
-"""Device identity. Never commits."""
+"""Sync on a node: enrollment, pushing and pulling batches, bundles, photos. Never commits.
+
+Each function that receives a batch applies it whole (sync.apply.receive) together with the
+acknowledgement or cursor it advances; the caller commits once.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import re
+import secrets
 import socket
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sync.models import Device
-from sync.queries import self_device
+from app.db import utcnow
+from app.problems import N_
+from survey.audits.models import Photo
+from survey.photos import PhotoStore
+from sync import apply, bundle
+from sync.changes import Change, SyncError, parse_entry
+from sync.models import Device, SyncChange, SyncPeer
+from sync.queries import self_device, self_device_id
+
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: typed from a screen
+CODE_TTL = timedelta(hours=24)
+PAGE = 500
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def normalise_code(code: str) -> str:
+    """The code as typed, without dashes, spaces or case."""
+    return re.sub(r"[^A-Z0-9]", "", (code or "").upper())
+
+
+# --- enrollment (hub side) ---------------------------------------------------------------------
+
+
+def register_device(session: Session, name: str, scope: list[str], role: str = "field") -> tuple[Device, str]:
+    """A supervisor registers a device: a pending row and a one-time code to type on it."""
+    name = (name or "").strip()
+    if not 2 <= len(name) <= 80:
+        raise SyncError("device.bad_name", N_("A device name has 2 to 80 characters."))
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+    device = Device(name=name, role=role, scope=sorted(set(scope)), enroll_code_hash=_hash(raw),
+                    enroll_expires_at=utcnow() + CODE_TTL)
+    session.add(device)
+    session.flush()
+    return device, f"{raw[:4]}-{raw[4:]}"
+
+
+def enroll(session: Session, code: str, device_id: str, name: str, role: str) -> dict:
+    """Exchange a one-time code for a token (stored hashed) and an HMAC key; the code is spent."""
+    pending = session.execute(select(Device).where(Device.enroll_code_hash == _hash(normalise_code(code)))).scalar_one_or_none()
+    if pending is None or pending.enroll_expires_at is None or pending.enroll_expires_at < utcnow():
+        raise SyncError("sync.bad_code", N_("This enrollment code is wrong or has expired. Ask the supervisor for a new one."),
+                        status=401)
+    try:
+        real_id = uuid.UUID(str(device_id))
+    except ValueError:
+        raise SyncError("sync.bad_change", N_("A change in %(where)s is malformed."), where="device_id") from None
+    device = session.get(Device, real_id)
+    if device is None:
+        device = Device(id=real_id, name=pending.name, role=role if role in ("field", "hub") else "field")
+        session.add(device)
+    device.scope, device.revoked_at = pending.scope, None
+    session.delete(pending) if pending.id != real_id else None
+    token, key = secrets.token_urlsafe(32), secrets.token_hex(32)
+    device.token_hash, device.device_key, device.enrolled_at = _hash(token), key, utcnow()
+    device.enroll_code_hash = device.enroll_expires_at = None
+    session.flush()
+    hub = self_device(session)
+    return {"token": token, "device_key": key, "hub_id": str(hub.id), "hub_name": hub.name}
+
+
+def authenticate(session: Session, token: str) -> Device:
+    """The device presenting this token; refused when unknown or revoked."""
+    device = session.execute(select(Device).where(Device.token_hash == _hash(token or ""))).scalar_one_or_none() if token else None
+    if device is None:
+        raise SyncError("sync.unauthorized", N_("This device is not enrolled with this hub."), status=401)
+    if device.revoked_at is not None:
+        raise SyncError("sync.revoked_device", N_("This device was revoked on the hub."), status=403)
+    device.last_seen_at = utcnow()
+    return device
+
+
+def revoke(session: Session, device: Device) -> None:
+    """Stop a lost or retired device from syncing."""
+    device.revoked_at = utcnow()
+    device.token_hash = None
+
+
+# --- receiving and sending batches ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ack:
+    """What a receiver tells the sender after a batch."""
+
+    acked_seq: int
+    applied: int
+    duplicates: int
+    waiting: int
+    conflicts: int
+
+
+def receive_push(session: Session, sender: Device, after: int, up_to: int, entries: list[tuple[int, Change]],
+                 store: PhotoStore) -> Ack:
+    """Apply a sender's batch and advance what we acknowledge from it, in one transaction."""
+    if after > sender.acked_seq:
+        raise SyncError("sync.gap", N_("The device skipped changes the hub has not received; it must resend from %(seq)d."),
+                        status=409, seq=sender.acked_seq)
+    result = apply.receive(session, [c for _, c in entries], sender.id, lambda sha: has_photo(session, store, sha))
+    sender.acked_seq = max(sender.acked_seq, up_to)
+    return Ack(sender.acked_seq, result.applied, result.duplicates, result.waiting, result.conflicts)
+
+
+def outgoing(session: Session, peer_id: uuid.UUID, after: int, limit: int = PAGE) -> tuple[list[tuple[int, Change]], int]:
+    """Changes to push to a peer after position `after` (not those it sent us), and the position scanned up to."""
+    rows = session.execute(select(SyncChange).where(SyncChange.local_seq > after, SyncChange.applied.is_(True))
+                           .order_by(SyncChange.local_seq).limit(limit)).scalars().all()
+    picked = [(row.local_seq, _change(row)) for row in rows if row.via_id != peer_id]
+    return picked, (rows[-1].local_seq if rows else after)
+
+
+def changes_for(session: Session, device: Device, cursor: int, limit: int = PAGE) -> tuple[list[tuple[int, Change]], int, bool]:
+    """A page of this hub's changes in a device's scope after `cursor`; the next cursor; whether more wait."""
+    scope = set(device.scope or [])
+    rows = session.execute(select(SyncChange).where(SyncChange.local_seq > cursor, SyncChange.applied.is_(True))
+                           .order_by(SyncChange.local_seq).limit(limit)).scalars().all()
+    picked = [(row.local_seq, _change(row)) for row in rows if _in_scope(row, device, scope)]
+    next_cursor = rows[-1].local_seq if rows else cursor
+    return picked, next_cursor, len(rows) == limit
+
+
+def _in_scope(row: SyncChange, device: Device, scope: set) -> bool:
+    if row.origin_id == device.id or row.via_id == device.id:
+        return False  # never echo a device's own changes back
+    if row.kind == "checklist":
+        return True
+    if row.kind == "wilayah":
+        return row.scope is None or row.scope in scope
+    if row.kind == "user":
+        return bool(scope & set(row.payload.get("kecamatan") or [])) or device.role == "hub"
+    if row.kind == "facility":
+        return row.scope in scope
+    if row.kind == "review":
+        return row.scope in scope and (device.role == "hub" or row.payload.get("device_id") == str(device.id))
+    return device.role == "hub" and row.scope in scope  # audits go down only to lower hubs
+
+
+def _change(row: SyncChange) -> Change:
+    return Change(origin_id=str(row.origin_id), origin_seq=row.origin_seq, kind=row.kind, entity_id=row.entity_id,
+                  hlc=row.hlc, payload=row.payload, scope=row.scope)
+
+
+def parse_entries(raw: list, where: str) -> list[tuple[int, Change]]:
+    """Entries from a request body, each checked."""
+    if not isinstance(raw, list):
+        raise SyncError("sync.bad_change", N_("A change in %(where)s is malformed."), where=where)
+    return [parse_entry(item, f"{where}[{index}]") for index, item in enumerate(raw)]
+
+
+# --- photos ----------------------------------------------------------------------------------------
+
+
+def has_photo(session: Session, store: PhotoStore, sha256: str) -> bool:
+    """The photo's row and file are both here."""
+    try:
+        return session.get(Photo, sha256) is not None and store.exists(sha256)
+    except ValueError:
+        return False
+
+
+def store_photo(session: Session, store: PhotoStore, sha256: str, data: bytes, max_bytes: int) -> bool:
+    """Keep a photo sent by a peer, checked against its hash; True when it was new."""
+    info = store.save(data, max_bytes, expected_sha256=sha256)
+    if session.get(Photo, info.sha256) is not None:
+        return False
+    session.add(Photo(sha256=info.sha256, mime=info.mime, size_bytes=info.size_bytes, width=info.width,
+                      height=info.height, taken_at=info.taken_at_aware(_utc()), gps_lat=info.gps_lat, gps_lon=info.gps_lon))
+    session.flush()
+    return True
+
+
+def photos_of(entries: list[tuple[int, Change]]) -> set[str]:
+    """Hashes of every photo the audits in these entries refer to."""
+    return {sha for _, c in entries if c.kind == "audit" for shas in (c.payload.get("photos") or {}).values() for sha in shas}
+
+
+def _utc():
+    from datetime import timezone
+
+    return timezone.utc
+
+
+# --- peers (device side) -----------------------------------------------------------------------------
+
+
+def peer(session: Session) -> SyncPeer | None:
+    """The hub this node syncs with (one per node)."""
+    return session.execute(select(SyncPeer)).scalars().first()
+
+
+def save_enrollment(session: Session, url: str, answer: dict) -> SyncPeer:
+    """Keep the hub's answer to our enrollment."""
+    hub_id = uuid.UUID(answer["hub_id"])
+    existing = peer(session)
+    if existing is not None and existing.hub_id != hub_id:
+        session.delete(existing)
+        session.flush()
+        existing = None
+    row = existing or SyncPeer(hub_id=hub_id)
+    row.url, row.token, row.device_key = url.rstrip("/"), answer["token"], answer["device_key"]
+    session.add(row)
+    session.flush()
+    return row
+
+
+def receive_pull(session: Session, hub: SyncPeer, entries: list[tuple[int, Change]], next_cursor: int,
+                 store: PhotoStore) -> apply.ReceiveResult:
+    """Apply a page from the hub and move the cursor, in one transaction."""
+    result = apply.receive(session, [c for _, c in entries], hub.hub_id, lambda sha: has_photo(session, store, sha))
+    hub.pull_cursor = max(hub.pull_cursor, next_cursor)
+    hub.last_sync_at = utcnow()
+    return result
+
+
+# --- bundles -------------------------------------------------------------------------------------------
+
+
+def export_bundle(session: Session, out: Path, store: PhotoStore) -> dict:
+    """Write everything not yet acknowledged by the hub, with its photos, as one signed bundle."""
+    hub = _require_peer(session)
+    entries, up_to = outgoing(session, hub.hub_id, hub.pushed_seq, limit=10 ** 9)
+    photos = {sha: (store.path(sha).suffix.lstrip("."), store.open_bytes(sha)) for sha in sorted(photos_of(entries))}
+    return bundle.write(out, device_id=str(self_device_id(session)), hub_id=str(hub.hub_id), direction="push",
+                        key=hub.device_key, entries=entries, photos=photos, cursor=hub.pull_cursor,
+                        created_at=utcnow().isoformat(), extra={"after": hub.pushed_seq, "up_to": up_to})
+
+
+def import_push_bundle(session: Session, data: bytes, store: PhotoStore, max_photo_bytes: int,
+                       return_path: Path) -> tuple[Ack, dict]:
+    """On a hub: check and apply a device's bundle; write the return bundle with what it should get."""
+    sender: dict = {}
+
+    def key_for(manifest: dict) -> str:
+        device = _known_device(session, manifest.get("device_id"))
+        if manifest.get("hub_id") != str(self_device_id(session)) or manifest.get("direction") != "push":
+            raise SyncError("bundle.wrong_hub", N_("This bundle was made for another hub."))
+        sender["device"] = device
+        return device.device_key
+
+    checked = bundle.read(data, key_for, max_photo_bytes)
+    device, manifest = sender["device"], checked.manifest
+    for sha, body in checked.photos.items():
+        store_photo(session, store, sha, body, max_photo_bytes)
+    after = int(manifest.get("after") or 0)
+    ack = receive_push(session, device, after, int(manifest.get("up_to") or after), checked.entries, store)
+    cursor = int(manifest.get("cursor") or 0)
+    back, next_cursor, _ = changes_for(session, device, cursor, limit=10 ** 9)
+    written = bundle.write(return_path, device_id=str(device.id), hub_id=str(self_device_id(session)),
+                           direction="return", key=device.device_key, entries=back, photos={}, cursor=next_cursor,
+                           created_at=utcnow().isoformat(), extra={"acked_seq": ack.acked_seq, "from_cursor": cursor})
+    return ack, written
+
+
+def import_return_bundle(session: Session, data: bytes, store: PhotoStore, max_photo_bytes: int) -> apply.ReceiveResult:
+    """On a device: apply the hub's return bundle; refuse one older than what we already have."""
+    hub = _require_peer(session)
+
+    def key_for(manifest: dict) -> str:
+        if manifest.get("hub_id") != str(hub.hub_id) or manifest.get("device_id") != str(self_device_id(session)) \
+                or manifest.get("direction") != "return":
+            raise SyncError("bundle.wrong_hub", N_("This bundle was made for another device or hub."))
+        return hub.device_key
+
+    checked = bundle.read(data, key_for, max_photo_bytes)
+    manifest = checked.manifest
+    next_cursor, acked = int(manifest.get("cursor") or 0), int(manifest.get("acked_seq") or 0)
+    # The same bundle again is a harmless no-op; an older one would tell us less than we know.
+    if next_cursor < hub.pull_cursor or acked < hub.pushed_seq:
+        raise SyncError("bundle.replay", N_("This return bundle is older than what this device already has."))
+    result = receive_pull(session, hub, checked.entries, next_cursor, store)
+    hub.pushed_seq = max(hub.pushed_seq, acked)
+    return result
+
+
+def _known_device(session: Session, device_id) -> Device:
+    try:
+        device = session.get(Device, uuid.UUID(str(device_id)))
+    except ValueError:
+        device = None
+    if device is None or device.device_key is None:
+        raise SyncError("sync.unknown_device", N_("This bundle comes from a device this hub does not know."), status=403)
+    if device.revoked_at is not None:
+        raise SyncError("sync.revoked_device", N_("This device was revoked on the hub."), status=403)
+    return device
+
+
+def _require_peer(session: Session) -> SyncPeer:
+    hub = peer(session)
+    if hub is None:
+        raise SyncError("sync.not_enrolled", N_("This device is not enrolled with a hub yet."), status=409)
+    return hub
+
+
+def device_name() -> str:
+    return socket.gethostname()[:80]
 
 
 def ensure_self_device(session: Session, role: str) -> Device:
     """Make this installation's device row on first start; keep it (and its id) forever after."""
     device = self_device(session)
     if device is None:
-        device = Device(name=socket.gethostname()[:80] or role, role=role, is_self=True)
+        device = Device(name=device_name() or role, role=role, is_self=True)
         session.add(device)
         session.flush()
     return device

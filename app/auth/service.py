@@ -12,6 +12,7 @@ from app.auth.models import ROLES, User
 from app.auth.queries import user_by_username
 from app.problems import AppError, Conflict, N_
 from geo.models import Wilayah
+from sync import publish
 
 USERNAME = re.compile(r"^[a-zA-Z0-9._-]{3,40}$")
 
@@ -31,6 +32,7 @@ def create_user(session: Session, *, username: str, role: str, password: str, fu
     user.kecamatan = kecamatan_list(session, kecamatan_codes)
     session.add(user)
     session.flush()
+    publish.user_changed(session, user)
     auditlog.record(session, action="create", entity="user", entity_id=user.id, user_id=actor_id,
                     device_id=device_id, changes={"username": [None, username], "role": [None, role],
                                                   "kecamatan": [None, list(kecamatan_codes)]})
@@ -53,6 +55,8 @@ def update_user(session: Session, user: User, *, role: str, full_name: str, keca
         user.set_password(password)
         changes["password"] = ["***", "***"]
     if changes:
+        session.flush()
+        publish.user_changed(session, user)
         auditlog.record(session, action="update", entity="user", entity_id=user.id, changes=changes,
                         user_id=actor_id, device_id=device_id)
     return user

@@ -59,6 +59,13 @@ class Audit(Base):
     position_source: Mapped[str | None] = mapped_column(String(10))
     position_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     position_warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The hub's latest decision (sync.reviews): approved, returned or rejected; None while waiting.
+    review_status: Mapped[str | None] = mapped_column(String(12))
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The change this submitted audit came from ("origin:seq") and its content hash (sync rule 2).
+    sync_source: Mapped[str | None] = mapped_column(String(60))
+    sync_sha256: Mapped[str | None] = mapped_column(String(64))
 
     facility = relationship("Facility")
     checklist_version: Mapped[ChecklistVersion] = relationship()

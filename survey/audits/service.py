@@ -25,6 +25,7 @@ from survey.audits.models import Answer, AnswerPhoto, Audit, GpsReading, Photo
 from survey.audits.queries import answers_of, drafts_of, open_revision_of
 from survey.checklist import Checklist, Item, coerce_answer, validate_answer
 from survey.facilities.models import Facility
+from sync import publish
 from survey.scoring import ScoreResult, item_problem, resolve, score_audit
 
 
@@ -191,6 +192,8 @@ def submit(session: Session, audit: Audit, checklist: Checklist, actor: Actor) -
     audit.result = result.result
     _log(session, actor, "submit", audit, {"status": ["draft", "submitted"], "score": [None, result.score],
                                            "result": [None, result.result]})
+    session.flush()
+    publish.audit_submitted(session, audit)
     return result
 
 

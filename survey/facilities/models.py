@@ -12,7 +12,8 @@ from app.db import Base, UTCDateTime, new_id, utcnow
 from geo.models import Wilayah
 from survey.kinds import KIND_CODES
 
-STATUSES = ("active", "closed")
+# "deleted" is a tombstone: kept so the deletion syncs like any other value.
+STATUSES = ("active", "closed", "deleted")
 
 
 class Facility(Base):

@@ -14,6 +14,8 @@ from geo.coordinates import check_position
 from geo.models import Wilayah
 from survey.facilities.models import STATUSES, Facility
 from survey.kinds import KIND_CODES
+from sync import publish
+from sync.documents import FACILITY_FIELDS
 
 # NPSN (Nomor Pokok Sekolah Nasional) is 8 digits; other official ids are free text.
 NPSN = re.compile(r"^\d{8}$")
@@ -41,6 +43,7 @@ def create_facility(session: Session, data: FacilityInput, *, verified: bool, us
     facility = Facility(**asdict(data), verified=verified, created_by=user_id, origin_device_id=device_id)
     session.add(facility)
     session.flush()
+    publish.facility_changed(session, facility, list(FACILITY_FIELDS))
     auditlog.record(session, action="create", entity="facility", entity_id=facility.id, user_id=user_id,
                     device_id=device_id, changes={k: [None, v] for k, v in asdict(data).items() if v is not None})
     return facility
@@ -55,6 +58,7 @@ def update_facility(session: Session, facility: Facility, data: FacilityInput, *
         setattr(facility, key, value)
     changes = auditlog.diff(before, asdict(data))
     if changes:
+        publish.facility_changed(session, facility, sorted(changes))
         auditlog.record(session, action="update", entity="facility", entity_id=facility.id, changes=changes,
                         user_id=user_id, device_id=device_id)
     return facility
@@ -64,6 +68,7 @@ def verify_facility(session: Session, facility: Facility, *, user_id=None, devic
     """A supervisor confirms a facility registered in the field."""
     if not facility.verified:
         facility.verified = True
+        publish.facility_changed(session, facility, ["verified"])
         auditlog.record(session, action="verify", entity="facility", entity_id=facility.id,
                         changes={"verified": [False, True]}, user_id=user_id, device_id=device_id)
 

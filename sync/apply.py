@@ -1,0 +1,462 @@
+"""Receiving changes: deduplicate, store, and merge them into this node's records. Never commits.
+
+The merge is a function of the *set* of changes held (docs/sync.md, rules 1–5): winners are chosen
+by keys, never by arrival order, and a change whose record depends on one not yet held waits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from sqlalchemy import delete, func, insert, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from app.auth.models import User, user_kecamatan
+from app.problems import N_
+from geo.models import Wilayah
+from app.db import utcnow
+from survey.audits.models import Answer, AnswerPhoto, Audit, ChecklistVersion, GpsReading
+from survey.facilities.models import Facility
+from sync import documents
+from sync.changes import APPLY_ORDER, Change, SyncError
+from sync.models import AuditReview, FacilityEdit, SyncChange, SyncConflict
+from sync.outbox import observe_hlc
+
+CHUNK = 500  # rows per IN (...) list: well under SQLite's variable limit
+
+
+@dataclass
+class ReceiveResult:
+    """What a batch did."""
+
+    received: int = 0
+    duplicates: int = 0
+    applied: int = 0
+    waiting: int = 0
+    conflicts: int = 0
+    keys_applied: set = field(default_factory=set)
+
+
+def receive(session: Session, changes: list[Change], via_id: uuid.UUID | None,
+            has_photo: Callable[[str], bool]) -> ReceiveResult:
+    """Store the changes not yet held and merge everything that can now be merged."""
+    result = ReceiveResult(received=len(changes))
+    batch = _dedupe_batch(changes)
+    new = _not_held(session, batch)
+    result.duplicates = len(changes) - len(new)
+    _check_references(session, new, has_photo)
+    waiting = _waiting(session)
+    conflicts_before = _conflict_count(session)
+    applied = _apply_all(session, new + waiting)
+    _store(session, new, applied, via_id)
+    _mark_applied(session, [c for c in waiting if c.key in applied])
+    if changes:
+        observe_hlc(session, max(c.hlc for c in changes))
+    result.applied = len(applied)
+    result.keys_applied = applied
+    result.waiting = len(new) + len(waiting) - len(applied)
+    result.conflicts = _conflict_count(session) - conflicts_before
+    return result
+
+
+def _dedupe_batch(changes: list[Change]) -> list[Change]:
+    seen: dict[tuple, Change] = {}
+    for change in changes:
+        known = seen.get(change.key)
+        if known is not None and known.sha256 != change.sha256:
+            raise SyncError("sync.seq_reused", N_("Two different changes carry the same number %(key)s."),
+                            key=f"{change.origin_id}:{change.origin_seq}")
+        seen[change.key] = change
+    return list(seen.values())
+
+
+def _not_held(session: Session, changes: list[Change]) -> list[Change]:
+    held: dict[tuple, str] = {}
+    keys = [(uuid.UUID(c.origin_id), c.origin_seq) for c in changes]
+    for chunk in _chunks(keys):
+        stmt = select(SyncChange.origin_id, SyncChange.origin_seq, SyncChange.sha256).where(
+            tuple_(SyncChange.origin_id, SyncChange.origin_seq).in_(chunk))
+        held.update({(str(o), s): sha for o, s, sha in session.execute(stmt)})
+    fresh = []
+    for change in changes:
+        if change.key not in held:
+            fresh.append(change)
+        elif held[change.key] != change.sha256:
+            raise SyncError("sync.seq_reused", N_("Two different changes carry the same number %(key)s."),
+                            key=f"{change.origin_id}:{change.origin_seq}")
+    return fresh
+
+
+def _check_references(session: Session, changes: list[Change], has_photo: Callable[[str], bool]) -> None:
+    """Refuse the batch when an audit names a checklist version or a photo that nobody can supply."""
+    audits = [c for c in changes if c.kind == "audit"]
+    if not audits:
+        return
+    offered = {c.entity_id for c in changes if c.kind == "checklist"}
+    wanted = {c.payload.get("checklist_key") for c in audits} - offered
+    if wanted:
+        known = set(session.execute(select(ChecklistVersion.key).where(ChecklistVersion.key.in_(wanted))).scalars())
+        missing = sorted(str(k) for k in wanted - known)
+        if missing:
+            raise SyncError("sync.unknown_checklist", N_("Audits use a checklist version this hub does not have: %(keys)s."),
+                            keys=", ".join(missing))
+    for change in audits:
+        for shas in (change.payload.get("photos") or {}).values():
+            for sha in shas:
+                if not has_photo(sha):
+                    raise SyncError("sync.photo_missing", N_("A photo of an audit has not arrived: %(sha)s."),
+                                    sha=str(sha)[:12])
+
+
+def _waiting(session: Session) -> list[Change]:
+    stmt = select(SyncChange).where(SyncChange.applied.is_(False)).order_by(SyncChange.local_seq)
+    return [_as_change(row) for row in session.execute(stmt).scalars()]
+
+
+def _as_change(row: SyncChange) -> Change:
+    return Change(origin_id=str(row.origin_id), origin_seq=row.origin_seq, kind=row.kind, entity_id=row.entity_id,
+                  hlc=row.hlc, payload=row.payload, scope=row.scope)
+
+
+def _apply_all(session: Session, changes: list[Change]) -> set:
+    """Apply by kind, dependencies first, repeating while anything new could be applied."""
+    applied: set = set()
+    remaining = sorted(changes, key=lambda c: (APPLY_ORDER[c.kind], c.hlc, c.key))
+    while remaining:
+        progress = set()
+        for kind in APPLY_ORDER:
+            group = [c for c in remaining if c.kind == kind]
+            if group:
+                progress |= APPLIERS[kind](session, group)
+        if not progress:
+            break
+        applied |= progress
+        remaining = [c for c in remaining if c.key not in progress]
+    return applied
+
+
+def _store(session: Session, changes: list[Change], applied: set, via_id) -> None:
+    rows = [{"origin_id": uuid.UUID(c.origin_id), "origin_seq": c.origin_seq, "kind": c.kind, "entity_id": c.entity_id,
+             "hlc": c.hlc, "sha256": c.sha256, "payload": c.payload, "scope": c.scope, "via_id": via_id,
+             "applied": c.key in applied, "received_at": utcnow()} for c in changes]
+    for chunk in _chunks(rows):
+        session.execute(insert(SyncChange), chunk)
+
+
+def _mark_applied(session: Session, changes: list[Change]) -> None:
+    for change in changes:
+        session.execute(update(SyncChange).where(SyncChange.origin_id == uuid.UUID(change.origin_id),
+                                                 SyncChange.origin_seq == change.origin_seq).values(applied=True))
+
+
+def _conflict_count(session: Session) -> int:
+    return session.execute(select(func.count()).select_from(SyncConflict)).scalar_one()
+
+
+def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _record_conflict(session: Session, kind: str, entity_id: str, detail_key: str, detail: dict) -> None:
+    """Store a conflict once: the same pair of versions arriving again adds nothing."""
+    exists = session.execute(select(SyncConflict.id).where(
+        SyncConflict.kind == kind, SyncConflict.entity_id == entity_id, SyncConflict.detail_key == detail_key)).first()
+    if exists is None:
+        session.add(SyncConflict(kind=kind, entity_id=entity_id, detail_key=detail_key, detail=detail))
+        session.flush()
+
+
+def _key_text(key: tuple) -> str:
+    return f"{key[0]}:{key[1]}"
+
+
+def _key_of(text: str) -> tuple:
+    origin, seq = text.rsplit(":", 1)
+    return (origin, int(seq))
+
+
+# --- checklist ---------------------------------------------------------------------------------
+
+
+def _apply_checklists(session: Session, changes: list[Change]) -> set:
+    done = set()
+    for change in changes:
+        doc = change.payload
+        stored = session.get(ChecklistVersion, change.entity_id)
+        if stored is None:
+            session.add(ChecklistVersion(key=doc["key"], checklist_id=doc["checklist_id"], version=doc["version"],
+                                         sha256=doc["sha256"], content=doc["content"]))
+            session.flush()
+        elif stored.sha256 != doc["sha256"]:
+            _record_conflict(session, "checklist", change.entity_id, f"{stored.sha256}|{doc['sha256']}",
+                             {"kept_sha256": stored.sha256, "other_sha256": doc["sha256"], "other_origin": change.origin_id})
+        done.add(change.key)
+    return done
+
+
+# --- wilayah and users: last writer wins per record --------------------------------------------
+
+
+def _newer(session: Session, kind: str, change: Change) -> bool:
+    """True when no applied change about this record is newer by (hlc, origin)."""
+    stmt = select(SyncChange.hlc, SyncChange.origin_id).where(
+        SyncChange.kind == kind, SyncChange.entity_id == change.entity_id, SyncChange.applied.is_(True))
+    return all((change.hlc, change.origin_id) >= (h, str(o)) for h, o in session.execute(stmt))
+
+
+def _apply_wilayah(session: Session, changes: list[Change]) -> set:
+    done = set()
+    for change in sorted(changes, key=lambda c: (len(c.entity_id), c.hlc, c.key)):  # parents first
+        doc = change.payload
+        if doc.get("parent_code") and session.get(Wilayah, doc["parent_code"]) is None:
+            continue
+        if _newer(session, "wilayah", change):
+            region = session.get(Wilayah, doc["code"]) or Wilayah(code=doc["code"])
+            region.level, region.name, region.kind = doc["level"], doc["name"], doc.get("kind")
+            region.parent_code, region.bps_code = doc.get("parent_code"), doc.get("bps_code")
+            region.boundary = documents.boundary_bytes(doc.get("boundary"))
+            region.boundary_note = doc.get("boundary_note")
+            session.add(region)
+            session.flush()
+        done.add(change.key)
+    return done
+
+
+def _apply_users(session: Session, changes: list[Change]) -> set:
+    done = set()
+    for change in sorted(changes, key=lambda c: (c.hlc, c.key)):
+        doc = change.payload
+        codes = doc.get("kecamatan") or []
+        if codes and len(set(session.execute(select(Wilayah.code).where(Wilayah.code.in_(codes))).scalars())) < len(set(codes)):
+            continue
+        user_id = uuid.UUID(doc["id"])
+        clash = session.execute(select(User).where(User.username == doc["username"], User.id != user_id)).scalar_one_or_none()
+        if clash is not None:
+            _record_conflict(session, "user", doc["id"], f"username:{doc['username']}",
+                             {"username": doc["username"], "kept_id": str(clash.id), "other_id": doc["id"]})
+            done.add(change.key)
+            continue
+        if _newer(session, "user", change):
+            user = session.get(User, user_id) or User(id=user_id)
+            user.username, user.full_name, user.role = doc["username"], doc.get("full_name") or "", doc["role"]
+            user.password_hash, user.active, user.is_demo = doc["password_hash"], doc["active"], doc.get("is_demo", False)
+            session.add(user)
+            session.flush()
+            session.execute(delete(user_kecamatan).where(user_kecamatan.c.user_id == user_id))
+            if codes:
+                session.execute(insert(user_kecamatan), [{"user_id": user_id, "kecamatan_code": c} for c in sorted(set(codes))])
+            session.expire(user)
+        done.add(change.key)
+    return done
+
+
+# --- facilities: per-field last writer wins ------------------------------------------------------
+
+CREATE_FIELDS = ("kind", "name", "kecamatan_code")
+
+
+def _apply_facilities(session: Session, changes: list[Change]) -> set:
+    done = set()
+    for change in sorted(changes, key=lambda c: (c.hlc, c.key)):
+        doc = change.payload
+        facility_id = uuid.UUID(doc["facility_id"])
+        facility = session.get(Facility, facility_id)
+        known = {f for (f,) in session.execute(select(FacilityEdit.field).where(FacilityEdit.facility_id == facility_id))}
+        fields = doc.get("fields") or {}
+        if facility is None and not set(CREATE_FIELDS) <= (known | set(fields)):
+            continue  # an edit of a facility whose registration has not arrived yet
+        for code_field in ("kecamatan_code", "desa_code"):
+            code = fields.get(code_field)
+            if code and session.get(Wilayah, code) is None:
+                break
+        else:
+            _store_edits(session, change, facility_id, fields, doc.get("base") or {})
+            _materialise(session, facility_id, facility, set(fields))
+            done.add(change.key)
+    return done
+
+
+def _store_edits(session: Session, change: Change, facility_id: uuid.UUID, fields: dict, base: dict) -> None:
+    device = uuid.UUID(change.origin_id)
+    for name, value in fields.items():
+        exists = session.execute(select(FacilityEdit.id).where(
+            FacilityEdit.facility_id == facility_id, FacilityEdit.field == name, FacilityEdit.hlc == change.hlc,
+            FacilityEdit.device_id == device)).first()
+        if exists is None:
+            session.add(FacilityEdit(facility_id=facility_id, field=name, value=value, hlc=change.hlc, device_id=device,
+                                     base_hlc=base.get(name)))
+    session.flush()
+
+
+def _materialise(session: Session, facility_id: uuid.UUID, facility: Facility | None, touched: set) -> None:
+    """Set each touched field to its winning edit; record sibling edits (same base) as a conflict."""
+    edits = session.execute(select(FacilityEdit).where(FacilityEdit.facility_id == facility_id,
+                                                       FacilityEdit.field.in_(touched))).scalars().all()
+    winners: dict[str, FacilityEdit] = {}
+    siblings: dict[tuple, list[FacilityEdit]] = {}
+    for edit in edits:
+        best = winners.get(edit.field)
+        if best is None or (edit.hlc, str(edit.device_id)) > (best.hlc, str(best.device_id)):
+            winners[edit.field] = edit
+        siblings.setdefault((edit.field, edit.base_hlc), []).append(edit)
+    if facility is None:
+        facility = Facility(id=facility_id, verified=True, status="active")
+        session.add(facility)
+    for name, edit in winners.items():
+        setattr(facility, name, edit.value)
+    session.flush()
+    for (name, base), group in siblings.items():
+        versions = {(e.hlc, str(e.device_id)) for e in group}
+        if len(versions) > 1:
+            _record_conflict(session, "facility", str(facility_id), f"{name}:{base}", {
+                "field": name, "base_hlc": base,
+                "versions": sorted(({"hlc": e.hlc, "device": str(e.device_id), "value": e.value} for e in group),
+                                   key=lambda v: (v["hlc"], v["device"]))})
+
+
+# --- audits: immutable; the same id with other content is a recorded conflict ------------------------
+
+
+def _apply_audits(session: Session, changes: list[Change]) -> set:
+    done: set = set()
+    ids = [uuid.UUID(c.entity_id) for c in changes]
+    stored = {}
+    for chunk in _chunks(ids):
+        stored.update({a: (src, sha) for a, src, sha in session.execute(
+            select(Audit.id, Audit.sync_source, Audit.sync_sha256).where(Audit.id.in_(chunk)))})
+    facility_ids = {uuid.UUID(c.payload["facility_id"]) for c in changes}
+    facilities = set()
+    for chunk in _chunks(list(facility_ids)):
+        facilities |= set(session.execute(select(Facility.id).where(Facility.id.in_(chunk))).scalars())
+    checklists = set(session.execute(select(ChecklistVersion.key)).scalars())
+    users = dict(session.execute(select(User.username, User.id)).all())
+    rows = _AuditRows()
+    for change in sorted(changes, key=lambda c: (c.payload.get("revision", 1), c.key)):
+        audit_id = uuid.UUID(change.entity_id)
+        if audit_id in stored:
+            _same_audit_again(session, change, audit_id, stored[audit_id])
+            done.add(change.key)
+            continue
+        doc = change.payload
+        original = documents.as_uuid(doc.get("revision_of"))
+        ready = (uuid.UUID(doc["facility_id"]) in facilities and doc["checklist_key"] in checklists
+                 and doc.get("auditor") in users
+                 and (original is None or original in stored or _audit_exists(session, original)))
+        if not ready:
+            continue
+        rows.add(change, audit_id, users)
+        stored[audit_id] = (_key_text(change.key), change.sha256)
+        done.add(change.key)
+    rows.insert(session)
+    return done
+
+
+def _audit_exists(session: Session, audit_id: uuid.UUID) -> bool:
+    return session.get(Audit, audit_id) is not None
+
+
+class _AuditRows:
+    """Rows of new audits, inserted in bulk (executemany): the hub ingests thousands per batch."""
+
+    def __init__(self):
+        self.audits, self.answers, self.links, self.readings = [], [], [], []
+
+    def add(self, change: Change, audit_id: uuid.UUID, users: dict) -> None:
+        doc = change.payload
+        self.audits.append({
+            "id": audit_id, "facility_id": uuid.UUID(doc["facility_id"]), "checklist_key": doc["checklist_key"],
+            "status": "submitted", "revision": doc.get("revision", 1), "revision_of": documents.as_uuid(doc.get("revision_of")),
+            "auditor_id": users[doc["auditor"]],
+            "device_id": documents.as_uuid(doc.get("device_id")),
+            "started_at": documents.parse_time(doc.get("started_at")), "updated_at": documents.parse_time(doc.get("submitted_at")),
+            "submitted_at": documents.parse_time(doc.get("submitted_at")), "score": doc.get("score"), "result": doc.get("result"),
+            "lat": doc.get("lat"), "lon": doc.get("lon"), "accuracy_m": doc.get("accuracy_m"),
+            "position_source": doc.get("position_source"), "position_at": documents.parse_time(doc.get("position_at")),
+            "position_warnings": doc.get("position_warnings") or [], "sync_source": _key_text(change.key),
+            "sync_sha256": change.sha256})
+        now = documents.parse_time(doc.get("submitted_at"))
+        for item_id, answer in (doc.get("answers") or {}).items():
+            self.answers.append({"audit_id": audit_id, "item_id": item_id, "value": answer.get("value"),
+                                 "note": answer.get("note"), "updated_at": now})
+        for item_id, shas in (doc.get("photos") or {}).items():
+            for sha in shas:
+                self.links.append({"audit_id": audit_id, "item_id": item_id, "sha256": sha, "added_at": now})
+        for reading in doc.get("readings") or []:
+            self.readings.append({"id": uuid.UUID(reading["id"]), "audit_id": audit_id, "lat": reading["lat"],
+                                  "lon": reading["lon"], "accuracy_m": reading.get("accuracy_m"),
+                                  "source": reading["source"], "taken_at": documents.parse_time(reading["taken_at"]),
+                                  "recorded_at": now, "warnings": reading.get("warnings") or []})
+
+    def insert(self, session: Session) -> None:
+        for model, rows in ((Audit, self.audits), (Answer, self.answers), (AnswerPhoto, self.links),
+                            (GpsReading, self.readings)):
+            for chunk in _chunks(rows, 2000):
+                session.execute(insert(model), chunk)
+
+
+def _same_audit_again(session: Session, change: Change, audit_id: uuid.UUID, stored: tuple) -> None:
+    """Rule 2: identical content is a no-op; other content is a conflict, the smaller key kept."""
+    source, sha = stored
+    if sha == change.sha256:
+        return
+    incoming, current = change.key, _key_of(source) if source else None
+    pair = sorted([_key_text(incoming), source or "local"])
+    detail = {"kept": source, "other": _key_text(incoming), "other_document": change.payload}
+    if current is not None and incoming < current:
+        old = session.execute(select(SyncChange.payload).where(
+            SyncChange.origin_id == uuid.UUID(current[0]), SyncChange.origin_seq == current[1])).scalar_one_or_none()
+        _replace_audit(session, change, audit_id)
+        detail = {"kept": _key_text(incoming), "other": source, "other_document": old}
+    _record_conflict(session, "audit", str(audit_id), "|".join(pair), detail)
+
+
+def _replace_audit(session: Session, change: Change, audit_id: uuid.UUID) -> None:
+    for model in (Answer, AnswerPhoto, GpsReading):
+        session.execute(delete(model).where(model.audit_id == audit_id))
+    session.execute(delete(Audit).where(Audit.id == audit_id))
+    rows = _AuditRows()
+    rows.add(change, audit_id, dict(session.execute(select(User.username, User.id)).all()))
+    rows.insert(session)
+
+
+# --- reviews ---------------------------------------------------------------------------------------
+
+
+def _apply_reviews(session: Session, changes: list[Change]) -> set:
+    done = set()
+    for change in changes:
+        doc = change.payload
+        audit = session.get(Audit, uuid.UUID(doc["audit_id"]))
+        if audit is None:
+            continue
+        review_id = uuid.UUID(doc["id"])
+        if session.get(AuditReview, review_id) is None:
+            session.add(AuditReview(id=review_id, audit_id=audit.id, decision=doc["decision"],
+                                    comment=doc.get("comment") or "", reviewer=doc.get("reviewer") or "",
+                                    decided_at=documents.parse_time(doc["decided_at"]), hlc=change.hlc,
+                                    device_id=uuid.UUID(change.origin_id)))
+            session.flush()
+        refresh_review(session, audit)
+        done.add(change.key)
+    return done
+
+
+def refresh_review(session: Session, audit: Audit) -> None:
+    """The audit's review state is its latest decision by (hlc, device)."""
+    latest = session.execute(select(AuditReview).where(AuditReview.audit_id == audit.id)
+                             .order_by(AuditReview.hlc.desc(), AuditReview.device_id.desc()).limit(1)).scalar_one_or_none()
+    if latest is not None:
+        audit.review_status, audit.review_comment, audit.reviewed_at = latest.decision, latest.comment, latest.decided_at
+
+
+APPLIERS = {
+    "checklist": _apply_checklists,
+    "wilayah": _apply_wilayah,
+    "user": _apply_users,
+    "facility": _apply_facilities,
+    "audit": _apply_audits,
+    "review": _apply_reviews,
+}

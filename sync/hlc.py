@@ -1,0 +1,39 @@
+"""Hybrid logical clocks: timestamps that never go backwards, even when a device's clock does. Pure.
+
+An HLC is `(milliseconds, counter)`, written as a fixed-width string so that string order is time
+order: "0001795000000000.0003". A node issues max(its clock, the largest HLC it has seen) and bumps
+the counter when that does not move forward (Kulkarni et al., 2014).
+"""
+
+from __future__ import annotations
+
+import time
+
+ZERO = "0000000000000000.0000"
+
+
+def encode(ms: int, counter: int) -> str:
+    """The string form of an HLC."""
+    return f"{ms:016d}.{counter:04d}"
+
+
+def decode(value: str) -> tuple[int, int]:
+    """(milliseconds, counter) of an HLC string; ValueError when it is not one."""
+    ms, counter = value.split(".")
+    if len(ms) != 16 or len(counter) != 4:
+        raise ValueError(f"not an HLC: {value!r}")
+    return int(ms), int(counter)
+
+
+def tick(last: str, now_ms: int | None = None) -> str:
+    """The next timestamp after `last` at wall-clock time `now_ms`."""
+    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    last_ms, counter = decode(last or ZERO)
+    if now_ms > last_ms:
+        return encode(now_ms, 0)
+    return encode(last_ms, counter + 1)
+
+
+def observe(last: str, seen: str) -> str:
+    """The clock after seeing a timestamp from another node (never below it)."""
+    return max(last or ZERO, seen or ZERO)

@@ -1,0 +1,75 @@
+"""Recording changes made here, in the same transaction that makes them. Never commits."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sync import hlc as clock
+from sync.changes import Change, content_hash
+from sync.models import SyncChange, SyncState
+from sync.queries import self_device_id
+
+
+def _state(session: Session, key: str, default: str) -> SyncState:
+    # FOR UPDATE: two hub requests must not take the same sequence number (SQLite already holds
+    # the write lock from BEGIN IMMEDIATE; PostgreSQL locks the row).
+    row = session.execute(select(SyncState).where(SyncState.key == key).with_for_update()).scalar_one_or_none()
+    if row is None:
+        row = SyncState(key=key, value=default)
+        session.add(row)
+    return row
+
+
+def now_hlc(session: Session) -> str:
+    """This node's next HLC timestamp."""
+    row = _state(session, "hlc", clock.ZERO)
+    row.value = clock.tick(row.value)
+    return row.value
+
+
+def observe_hlc(session: Session, seen: str) -> None:
+    """Move this node's clock to at least a timestamp seen from another node."""
+    row = _state(session, "hlc", clock.ZERO)
+    row.value = clock.observe(row.value, seen)
+
+
+def emit(session: Session, kind: str, entity_id: str, payload: dict, scope: str | None,
+         hlc: str | None = None) -> SyncChange:
+    """Append a change made on this node to its log, numbered in this node's origin sequence."""
+    origin = self_device_id(session)
+    seq_row = _state(session, "origin_seq", "0")
+    seq_row.value = str(int(seq_row.value) + 1)
+    change = Change(origin_id=str(origin), origin_seq=int(seq_row.value), kind=kind, entity_id=str(entity_id),
+                    hlc=hlc or now_hlc(session), payload=payload, scope=scope)
+    row = SyncChange(origin_id=origin, origin_seq=change.origin_seq, kind=kind, entity_id=change.entity_id,
+                     hlc=change.hlc, sha256=change.sha256, payload=payload, scope=scope, via_id=None, applied=True)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def latest_change(session: Session, kind: str, entity_id: str) -> SyncChange | None:
+    """The newest applied change about a record (by HLC)."""
+    stmt = (select(SyncChange).where(SyncChange.kind == kind, SyncChange.entity_id == str(entity_id),
+                                     SyncChange.applied.is_(True)).order_by(SyncChange.hlc.desc()).limit(1))
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def emit_if_changed(session: Session, kind: str, entity_id: str, payload: dict, scope: str | None) -> SyncChange | None:
+    """Publish a record's current state unless the last published state is the same."""
+    last = latest_change(session, kind, entity_id)
+    if last is not None and content_hash(last.payload) == content_hash(payload):
+        return None
+    return emit(session, kind, entity_id, payload, scope)
+
+
+def change_key(row: SyncChange) -> str:
+    """"origin:seq" of a stored change."""
+    return f"{row.origin_id}:{row.origin_seq}"
+
+
+def origin_uuid(value) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))

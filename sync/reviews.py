@@ -1,0 +1,38 @@
+"""A hub's review of received audits: approve, return with a comment, reject. Never commits."""
+
+from __future__ import annotations
+
+from app import auditlog
+from app.db import utcnow
+from app.problems import AppError, Conflict, N_
+from survey.audits.models import Audit
+from sync import outbox, publish
+from sync.apply import refresh_review
+from sync.models import AuditReview
+from sync.queries import self_device_id
+
+DECISIONS = ("approved", "returned", "rejected")
+
+
+def decide(session, audit: Audit, decision: str, comment: str, reviewer: str, user_id=None, device_id=None) -> AuditReview:
+    """Record a decision; it travels to the device that made the audit. Returning or rejecting needs a reason."""
+    if decision not in DECISIONS:
+        raise AppError("review.bad_decision", N_("Unknown review decision."))
+    comment = (comment or "").strip()
+    if decision != "approved" and not comment:
+        raise AppError("review.comment_required", N_("Say what must change: a returned or rejected audit needs a comment."),
+                       field="comment")
+    if len(comment) > 2000:
+        raise AppError("review.comment_too_long", N_("A comment has at most 2000 characters."), field="comment")
+    if audit.status != "submitted":
+        raise Conflict("review.not_submitted", N_("Only submitted audits can be reviewed."))
+    device_id = device_id or self_device_id(session)
+    review = AuditReview(audit_id=audit.id, decision=decision, comment=comment, reviewer=reviewer,
+                         decided_at=utcnow(), hlc=outbox.now_hlc(session), device_id=device_id)
+    session.add(review)
+    session.flush()
+    refresh_review(session, audit)
+    publish.review_decided(session, review, audit.facility.kecamatan_code, str(audit.device_id) if audit.device_id else None)
+    auditlog.record(session, action="review", entity="audit", entity_id=audit.id, user_id=user_id, device_id=device_id,
+                    changes={"review": [None, decision], "comment": [None, comment or None]})
+    return review

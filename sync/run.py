@@ -1,0 +1,118 @@
+"""Running a sync from a device (CLI or the Sync button): enroll, push, pull. Each batch commits alone,
+so an interruption keeps every batch already acknowledged and the next run resumes after it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import current_app
+
+from app.cli_support import write_transaction
+from app.db import utcnow
+from survey.photos import PhotoStore
+from sync import service
+from sync.changes import SyncError
+from sync.client import Hub
+from sync.queries import self_device
+
+
+@dataclass
+class Summary:
+    """What a sync did, for the CLI and the device's sync panel."""
+
+    pushed: int = 0
+    photos: int = 0
+    pulled: int = 0
+    applied: int = 0
+    conflicts: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def photo_store() -> PhotoStore:
+    return PhotoStore(Path(current_app.config["DATA_DIR"]) / "photos")
+
+
+def enroll(url: str, code: str) -> dict:
+    """Exchange a one-time code with the hub and keep the credentials."""
+    with write_transaction() as session:
+        me = self_device(session)
+        me_id, me_name = str(me.id), me.name
+    answer = Hub(url).call("POST", "/api/v1/sync/enroll", {"code": code, "device_id": me_id, "name": me_name,
+                                                          "role": current_app.config["ROLE"]})
+    with write_transaction() as session:
+        service.save_enrollment(session, url, answer)
+    return answer
+
+
+def _hub(url: str | None) -> tuple[Hub, object]:
+    with write_transaction() as session:
+        peer = service._require_peer(session)
+        if url:
+            peer.url = url.rstrip("/")
+        return Hub(peer.url, peer.token), peer.hub_id
+
+
+def push(url: str | None = None, summary: Summary | None = None) -> Summary:
+    """Send every change the hub has not acknowledged, photos first, in batches."""
+    summary = summary or Summary()
+    hub, hub_id = _hub(url)
+    store = photo_store()
+    while True:
+        with write_transaction() as session:
+            peer = service.peer(session)
+            after = peer.pushed_seq
+            entries, up_to = service.outgoing(session, hub_id, after, service.PAGE)
+        if up_to == after:
+            return summary
+        wanted = sorted(service.photos_of(entries))
+        if wanted:
+            missing = hub.call("POST", "/api/v1/sync/photos/missing", {"sha256": wanted}).get("missing", [])
+            for sha in missing:
+                hub.call("PUT", f"/api/v1/sync/photos/{sha}", store.open_bytes(sha), "application/octet-stream")
+            summary.photos += len(missing)
+        try:
+            ack = hub.call("POST", "/api/v1/sync/push", {"after": after, "up_to": up_to, "entries": [
+                {"local_seq": seq, "change": change.to_dict()} for seq, change in entries]})
+        except SyncError as error:
+            if error.code != "sync.gap":
+                _remember_error(error)
+                raise
+            ack = {"acked_seq": hub.call("GET", "/api/v1/sync/status")["acked_seq"], "conflicts": 0}
+        with write_transaction() as session:
+            peer = service.peer(session)
+            peer.pushed_seq, peer.last_error = int(ack["acked_seq"]), None
+            peer.last_sync_at = utcnow()
+        summary.pushed += len(entries)
+        summary.conflicts += int(ack.get("conflicts", 0))
+
+
+def pull(url: str | None = None, summary: Summary | None = None) -> Summary:
+    """Fetch and apply the hub's changes for this device, page by page."""
+    summary = summary or Summary()
+    hub, _ = _hub(url)
+    store = photo_store()
+    while True:
+        with write_transaction() as session:
+            cursor = service.peer(session).pull_cursor
+        page = hub.call("GET", f"/api/v1/sync/pull?cursor={cursor}&limit={service.PAGE}")
+        entries = service.parse_entries(page.get("entries"), "pull")
+        with write_transaction() as session:
+            result = service.receive_pull(session, service.peer(session), entries, int(page["cursor"]), store)
+        summary.pulled += len(entries)
+        summary.applied += result.applied
+        if not page.get("more"):
+            return summary
+
+
+def now(url: str | None = None) -> Summary:
+    """Push then pull."""
+    summary = push(url)
+    return pull(url, summary)
+
+
+def _remember_error(error: SyncError) -> None:
+    with write_transaction() as session:
+        peer = service.peer(session)
+        if peer is not None:
+            peer.last_error = f"{error.code}"
