@@ -33,6 +33,7 @@ from pathlib import Path, PurePosixPath
 
 from app.problems import AppError, N_
 from geo.codes import level_of, parent_of
+from geo.coordinates import INDONESIA
 
 LEVELS = ("kecamatan", "desa")
 SUFFIXES = {".geojson": "GeoJSON", ".json": "GeoJSON", ".shp": "Shapefile", ".zip": "zipped Shapefile",
@@ -55,6 +56,7 @@ ANCESTOR_NAME_FIELDS = {
     "kabkota": ("nama_kabkota", "nama_kabko", "WADMKK", "nama_kab", "nama_kota", "nama_kabupaten"),
     "provinsi": ("nama_prov", "WADMPR", "nama_provinsi"),
 }
+EXAMPLES = {"kecamatan": "36.73.01", "desa": "36.73.01.1001"}
 # Equal-area projection for areas (World Cylindrical Equal Area): right anywhere in Indonesia.
 EQUAL_AREA = "EPSG:6933"
 WGS84 = "EPSG:4326"
@@ -287,16 +289,13 @@ def _check_geometry_types(frame, codes: list[str]) -> None:
              for row, (code, shape) in enumerate(zip(codes, frame.geometry))
              if shape is None or shape.is_empty or shape.geom_type not in ("Polygon", "MultiPolygon")]
     if wrong:
-        kinds = sorted({kind for _, kind in wrong})
-        raise AppError("geo.not_polygons",
-                       N_("Boundaries must be polygons, but %(count)s features are not (%(kinds)s): %(features)s."),
-                       count=len(wrong), kinds=", ".join(kinds), features=_listing([code for code, _ in wrong]))
+        raise AppError("geo.not_polygons", N_("Boundaries must be polygons. These features are not (%(kinds)s): "
+                                              "%(features)s."),
+                       kinds=", ".join(sorted({kind for _, kind in wrong})), features=_listing([c for c, _ in wrong]))
 
 
 def _to_wgs84(frame, path: Path, notes: list[str]):
     """The frame in EPSG:4326; a file without CRS is taken as EPSG:4326 only if its coordinates fit."""
-    import numpy as np
-
     bounds = frame.total_bounds
     if frame.crs is None:
         if not _lon_lat(bounds):
@@ -306,16 +305,17 @@ def _to_wgs84(frame, path: Path, notes: list[str]):
                            file=path.name, bounds=_bounds_text(bounds))
         notes.append("no coordinate reference system in the file: coordinates are within longitude/latitude "
                      "range, so EPSG:4326 was assumed")
-        return frame.set_crs(WGS84), "none (EPSG:4326 assumed)"
-    crs = frame.crs.to_string()
-    if not frame.crs.equals(WGS84, ignore_axis_order=True):  # OGC:CRS84 is EPSG:4326 in lon/lat order
-        notes.append(f"reprojected from {crs} to EPSG:4326")
-        frame = frame.to_crs(WGS84)
-    result = frame.total_bounds
-    if not (np.isfinite(result).all() and _lon_lat(result)):
+        frame, crs = frame.set_crs(WGS84), "none (EPSG:4326 assumed)"
+    else:
+        crs = frame.crs.to_string()
+        if not frame.crs.equals(WGS84, ignore_axis_order=True):  # OGC:CRS84 is EPSG:4326 in lon/lat order
+            notes.append(f"reprojected from {crs} to EPSG:4326")
+            frame = frame.to_crs(WGS84)
+    if not _in_indonesia(frame.total_bounds):
         raise AppError("geo.bad_crs",
-                       N_("In the coordinate reference system the file names (%(crs)s), its coordinates do not fall "
-                          "on the earth (%(bounds)s): the file's CRS is wrong."), crs=crs, bounds=_bounds_text(bounds))
+                       N_("Read in the coordinate reference system %(crs)s, the boundaries lie outside Indonesia "
+                          "(%(bounds)s): the file's coordinate reference system is wrong or missing."),
+                       crs=crs, bounds=_bounds_text(frame.total_bounds))
     return frame, crs
 
 
@@ -325,19 +325,26 @@ def _lon_lat(bounds) -> bool:
     return -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90
 
 
+def _in_indonesia(bounds) -> bool:
+    """True when bounds (minx, miny, maxx, maxy) lie within Indonesia's bounding box (NaN: False)."""
+    minx, miny, maxx, maxy = bounds
+    south, north, west, east = INDONESIA
+    return bool(west <= minx <= maxx <= east and south <= miny <= maxy <= north)
+
+
 def _bounds_text(bounds) -> str:
-    return ", ".join(f"{value:.6g}" for value in bounds)
+    """Bounds as text, e.g. 617934.811, 9312455.998, ..."""
+    return ", ".join(f"{value:.10g}" for value in bounds)
 
 
 def _check_codes(codes: list[str], level: str, field_name: str) -> None:
     """Every code is a Kemendagri code of the level, and appears once."""
     wrong = [code or "(empty)" for code in codes if level_of(code) != level]
     if wrong:
-        found = sorted({level_of(code) or "no Kemendagri" for code in codes if level_of(code) != level})
         raise AppError("geo.wrong_level",
-                       N_("Field %(column)s must hold %(level)s codes, but %(count)s features have other codes "
-                          "(%(found)s): %(codes)s."), column=field_name, level=level, count=len(wrong),
-                       found=", ".join(found), codes=_listing(wrong))
+                       N_("Field %(column)s must hold Kemendagri %(level)s codes, like %(example)s. These are not: "
+                          "%(codes)s."), column=field_name, level=level, example=EXAMPLES[level],
+                       codes=_listing(wrong))
     seen: dict[str, int] = {}
     for code in codes:
         seen[code] = seen.get(code, 0) + 1
@@ -377,9 +384,9 @@ def _repaired(shapes: list, codes: list[str]) -> tuple[list, list[str]]:
             parts = _leaves(shapely.make_valid(shape))
             polygons = [part for part in parts if part.geom_type == "Polygon"]
             if not polygons:
-                raise AppError("geo.not_polygons",
-                               N_("Boundaries must be polygons, but %(count)s features are not (%(kinds)s): "
-                                  "%(features)s."), count=1, kinds="no area left after repair", features=code)
+                raise AppError("geo.not_polygons", N_("Boundaries must be polygons. These features are not "
+                                                      "(%(kinds)s): %(features)s."),
+                               kinds="no area left after repair", features=code)
             dropped = " (lines or points left over were dropped)" if len(polygons) < len(parts) else ""
             shape = polygons[0] if len(polygons) == 1 and shape.geom_type == "Polygon" else \
                 shapely.MultiPolygon(polygons)

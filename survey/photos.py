@@ -361,6 +361,13 @@ def _jpeg_bytes(image: Image.Image, icc_profile: bytes | None) -> bytes:
 # --- Storage ---------------------------------------------------------------------------------
 
 
+def _fault_point(name: str) -> None:
+    """Kill-test hook (sync.faults); a no-op unless PANTAU_FAULT_POINT is set."""
+    from sync import faults
+
+    faults.point(name)
+
+
 class PhotoStore:
     """Photos on disk, addressed by the sha256 of their original bytes."""
 
@@ -376,6 +383,7 @@ class PhotoStore:
         # An existing file that no longer matches its name (disk damage, tampering) is healed here.
         if not (original.exists() and _file_sha256(original) == info.sha256):
             _write_atomic(original, data)
+            _fault_point("photo original written")
         self._write_missing_variants(decoded)
         return info
 

@@ -19,7 +19,7 @@ from geo.models import Wilayah
 from app.db import utcnow
 from survey.audits.models import Answer, AnswerPhoto, Audit, ChecklistVersion, GpsReading
 from survey.facilities.models import Facility
-from sync import documents
+from sync import documents, faults
 from sync.changes import APPLY_ORDER, Change, SyncError
 from sync.models import AuditReview, FacilityEdit, SyncChange, SyncConflict
 from sync.outbox import observe_hlc
@@ -44,13 +44,18 @@ def receive(session: Session, changes: list[Change], via_id: uuid.UUID | None,
     """Store the changes not yet held and merge everything that can now be merged."""
     result = ReceiveResult(received=len(changes))
     batch = _dedupe_batch(changes)
+    faults.point("deduplicated")
     new = _not_held(session, batch)
+    faults.point("known changes looked up")
     result.duplicates = len(changes) - len(new)
     _check_references(session, new, has_photo)
+    faults.point("references checked")
     waiting = _waiting(session)
     conflicts_before = _conflict_count(session)
     applied = _apply_all(session, new + waiting)
+    faults.point("merged")
     _store(session, new, applied, via_id)
+    faults.point("changes stored")
     _mark_applied(session, [c for c in waiting if c.key in applied])
     if changes:
         observe_hlc(session, max(c.hlc for c in changes))
@@ -130,6 +135,7 @@ def _apply_all(session: Session, changes: list[Change]) -> set:
             group = [c for c in remaining if c.kind == kind]
             if group:
                 progress |= APPLIERS[kind](session, group)
+                faults.point(f"{kind} applied")
         if not progress:
             break
         applied |= progress
@@ -395,6 +401,7 @@ class _AuditRows:
                             (GpsReading, self.readings)):
             for chunk in _chunks(rows, 2000):
                 session.execute(insert(model), chunk)
+                faults.point(f"{model.__tablename__} rows inserted")
 
 
 def _same_audit_again(session: Session, change: Change, audit_id: uuid.UUID, stored: tuple) -> None:

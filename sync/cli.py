@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.cli_support import cli_errors, write_transaction
-from sync import publish, run, service
+from sync import faults, publish, run, service
 from sync.models import Device
 
 sync = AppGroup("sync", help="Sync this device with a hub, over HTTP or with bundle files.")
@@ -100,6 +100,7 @@ def import_(bundle_file, return_out):
             ack, _ = service.import_push_bundle(session, data, run.photo_store(), _max_photo(), target)
             message = (f"applied {ack.applied}, already here {ack.duplicates}, waiting {ack.waiting}, "
                        f"conflicts {ack.conflicts}; acknowledged up to {ack.acked_seq}; return bundle {target}")
+        faults.point("before commit")
     click.echo(message)
 
 

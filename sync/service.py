@@ -22,7 +22,7 @@ from app.db import utcnow
 from app.problems import N_
 from survey.audits.models import Photo
 from survey.photos import PhotoStore
-from sync import apply, bundle
+from sync import apply, bundle, faults
 from sync.changes import Change, SyncError, parse_entry
 from sync.models import Device, SyncChange, SyncPeer
 from sync.queries import self_device, self_device_id
@@ -260,16 +260,21 @@ def import_push_bundle(session: Session, data: bytes, store: PhotoStore, max_pho
         return device.device_key
 
     checked = bundle.read(data, key_for, max_photo_bytes)
+    faults.point("bundle read")
     device, manifest = sender["device"], checked.manifest
     for sha, body in checked.photos.items():
         store_photo(session, store, sha, body, max_photo_bytes)
+        faults.point("photo stored")
     after = int(manifest.get("after") or 0)
     ack = receive_push(session, device, after, int(manifest.get("up_to") or after), checked.entries, store)
+    faults.point("batch applied")
     cursor = int(manifest.get("cursor") or 0)
     back, next_cursor, _ = changes_for(session, device, cursor, limit=10 ** 9)
+    faults.point("return changes chosen")
     written = bundle.write(return_path, device_id=str(device.id), hub_id=str(self_device_id(session)),
                            direction="return", key=device.device_key, entries=back, photos={}, cursor=next_cursor,
                            created_at=utcnow().isoformat(), extra={"acked_seq": ack.acked_seq, "from_cursor": cursor})
+    faults.point("return bundle written")
     return ack, written
 
 
