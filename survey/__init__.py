@@ -23,4 +23,6 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals.update(problem_messages=messages.PROBLEMS, warning_messages=messages.WARNINGS,
                                  result_labels=messages.RESULTS, answer_labels=messages.ANSWER_LABELS,
-                                 source_labels=messages.SOURCES, status_labels=messages.STATUSES)
+                                 source_labels=messages.SOURCES, status_labels=messages.STATUSES,
+                                 review_labels=messages.REVIEWS, sync_labels=messages.SYNC_STATES,
+                                 conflict_labels=messages.CONFLICTS)

@@ -147,8 +147,28 @@ def _store(session: Session, changes: list[Change], applied: set, via_id) -> Non
     rows = [{"origin_id": uuid.UUID(c.origin_id), "origin_seq": c.origin_seq, "kind": c.kind, "entity_id": c.entity_id,
              "hlc": c.hlc, "sha256": c.sha256, "payload": c.payload, "scope": c.scope, "via_id": via_id,
              "applied": c.key in applied, "received_at": utcnow()} for c in changes]
-    for chunk in _chunks(rows):
-        session.execute(insert(SyncChange), chunk)
+    for chunk in _chunks(rows, 2000):
+        bulk_insert(session, SyncChange.__table__, chunk)
+
+
+def bulk_insert(session: Session, table, rows: list[dict]) -> None:
+    """executemany straight to the driver, each column's type conversion looked up once.
+
+    A hub ingests hundreds of thousands of answer rows per bundle; SQLAlchemy's per-row statement
+    machinery costs more than the insert itself, so rows go to the DBAPI as plain tuples.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    columns = list(rows[0])
+    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    quoted = ", ".join(dialect.identifier_preparer.quote(name) for name in columns)
+    sql = f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({quoted}) VALUES ({', '.join([marker] * len(columns))})"
+    values = [tuple(process(row[name]) if process else row[name] for name, process in zip(columns, processors))
+              for row in rows]
+    connection.exec_driver_sql(sql, values)
 
 
 def _mark_applied(session: Session, changes: list[Change]) -> None:
@@ -400,7 +420,7 @@ class _AuditRows:
         for model, rows in ((Audit, self.audits), (Answer, self.answers), (AnswerPhoto, self.links),
                             (GpsReading, self.readings)):
             for chunk in _chunks(rows, 2000):
-                session.execute(insert(model), chunk)
+                bulk_insert(session, model.__table__, chunk)
                 faults.point(f"{model.__tablename__} rows inserted")
 
 

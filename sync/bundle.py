@@ -78,8 +78,13 @@ def write(path: Path, *, device_id: str, hub_id: str, direction: str, key: str,
     return manifest
 
 
-def read(data: bytes, key_for: Callable[[dict], str], max_photo_bytes: int) -> Bundle:
-    """Check and open a bundle. `key_for(manifest)` returns the signing key or raises SyncError."""
+def read(data: bytes, key_for: Callable[[dict], str], max_photo_bytes: int,
+         already_have: Callable[[dict], bool] = lambda manifest: False) -> Bundle:
+    """Check and open a bundle. `key_for(manifest)` returns the signing key or raises SyncError.
+
+    When `already_have(manifest)` says every change of this (signed, intact) bundle is held, the
+    changes are not parsed again: re-importing a bundle costs its checks, not its merge.
+    """
     archive = _open(data)
     infos = _safe_members(archive, max_photo_bytes)
     manifest = _manifest(archive, infos)
@@ -87,6 +92,8 @@ def read(data: bytes, key_for: Callable[[dict], str], max_photo_bytes: int) -> B
     if not isinstance(manifest.get("signature"), str) or not hmac.compare_digest(manifest["signature"], sign(manifest, key)):
         raise SyncError("bundle.bad_signature", N_("The bundle is not signed with this device's key."))
     contents = _members(archive, infos, manifest)
+    if already_have(manifest):
+        return Bundle(manifest, [], {})
     entries = [parse_entry(_json_line(line, number), f"changes.jsonl line {number}")
                for number, line in enumerate(contents.pop("changes.jsonl").decode("utf-8").splitlines(), 1) if line.strip()]
     photos = {PHOTO_NAME.match(name).group(1): body for name, body in contents.items()}

@@ -33,3 +33,37 @@ def list_devices(session: Session) -> list[Device]:
     """Every device known here, this one first."""
     stmt = select(Device).order_by(Device.is_self.desc(), Device.name)
     return list(session.execute(stmt).scalars())
+
+
+def pending_counts(session: Session) -> dict[str, int]:
+    """On a device: audits by sync state, for the sync panel."""
+    from survey.audits.models import Audit
+
+    counts = dict.fromkeys(("draft", "waiting", "sent", "approved", "returned", "rejected"), 0)
+    audits = session.execute(select(Audit)).scalars().all()
+    for state in audit_sync_states(session, audits).values():
+        counts[state] += 1
+    return counts
+
+
+def sync_state(audit, change_seq: int | None, pushed_seq: int) -> str:
+    """draft, waiting (not yet at the hub), sent, or the hub's decision."""
+    if audit.status == "draft":
+        return "draft"
+    if audit.review_status:
+        return audit.review_status
+    if change_seq is not None and change_seq <= pushed_seq:
+        return "sent"
+    return "waiting"
+
+
+def audit_sync_states(session: Session, audits) -> dict:
+    """Sync state per audit id, for lists."""
+    from sync.models import SyncChange, SyncPeer
+
+    peer = session.execute(select(SyncPeer)).scalars().first()
+    pushed = peer.pushed_seq if peer else 0
+    ids = [str(a.id) for a in audits if a.status == "submitted"]
+    seqs = dict(session.execute(select(SyncChange.entity_id, SyncChange.local_seq).where(
+        SyncChange.kind == "audit", SyncChange.entity_id.in_(ids))).all()) if ids else {}
+    return {a.id: sync_state(a, seqs.get(str(a.id)), pushed) for a in audits}

@@ -30,6 +30,7 @@ from sync.queries import self_device, self_device_id
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: typed from a screen
 CODE_TTL = timedelta(hours=24)
 PAGE = 500
+CHUNK_IN = 500
 
 
 def _hash(text: str) -> str:
@@ -134,11 +135,20 @@ def outgoing(session: Session, peer_id: uuid.UUID, after: int, limit: int = PAGE
 def changes_for(session: Session, device: Device, cursor: int, limit: int = PAGE) -> tuple[list[tuple[int, Change]], int, bool]:
     """A page of this hub's changes in a device's scope after `cursor`; the next cursor; whether more wait."""
     scope = set(device.scope or [])
-    rows = session.execute(select(SyncChange).where(SyncChange.local_seq > cursor, SyncChange.applied.is_(True))
-                           .order_by(SyncChange.local_seq).limit(limit)).scalars().all()
+    # Positions first (cheap), payloads only for the changes that may go to this device.
+    positions = session.execute(
+        select(SyncChange.local_seq, SyncChange.origin_id, SyncChange.via_id, SyncChange.kind, SyncChange.scope)
+        .where(SyncChange.local_seq > cursor, SyncChange.applied.is_(True)).order_by(SyncChange.local_seq).limit(limit)).all()
+    wanted = [p.local_seq for p in positions if p.origin_id != device.id and p.via_id != device.id
+              and (p.kind in ("checklist", "user", "review") or p.scope is None or p.scope in scope)
+              and (p.kind != "audit" or device.role == "hub")]
+    rows = []
+    for chunk in range(0, len(wanted), CHUNK_IN):
+        rows += session.execute(select(SyncChange).where(SyncChange.local_seq.in_(wanted[chunk:chunk + CHUNK_IN]))
+                                .order_by(SyncChange.local_seq)).scalars().all()
     picked = [(row.local_seq, _change(row)) for row in rows if _in_scope(row, device, scope)]
-    next_cursor = rows[-1].local_seq if rows else cursor
-    return picked, next_cursor, len(rows) == limit
+    next_cursor = positions[-1].local_seq if positions else cursor
+    return picked, next_cursor, len(positions) == limit
 
 
 def _in_scope(row: SyncChange, device: Device, scope: set) -> bool:
@@ -259,7 +269,11 @@ def import_push_bundle(session: Session, data: bytes, store: PhotoStore, max_pho
         sender["device"] = device
         return device.device_key
 
-    checked = bundle.read(data, key_for, max_photo_bytes)
+    def already_have(manifest: dict) -> bool:
+        # Acknowledged means applied in the same transaction: nothing in it is new.
+        return int(manifest.get("up_to") or 0) <= sender["device"].acked_seq
+
+    checked = bundle.read(data, key_for, max_photo_bytes, already_have)
     faults.point("bundle read")
     device, manifest = sender["device"], checked.manifest
     for sha, body in checked.photos.items():

@@ -1,19 +1,223 @@
-"""Device pages."""
+"""Sync pages: devices and enrollment codes, the device's sync panel, bundle upload, reviews, conflicts."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import tempfile
+import uuid
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from app.auth import role_required
+from app.auth.service import kecamatan_list
 from app.extensions import db
 from app.htmx import render_page
-from sync.queries import list_devices
+from app.problems import AppError, NotFound, N_
+from app.tx import transactional
+from geo.queries import kecamatan_choices
+from survey.audits import queries as audit_queries
+from survey.audits.models import Audit
+from survey.facilities.models import Facility
+from sync import reviews, run, service
+from sync.changes import SyncError
+from sync.models import Device, SyncConflict
+from sync.queries import list_devices, pending_counts, self_device_id
 
-bp = Blueprint("sync", __name__, url_prefix="/devices")
+bp = Blueprint("sync", __name__)
 
 
-@bp.get("/")
+@bp.get("/devices/")
 @role_required("supervisor", "admin")
 def devices():
-    """This device and the devices known to it."""
-    return render_page("sync/devices.html", devices=list_devices(db.session))
+    """This installation, the devices that sync with it, and (on a device) the sync panel."""
+    return render_page("sync/devices.html", devices=list_devices(db.session), kecamatan=kecamatan_choices(db.session),
+                       peer=service.peer(db.session), counts=pending_counts(db.session), code=None)
+
+
+@bp.post("/devices/register")
+@role_required("supervisor", "admin")
+@transactional
+def register():
+    """Register a device and show its one-time code, once."""
+    scope = request.form.getlist("kecamatan")
+    kecamatan_list(db.session, scope)
+    if not scope:
+        raise AppError("device.no_scope", N_("Choose at least one kecamatan for the device."))
+    device, code = service.register_device(db.session, request.form.get("name", ""), scope,
+                                           request.form.get("role", "field"))
+    return render_page("sync/devices.html", devices=list_devices(db.session), kecamatan=kecamatan_choices(db.session),
+                       peer=service.peer(db.session), counts=pending_counts(db.session), code=code, code_for=device.name)
+
+
+@bp.post("/devices/<device_id>/revoke")
+@role_required("supervisor", "admin")
+@transactional
+def revoke(device_id: str):
+    """Stop a lost or retired device from syncing."""
+    device = _device(device_id)
+    service.revoke(db.session, device)
+    flash(_("%(name)s can no longer sync.", name=device.name), "success")
+    return redirect(url_for("sync.devices"))
+
+
+@bp.post("/sync/enroll")
+@role_required("supervisor", "admin", "auditor")
+def enroll():
+    """On a device: enroll with a hub using the code shown there."""
+    url, code = request.form.get("hub", "").strip(), request.form.get("code", "")
+    if not url.startswith(("http://", "https://")):
+        raise AppError("sync.bad_url", N_("Enter the hub's address, starting with http:// or https://."), field="hub")
+    answer = run.enroll(url, code)
+    flash(_("Enrolled with %(hub)s. Sync now to fetch the facilities of your kecamatan.", hub=answer["hub_name"]), "success")
+    return redirect(request.referrer or url_for("sync.status"))
+
+
+@bp.get("/sync/")
+@login_required
+def status():
+    """On a device: what waits to be sent, what came back, when the last sync was."""
+    return render_page("sync/status.html", peer=service.peer(db.session), counts=pending_counts(db.session))
+
+
+@bp.post("/sync/now")
+@login_required
+def sync_now():
+    """Push then pull over HTTP. Each batch commits on its own (docs/sync.md), so this view does not wrap one transaction."""
+    try:
+        summary = run.now()
+    except SyncError as error:
+        flash(_(error.message, **error.params), "error")
+    else:
+        flash(_("Sync done: %(sent)d sent, %(got)d received.", sent=summary.pushed, got=summary.pulled), "success")
+    return redirect(url_for("sync.status"))
+
+
+@bp.get("/sync/export")
+@login_required
+@transactional
+def export():
+    """Download this device's bundle (everything the hub has not acknowledged)."""
+    folder = Path(tempfile.mkdtemp(dir=current_app.config["DATA_DIR"]))
+    out = folder / f"pantau-{self_device_id(db.session)}.zip"
+    service.export_bundle(db.session, out, run.photo_store())
+    return send_file(out, as_attachment=True, download_name=out.name, mimetype="application/zip")
+
+
+@bp.route("/sync/upload", methods=["GET", "POST"])
+@role_required("supervisor", "admin", "auditor")
+@transactional
+def upload():
+    """Import a bundle: a device's bundle on a hub (then download its return bundle), a return bundle on a device."""
+    if request.method == "GET":
+        return render_page("sync/upload.html", result=None)
+    upload_file = request.files.get("bundle")
+    if upload_file is None:
+        raise AppError("bundle.none", N_("Choose a bundle file first."))
+    data = upload_file.read()
+    if current_app.config["ROLE"] == "field":
+        result = service.import_return_bundle(db.session, data, run.photo_store(), current_app.config["MAX_CONTENT_LENGTH"])
+        return render_page("sync/upload.html", result={"applied": result.applied, "received": result.received})
+    folder = Path(current_app.config["DATA_DIR"]) / "returns"
+    folder.mkdir(exist_ok=True)
+    target = folder / f"return-{uuid.uuid4().hex}.zip"
+    ack, _manifest = service.import_push_bundle(db.session, data, run.photo_store(),
+                                                current_app.config["MAX_CONTENT_LENGTH"], target)
+    return render_page("sync/upload.html", result={"applied": ack.applied, "received": ack.applied + ack.duplicates,
+                                                   "duplicates": ack.duplicates, "waiting": ack.waiting,
+                                                   "conflicts": ack.conflicts, "return": target.name})
+
+
+@bp.get("/sync/returns/<name>")
+@role_required("supervisor", "admin", "auditor")
+def return_bundle(name: str):
+    """Download a return bundle made by an upload."""
+    if not name.startswith("return-") or "/" in name or "\\" in name or not name.endswith(".zip"):
+        abort(404)
+    path = Path(current_app.config["DATA_DIR"]) / "returns" / name
+    if not path.exists():
+        abort(404)
+    return send_file(path, as_attachment=True, download_name=name, mimetype="application/zip")
+
+
+@bp.get("/reviews/")
+@role_required("supervisor", "admin")
+def review_list():
+    """Received audits per kecamatan, those waiting for a decision first."""
+    chosen = request.args.get("kecamatan", "")
+    stmt = (select(Audit).join(Facility, Facility.id == Audit.facility_id).where(Audit.status == "submitted")
+            .order_by(Audit.review_status.is_not(None), Audit.submitted_at.desc()))
+    if chosen:
+        stmt = stmt.where(Facility.kecamatan_code == chosen)
+    audits = db.session.execute(stmt.limit(300)).scalars().all()
+    photos = {a.id: sum(len(v) for v in audit_queries.photos_of(db.session, a.id).values()) for a in audits}
+    return render_page("sync/reviews.html", audits=audits, photos=photos, kecamatan=kecamatan_choices(db.session),
+                       chosen=chosen)
+
+
+@bp.post("/reviews/<audit_id>")
+@role_required("supervisor", "admin")
+@transactional
+def decide(audit_id: str):
+    """Approve, return with a comment, or reject."""
+    audit = audit_queries.audit(db.session, audit_id)
+    if audit is None:
+        raise NotFound("audit.not_found", N_("This audit does not exist."))
+    reviews.decide(db.session, audit, request.form.get("decision", ""), request.form.get("comment", ""),
+                   current_user.username, user_id=current_user.id)
+    flash(_("Decision saved: it reaches the device at its next sync."), "success")
+    return redirect(url_for("audits.show", audit_id=audit.id))
+
+
+@bp.get("/conflicts/")
+@role_required("supervisor", "admin")
+def conflicts():
+    """Open conflicts first, then resolved ones."""
+    rows = db.session.execute(select(SyncConflict).order_by(SyncConflict.resolved_at.is_not(None),
+                                                            SyncConflict.created_at.desc()).limit(200)).scalars().all()
+    return render_page("sync/conflicts.html", conflicts=rows)
+
+
+@bp.post("/conflicts/<conflict_id>/resolve")
+@role_required("supervisor", "admin")
+@transactional
+def resolve(conflict_id: str):
+    """Resolve a conflict; for a facility field, the chosen value becomes a new edit on top of both."""
+    from app.db import utcnow
+    from survey.facilities.service import FacilityInput, update_facility
+    from sync.documents import FACILITY_FIELDS
+
+    try:
+        conflict = db.session.get(SyncConflict, uuid.UUID(conflict_id))
+    except ValueError:
+        conflict = None
+    if conflict is None:
+        raise NotFound("conflict.not_found", N_("This conflict does not exist."))
+    note = request.form.get("note", "").strip()[:300]
+    if conflict.kind == "facility" and request.form.get("value_index", "") != "":
+        facility = db.session.get(Facility, uuid.UUID(conflict.entity_id))
+        versions = conflict.detail.get("versions", [])
+        index = int(request.form["value_index"])
+        if facility is None or not 0 <= index < len(versions):
+            raise AppError("conflict.bad_choice", N_("Choose one of the versions."))
+        values = {f: getattr(facility, f) for f in FACILITY_FIELDS if f not in ("verified",)}
+        values[conflict.detail["field"]] = versions[index]["value"]
+        update_facility(db.session, facility, FacilityInput(**{k: v for k, v in values.items()
+                                                               if k in FacilityInput.__dataclass_fields__}),
+                        user_id=current_user.id, device_id=self_device_id(db.session))
+        note = note or _("kept: %(value)s", value=versions[index]["value"])
+    conflict.resolved_at, conflict.resolved_by, conflict.resolution = utcnow(), current_user.username, note or "-"
+    flash(_("Conflict resolved."), "success")
+    return redirect(url_for("sync.conflicts"))
+
+
+def _device(device_id: str) -> Device:
+    try:
+        device = db.session.get(Device, uuid.UUID(device_id))
+    except ValueError:
+        device = None
+    if device is None or device.is_self:
+        raise NotFound("device.not_found", N_("This device does not exist."))
+    return device

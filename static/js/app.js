@@ -43,3 +43,8 @@ document.addEventListener("submit", function (event) {
   var message = event.target.getAttribute && event.target.getAttribute("data-confirm");
   if (message && !window.confirm(message)) { event.preventDefault(); }
 }, true);
+
+// A select marked data-autosubmit sends its form when changed (filters).
+document.addEventListener("change", function (event) {
+  if (event.target.matches && event.target.matches("select[data-autosubmit]")) { event.target.form.submit(); }
+});

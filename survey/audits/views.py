@@ -24,7 +24,7 @@ from survey.audits.service import (Actor, attach_photo, detach_photo, discard_dr
 from survey.facilities.views import user_scope, visible_facility
 from survey.photos import PhotoStore
 from survey.scoring import progress, relevant_items, score_audit
-from sync.queries import self_device_id
+from sync.queries import audit_sync_states, self_device_id
 
 bp = Blueprint("audits", __name__)
 
@@ -250,6 +250,9 @@ def _page_context(audit: Audit, checklist=None) -> dict:
         "siblings": [a for a in queries.drafts_of(db.session, audit.auditor_id)
                      if a.facility_id == audit.facility_id and a.id != audit.id] if audit.is_draft else [],
         "editable": audit.is_draft and audit.auditor_id == current_user.id,
+        "sync_state": audit_sync_states(db.session, [audit])[audit.id],
+        "can_review": (current_app.config["ROLE"] == "hub" and audit.status == "submitted"
+                       and current_user.role in ("supervisor", "admin")),
     }
 
 

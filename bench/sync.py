@@ -1,0 +1,251 @@
+"""Hub ingest: a hub holding many audits imports a bundle of new ones; re-imports it; takes a 10-audit push.
+
+    python -m bench.sync [--existing 100000] [--new 10000] [--answers 60] [--postgres]
+
+Baseline in the same run: the same audit and answer rows inserted with plain `executemany` in one
+transaction into an empty copy of the schema (sqlite3, or psycopg on PostgreSQL) — the floor no
+sync can beat. Reported: audits per second, the ratio to the floor, the re-import time as a share
+of the first import, and the p50/p95 of pushing 10 new audits over HTTP to that hub.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import yaml
+
+from bench.common import percentile
+
+CHECKLIST = "bench60"
+
+
+def checklist(answers: int) -> dict:
+    items = [{"id": f"q{n:03d}", "type": "ynp", "required": True, "label": {"id": f"Butir {n}", "en": f"Item {n}"}}
+             for n in range(answers)]
+    return {"id": CHECKLIST, "version": 1, "title": {"id": "Bench", "en": "Bench"}, "facility_kinds": ["all"],
+            "source": "bench: synthetic", "source_status": "unverified", "scoring": {"memenuhi_min": 0.8},
+            "sections": [{"id": "semua", "title": {"id": "Semua", "en": "All"}, "source": "bench", "items": items}]}
+
+
+def audit_doc(audit_id: uuid.UUID, facility_id: str, answers: int, n: int, device_id: str) -> dict:
+    at = (datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=n)).isoformat()
+    values = ("ya", "tidak", "sebagian")
+    return {"id": str(audit_id), "facility_id": facility_id, "checklist_key": f"{CHECKLIST}@1", "revision": 1,
+            "revision_of": None, "auditor": "siti", "device_id": device_id, "started_at": at, "submitted_at": at,
+            "score": 0.8, "result": "memenuhi", "lat": -6.11, "lon": 106.16, "accuracy_m": 8.0, "position_source": "gps",
+            "position_at": at, "position_warnings": [],
+            "answers": {f"q{i:03d}": {"value": values[(n + i) % 3], "note": None} for i in range(answers)},
+            "photos": {}, "readings": []}
+
+
+def entries(device_id: str, facility_ids: list[str], count: int, answers: int, start_seq: int = 1):
+    from sync.changes import Change
+
+    out = []
+    for n in range(count):
+        seq = start_seq + n
+        audit_id = uuid.uuid4()
+        doc = audit_doc(audit_id, facility_ids[n % len(facility_ids)], answers, seq, device_id)
+        hlc = f"{1_767_225_600_000 + seq:016d}.0000"
+        out.append((seq, Change(device_id, seq, "audit", str(audit_id), hlc, doc, "36.73.01")))
+    return out
+
+
+def prepare_hub(folder: Path, database_url: str | None, answers: int):
+    """A migrated hub with Kota Serang, an auditor, a facility per kecamatan, the checklist, one device."""
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.cli_support import write_transaction
+    from app.demo import seed_regions
+    from app.auth.service import create_user
+    from survey import registry
+    from survey.checklist import checklist_from_dict
+    from survey.facilities.service import FacilityInput, create_facility
+    from sync import service
+
+    config = {"INSTANCE_PATH": str(folder), "ROLE": "hub", "SECRET_KEY": "bench", "SECURE_COOKIES": False}
+    if database_url:
+        config["DATABASE_URL"] = database_url
+    app = create_app(config)
+    with app.app_context():
+        upgrade()
+        with write_transaction() as session:
+            service.ensure_self_device(session, "hub")
+            seed_regions(session)
+            create_user(session, username="siti", role="auditor", password="kata-sandi-siti", kecamatan_codes=["36.73.01"])
+            facilities = [str(create_facility(session, FacilityInput(kind="ruang_bermain", name=f"Taman {i}",
+                                                                     kecamatan_code="36.73.01", lat=-6.11, lon=106.16 + i / 1000),
+                                              verified=True).id) for i in range(20)]
+            registry.store_version(session, checklist_from_dict(checklist(answers)))
+            device, code = service.register_device(session, "bench-tablet", ["36.73.01"])
+            device_id = str(uuid.uuid4())
+            answer = service.enroll(session, code, device_id, "bench-tablet", "field")
+    return app, facilities, device_id, answer
+
+
+def fill_existing(app, device_id: str, facilities: list[str], existing: int, answers: int) -> None:
+    """Audits already on the hub, written in bulk through the same merge (fast path: big batches)."""
+    from app.cli_support import write_transaction
+    from sync import apply
+
+    batch = 5000
+    for start in range(0, existing, batch):
+        chunk = entries(device_id, facilities, min(batch, existing - start), answers, start_seq=10_000_000 + start)
+        with app.app_context(), write_transaction() as session:
+            apply.receive(session, [c for _, c in chunk], None, lambda sha: True)
+
+
+def floor_insert(rows_audit: list[dict], rows_answer: list[dict], database_url: str | None, folder: Path) -> float:
+    """The same rows with plain executemany in one transaction, into an empty table pair."""
+    audit_cols = list(rows_audit[0])
+    answer_cols = list(rows_answer[0])
+    audit_values = [tuple(_plain(r[c]) for c in audit_cols) for r in rows_audit]
+    answer_values = [tuple(_plain(r[c]) for c in answer_cols) for r in rows_answer]
+    if database_url:
+        import psycopg
+
+        url = database_url.replace("postgresql+psycopg", "postgresql")
+        with psycopg.connect(url) as conn:
+            conn.execute("CREATE TEMP TABLE f_audit (" + ", ".join(f"{c} text" for c in audit_cols) + ")")
+            conn.execute("CREATE TEMP TABLE f_answer (" + ", ".join(f"{c} text" for c in answer_cols) + ")")
+            start = time.perf_counter()
+            with conn.cursor() as cur:
+                cur.executemany(f"INSERT INTO f_audit VALUES ({', '.join(['%s'] * len(audit_cols))})", audit_values)
+                cur.executemany(f"INSERT INTO f_answer VALUES ({', '.join(['%s'] * len(answer_cols))})", answer_values)
+            conn.commit()
+            return time.perf_counter() - start
+    conn = sqlite3.connect(folder / "floor.db", isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute(f"CREATE TABLE f_audit ({', '.join(audit_cols)})")
+    conn.execute(f"CREATE TABLE f_answer ({', '.join(answer_cols)}, PRIMARY KEY (audit_id, item_id))")
+    start = time.perf_counter()
+    conn.execute("BEGIN")
+    conn.executemany(f"INSERT INTO f_audit VALUES ({', '.join('?' * len(audit_cols))})", audit_values)
+    conn.executemany(f"INSERT INTO f_answer VALUES ({', '.join('?' * len(answer_cols))})", answer_values)
+    conn.execute("COMMIT")
+    return time.perf_counter() - start
+
+
+def _plain(value):
+    if isinstance(value, (uuid.UUID, datetime)):
+        return str(value)
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return value
+
+
+def run(existing: int, new: int, answers: int, database_url: str | None) -> dict:
+    from app.cli_support import write_transaction
+    from survey.photos import PhotoStore
+    from sync import bundle, service
+    from sync.apply import _AuditRows
+
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        app, facilities, device_id, credentials = prepare_hub(folder, database_url, answers)
+        fill_existing(app, device_id, facilities, existing, answers)
+        fresh = entries(device_id, facilities, new, answers)
+        hub_id = credentials["hub_id"]
+        path = folder / "bundle.zip"
+        bundle.write(path, device_id=device_id, hub_id=hub_id, direction="push", key=credentials["device_key"],
+                     entries=fresh, photos={}, cursor=0, created_at="2026-11-22T00:00:00+00:00",
+                     extra={"after": 0, "up_to": fresh[-1][0]})
+        data = path.read_bytes()
+        store = PhotoStore(folder / "photos")
+        timings = {}
+        for label in ("first import", "re-import"):
+            start = time.perf_counter()
+            with app.app_context(), write_transaction() as session:
+                service.import_push_bundle(session, data, store, 25 * 1024 * 1024, folder / "return.zip")
+            timings[label] = time.perf_counter() - start
+        rows = _AuditRows()
+        users = {"siti": uuid.uuid4()}
+        for _, change in fresh:
+            rows.add(change, uuid.uuid4(), users)
+        floor = floor_insert(rows.audits, rows.answers, database_url, folder)
+        push = push_over_http(folder, app, database_url, credentials, device_id, facilities, answers, acked=new)
+    return {"existing": existing, "new": new, "answers": answers, "database": "postgresql" if database_url else "sqlite",
+            "import_s": round(timings["first import"], 2), "audits_per_s": round(new / timings["first import"], 1),
+            "floor_s": round(floor, 2), "import_vs_floor": round(timings["first import"] / floor, 2),
+            "reimport_s": round(timings["re-import"], 2),
+            "reimport_share": round(timings["re-import"] / timings["first import"], 3), **push}
+
+
+def push_over_http(folder: Path, app, database_url, credentials, device_id, facilities, answers, acked: int) -> dict:
+    """POST /api/v1/sync/push with 10 new audits, 20 times, against the hub served by waitress."""
+    import http.client
+    import gzip
+
+    from tests.support import ServerProcess
+
+    env = {"PANTAU_ROLE": "hub", "PANTAU_SECRET_KEY": "bench", "PANTAU_SECURE_COOKIES": "0"}
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    server = ServerProcess(folder, env=env, demo=False)
+    server.start()
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        times, seq = [], acked + 1
+        for _ in range(20):
+            batch = entries(device_id, facilities, 10, answers, start_seq=seq)
+            body = gzip.compress(json.dumps({"after": acked, "up_to": batch[-1][0], "entries": [
+                {"local_seq": s, "change": c.to_dict()} for s, c in batch]}).encode())
+            start = time.perf_counter()
+            conn.request("POST", "/api/v1/sync/push", body=body, headers={
+                "Authorization": f"Bearer {credentials['token']}", "Content-Type": "application/json",
+                "Content-Encoding": "gzip"})
+            response = conn.getresponse()
+            answer = json.loads(response.read())
+            times.append(time.perf_counter() - start)
+            if response.status != 200:
+                raise RuntimeError(answer)
+            acked = answer["acked_seq"]
+            seq += 10
+    finally:
+        server.stop()
+    return {"push10_p50_ms": round(percentile(times, 50) * 1000, 1), "push10_p95_ms": round(percentile(times, 95) * 1000, 1)}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--existing", type=int, default=100_000)
+    parser.add_argument("--new", type=int, default=10_000)
+    parser.add_argument("--answers", type=int, default=60)
+    parser.add_argument("--postgres", action="store_true", help="run on a fresh PostgreSQL database")
+    args = parser.parse_args(argv)
+    database_url = None
+    cleanup = None
+    if args.postgres:
+        from tests.support import postgres_url
+        from tests.test_migrations import make_postgres_database
+
+        cleanup = make_postgres_database(postgres_url())
+        database_url = next(cleanup)
+    try:
+        result = run(args.existing, args.new, args.answers, database_url)
+    finally:
+        if cleanup:
+            cleanup.close()
+    print(f"\nsync ingest on {result['database']}: hub with {result['existing']} audits, bundle of {result['new']} "
+          f"audits × {result['answers']} answers")
+    print(f"{'measure':<40}{'value':>14}")
+    for key in ("import_s", "audits_per_s", "floor_s", "import_vs_floor", "reimport_s", "reimport_share",
+                "push10_p50_ms", "push10_p95_ms"):
+        print(f"{key:<40}{result[key]:>14}")
+    print(f"target import within 3x of floor: {result['import_vs_floor'] <= 3}; re-import under 0.1 of first: "
+          f"{result['reimport_share'] < 0.1}; 10-audit push p95 under 200 ms: {result['push10_p95_ms'] < 200}")
+    print(json.dumps({"benchmark": "sync ingest", **result}))
+    return result
+
+
+if __name__ == "__main__":
+    main()
