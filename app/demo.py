@@ -71,6 +71,10 @@ def seed(session: Session) -> dict[str, int]:
     boundaries = seed_regions(session)
     facilities = _facilities(boundaries)
     session.add_all(facilities)
+    session.flush()
+    from geo.service import relocate_facilities  # here: geo.service needs the models the demo is loading
+
+    relocate_facilities(session)
     for username, role, full_name, kecamatan in DEMO_USERS:
         create_user(session, username=username, role=role, password="demo", full_name=full_name,
                     kecamatan_codes=list(kecamatan), is_demo=True)

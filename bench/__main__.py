@@ -1,6 +1,9 @@
 """`make bench`: run every benchmark with its full budget."""
 
-from bench import pages
+from bench import geo, pages, sync
 
 if __name__ == "__main__":
     pages.main(["--requests", "400"])
+    geo.main([])
+    sync.main([])
+    sync.main(["--postgres"])

@@ -172,7 +172,8 @@ def _agreement(located: list, joined, codes: list[str], naive_found: list[int], 
     same = sum(located[position] == code for position, code in single.items())
     naive_same = sum(located[position] == (codes[found] if found >= 0 else None)
                      for position, found in enumerate(naive_found))
-    return {"with_sjoin": round(same / max(1, len(single)), 6), "with_naive": round(naive_same / max(1, len(naive_found)), 6),
+    return {"with_sjoin": round(same / max(1, len(single)), 6),
+            "with_naive": round(naive_same / max(1, len(naive_found)), 6),
             "located": sum(code is not None for code in located), "of": points}
 
 
@@ -187,8 +188,8 @@ def payloads(budget: int = MAP_BUDGET) -> list[dict] | str:
         regions = [(f["properties"]["kode_kec"], f["properties"]["nama_kec"], shapely.geometry.shape(f["geometry"]))
                    for f in data["features"]]
         raw = {"type": "FeatureCollection", "features": [
-            {"type": "Feature", "properties": {"code": f["properties"]["kode_kec"], "name": f["properties"]["nama_kec"]},
-             "geometry": f["geometry"]} for f in data["features"]]}
+            {"type": "Feature", "properties": {"code": code, "name": name}, "geometry": f["geometry"]}
+            for (code, name, _), f in zip(regions, data["features"])]}
         collection = simplified_geojson(regions, max_bytes=budget)
         shapes = [shapely.geometry.shape(f["geometry"]) for f in collection["features"]]
         results.append({"layer": f"kecamatan_{region}", "raw_bytes": payload_bytes(raw),

@@ -10,6 +10,7 @@ if TYPE_CHECKING:  # domain modules in this package import no Flask, even throug
 
 def init_app(app: Flask) -> None:
     """Register geo pages and commands."""
-    from geo import views
+    from geo import cli, views
 
     app.register_blueprint(views.bp)
+    cli.register(app)

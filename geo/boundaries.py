@@ -1,22 +1,23 @@
 """Reading a boundary file (GeoJSON, Shapefile, zipped Shapefile, GeoPackage) into plain features.
 
 Used by `flask geo import` only. The GIS stack (geopandas, pyogrio, pyproj) is imported inside the
-functions here and this module is never imported on a request path: a field device answers requests
-with shapely alone (geo.locate).
+functions here, and this module is never imported on a request path (geo.cli imports it inside the
+import command): the app answers requests with shapely alone (geo.locate, geo.service).
 
 Every refusal is an AppError with a stable code and changes nothing:
 geo.unreadable, geo.unsafe_zip, geo.unknown_layer, geo.empty, geo.missing_field, geo.not_polygons,
 geo.no_crs, geo.bad_crs, geo.wrong_level, geo.duplicate_code, geo.parent_mismatch, geo.missing_name
 (geo.unknown_parent needs the database: geo.service).
 
-Fields are matched without regard to case. When no field is named on the command line, the first of
-these present in the file is used (the shared files' names first, then BIG / Indonesia Geospasial's,
-then Shapefile-truncated and generic ones):
-
-| level     | code                                              | name                                            | parent code                          |
-|-----------|---------------------------------------------------|-------------------------------------------------|--------------------------------------|
-| kecamatan | kode_kec, KDCPUM, kode_kecamatan, kd_kec, kode    | nama_kec, WADMKC, nama_kecamatan, nm_kec, nama  | kode_kabkota, kode_kabko, KDPKAB     |
-| desa      | kode_desa, KDEPUM, kode_kel, kode_kelurahan, kd_desa, kode | nama_desa, WADMKD, NAMOBJ, nama_kel, nama_kelurahan, nm_desa, nama | kode_kec, KDCPUM, kd_kec |
+Fields are matched without regard to case. When none is named on the command line, the first of
+these present in the file is used (the shared files' names, then BIG / Indonesia Geospasial's, then
+Shapefile-truncated and generic ones):
+- kecamatan code: kode_kec, KDCPUM, kode_kecamatan, kd_kec, kode
+- kecamatan name: nama_kec, WADMKC, nama_kecamatan, nm_kec, nama
+- kecamatan parent code (optional, checked against the code): kode_kabkota, kode_kabko, KDPKAB
+- desa code: kode_desa, KDEPUM, kode_kel, kode_kelurahan, kd_desa, kode
+- desa name: nama_desa, WADMKD, NAMOBJ, nama_kel, nama_kelurahan, nm_desa, nama
+- desa parent code (optional, checked against the code): kode_kec, KDCPUM, kd_kec
 
 Names of the regions above (to create them when the database lacks them): kecamatan nama_kec, WADMKC,
 nama_kecamatan; kabupaten/kota nama_kabkota, nama_kabko, WADMKK, nama_kab, nama_kota, nama_kabupaten;
@@ -30,6 +31,8 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+
+import shapely
 
 from app.problems import AppError, N_
 from geo.codes import level_of, parent_of
@@ -120,8 +123,6 @@ def read_boundaries(path: str | Path, level: str, code_field: str | None = None,
         _check_parents(codes, [_code(v) for v in _column(frame, fields["parent"])], fields["parent"])
     shapes, repairs = _repaired(list(frame.geometry), codes)
     areas = _areas_km2(shapes)
-    import shapely
-
     features = sorted((BoundaryFeature(code, name, parent_of(code), shapely.to_wkb(shape), round(area, 6))
                        for code, name, shape, area in zip(codes, names, shapes, areas)), key=lambda f: f.code)
     return BoundaryFile(source=path.name, level=level, features=features,
@@ -374,8 +375,6 @@ def _check_parents(codes: list[str], parents: list[str], field_name: str) -> Non
 
 def _repaired(shapes: list, codes: list[str]) -> tuple[list, list[str]]:
     """Valid 2D (Multi)Polygons: invalid ones repaired with make_valid, keeping polygonal parts only."""
-    import shapely
-
     result, repairs = [], []
     for code, shape in zip(codes, shapes):
         shape = shapely.force_2d(shape)
@@ -397,8 +396,6 @@ def _repaired(shapes: list, codes: list[str]) -> tuple[list, list[str]]:
 
 def _leaves(shape) -> list:
     """The non-empty simple parts of a geometry (collections and multi-parts flattened)."""
-    import shapely
-
     if shape.is_empty:
         return []
     if shape.geom_type in ("Polygon", "LineString", "LinearRing", "Point"):

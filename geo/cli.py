@@ -31,7 +31,8 @@ def register(app: Flask) -> None:
 @click.option("--level", type=click.Choice(LOCATED_LEVELS), required=True, help="What the file holds.")
 @click.option("--code-field", metavar="F", help="Field with the Kemendagri code; default: kode_kec / kode_desa, "
                                                  "KDCPUM / KDEPUM, ... (see geo/boundaries.py).")
-@click.option("--name-field", metavar="F", help="Field with the name; default: nama_kec / nama_desa, WADMKC / WADMKD, ...")
+@click.option("--name-field", metavar="F", help="Field with the name; default: nama_kec / nama_desa, "
+                                                 "WADMKC / WADMKD, ...")
 @click.option("--parent-field", metavar="F", help="Field with the parent's code, checked against the codes; "
                                                    "default: kode_kabkota / kode_kec when present.")
 @click.option("--layer", metavar="L", help="Layer of a GeoPackage, or Shapefile name inside a zip; default: the first.")

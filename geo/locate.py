@@ -12,7 +12,7 @@ none. Every point is decided the same way, whatever the order the regions were g
 4. otherwise -> None: the point is outside every region loaded.
 
 Distances are in degrees, as the boundaries are stored (EPSG:4326). Indonesia lies within 11° of the
-equator, where a degree of longitude is at least 109 km, so TOLERANCE_DEG is between 24.5 and 25 m.
+equator, where a degree is 109–111 km in any direction, so TOLERANCE_DEG is 24.6–25.0 m on the ground.
 
 How many points at once (`locate_many`, the bulk assignment): a uniform grid over the regions lists,
 for each cell, the regions whose bounding box (grown by the tolerance) reaches it. A cell lying wholly

@@ -40,8 +40,12 @@ class ReceiveResult:
 
 
 def receive(session: Session, changes: list[Change], via_id: uuid.UUID | None,
-            has_photo: Callable[[str], bool]) -> ReceiveResult:
-    """Store the changes not yet held and merge everything that can now be merged."""
+            has_photo: Callable[[str], bool], before_merge: Callable[[], None] = lambda: None) -> ReceiveResult:
+    """Store the changes not yet held and merge everything that can now be merged.
+
+    Every check that can refuse the batch runs before `before_merge` (which stores a bundle's
+    photos), so a refused batch leaves nothing behind, not even files.
+    """
     result = ReceiveResult(received=len(changes))
     batch = _dedupe_batch(changes)
     faults.point("deduplicated")
@@ -50,6 +54,7 @@ def receive(session: Session, changes: list[Change], via_id: uuid.UUID | None,
     result.duplicates = len(changes) - len(new)
     _check_references(session, new, has_photo)
     faults.point("references checked")
+    before_merge()
     waiting = _waiting(session)
     conflicts_before = _conflict_count(session)
     applied = _apply_all(session, new + waiting)

@@ -14,6 +14,7 @@ import os
 import re
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -35,6 +36,12 @@ class Bundle:
     manifest: dict
     entries: list[tuple[int, Change]]
     photos: dict[str, bytes]
+    skipped: int = 0  # changes not parsed because this exact bundle was imported before
+
+    @property
+    def digest(self) -> str:
+        """The SHA-256 of the bundle's changes: the same digest means the very same changes."""
+        return self.manifest["members"]["changes.jsonl"]
 
 
 def sign(manifest: dict, key: str) -> str:
@@ -82,8 +89,8 @@ def read(data: bytes, key_for: Callable[[dict], str], max_photo_bytes: int,
          already_have: Callable[[dict], bool] = lambda manifest: False) -> Bundle:
     """Check and open a bundle. `key_for(manifest)` returns the signing key or raises SyncError.
 
-    When `already_have(manifest)` says every change of this (signed, intact) bundle is held, the
-    changes are not parsed again: re-importing a bundle costs its checks, not its merge.
+    When `already_have(manifest)` says this very bundle (same signed digest of its changes) was
+    imported before, the changes are not parsed again: a re-import costs its checks, not its merge.
     """
     archive = _open(data)
     infos = _safe_members(archive, max_photo_bytes)
@@ -93,9 +100,13 @@ def read(data: bytes, key_for: Callable[[dict], str], max_photo_bytes: int,
         raise SyncError("bundle.bad_signature", N_("The bundle is not signed with this device's key."))
     contents = _members(archive, infos, manifest)
     if already_have(manifest):
-        return Bundle(manifest, [], {})
+        return Bundle(manifest, [], {}, skipped=contents["changes.jsonl"].count(b"\n"))
+    try:
+        text = contents.pop("changes.jsonl").decode("utf-8")
+    except UnicodeDecodeError:
+        raise SyncError("sync.bad_change", N_("A change in %(where)s is malformed."), where="changes.jsonl") from None
     entries = [parse_entry(_json_line(line, number), f"changes.jsonl line {number}")
-               for number, line in enumerate(contents.pop("changes.jsonl").decode("utf-8").splitlines(), 1) if line.strip()]
+               for number, line in enumerate(text.splitlines(), 1) if line.strip()]
     photos = {PHOTO_NAME.match(name).group(1): body for name, body in contents.items()}
     for sha, body in photos.items():
         if hashlib.sha256(body).hexdigest() != sha:
@@ -144,6 +155,10 @@ def _manifest(archive: zipfile.ZipFile, infos: dict) -> dict:
     for field in ("device_id", "hub_id", "direction", "cursor"):
         if field not in manifest:
             raise SyncError("bundle.bad_manifest", N_("The bundle's manifest lacks %(field)s."), field=field)
+    for field in ("cursor", "after", "up_to", "first_seq", "last_seq", "acked_seq", "from_cursor"):
+        value = manifest.get(field, 0)
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 2 ** 53:
+            raise SyncError("bundle.bad_manifest", N_("The bundle's manifest lacks %(field)s."), field=field)
     return manifest
 
 
@@ -168,7 +183,7 @@ def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     try:
         with archive.open(info) as member:
             body = member.read(info.file_size + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError):
         raise SyncError("bundle.unreadable", N_("This file is not a readable bundle (damaged or incomplete?).")) from None
     if len(body) != info.file_size:
         raise SyncError("bundle.too_large", N_("The bundle unpacks to more than is allowed (a zip bomb?)."))

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.problems import AppError, N_
+from sync.hlc import valid as hlc_valid
 
 KINDS = ("checklist", "wilayah", "user", "facility", "audit", "review")
 # Kinds are applied in this order within a batch: what others depend on first.
@@ -65,10 +66,50 @@ def parse_entry(data: Any, where: str) -> tuple[int, Change]:
                         scope=raw.get("scope"))
     except (KeyError, TypeError, ValueError, AttributeError):
         raise SyncError("sync.bad_change", N_("A change in %(where)s is malformed."), where=where) from None
-    ok = (isinstance(local_seq, int) and local_seq > 0 and isinstance(change.origin_seq, int) and change.origin_seq > 0
+    ok = (_count(local_seq) and _count(change.origin_seq)
           and change.kind in KINDS and isinstance(change.entity_id, str) and 0 < len(change.entity_id) <= 80
-          and isinstance(change.hlc, str) and len(change.hlc) == 21 and isinstance(change.payload, dict)
-          and (change.scope is None or isinstance(change.scope, str)))
+          and hlc_valid(change.hlc) and isinstance(change.payload, dict)
+          and (change.scope is None or (isinstance(change.scope, str) and len(change.scope) <= 16))
+          and _payload_ok(change))
     if not ok:
         raise SyncError("sync.bad_change", N_("A change in %(where)s is malformed."), where=where)
     return local_seq, change
+
+
+MAX_SEQ = 2 ** 53  # the largest integer JSON carries exactly, far below a database BIGINT
+
+
+def _count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_SEQ
+
+
+# The fields each kind of change must carry, with their types: checked before anything is merged.
+_REQUIRED = {
+    "audit": {"id": str, "facility_id": str, "checklist_key": str, "answers": dict},
+    "facility": {"facility_id": str, "fields": dict},
+    "review": {"id": str, "audit_id": str, "decision": str, "decided_at": str},
+    "checklist": {"key": str, "checklist_id": str, "version": int, "sha256": str, "content": str},
+    "wilayah": {"code": str, "level": str, "name": str},
+    "user": {"id": str, "username": str, "role": str, "password_hash": str, "active": bool},
+}
+_UUID_FIELDS = {"audit": ("id", "facility_id"), "facility": ("facility_id",), "review": ("id", "audit_id"), "user": ("id",)}
+
+
+def _payload_ok(change: Change) -> bool:
+    payload = change.payload
+    for name, kind in _REQUIRED[change.kind].items():
+        if not isinstance(payload.get(name), kind) or isinstance(payload.get(name), bool) and kind is not bool:
+            return False
+    for name in _UUID_FIELDS.get(change.kind, ()):
+        try:
+            uuid.UUID(payload[name])
+        except ValueError:
+            return False
+    if change.kind == "audit":
+        answers_ok = all(isinstance(v, dict) for v in payload["answers"].values())
+        photos = payload.get("photos") or {}
+        photos_ok = isinstance(photos, dict) and all(isinstance(v, list) and all(isinstance(s, str) for s in v)
+                                                     for v in photos.values())
+        return answers_ok and photos_ok and isinstance(payload.get("readings") or [], list) \
+            and isinstance(payload.get("auditor"), str)
+    return True

@@ -126,5 +126,5 @@ class SyncState(Base):
 
     __tablename__ = "sync_state"
 
-    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)  # "hlc", "origin_seq", "bundle:<sha256>"
     value: Mapped[str] = mapped_column(String(100))

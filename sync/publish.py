@@ -47,8 +47,8 @@ def facility_changed(session: Session, facility: Facility, fields: list[str]) ->
 
 def user_changed(session: Session, user: User) -> None:
     """Accounts travel so auditors can sign in offline and audits name a known auditor."""
-    if user.is_demo:
-        return  # demo accounts never leave the machine they were made on
+    if user.is_demo or _role(session) != "hub":
+        return  # demo accounts never leave their machine; accounts are made on hubs and travel down
     outbox.emit_if_changed(session, "user", str(user.id), documents.user_document(user), None)
 
 
@@ -99,3 +99,10 @@ def _current_hlcs(session: Session, facility_id: uuid.UUID, fields: list[str]) -
 
 def _count(session: Session) -> int:
     return session.execute(select(func.count()).select_from(SyncChange)).scalar_one()
+
+
+def _role(session: Session) -> str:
+    from sync.queries import self_device
+
+    me = self_device(session)
+    return me.role if me else "field"

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from app.problems import N_
 from survey.audits.models import Photo
-from survey.photos import PhotoStore
+from survey.photos import PhotoStore, inspect_photo
 from sync import apply, bundle, faults
 from sync.changes import Change, SyncError, parse_entry
 from sync.models import Device, SyncChange, SyncPeer
@@ -95,8 +95,8 @@ def authenticate(session: Session, token: str) -> Device:
 
 def revoke(session: Session, device: Device) -> None:
     """Stop a lost or retired device from syncing."""
+    # The token hash stays, so the device is told it was revoked rather than that it is unknown.
     device.revoked_at = utcnow()
-    device.token_hash = None
 
 
 # --- receiving and sending batches ---------------------------------------------------------------
@@ -113,13 +113,32 @@ class Ack:
     conflicts: int
 
 
+# What a field device may send; regions, accounts and review decisions are made on hubs (docs/sync.md).
+FIELD_KINDS = {"audit", "facility", "checklist"}
+
+
 def receive_push(session: Session, sender: Device, after: int, up_to: int, entries: list[tuple[int, Change]],
-                 store: PhotoStore) -> Ack:
-    """Apply a sender's batch and advance what we acknowledge from it, in one transaction."""
+                 store: PhotoStore, photos: dict[str, bytes] | None = None, max_photo_bytes: int = 0) -> Ack:
+    """Apply a sender's batch (and the photos that came with it) and advance what we acknowledge, in one transaction."""
     if after > sender.acked_seq:
         raise SyncError("sync.gap", N_("The device skipped changes the hub has not received; it must resend from %(seq)d."),
                         status=409, seq=sender.acked_seq)
-    result = apply.receive(session, [c for _, c in entries], sender.id, lambda sha: has_photo(session, store, sha))
+    if sender.role != "hub":
+        refused = sorted({c.kind for _, c in entries} - FIELD_KINDS)
+        if refused:
+            raise SyncError("sync.not_allowed", N_("A field device cannot send %(kinds)s changes."), status=403,
+                            kinds=", ".join(refused))
+    photos = photos or {}
+    for sha, body in photos.items():  # every photo must be a real image matching its name, before anything is kept
+        inspect_photo(body, max_photo_bytes, expected_sha256=sha)
+
+    def store_photos() -> None:
+        for sha, body in photos.items():
+            store_photo(session, store, sha, body, max_photo_bytes)
+            faults.point("photo stored")
+
+    result = apply.receive(session, [c for _, c in entries], sender.id,
+                           lambda sha: sha in photos or has_photo(session, store, sha), store_photos)
     sender.acked_seq = max(sender.acked_seq, up_to)
     return Ack(sender.acked_seq, result.applied, result.duplicates, result.waiting, result.conflicts)
 
@@ -270,17 +289,18 @@ def import_push_bundle(session: Session, data: bytes, store: PhotoStore, max_pho
         return device.device_key
 
     def already_have(manifest: dict) -> bool:
-        # Acknowledged means applied in the same transaction: nothing in it is new.
-        return int(manifest.get("up_to") or 0) <= sender["device"].acked_seq
+        return _imported_before(session, manifest["members"].get("changes.jsonl", ""))
 
     checked = bundle.read(data, key_for, max_photo_bytes, already_have)
     faults.point("bundle read")
     device, manifest = sender["device"], checked.manifest
-    for sha, body in checked.photos.items():
-        store_photo(session, store, sha, body, max_photo_bytes)
-        faults.point("photo stored")
     after = int(manifest.get("after") or 0)
-    ack = receive_push(session, device, after, int(manifest.get("up_to") or after), checked.entries, store)
+    if checked.skipped:
+        ack = Ack(device.acked_seq, 0, checked.skipped, 0, 0)
+    else:
+        ack = receive_push(session, device, after, int(manifest.get("up_to") or after), checked.entries, store,
+                           checked.photos, max_photo_bytes)
+        _remember_import(session, checked.digest, device.id)
     faults.point("batch applied")
     cursor = int(manifest.get("cursor") or 0)
     back, next_cursor, _ = changes_for(session, device, cursor, limit=10 ** 9)
@@ -344,3 +364,17 @@ def ensure_self_device(session: Session, role: str) -> Device:
         session.add(device)
         session.flush()
     return device
+
+
+def _imported_before(session: Session, digest: str) -> bool:
+    """This exact set of changes (by its signed SHA-256) was imported before."""
+    from sync.models import SyncState
+
+    return bool(digest) and session.get(SyncState, f"bundle:{digest}") is not None
+
+
+def _remember_import(session: Session, digest: str, device_id) -> None:
+    from sync.models import SyncState
+
+    if not _imported_before(session, digest):
+        session.add(SyncState(key=f"bundle:{digest}", value=str(device_id)))

@@ -19,7 +19,7 @@ import secrets
 import uuid
 import warnings
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Protocol
 
@@ -33,6 +33,8 @@ MiB = 1024 * 1024
 BOMB_BYTES = 300 * MiB  # zeros deflate about 1000:1, far past bundle.MAX_RATIO
 HASHED_TABLES = ("sync_change", "audit", "answer", "photo", "facility", "device")
 CREATED_AT = "2026-11-20T03:00:00+00:00"
+NOT_A_HLC = "zzzzzzzzzzzzzzzz.zzzz"  # 21 characters, as an HLC has, but no clock reading
+NOT_A_PHOTO = b"Foto menyusul lewat WhatsApp."  # a text file where a photo should be
 
 
 # --- the valid bundle every bad one is made from --------------------------------------------------
@@ -134,6 +136,11 @@ def unpack(data: bytes) -> tuple[dict, dict[str, bytes]]:
     return json.loads(members.pop("manifest.json")), members
 
 
+def without(document: dict, *names: str) -> dict:
+    """A copy of a document without some fields."""
+    return {key: value for key, value in document.items() if key not in names}
+
+
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -230,10 +237,11 @@ def corrupt_deflate(data: bytes, name: str = "changes.jsonl") -> bytes:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         info = archive.getinfo(name)
     assert info.compress_type == zipfile.ZIP_DEFLATED
+    header = info.header_offset  # local header: 30 fixed bytes, then the name and the extra field
+    name_length = int.from_bytes(data[header + 26:header + 28], "little")
+    extra_length = int.from_bytes(data[header + 28:header + 30], "little")
     damaged = bytearray(data)
-    name_length, extra_length = int.from_bytes(data[info.header_offset + 26:info.header_offset + 28], "little"), \
-        int.from_bytes(data[info.header_offset + 28:info.header_offset + 30], "little")
-    damaged[info.header_offset + 30 + name_length + extra_length] = 0b111  # BFINAL=1, BTYPE=11 (reserved)
+    damaged[header + 30 + name_length + extra_length] = 0b111  # BFINAL=1, BTYPE=11 (reserved)
     return bytes(damaged)
 
 
@@ -307,10 +315,6 @@ def build_corpus(tmp_dir: Path | None, valid_builder: ValidBundle | None) -> lis
             return resign(relist(manifest, members), v.key), members
         return tampered(edit)
 
-    def unknown_device(manifest):
-        manifest["device_id"] = str(uuid.uuid4())
-        return manifest
-
     def revoked(env: Env) -> bytes:
         env.revoke_device()
         return v()
@@ -318,6 +322,11 @@ def build_corpus(tmp_dir: Path | None, valid_builder: ValidBundle | None) -> lis
     def known_key_new_content(env: Env) -> bytes:
         env.hub_import(v())
         return v(entries=[(1, v.checklist_change(1)), (2, v.audit_change(2, score=0.5, result="tidak_memenuhi"))])
+
+    def known_key_new_content_and_more(env: Env) -> bytes:
+        env.hub_import(v())
+        return v(entries=[(1, v.checklist_change(1)), (2, v.audit_change(2, score=0.5, result="tidak_memenuhi")),
+                          (3, v.checklist_change(3))])
 
     def older_return_bundle(env: Env) -> bytes:
         """The device syncs by USB twice; then someone imports the first return bundle again."""
@@ -347,8 +356,9 @@ def build_corpus(tmp_dir: Path | None, valid_builder: ValidBundle | None) -> lis
         Case("manifest a JSON list", tampered(lambda manifest, members: (b"[1, 2, 3]", members)),
              "bundle.bad_manifest"),
         Case("wrong format field", manifest_edit(lambda m: {**m, "format": "odk-briefcase"}), "bundle.bad_manifest"),
-        Case("manifest without cursor",
-             manifest_edit(lambda m: {k: val for k, val in m.items() if k != "cursor"}), "bundle.bad_manifest"),
+        Case("manifest without cursor", manifest_edit(lambda m: without(m, "cursor")), "bundle.bad_manifest"),
+        Case("manifest with after not a number, signed", manifest_edit(lambda m: {**m, "after": "nol"}),
+             "bundle.bad_manifest"),
         Case("schema_version 99", manifest_edit(lambda m: {**m, "schema_version": 99}), "bundle.schema_version"),
         # zip-slip
         Case("member ../evil", with_member("../evil"), "bundle.unsafe_path"),
@@ -375,28 +385,38 @@ def build_corpus(tmp_dir: Path | None, valid_builder: ValidBundle | None) -> lis
              "bundle.member_mismatch"),
         Case("unexpected file, listed and signed", with_member("notes.txt", b"hello"), "bundle.member_mismatch"),
         # signature
-        Case("unsigned", manifest_edit(lambda m: {k: val for k, val in m.items() if k != "signature"}, sign=False),
-             "bundle.bad_signature"),
+        Case("unsigned", manifest_edit(lambda m: without(m, "signature"), sign=False), "bundle.bad_signature"),
         Case("signed with another key", tampered(lambda manifest, members: (
             resign(manifest, secrets.token_hex(32)), members)), "bundle.bad_signature"),
         Case("manifest edited after signing", manifest_edit(lambda m: {**m, "up_to": 10 ** 6}, sign=False),
              "bundle.bad_signature"),
         # who sent it
-        Case("unknown device id", manifest_edit(unknown_device), "sync.unknown_device"),
+        Case("unknown device id", manifest_edit(lambda m: {**m, "device_id": str(uuid.uuid4())}), "sync.unknown_device"),
         Case("device id not a uuid", manifest_edit(lambda m: {**m, "device_id": "tablet-1"}), "sync.unknown_device"),
         Case("revoked device", revoked, "sync.revoked_device"),
         Case("made for another hub", manifest_edit(lambda m: {**m, "hub_id": str(uuid.uuid4())}), "bundle.wrong_hub"),
         Case("a return bundle sent to the hub", manifest_edit(lambda m: {**m, "direction": "return"}),
              "bundle.wrong_hub"),
+        Case("after beyond what the hub acknowledged", manifest_edit(lambda m: {**m, "after": 5, "up_to": 7}),
+             "sync.gap"),
         Case("return bundle older than the device's state", older_return_bundle, "bundle.replay", target="device"),
         # the changes
         Case("changes.jsonl line not JSON", changes_lines(b'{"local_seq": 3, "change": \n'), "sync.bad_change"),
         Case("changes.jsonl line JSON but not a change",
              changes_lines(b'{"local_seq": 3, "change": {"kind": "audit", "payload": {}}}\n'), "sync.bad_change"),
         Case("changes.jsonl line a JSON list", changes_lines(b"[3, \"audit\"]\n"), "sync.bad_change"),
+        Case("changes.jsonl not UTF-8", changes_lines(b"\xff\xfe{\"local_seq\": 3}\n"), "sync.bad_change"),
+        Case("origin_seq beyond 64 bits",
+             lambda env: v(entries=[(1, replace(v.checklist_change(1), origin_seq=2 ** 64))]), "sync.bad_change"),
+        Case("hlc that is not a clock reading",
+             lambda env: v(entries=[(1, replace(v.checklist_change(1), hlc=NOT_A_HLC))]), "sync.bad_change"),
+        Case("audit change without facility_id", lambda env: v(entries=[(1, v.checklist_change(1)), (2, replace(
+            v.audit_change(2), payload=without(v.audit_document(), "facility_id")))]), "sync.bad_change"),
         Case("audit of checklist nope@9",
              lambda env: v(entries=[(1, v.checklist_change(1)), (2, v.audit_change(2, checklist_key="nope@9"))]),
              "sync.unknown_checklist"),
+        Case("photo member that is not an image", lambda env: v(photos={sha(NOT_A_PHOTO): ("jpg", NOT_A_PHOTO)}),
+             "photo.not_an_image"),
         Case("photo bytes do not match its name",
              lambda env: v(photos={v.photo_sha: ("jpg", other_photo())}), "photo.hash_mismatch"),
         Case("audit photo neither in the bundle nor on the hub", lambda env: v(photos={}), "sync.photo_missing"),
@@ -404,6 +424,7 @@ def build_corpus(tmp_dir: Path | None, valid_builder: ValidBundle | None) -> lis
              lambda env: v(entries=v.entries() + [(3, v.audit_change(2, score=0.5, result="tidak_memenuhi"))]),
              "sync.seq_reused"),
         Case("known key with new content", known_key_new_content, "sync.seq_reused"),
+        Case("known key with new content, and a new change", known_key_new_content_and_more, "sync.seq_reused"),
     ]
 
 

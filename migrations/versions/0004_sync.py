@@ -93,7 +93,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('hub_id', name=op.f('pk_sync_peer'))
     )
     op.create_table('sync_state',
-    sa.Column('key', sa.String(length=40), nullable=False),
+    sa.Column('key', sa.String(length=80), nullable=False),
     sa.Column('value', sa.String(length=100), nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_sync_state'))
     )

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app import auditlog
 from app.problems import AppError, Conflict, N_
 from geo.coordinates import check_position
+from geo.service import located_codes
 from geo.models import Wilayah
 from survey.facilities.models import STATUSES, Facility
 from survey.kinds import KIND_CODES
@@ -41,6 +42,7 @@ def create_facility(session: Session, data: FacilityInput, *, verified: bool, us
     """Add a facility after validating it; field registrations arrive unverified."""
     _validate(session, data, None)
     facility = Facility(**asdict(data), verified=verified, created_by=user_id, origin_device_id=device_id)
+    facility.located_kecamatan_code, facility.located_desa_code = located_codes(session, data.lat, data.lon)
     session.add(facility)
     session.flush()
     publish.facility_changed(session, facility, list(FACILITY_FIELDS))
@@ -56,6 +58,7 @@ def update_facility(session: Session, facility: Facility, data: FacilityInput, *
     before = {k: getattr(facility, k) for k in asdict(data)}
     for key, value in asdict(data).items():
         setattr(facility, key, value)
+    facility.located_kecamatan_code, facility.located_desa_code = located_codes(session, data.lat, data.lon)
     changes = auditlog.diff(before, asdict(data))
     if changes:
         publish.facility_changed(session, facility, sorted(changes))
