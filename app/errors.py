@@ -48,7 +48,7 @@ def _handle_csrf(error: CSRFError):
 
 def _handle_integrity(error: IntegrityError):
     db.session.rollback()
-    log.warning("integrity error: %s", error.orig)
+    log.warning("integrity error: %s", error.orig, exc_info=True)
     return respond_error("db.conflict", gettext("This conflicts with a record that already exists."), 409)
 
 

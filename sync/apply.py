@@ -338,6 +338,7 @@ def _materialise(session: Session, facility_id: uuid.UUID, facility: Facility | 
         session.add(facility)
     for name, edit in winners.items():
         setattr(facility, name, edit.value)
+    _official_id_clash(session, facility)
     session.flush()
     for (name, base), group in siblings.items():
         versions = {(e.hlc, str(e.device_id)) for e in group}
@@ -346,6 +347,28 @@ def _materialise(session: Session, facility_id: uuid.UUID, facility: Facility | 
                 "field": name, "base_hlc": base,
                 "versions": sorted(({"hlc": e.hlc, "device": str(e.device_id), "value": e.value} for e in group),
                                    key=lambda v: (v["hlc"], v["device"]))})
+
+
+def _official_id_clash(session: Session, facility: Facility) -> None:
+    """Two records claiming one NPSN: keep both records, hold the id back on this one, show a conflict.
+
+    The edit that carried the id stays in facility_edit, so nothing is lost; a supervisor decides
+    whether they are one facility or the id was mistyped.
+    """
+    if not facility.official_id:
+        return
+    with session.no_autoflush:  # flushing this facility first is exactly what would violate the unique index
+        other = session.execute(select(Facility.id).where(
+            Facility.kind == facility.kind, Facility.official_id == facility.official_id,
+            Facility.id != facility.id)).scalar_one_or_none()
+    if other is None:
+        return
+    official_id = facility.official_id
+    facility.official_id = None  # before anything flushes: this is the value the unique index refuses
+    pair = sorted([str(other), str(facility.id)])
+    _record_conflict(session, "facility", pair[1], f"official_id:{official_id}",
+                     {"field": "official_id", "base_hlc": None, "official_id": official_id, "facilities": pair,
+                      "versions": [{"hlc": "", "device": "", "value": official_id}, {"hlc": "", "device": "", "value": None}]})
 
 
 # --- audits: immutable; the same id with other content is a recorded conflict ------------------------
@@ -381,8 +404,19 @@ def _apply_audits(session: Session, changes: list[Change]) -> set:
         rows.add(change, audit_id, users)
         stored[audit_id] = (_key_text(change.key), change.sha256)
         done.add(change.key)
+    _known_devices(session, {row["device_id"] for row in rows.audits if row["device_id"]})
     rows.insert(session)
     return done
+
+
+def _known_devices(session: Session, device_ids: set) -> None:
+    """An audit relayed from a device enrolled at a lower hub names a device unknown here: record it."""
+    from sync.models import Device
+
+    present = set(session.execute(select(Device.id).where(Device.id.in_(device_ids))).scalars()) if device_ids else set()
+    for device_id in sorted(device_ids - present, key=str):
+        session.add(Device(id=device_id, name=f"device {str(device_id)[:8]}", role="field"))
+    session.flush()
 
 
 def _audit_exists(session: Session, audit_id: uuid.UUID) -> bool:
