@@ -167,13 +167,32 @@ def bulk_insert(session: Session, table, rows: list[dict]) -> None:
     connection = session.connection()
     dialect = connection.dialect
     columns = list(rows[0])
-    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
+    processors = [_memoised(table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in columns]
     marker = "?" if dialect.paramstyle == "qmark" else "%s"
     quoted = ", ".join(dialect.identifier_preparer.quote(name) for name in columns)
     sql = f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({quoted}) VALUES ({', '.join([marker] * len(columns))})"
     values = [tuple(process(row[name]) if process else row[name] for name, process in zip(columns, processors))
               for row in rows]
     connection.exec_driver_sql(sql, values)
+
+
+def _memoised(process):
+    """A bind processor that converts each distinct value once: answers repeat a handful of values
+    ("ya", "tidak"), and an audit's id and time repeat on each of its answer rows."""
+    if process is None:
+        return None
+    cache: dict = {}
+
+    def run(value):
+        try:
+            return cache[value]
+        except KeyError:
+            result = cache[value] = process(value)
+            return result
+        except TypeError:  # unhashable (a list or dict answer): convert every time
+            return process(value)
+
+    return run
 
 
 def _mark_applied(session: Session, changes: list[Change]) -> None:

@@ -6,6 +6,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from app.problems import AppError, N_
@@ -47,8 +48,9 @@ class Change:
     def key(self) -> tuple[str, int]:
         return (self.origin_id, self.origin_seq)
 
-    @property
+    @cached_property
     def sha256(self) -> str:
+        """The content hash, computed once (a change is immutable)."""
         return content_hash({"kind": self.kind, "entity_id": self.entity_id, "hlc": self.hlc, "payload": self.payload})
 
     def to_dict(self) -> dict:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -157,7 +157,9 @@ def changes_for(session: Session, device: Device, cursor: int, limit: int = PAGE
     # Positions first (cheap), payloads only for the changes that may go to this device.
     positions = session.execute(
         select(SyncChange.local_seq, SyncChange.origin_id, SyncChange.via_id, SyncChange.kind, SyncChange.scope)
-        .where(SyncChange.local_seq > cursor, SyncChange.applied.is_(True)).order_by(SyncChange.local_seq).limit(limit)).all()
+        .where(SyncChange.local_seq > cursor, SyncChange.applied.is_(True), SyncChange.origin_id != device.id,
+               or_(SyncChange.via_id.is_(None), SyncChange.via_id != device.id))
+        .order_by(SyncChange.local_seq).limit(limit)).all()
     wanted = [p.local_seq for p in positions if p.origin_id != device.id and p.via_id != device.id
               and (p.kind in ("checklist", "user", "review") or p.scope is None or p.scope in scope)
               and (p.kind != "audit" or device.role == "hub")]
