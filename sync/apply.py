@@ -210,13 +210,17 @@ def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
         yield items[start:start + size]
 
 
-def _record_conflict(session: Session, kind: str, entity_id: str, detail_key: str, detail: dict) -> None:
-    """Store a conflict once: the same pair of versions arriving again adds nothing."""
-    exists = session.execute(select(SyncConflict.id).where(
-        SyncConflict.kind == kind, SyncConflict.entity_id == entity_id, SyncConflict.detail_key == detail_key)).first()
-    if exists is None:
+def _record_conflict(session: Session, kind: str, entity_id: str, detail_key: str, detail: dict,
+                     refresh: bool = False) -> None:
+    """Store a conflict once: the same versions arriving again add nothing. With `refresh`, an open
+    conflict's detail is brought up to date (a third concurrent edit joins the list)."""
+    existing = session.execute(select(SyncConflict).where(
+        SyncConflict.kind == kind, SyncConflict.entity_id == entity_id, SyncConflict.detail_key == detail_key)).scalar_one_or_none()
+    if existing is None:
         session.add(SyncConflict(kind=kind, entity_id=entity_id, detail_key=detail_key, detail=detail))
         session.flush()
+    elif refresh and existing.resolved_at is None and existing.detail != detail:
+        existing.detail = detail
 
 
 def _key_text(key: tuple) -> str:
@@ -365,7 +369,7 @@ def _materialise(session: Session, facility_id: uuid.UUID, facility: Facility | 
             _record_conflict(session, "facility", str(facility_id), f"{name}:{base}", {
                 "field": name, "base_hlc": base,
                 "versions": sorted(({"hlc": e.hlc, "device": str(e.device_id), "value": e.value} for e in group),
-                                   key=lambda v: (v["hlc"], v["device"]))})
+                                   key=lambda v: (v["hlc"], v["device"]))}, refresh=True)
 
 
 def _official_id_clash(session: Session, facility: Facility) -> None:
@@ -407,10 +411,13 @@ def _apply_audits(session: Session, changes: list[Change]) -> set:
     checklists = set(session.execute(select(ChecklistVersion.key)).scalars())
     users = dict(session.execute(select(User.username, User.id)).all())
     rows = _AuditRows()
+    in_batch: dict[uuid.UUID, list[Change]] = {}
+    for change in changes:
+        in_batch.setdefault(uuid.UUID(change.entity_id), []).append(change)
     for change in sorted(changes, key=lambda c: (c.payload.get("revision", 1), c.key)):
         audit_id = uuid.UUID(change.entity_id)
         if audit_id in stored:
-            _same_audit_again(session, change, audit_id, stored[audit_id])
+            stored[audit_id] = _same_audit_again(session, change, audit_id, stored[audit_id], in_batch[audit_id], rows)
             done.add(change.key)
             continue
         doc = change.payload
@@ -474,6 +481,11 @@ class _AuditRows:
                                   "source": reading["source"], "taken_at": documents.parse_time(reading["taken_at"]),
                                   "recorded_at": now, "warnings": reading.get("warnings") or []})
 
+    def flush(self, session: Session) -> None:
+        """Insert what is collected so far and start again."""
+        self.insert(session)
+        self.audits, self.answers, self.links, self.readings = [], [], [], []
+
     def insert(self, session: Session) -> None:
         for model, rows in ((Audit, self.audits), (Answer, self.answers), (AnswerPhoto, self.links),
                             (GpsReading, self.readings)):
@@ -482,29 +494,57 @@ class _AuditRows:
                 faults.point(f"{model.__tablename__} rows inserted")
 
 
-def _same_audit_again(session: Session, change: Change, audit_id: uuid.UUID, stored: tuple) -> None:
-    """Rule 2: identical content is a no-op; other content is a conflict, the smaller key kept."""
+def _same_audit_again(session: Session, change: Change, audit_id: uuid.UUID, stored: tuple, batch: list[Change],
+                      pending: "_AuditRows") -> tuple:
+    """Rule 2: identical content is a no-op; other content is a conflict. The version with the
+    smallest key is kept, and each other content is one conflict against it, whatever the order."""
     source, sha = stored
     if sha == change.sha256:
-        return
+        return stored
     incoming, current = change.key, _key_of(source) if source else None
-    pair = sorted([_key_text(incoming), source or "local"])
-    detail = {"kept": source, "other": _key_text(incoming), "other_document": change.payload}
     if current is not None and incoming < current:
-        old = session.execute(select(SyncChange.payload).where(
-            SyncChange.origin_id == uuid.UUID(current[0]), SyncChange.origin_seq == current[1])).scalar_one_or_none()
+        pending.flush(session)  # the audit may still be waiting in this batch's bulk rows
         _replace_audit(session, change, audit_id)
-        detail = {"kept": _key_text(incoming), "other": source, "other_document": old}
-    _record_conflict(session, "audit", str(audit_id), "|".join(pair), detail)
+        stored = (_key_text(incoming), change.sha256)
+    _refresh_audit_conflicts(session, audit_id, stored, batch)
+    return stored
+
+
+def _refresh_audit_conflicts(session: Session, audit_id: uuid.UUID, kept: tuple, batch: list[Change]) -> None:
+    versions = {(str(o), seq): (sha, payload) for o, seq, sha, payload in session.execute(
+        select(SyncChange.origin_id, SyncChange.origin_seq, SyncChange.sha256, SyncChange.payload).where(
+            SyncChange.kind == "audit", SyncChange.entity_id == str(audit_id)))}
+    versions.update({c.key: (c.sha256, c.payload) for c in batch})
+    kept_key, kept_sha = kept
+    others: dict[str, tuple] = {}
+    for key in sorted(versions):
+        content, payload = versions[key]
+        if content != kept_sha and content not in others:
+            others[content] = (_key_text(key), payload)
+    wanted = {"|".join(sorted([kept_key, key])): (key, payload) for key, payload in others.values()}
+    for row in session.execute(select(SyncConflict).where(SyncConflict.kind == "audit",
+                                                          SyncConflict.entity_id == str(audit_id))).scalars():
+        if row.detail_key not in wanted and row.resolved_at is None:
+            session.delete(row)  # superseded: the kept version changed when a smaller key arrived
+    session.flush()
+    for detail_key, (key, payload) in wanted.items():
+        _record_conflict(session, "audit", str(audit_id), detail_key,
+                         {"kept": kept_key, "other": key, "other_document": payload}, refresh=True)
 
 
 def _replace_audit(session: Session, change: Change, audit_id: uuid.UUID) -> None:
+    """Put the kept version's content in place, keeping the row (a revision may already name it)."""
     for model in (Answer, AnswerPhoto, GpsReading):
         session.execute(delete(model).where(model.audit_id == audit_id))
-    session.execute(delete(Audit).where(Audit.id == audit_id))
     rows = _AuditRows()
     rows.add(change, audit_id, dict(session.execute(select(User.username, User.id)).all()))
+    values = {k: v for k, v in rows.audits[0].items() if k != "id"}
+    session.execute(update(Audit).where(Audit.id == audit_id).values(**values))
+    rows.audits = []
     rows.insert(session)
+    audit = session.get(Audit, audit_id)
+    session.refresh(audit)
+    refresh_review(session, audit)  # reviews already received still hold for the kept version
 
 
 # --- reviews ---------------------------------------------------------------------------------------
