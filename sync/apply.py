@@ -359,10 +359,13 @@ def _materialise(session: Session, facility_id: uuid.UUID, facility: Facility | 
     if facility is None:
         facility = Facility(id=facility_id, verified=True, status="active")
         session.add(facility)
+    released = facility.official_id if "official_id" in winners else None
     for name, edit in winners.items():
         setattr(facility, name, edit.value)
     _official_id_clash(session, facility)
     session.flush()
+    if released and released != facility.official_id:
+        _restore_held_back(session, facility.kind, released)
     for (name, base), group in siblings.items():
         versions = {(e.hlc, str(e.device_id)) for e in group}
         if len(versions) > 1:
@@ -373,25 +376,61 @@ def _materialise(session: Session, facility_id: uuid.UUID, facility: Facility | 
 
 
 def _official_id_clash(session: Session, facility: Facility) -> None:
-    """Two records claiming one NPSN: keep both records, hold the id back on this one, show a conflict.
+    """Two records claiming one NPSN: keep both records, give the id to the earlier claim, show a conflict.
 
-    The edit that carried the id stays in facility_edit, so nothing is lost; a supervisor decides
-    whether they are one facility or the id was mistyped.
+    The earlier claim is the official_id edit with the smaller (hlc, device): a key, so the same
+    facility keeps the id whatever order the registrations arrive in. The other's edit stays in
+    facility_edit, so nothing is lost; a supervisor decides whether they are one facility or a typo.
     """
     if not facility.official_id:
         return
     with session.no_autoflush:  # flushing this facility first is exactly what would violate the unique index
-        other = session.execute(select(Facility.id).where(
+        other = session.execute(select(Facility).where(
             Facility.kind == facility.kind, Facility.official_id == facility.official_id,
             Facility.id != facility.id)).scalar_one_or_none()
-    if other is None:
-        return
-    official_id = facility.official_id
-    facility.official_id = None  # before anything flushes: this is the value the unique index refuses
-    pair = sorted([str(other), str(facility.id)])
+        if other is None:
+            return
+        official_id = facility.official_id
+        mine, theirs = _claim(session, facility.id, official_id), _claim(session, other.id, official_id)
+    loser = facility if mine > theirs else other
+    loser.official_id = None  # before anything flushes: this is the value the unique index refuses
+    if loser is other:
+        # The unit of work flushes rows in key order, not ours: take the id from the other row first.
+        facility.official_id = None
+        session.flush()
+        facility.official_id = official_id
+    pair = sorted([str(other.id), str(facility.id)])
     _record_conflict(session, "facility", pair[1], f"official_id:{official_id}",
                      {"field": "official_id", "base_hlc": None, "official_id": official_id, "facilities": pair,
-                      "versions": [{"hlc": "", "device": "", "value": official_id}, {"hlc": "", "device": "", "value": None}]})
+                      "kept_by": str(other.id if loser is facility else facility.id),
+                      "versions": [{"hlc": "", "device": "", "value": official_id}, {"hlc": "", "device": "", "value": None}]},
+                     refresh=True)
+
+
+def _restore_held_back(session: Session, kind: str, official_id: str) -> None:
+    """An NPSN given up by its holder goes back to the earliest other claim it was held back from."""
+    taken = session.execute(select(Facility.id).where(Facility.kind == kind, Facility.official_id == official_id)).first()
+    if taken is not None:
+        return
+    claimants = []
+    for facility in session.execute(select(Facility).where(Facility.kind == kind, Facility.official_id.is_(None))).scalars():
+        latest = session.execute(select(FacilityEdit.value).where(
+            FacilityEdit.facility_id == facility.id, FacilityEdit.field == "official_id")
+            .order_by(FacilityEdit.hlc.desc(), FacilityEdit.device_id.desc()).limit(1)).scalar_one_or_none()
+        if latest == official_id:
+            claimants.append((_claim(session, facility.id, official_id), facility))
+    if claimants:
+        claimants.sort(key=lambda pair: pair[0])
+        claimants[0][1].official_id = official_id
+        session.flush()
+
+
+def _claim(session: Session, facility_id: uuid.UUID, official_id: str) -> tuple:
+    """(hlc, device) of the edit that gave a facility this official id; facilities made outside sync come first."""
+    row = session.execute(select(FacilityEdit.hlc, FacilityEdit.device_id).where(
+        FacilityEdit.facility_id == facility_id, FacilityEdit.field == "official_id")
+        .order_by(FacilityEdit.hlc.desc(), FacilityEdit.device_id.desc()).limit(1)).first()
+    return (row[0], str(row[1])) if row else ("", "")
 
 
 # --- audits: immutable; the same id with other content is a recorded conflict ------------------------

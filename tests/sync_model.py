@@ -5,11 +5,15 @@ Used by tests/test_sync_property.py. Pure Python: no Flask, no database. The ref
 engine is checked against an independent statement of what the state must be:
 
 * facility field: the edit with the largest (hlc, device); every edit is kept; edits of one field
-  on one base by more than one (hlc, device) are a conflict `"<field>:<base>"`;
-* audit: the content of the change with the smallest (origin_id, origin_seq); every change of the
-  same audit id with other content (other content hash) is a conflict with the kept one, keyed by
-  the two change keys `"origin:seq"` sorted as text (that is what `_same_audit_again` records);
+  on one base by more than one (hlc, device) are a conflict `"<field>:<base>"` listing them all;
+* audit: the content of the change with the smallest (origin_id, origin_seq); each other content
+  (content hash over kind, entity, HLC and payload) is one conflict with the kept version, keyed by
+  the two change keys `"origin:seq"` sorted as text, showing the kept key, the other key and the
+  other document (what `_same_audit_again` records);
 * review state of an audit: the decision of its review with the largest (hlc, device).
+
+Facility official ids (NPSN) are unique per facility in worlds made for the model
+(`shared_official_ids=False`): the rules say nothing about two facilities claiming one NPSN.
 """
 
 from __future__ import annotations
@@ -75,6 +79,9 @@ class World:
     def __repr__(self) -> str:
         return f"World({len(self.changes)} changes; see the note below)"
 
+    def _repr_pretty_(self, printer, cycle) -> None:  # how Hypothesis prints a drawn value
+        printer.text(repr(self))
+
     def describe(self) -> str:
         lines = [f"devices={self.devices} hubs={self.hubs}"]
         for c in self.changes:
@@ -96,8 +103,9 @@ def _short(payload: dict) -> str:
 class _Builder:
     """Makes changes the way nodes do: each node's HLC never goes back and covers what it has seen."""
 
-    def __init__(self, draw, world: World, avoid_known_bugs: bool):
+    def __init__(self, draw, world: World, avoid_known_bugs: bool, shared_official_ids: bool):
         self.draw, self.world, self.avoid_known_bugs = draw, world, avoid_known_bugs
+        self.shared_official_ids = shared_official_ids
         self.nodes = {o: Node(o) for o in world.origins}
         self.facilities: list[dict] = []  # {"id", "index", "hlc", "edits": {(device, field): [hlc...]}}
         self.audits: list[dict] = []  # {"id", "author", "payload", "hlc", "clones", "revised", "reviewed"}
@@ -135,11 +143,13 @@ class _Builder:
     def value(self, name: str, facility_index: int):
         d = self.draw
         if name == "kind":
-            return d(st.sampled_from(KIND_CODES))
+            return d(st.sampled_from(KIND_CODES[:2] if self.shared_official_ids else KIND_CODES))
         if name == "name":
             return d(st.sampled_from(("Taman Bermain RW 01", "SD Negeri 1 Serang", "Puskesmas Kasemen", "RPTRA Ceria",
                                       "Taman Baca Melati")))
-        if name == "official_id":  # unique per facility: the (kind, official_id) index never clashes
+        if name == "official_id":
+            if self.shared_official_ids:  # two facilities may claim one NPSN (the unique index clashes)
+                return d(st.sampled_from((None, "20600001", "20600002")))
             return d(st.one_of(st.none(), st.integers(0, 2).map(lambda k: str(20600000 + facility_index * 10 + k))))
         if name == "address":
             return d(st.one_of(st.none(), st.sampled_from(("Jl. Ahmad Yani 1", "Kec. Serang, Kota Serang"))))
@@ -302,20 +312,23 @@ ACTIONS = ("register", "edit", "edit", "concurrent_edits", "audit", "audit", "au
 
 
 @st.composite
-def worlds(draw, checklist: dict, avoid_known_bugs: bool = True, max_steps: int = 14, max_hubs: int = 2) -> World:
+def worlds(draw, checklist: dict, avoid_known_bugs: bool = False, shared_official_ids: bool = False,
+           max_steps: int = 14, max_hubs: int = 2) -> World:
     """2–3 devices and 1–2 hubs making registrations, field edits (some concurrent: on one base, often
     at one HLC), audits, revisions, clones and reviews (some by two hubs at one HLC).
 
     `checklist` is the checklist change payload of ktr@1 (sync.documents.checklist_document).
     With `avoid_known_bugs`, an audit submitted again by a cloned tablet has exactly two versions and
-    is never revised or reviewed: the merge engine gets those cases wrong (see the strict-xfail tests
-    in tests/test_sync_property.py); without it, worlds show those bugs within a few hundred examples.
+    is never revised or reviewed: the cases the merge engine got wrong until commit 0c32adb (their
+    minimal examples are regression tests in tests/test_sync_property.py).
+    With `shared_official_ids`, facilities draw their NPSN from two values (and their kind from two),
+    so that two facilities often claim one NPSN.
     """
     devices = [str(u) for u in draw(st.lists(st.uuids(version=4), min_size=2, max_size=3, unique=True))]
     hubs = [str(u) for u in draw(st.lists(st.uuids(version=4), min_size=1, max_size=max_hubs, unique=True)
                                  .filter(lambda us: not {str(u) for u in us} & set(devices)))]
     world = World(devices=devices, hubs=hubs, checklist=checklist)
-    builder = _Builder(draw, world, avoid_known_bugs)
+    builder = _Builder(draw, world, avoid_known_bugs, shared_official_ids)
     builder.register(draw(st.sampled_from(devices)))
     for action in draw(st.lists(st.sampled_from(ACTIONS), min_size=4, max_size=max_steps)):
         device = draw(st.sampled_from(devices))
@@ -389,26 +402,33 @@ def expected_state(world: World) -> dict:
             best[(facility_id, name)] = (hlc, device, value)
     for (facility_id, name), (_, _, value) in best.items():
         facilities.setdefault(facility_id, {})[name] = value
-    conflicts = set()
+    # A conflict: its key, and what it must show (every version: HLC, device, value).
+    conflicts: dict[tuple, str] = {}
     siblings: dict[tuple, set] = {}
-    for facility_id, name, _, hlc, device, base in edits:
-        siblings.setdefault((facility_id, name, base), set()).add((hlc, device))
+    for facility_id, name, value, hlc, device, base in edits:
+        siblings.setdefault((facility_id, name, base), set()).add((hlc, device, value))
     for (facility_id, name, base), versions in siblings.items():
         if len(versions) > 1:
-            conflicts.add(("facility", facility_id, f"{name}:{base}"))
+            conflicts[("facility", facility_id, f"{name}:{base}")] = canonical(sorted(versions))
 
-    # Audits: the smallest (origin, seq) wins; every other content is a conflict with it.
+    # Audits: the smallest (origin, seq) wins; every other content (its smallest key) is one conflict
+    # with it, showing the kept key, the other key and the other document.
     by_audit: dict[str, list[Change]] = {}
     for c in changes:
         if c.kind == "audit":
             by_audit.setdefault(c.entity_id, []).append(c)
     audits = {}
     for audit_id, versions in by_audit.items():
-        kept = min(versions, key=lambda c: c.key)
+        versions.sort(key=lambda c: c.key)
+        kept = versions[0]
         audits[audit_id] = (kept, key_text(kept.key))
+        others: dict[str, Change] = {}
         for other in versions:
             if _sha(other) != _sha(kept):
-                conflicts.add(("audit", audit_id, "|".join(sorted([key_text(other.key), key_text(kept.key)]))))
+                others.setdefault(_sha(other), other)
+        for other in others.values():
+            conflicts[("audit", audit_id, "|".join(sorted([key_text(other.key), key_text(kept.key)])))] = canonical(
+                [key_text(kept.key), key_text(other.key), canonical(other.payload)])
 
     # Reviews: all kept; the review state of an audit is its latest by (hlc, device).
     reviews = {c.payload["id"]: c for c in changes if c.kind == "review"}
@@ -438,6 +458,7 @@ def expected_state(world: World) -> dict:
                            r.payload["reviewer"], r.payload["decided_at"], r.hlc, r.origin_id)
                           for r in reviews.values()),
         "conflicts": sorted(conflicts),
+        "conflict_details": sorted((*key, shown) for key, shown in conflicts.items()),
         "changes": sorted((c.origin_id, c.origin_seq, c.kind, c.entity_id, c.hlc, True) for c in changes),
     }
 
