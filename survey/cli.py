@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 from flask.cli import AppGroup
+
+from app.files import write_atomic
 
 from survey.checklist import (ALL_FACILITIES, FACILITY_KINDS, Checklist, ChecklistError,
                               dump_checklist_yaml, load_checklist, load_directory)
@@ -97,19 +97,7 @@ def _holds(path: Path, checklist: Checklist) -> bool:
 
 def _write_atomically(path: Path, text: str) -> None:
     """Write a file whole or not at all: a temporary file in the same folder, then os.replace."""
-    # The temporary name ends in .tmp, so loaders globbing *.yaml never see a half-written file.
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                                             suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+    write_atomic(path, text.encode("utf-8"))
 
 
 def _load_folder(folder: Path) -> list[tuple[str, Checklist | ChecklistError]]:

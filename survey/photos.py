@@ -14,7 +14,6 @@ not installed), and browsers hand `capture="environment"` photos over as JPEG an
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import hashlib
 import io
@@ -22,13 +21,14 @@ import math
 import os
 import re
 import struct
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 from PIL import ExifTags, Image
+
+from app.files import write_atomic
 
 from app.problems import AppError, N_
 
@@ -458,20 +458,9 @@ def _file_sha256(path: Path) -> str:
 
 
 def _write_atomic(path: Path, content: bytes) -> None:
-    """Write via a temp file in the same folder, fsync, then rename: the final name is whole or absent."""
+    """Write whole or not at all (app.files), in a folder that exists, then make the rename durable."""
     _make_folder(path.parent)
-    # The temp name starts with a dot and ends in .tmp, so it never looks like <sha256>.<ext> to a reader.
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
-        raise
+    write_atomic(path, content)
     _fsync_folder(path.parent)
 
 

@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from tests.browser.test_audit_flow import GEO, answer_everything, submit
-from tests.support import ROOT, ServerProcess, make_jpeg
-
-HUB_ENV = {"PANTAU_ROLE": "hub", "PANTAU_SECRET_KEY": "hub-secret-for-tests", "PANTAU_SECURE_COOKIES": "0"}
-
-
-def flask(server: ServerProcess, *args, stdin: str | None = None) -> str:
-    done = subprocess.run([sys.executable, "-m", "flask", *args], cwd=ROOT, env=server.env, input=stdin,
-                          capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr + done.stdout
-    return done.stdout
-
+from tests.support import ServerProcess, make_jpeg
+from tests.test_sync_e2e import HUB_ENV, flask
 
 @pytest.fixture
 def pair(tmp_path):
