@@ -29,7 +29,6 @@ from typing import NamedTuple
 from PIL import ExifTags, Image
 
 from app.files import write_atomic
-
 from app.problems import AppError, N_
 
 MAX_PIXELS = 60_000_000  # a 50 MP tablet camera fits; a 60 MP frame is ~180 MB decoded as RGB
