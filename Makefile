@@ -42,8 +42,8 @@ bench: setup
 
 # Maintainers: collect new strings, then translate them in translations/id/LC_MESSAGES/messages.po.
 extract: $(VENV)/.installed
-	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k N_ -k _l -o translations/messages.pot .
-	$(BIN)/pybabel update --no-fuzzy-matching -i translations/messages.pot -d translations
+	$(BIN)/pybabel extract -w 100 --no-location --sort-output -F babel.cfg -k N_ -k _l -o translations/messages.pot .
+	$(BIN)/pybabel update -w 100 --no-fuzzy-matching -i translations/messages.pot -d translations
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor translations/.compiled translations/*/LC_MESSAGES/*.mo

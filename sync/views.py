@@ -21,6 +21,7 @@ from geo.queries import kecamatan_choices
 from survey.audits import queries as audit_queries
 from survey.audits.models import Audit
 from survey.facilities.models import Facility
+from sync import conflicts as sync_conflicts
 from sync import reviews, run, service
 from sync.changes import SyncError
 from sync.models import Device, SyncConflict
@@ -66,13 +67,21 @@ def revoke(device_id: str):
 @bp.post("/sync/enroll")
 @role_required("supervisor", "admin", "auditor")
 def enroll():
-    """On a device: enroll with a hub using the code shown there."""
-    url, code = request.form.get("hub", "").strip(), request.form.get("code", "")
-    if not url.startswith(("http://", "https://")):
-        raise AppError("sync.bad_url", N_("Enter the hub's address, starting with http:// or https://."), field="hub")
-    answer = run.enroll(url, code)
+    """On a device: enroll with a hub using the code shown there; a refusal is shown beside its field."""
+    url, code = request.form.get("hub", "").strip(), request.form.get("code", "").strip()
+    try:
+        if not url.startswith(("http://", "https://")):
+            raise AppError("sync.bad_url", N_("Enter the hub's address, starting with http:// or https://."), field="hub")
+        if not code:
+            raise AppError("sync.bad_code", N_("Enter the enrollment code the supervisor gave you."), field="code")
+        answer = run.enroll(url, code)
+    except AppError as error:
+        field = error.field or ("code" if error.code == "sync.bad_code" else "hub")
+        message = f"{_(error.message, **error.params)} [{error.code}]"
+        return render_page("sync/status.html", peer=None, counts=pending_counts(db.session),
+                           errors={field: message}, values={"hub": url, "code": code}), 422
     flash(_("Enrolled with %(hub)s. Sync now to fetch the facilities of your kecamatan.", hub=answer["hub_name"]), "success")
-    return redirect(request.referrer or url_for("sync.status"))
+    return redirect(url_for("sync.status"))
 
 
 @bp.get("/sync/")
@@ -174,43 +183,58 @@ def decide(audit_id: str):
 @bp.get("/conflicts/")
 @role_required("supervisor", "admin")
 def conflicts():
-    """Open conflicts first, then resolved ones."""
+    """Open conflicts first, then resolved ones; an audit conflict shows what differs."""
     rows = db.session.execute(select(SyncConflict).order_by(SyncConflict.resolved_at.is_not(None),
                                                             SyncConflict.created_at.desc()).limit(200)).scalars().all()
-    return render_page("sync/conflicts.html", conflicts=rows)
+    compared = {c.id: _compare(c) for c in rows if c.kind == "audit" and c.resolved_at is None}
+    return render_page("sync/conflicts.html", conflicts=rows, compared=compared)
 
 
 @bp.post("/conflicts/<conflict_id>/resolve")
 @role_required("supervisor", "admin")
 @transactional
 def resolve(conflict_id: str):
-    """Resolve a conflict; for a facility field, the chosen value becomes a new edit on top of both."""
-    from app.db import utcnow
-    from survey.facilities.service import FacilityInput, update_facility
-    from sync.documents import FACILITY_FIELDS
-
-    try:
-        conflict = db.session.get(SyncConflict, uuid.UUID(conflict_id))
-    except ValueError:
-        conflict = None
-    if conflict is None:
-        raise NotFound("conflict.not_found", N_("This conflict does not exist."))
-    note = request.form.get("note", "").strip()[:300]
+    """Resolve a conflict: keep what stands (with a note), a facility value, or the other audit version."""
+    conflict = sync_conflicts.find(db.session, conflict_id)
+    resolver = sync_conflicts.Resolver(current_user.username, current_user.id, self_device_id(db.session))
+    note, choice = request.form.get("note", ""), request.form.get("keep", "")
     if conflict.kind == "facility" and request.form.get("value_index", "") != "":
-        facility = db.session.get(Facility, uuid.UUID(conflict.entity_id))
-        versions = conflict.detail.get("versions", [])
-        index = int(request.form["value_index"])
-        if facility is None or not 0 <= index < len(versions):
-            raise AppError("conflict.bad_choice", N_("Choose one of the versions."))
-        values = {f: getattr(facility, f) for f in FACILITY_FIELDS if f not in ("verified",)}
-        values[conflict.detail["field"]] = versions[index]["value"]
-        update_facility(db.session, facility, FacilityInput(**{k: v for k, v in values.items()
-                                                               if k in FacilityInput.__dataclass_fields__}),
-                        user_id=current_user.id, device_id=self_device_id(db.session))
-        note = note or _("kept: %(value)s", value=versions[index]["value"])
-    conflict.resolved_at, conflict.resolved_by, conflict.resolution = utcnow(), current_user.username, note or "-"
+        try:
+            index = int(request.form["value_index"])
+        except ValueError:
+            raise AppError("conflict.bad_choice", N_("Choose one of the versions.")) from None
+        sync_conflicts.keep_facility_value(db.session, conflict, index, resolver, note)
+    elif conflict.kind == "audit" and choice == "other":
+        revision = sync_conflicts.keep_other_audit(db.session, conflict, run.photo_store(), resolver, note)
+        flash(_("The other version is now correction %(n)s of this audit and waits for review.", n=revision.revision),
+              "success")
+        return redirect(url_for("audits.show", audit_id=revision.id))
+    else:
+        sync_conflicts.resolve_with_note(db.session, conflict, resolver, note)
     flash(_("Conflict resolved."), "success")
     return redirect(url_for("sync.conflicts"))
+
+
+def _compare(conflict: SyncConflict) -> dict | None:
+    """The two versions of a conflicting audit side by side, or None when the kept one is gone."""
+    try:
+        kept, other = sync_conflicts.audit_versions(db.session, conflict)
+    except NotFound:
+        return None
+    from survey import registry
+
+    checklist = registry.for_audit(db.session, kept["checklist_key"])
+    differences = sync_conflicts.answer_differences(kept, other)
+    items = {}
+    for difference in differences:
+        try:
+            items[difference.item_id] = checklist.item(difference.item_id)
+        except KeyError:
+            pass  # an item the checklist does not have (a bad or altered device): shown by its id
+    from sync.documents import parse_time
+
+    return {"kept": kept, "other": other, "differences": differences, "labels": items,
+            "kept_at": parse_time(kept.get("submitted_at")), "other_at": parse_time(other.get("submitted_at"))}
 
 
 def _device(device_id: str) -> Device:

@@ -1,0 +1,179 @@
+"""Resolving sync conflicts on a hub: a note, a facility value, or the other version of an audit. Never commits.
+
+A resolution never rewrites what arrived. A facility value chosen by a supervisor is a new edit on
+top of the concurrent ones; the other version of an audit becomes a new revision of the kept one
+(submitted audits are immutable, rule 2 of docs/sync.md), so it syncs, is reviewed and counts like
+any correction, and both versions stay in the history.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import auditlog
+from app.auth.models import User
+from app.db import utcnow
+from app.problems import AppError, Conflict, NotFound, N_
+from survey.audits.models import Answer, AnswerPhoto, Audit, ChecklistVersion, GpsReading
+from survey.facilities.models import Facility
+from survey.photos import PhotoStore
+from sync import documents, publish
+from sync.models import SyncConflict
+
+
+@dataclass(frozen=True)
+class Resolver:
+    """The supervisor resolving, on this hub."""
+
+    username: str
+    user_id: uuid.UUID | None
+    device_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class AnswerDifference:
+    """One checklist item answered differently in the two versions of an audit."""
+
+    item_id: str
+    kept: object
+    other: object
+
+
+def find(session: Session, conflict_id: str) -> SyncConflict:
+    """The conflict, or NotFound."""
+    try:
+        conflict = session.get(SyncConflict, uuid.UUID(conflict_id))
+    except ValueError:
+        conflict = None
+    if conflict is None:
+        raise NotFound("conflict.not_found", N_("This conflict does not exist."))
+    return conflict
+
+
+def resolve_with_note(session: Session, conflict: SyncConflict, resolver: Resolver, note: str) -> None:
+    """Close a conflict as it stands: the kept version stays, the note says why."""
+    _close(session, conflict, resolver, note.strip()[:300] or "-")
+
+
+def keep_facility_value(session: Session, conflict: SyncConflict, index: int, resolver: Resolver, note: str) -> None:
+    """The chosen value of a concurrently edited field becomes a new edit on top of all of them."""
+    from survey.facilities.service import FacilityInput, update_facility
+
+    if conflict.kind != "facility":
+        raise AppError("conflict.bad_choice", N_("Choose one of the versions."))
+    facility = session.get(Facility, uuid.UUID(conflict.entity_id))
+    versions = conflict.detail.get("versions", [])
+    if facility is None or not 0 <= index < len(versions) or "field" not in conflict.detail:
+        raise AppError("conflict.bad_choice", N_("Choose one of the versions."))
+    values = {f: getattr(facility, f) for f in documents.FACILITY_FIELDS if f in FacilityInput.__dataclass_fields__}
+    values[conflict.detail["field"]] = versions[index]["value"]
+    update_facility(session, facility, FacilityInput(**values), user_id=resolver.user_id, device_id=resolver.device_id)
+    _close(session, conflict, resolver, note.strip()[:300] or f"kept: {versions[index]['value']}")
+
+
+def audit_versions(session: Session, conflict: SyncConflict) -> tuple[dict, dict]:
+    """The kept audit as stored here and the other version as it arrived, both as sync documents."""
+    kept = session.get(Audit, uuid.UUID(conflict.entity_id))
+    if kept is None:
+        raise NotFound("audit.not_found", N_("This audit does not exist."))
+    return documents.audit_document(session, kept), conflict.detail.get("other_document") or {}
+
+
+def answer_differences(kept: dict, other: dict) -> list[AnswerDifference]:
+    """Items whose answer, note or photos differ between two audit documents, in item order. Pure."""
+    items = sorted(set(kept.get("answers") or {}) | set(other.get("answers") or {})
+                   | set(kept.get("photos") or {}) | set(other.get("photos") or {}))
+    out = []
+    for item_id in items:
+        mine, theirs = _answer(kept, item_id), _answer(other, item_id)
+        if mine != theirs:
+            out.append(AnswerDifference(item_id, mine, theirs))
+    return out
+
+
+def keep_other_audit(session: Session, conflict: SyncConflict, store: PhotoStore, resolver: Resolver,
+                     note: str = "") -> Audit:
+    """The other version becomes a new submitted revision of the kept audit, waiting for review."""
+    if conflict.kind != "audit":
+        raise AppError("conflict.bad_choice", N_("Choose one of the versions."))
+    if conflict.resolved_at is not None:
+        raise Conflict("conflict.resolved", N_("This conflict is already resolved."))
+    kept = session.get(Audit, uuid.UUID(conflict.entity_id))
+    other = conflict.detail.get("other_document") or {}
+    if kept is None or not other:
+        raise NotFound("audit.not_found", N_("This audit does not exist."))
+    _check_revisable(session, kept, other, store)
+    revision = _revision_from(session, kept, other, resolver)
+    publish.audit_submitted(session, revision)
+    auditlog.record(session, action="keep_other_version", entity="audit", entity_id=revision.id,
+                    user_id=resolver.user_id, device_id=resolver.device_id,
+                    changes={"revision_of": [None, str(kept.id)], "from_change": [None, conflict.detail.get("other")]})
+    _close(session, conflict, resolver, note.strip()[:300] or f"kept the other version as revision {revision.revision}")
+    return revision
+
+
+def _check_revisable(session: Session, kept: Audit, other: dict, store: PhotoStore) -> None:
+    """Refuse, changing nothing, what would make a revision that is not whole or not the newest."""
+    later = session.execute(select(Audit.id).where(Audit.revision_of == kept.id)).first()
+    if later is not None:
+        raise Conflict("conflict.already_revised", N_(
+            "This audit has been corrected since: compare the versions with the correction and resolve with a note."))
+    if session.get(ChecklistVersion, other.get("checklist_key") or "") is None:
+        raise AppError("sync.unknown_checklist", N_("The checklist version of the other version is not on this hub."))
+    if _user_id(session, other.get("auditor")) is None:
+        raise AppError("conflict.unknown_auditor", N_("The auditor of the other version is not known on this hub."))
+    missing = sorted({sha for shas in (other.get("photos") or {}).values() for sha in shas if not store.exists(sha)})
+    if missing:
+        raise AppError("sync.photo_missing", N_("A photo of the other version is not on this hub: %(sha)s"),
+                       sha=missing[0][:12])
+
+
+def _revision_from(session: Session, kept: Audit, other: dict, resolver: Resolver) -> Audit:
+    """A submitted audit with the other version's answers, photos and readings, correcting the kept one."""
+    submitted_at = documents.parse_time(other.get("submitted_at")) or utcnow()
+    revision = Audit(
+        facility_id=kept.facility_id, checklist_key=other["checklist_key"], status="submitted",
+        revision=kept.revision + 1, revision_of=kept.id, auditor_id=_user_id(session, other["auditor"]),
+        device_id=resolver.device_id, started_at=documents.parse_time(other.get("started_at")) or submitted_at,
+        submitted_at=submitted_at, score=other.get("score"), result=other.get("result"), lat=other.get("lat"),
+        lon=other.get("lon"), accuracy_m=other.get("accuracy_m"), position_source=other.get("position_source"),
+        position_at=documents.parse_time(other.get("position_at")),
+        position_warnings=list(other.get("position_warnings") or []))
+    session.add(revision)
+    session.flush()
+    for item_id, answer in (other.get("answers") or {}).items():
+        session.add(Answer(audit_id=revision.id, item_id=item_id, value=answer.get("value"), note=answer.get("note")))
+    for item_id, shas in (other.get("photos") or {}).items():
+        for sha in shas:
+            session.add(AnswerPhoto(audit_id=revision.id, item_id=item_id, sha256=sha))
+    for reading in other.get("readings") or []:
+        # New reading ids: the kept version may carry the same readings under the same ids.
+        session.add(GpsReading(audit_id=revision.id, lat=reading["lat"], lon=reading["lon"],
+                               accuracy_m=reading.get("accuracy_m"), source=reading["source"],
+                               taken_at=documents.parse_time(reading["taken_at"]), warnings=reading.get("warnings") or []))
+    session.flush()
+    return revision
+
+
+def _answer(doc: dict, item_id: str) -> tuple:
+    answer = (doc.get("answers") or {}).get(item_id) or {}
+    return answer.get("value"), answer.get("note"), tuple(sorted((doc.get("photos") or {}).get(item_id) or ()))
+
+
+def _user_id(session: Session, username: str | None) -> uuid.UUID | None:
+    if not username:
+        return None
+    return session.execute(select(User.id).where(User.username == username)).scalar_one_or_none()
+
+
+def _close(session: Session, conflict: SyncConflict, resolver: Resolver, resolution: str) -> None:
+    if conflict.resolved_at is not None:
+        raise Conflict("conflict.resolved", N_("This conflict is already resolved."))
+    conflict.resolved_at, conflict.resolved_by, conflict.resolution = utcnow(), resolver.username, resolution
+    auditlog.record(session, action="resolve", entity="sync_conflict", entity_id=conflict.id,
+                    user_id=resolver.user_id, device_id=resolver.device_id,
+                    changes={"resolution": [None, resolution]})
