@@ -6,11 +6,12 @@ by keys, never by arrival order, and a change whose record depends on one not ye
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from sqlalchemy import delete, func, insert, select, tuple_, update
+from sqlalchemy import String, cast, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from app.auth.models import User, user_kecamatan
@@ -149,50 +150,61 @@ def _apply_all(session: Session, changes: list[Change]) -> set:
 
 
 def _store(session: Session, changes: list[Change], applied: set, via_id) -> None:
+    now = utcnow()
     rows = [{"origin_id": uuid.UUID(c.origin_id), "origin_seq": c.origin_seq, "kind": c.kind, "entity_id": c.entity_id,
-             "hlc": c.hlc, "sha256": c.sha256, "payload": c.payload, "scope": c.scope, "via_id": via_id,
-             "applied": c.key in applied, "received_at": utcnow()} for c in changes]
+             "hlc": c.hlc, "sha256": c.sha256, "payload": c.payload_json, "scope": c.scope, "via_id": via_id,
+             "applied": c.key in applied, "received_at": now} for c in changes]
     for chunk in _chunks(rows, 2000):
-        bulk_insert(session, SyncChange.__table__, chunk)
+        # The payload goes as its canonical JSON text, already made for the hash: not encoded twice.
+        bulk_insert(session, SyncChange.__table__, chunk, raw=("payload",))
 
 
-def bulk_insert(session: Session, table, rows: list[dict]) -> None:
-    """executemany straight to the driver, each column's type conversion looked up once.
+def bulk_insert(session: Session, table, rows: list[dict], raw: tuple[str, ...] = ()) -> None:
+    """executemany straight to the driver (see bulk_insert_columns), from rows as dicts."""
+    if rows:
+        bulk_insert_columns(session, table, {name: [row[name] for row in rows] for name in rows[0]}, raw)
+
+
+def bulk_insert_columns(session: Session, table, columns: dict[str, list], raw: tuple[str, ...] = ()) -> None:
+    """executemany straight to the driver, from equally long value lists per column.
 
     A hub ingests hundreds of thousands of answer rows per bundle; SQLAlchemy's per-row statement
-    machinery costs more than the insert itself, so rows go to the DBAPI as plain tuples.
+    machinery costs more than the insert itself, so rows go to the DBAPI as plain tuples, each
+    column's type conversion applied once per distinct value (map and zip loop in C). Columns named
+    in `raw` already hold driver values.
     """
-    if not rows:
+    names = list(columns)
+    if not names or not columns[names[0]]:
         return
     connection = session.connection()
     dialect = connection.dialect
-    columns = list(rows[0])
-    processors = [_memoised(table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in columns]
     marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    quoted = ", ".join(dialect.identifier_preparer.quote(name) for name in columns)
-    sql = f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({quoted}) VALUES ({', '.join([marker] * len(columns))})"
-    values = [tuple(process(row[name]) if process else row[name] for name, process in zip(columns, processors))
-              for row in rows]
-    connection.exec_driver_sql(sql, values)
+    quoted = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
+    sql = f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({quoted}) VALUES ({', '.join([marker] * len(names))})"
+    converted = []
+    for name in names:
+        process = None if name in raw else table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        converted.append(_convert(process, columns[name]) if process else columns[name])
+    connection.exec_driver_sql(sql, list(zip(*converted)))
 
 
-def _memoised(process):
-    """A bind processor that converts each distinct value once: answers repeat a handful of values
-    ("ya", "tidak"), and an audit's id and time repeat on each of its answer rows."""
-    if process is None:
-        return None
-    cache: dict = {}
+def _convert(process, values: list) -> list:
+    """Each distinct value converted once, in loops that run in C.
 
-    def run(value):
-        try:
-            return cache[value]
-        except KeyError:
-            result = cache[value] = process(value)
-            return result
-        except TypeError:  # unhashable (a list or dict answer): convert every time
-            return process(value)
-
-    return run
+    Answers repeat a handful of values ("ya", "tidak") and an audit's id and time repeat on each of
+    its answer rows. Objects are told apart by identity first (cheap, and what repeats within an
+    audit), then by (type, value): 1, 1.0 and True are equal in a dict but not in JSON.
+    """
+    ids = list(map(id, values))
+    distinct = dict(zip(ids, values))  # every value object is alive in `values`: ids are unique
+    objects = list(distinct.values())
+    try:
+        keys = list(zip(map(type, objects), objects))
+        by_value = {key: process(key[1]) for key in dict.fromkeys(keys)}
+        table = dict(zip(distinct, map(by_value.__getitem__, keys)))
+    except TypeError:  # an unhashable value (a list or dict answer): convert each object
+        table = {ident: process(value) for ident, value in distinct.items()}
+    return list(map(table.__getitem__, ids))
 
 
 def _mark_applied(session: Session, changes: list[Change]) -> None:
@@ -327,8 +339,9 @@ def _apply_facilities(session: Session, changes: list[Change]) -> set:
             if code and session.get(Wilayah, code) is None:
                 break
         else:
+            claim_before = (facility.kind, _claimed_official_id(session, facility)) if facility else (None, None)
             _store_edits(session, change, facility_id, fields, doc.get("base") or {})
-            _materialise(session, facility_id, facility, set(fields))
+            _materialise(session, facility_id, facility, set(fields), claim_before)
             done.add(change.key)
     return done
 
@@ -345,8 +358,10 @@ def _store_edits(session: Session, change: Change, facility_id: uuid.UUID, field
     session.flush()
 
 
-def _materialise(session: Session, facility_id: uuid.UUID, facility: Facility | None, touched: set) -> None:
-    """Set each touched field to its winning edit; record sibling edits (same base) as a conflict."""
+def _materialise(session: Session, facility_id: uuid.UUID, facility: Facility | None, touched: set,
+                 claim_before: tuple = (None, None)) -> None:
+    """Set each touched field to its winning edit; record sibling edits (same base) as a conflict;
+    settle the NPSN the facility claimed before and claims now (`claim_before`: (kind, NPSN))."""
     edits = session.execute(select(FacilityEdit).where(FacilityEdit.facility_id == facility_id,
                                                        FacilityEdit.field.in_(touched))).scalars().all()
     winners: dict[str, FacilityEdit] = {}
@@ -359,13 +374,17 @@ def _materialise(session: Session, facility_id: uuid.UUID, facility: Facility | 
     if facility is None:
         facility = Facility(id=facility_id, verified=True, status="active")
         session.add(facility)
-    released = facility.official_id if "official_id" in winners else None
-    for name, edit in winners.items():
-        setattr(facility, name, edit.value)
-    _official_id_clash(session, facility)
+    with session.no_autoflush:  # an NPSN is only set once settled: the unique index must never see a clash
+        for name, edit in winners.items():
+            if name != "official_id":
+                setattr(facility, name, edit.value)
+        if "official_id" in winners or "kind" in winners:
+            facility.official_id = None
     session.flush()
-    if released and released != facility.official_id:
-        _restore_held_back(session, facility.kind, released)
+    claimed = _claimed_official_id(session, facility)
+    for kind, official_id in {claim_before, (facility.kind, claimed)}:
+        if kind and official_id:
+            _settle_official_id(session, kind, official_id)
     for (name, base), group in siblings.items():
         versions = {(e.hlc, str(e.device_id)) for e in group}
         if len(versions) > 1:
@@ -375,62 +394,62 @@ def _materialise(session: Session, facility_id: uuid.UUID, facility: Facility | 
                                    key=lambda v: (v["hlc"], v["device"]))}, refresh=True)
 
 
-def _official_id_clash(session: Session, facility: Facility) -> None:
-    """Two records claiming one NPSN: keep both records, give the id to the earlier claim, show a conflict.
+def _settle_official_id(session: Session, kind: str, official_id: str) -> None:
+    """Who holds an NPSN follows from the edits, never from arrival order.
 
-    The earlier claim is the official_id edit with the smaller (hlc, device): a key, so the same
-    facility keeps the id whatever order the registrations arrive in. The other's edit stays in
-    facility_edit, so nothing is lost; a supervisor decides whether they are one facility or a typo.
+    Among the facilities of one kind whose latest official_id edit claims an NPSN, the earliest
+    claim (smallest (hlc, device), facilities made outside sync first) holds it; every other
+    claimant is held back (official_id empty, its edit kept in facility_edit) and shown as one open
+    conflict against the holder. When a claim is given up, the next claimant gets the NPSN back and
+    an open conflict that no longer holds disappears, as if the clash had never been.
     """
-    if not facility.official_id:
-        return
-    with session.no_autoflush:  # flushing this facility first is exactly what would violate the unique index
-        other = session.execute(select(Facility).where(
-            Facility.kind == facility.kind, Facility.official_id == facility.official_id,
-            Facility.id != facility.id)).scalar_one_or_none()
-        if other is None:
-            return
-        official_id = facility.official_id
-        mine, theirs = _claim(session, facility.id, official_id), _claim(session, other.id, official_id)
-    loser = facility if mine > theirs else other
-    loser.official_id = None  # before anything flushes: this is the value the unique index refuses
-    if loser is other:
-        # The unit of work flushes rows in key order, not ours: take the id from the other row first.
+    claimants = sorted((_claim(session, f), f) for f in _candidates(session, kind, official_id)
+                       if _claimed_official_id(session, f) == official_id)
+    holder = claimants[0][1] if claimants else None
+    for _, facility in claimants[1:]:
         facility.official_id = None
+    session.flush()  # losers first: the unique index sees at most one holder at any moment
+    if holder is not None and holder.official_id != official_id:
+        holder.official_id = official_id
         session.flush()
-        facility.official_id = official_id
-    pair = sorted([str(other.id), str(facility.id)])
-    _record_conflict(session, "facility", pair[1], f"official_id:{official_id}",
-                     {"field": "official_id", "base_hlc": None, "official_id": official_id, "facilities": pair,
-                      "kept_by": str(other.id if loser is facility else facility.id),
-                      "versions": [{"hlc": "", "device": "", "value": official_id}, {"hlc": "", "device": "", "value": None}]},
-                     refresh=True)
+    wanted = {str(loser.id): loser for _, loser in claimants[1:]}
+    detail_key = f"official_id:{official_id}"
+    for row in session.execute(select(SyncConflict).where(SyncConflict.kind == "facility",
+                                                          SyncConflict.detail_key == detail_key)).scalars():
+        if (row.resolved_at is None and row.detail.get("kind", kind) == kind and "facilities" in row.detail
+                and row.entity_id not in wanted):
+            session.delete(row)  # the clash no longer holds
+    session.flush()
+    for loser_id in sorted(wanted):
+        _record_conflict(session, "facility", loser_id, detail_key, {
+            "field": "official_id", "base_hlc": None, "official_id": official_id, "kind": kind,
+            "facilities": sorted([str(holder.id), loser_id]), "kept_by": str(holder.id),
+            "versions": [{"hlc": "", "device": "", "value": official_id}, {"hlc": "", "device": "", "value": None}]},
+            refresh=True)
 
 
-def _restore_held_back(session: Session, kind: str, official_id: str) -> None:
-    """An NPSN given up by its holder goes back to the earliest other claim it was held back from."""
-    taken = session.execute(select(Facility.id).where(Facility.kind == kind, Facility.official_id == official_id)).first()
-    if taken is not None:
-        return
-    claimants = []
-    for facility in session.execute(select(Facility).where(Facility.kind == kind, Facility.official_id.is_(None))).scalars():
-        latest = session.execute(select(FacilityEdit.value).where(
-            FacilityEdit.facility_id == facility.id, FacilityEdit.field == "official_id")
-            .order_by(FacilityEdit.hlc.desc(), FacilityEdit.device_id.desc()).limit(1)).scalar_one_or_none()
-        if latest == official_id:
-            claimants.append((_claim(session, facility.id, official_id), facility))
-    if claimants:
-        claimants.sort(key=lambda pair: pair[0])
-        claimants[0][1].official_id = official_id
-        session.flush()
+def _candidates(session: Session, kind: str, official_id: str) -> list[Facility]:
+    """Facilities of a kind that hold an NPSN or have ever been given it (JSON text compared: both dialects)."""
+    edited = select(FacilityEdit.facility_id).where(
+        FacilityEdit.field == "official_id", cast(FacilityEdit.value, String) == json.dumps(official_id))
+    return list(session.execute(select(Facility).where(
+        Facility.kind == kind, or_(Facility.official_id == official_id, Facility.id.in_(edited)))).scalars())
 
 
-def _claim(session: Session, facility_id: uuid.UUID, official_id: str) -> tuple:
-    """(hlc, device) of the edit that gave a facility this official id; facilities made outside sync come first."""
+def _claimed_official_id(session: Session, facility: Facility) -> str | None:
+    """The NPSN a facility claims: its latest official_id edit, or what it holds if it was made outside sync."""
+    edits = session.execute(select(FacilityEdit.value).where(
+        FacilityEdit.facility_id == facility.id, FacilityEdit.field == "official_id")
+        .order_by(FacilityEdit.hlc.desc(), FacilityEdit.device_id.desc()).limit(1)).all()
+    return edits[0][0] if edits else facility.official_id
+
+
+def _claim(session: Session, facility: Facility) -> tuple:
+    """(hlc, device, id) of the edit that gave a facility its NPSN claim; facilities made outside sync come first."""
     row = session.execute(select(FacilityEdit.hlc, FacilityEdit.device_id).where(
-        FacilityEdit.facility_id == facility_id, FacilityEdit.field == "official_id")
+        FacilityEdit.facility_id == facility.id, FacilityEdit.field == "official_id")
         .order_by(FacilityEdit.hlc.desc(), FacilityEdit.device_id.desc()).limit(1)).first()
-    return (row[0], str(row[1])) if row else ("", "")
+    return (row[0], str(row[1]), str(facility.id)) if row else ("", "", str(facility.id))
 
 
 # --- audits: immutable; the same id with other content is a recorded conflict ------------------------
@@ -488,49 +507,71 @@ def _audit_exists(session: Session, audit_id: uuid.UUID) -> bool:
     return session.get(Audit, audit_id) is not None
 
 
+ANSWER_COLUMNS = ("audit_id", "item_id", "value", "note", "updated_at")
+
+
 class _AuditRows:
-    """Rows of new audits, inserted in bulk (executemany): the hub ingests thousands per batch."""
+    """Rows of new audits, inserted in bulk (executemany): the hub ingests thousands per batch.
+    Answers, sixty or more per audit, are kept as columns: no dict per row."""
 
     def __init__(self):
-        self.audits, self.answers, self.links, self.readings = [], [], [], []
+        self.audits, self.links, self.readings = [], [], []
+        self.answer_columns: dict[str, list] = {name: [] for name in ANSWER_COLUMNS}
 
     def add(self, change: Change, audit_id: uuid.UUID, users: dict) -> None:
         doc = change.payload
+        submitted = documents.parse_time(doc.get("submitted_at"))
         self.audits.append({
             "id": audit_id, "facility_id": uuid.UUID(doc["facility_id"]), "checklist_key": doc["checklist_key"],
             "status": "submitted", "revision": doc.get("revision", 1), "revision_of": documents.as_uuid(doc.get("revision_of")),
             "auditor_id": users[doc["auditor"]],
             "device_id": documents.as_uuid(doc.get("device_id")),
-            "started_at": documents.parse_time(doc.get("started_at")), "updated_at": documents.parse_time(doc.get("submitted_at")),
-            "submitted_at": documents.parse_time(doc.get("submitted_at")), "score": doc.get("score"), "result": doc.get("result"),
+            "started_at": documents.parse_time(doc.get("started_at")), "updated_at": submitted,
+            "submitted_at": submitted, "score": doc.get("score"), "result": doc.get("result"),
             "lat": doc.get("lat"), "lon": doc.get("lon"), "accuracy_m": doc.get("accuracy_m"),
             "position_source": doc.get("position_source"), "position_at": documents.parse_time(doc.get("position_at")),
             "position_warnings": doc.get("position_warnings") or [], "sync_source": _key_text(change.key),
             "sync_sha256": change.sha256})
-        now = documents.parse_time(doc.get("submitted_at"))
-        for item_id, answer in (doc.get("answers") or {}).items():
-            self.answers.append({"audit_id": audit_id, "item_id": item_id, "value": answer.get("value"),
-                                 "note": answer.get("note"), "updated_at": now})
+        answers = doc.get("answers") or {}
+        columns, count = self.answer_columns, len(answers)
+        columns["audit_id"].extend([audit_id] * count)
+        columns["item_id"].extend(answers)
+        columns["value"].extend(answer.get("value") for answer in answers.values())
+        columns["note"].extend(answer.get("note") for answer in answers.values())
+        columns["updated_at"].extend([submitted] * count)
         for item_id, shas in (doc.get("photos") or {}).items():
             for sha in shas:
-                self.links.append({"audit_id": audit_id, "item_id": item_id, "sha256": sha, "added_at": now})
+                self.links.append({"audit_id": audit_id, "item_id": item_id, "sha256": sha, "added_at": submitted})
         for reading in doc.get("readings") or []:
             self.readings.append({"id": uuid.UUID(reading["id"]), "audit_id": audit_id, "lat": reading["lat"],
                                   "lon": reading["lon"], "accuracy_m": reading.get("accuracy_m"),
                                   "source": reading["source"], "taken_at": documents.parse_time(reading["taken_at"]),
-                                  "recorded_at": now, "warnings": reading.get("warnings") or []})
+                                  "recorded_at": submitted, "warnings": reading.get("warnings") or []})
+
+    @property
+    def answers(self) -> list[dict]:
+        """The answer rows as dicts (for checks and the benchmark's floor)."""
+        return [dict(zip(ANSWER_COLUMNS, row)) for row in zip(*self.answer_columns.values())]
 
     def flush(self, session: Session) -> None:
         """Insert what is collected so far and start again."""
         self.insert(session)
-        self.audits, self.answers, self.links, self.readings = [], [], [], []
+        self.__init__()
 
     def insert(self, session: Session) -> None:
-        for model, rows in ((Audit, self.audits), (Answer, self.answers), (AnswerPhoto, self.links),
-                            (GpsReading, self.readings)):
+        for model, rows in ((Audit, self.audits), (AnswerPhoto, self.links), (GpsReading, self.readings)):
             for chunk in _chunks(rows, 2000):
                 bulk_insert(session, model.__table__, chunk)
                 faults.point(f"{model.__tablename__} rows inserted")
+            if model is Audit:
+                self._insert_answers(session)
+
+    def _insert_answers(self, session: Session, size: int = 20_000) -> None:
+        total = len(self.answer_columns["audit_id"])
+        for start in range(0, total, size):
+            bulk_insert_columns(session, Answer.__table__,
+                                {name: values[start:start + size] for name, values in self.answer_columns.items()})
+            faults.point("answer rows inserted")
 
 
 def _same_audit_again(session: Session, change: Change, audit_id: uuid.UUID, stored: tuple, batch: list[Change],

@@ -49,9 +49,20 @@ class Change:
         return (self.origin_id, self.origin_seq)
 
     @cached_property
+    def payload_json(self) -> str:
+        """The payload's canonical JSON, made once: it is both hashed and stored."""
+        return canonical(self.payload)
+
+    @cached_property
     def sha256(self) -> str:
-        """The content hash, computed once (a change is immutable)."""
-        return content_hash({"kind": self.kind, "entity_id": self.entity_id, "hlc": self.hlc, "payload": self.payload})
+        """The content hash, computed once (a change is immutable).
+
+        It is content_hash({"entity_id", "hlc", "kind", "payload"}) spelled out: with sorted keys the
+        canonical text of that object is exactly this concatenation, so the payload is encoded once.
+        """
+        text = (f'{{"entity_id":{canonical(self.entity_id)},"hlc":{canonical(self.hlc)},'
+                f'"kind":{canonical(self.kind)},"payload":{self.payload_json}}}')
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def to_dict(self) -> dict:
         return {"origin_id": self.origin_id, "origin_seq": self.origin_seq, "kind": self.kind,

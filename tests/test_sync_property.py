@@ -24,13 +24,13 @@ what each conflict shows, the changes held.
 Budget: 25 examples per test (about 20-30 s for the whole file on both databases). More:
 `PANTAU_PROPERTY_EXAMPLES=1000 .venv/bin/pytest tests/test_sync_property.py` (`make bench` does
 not run this file). Other switches: PANTAU_PROPERTY_SHRINK (shrink failures; on by default outside
-CI), PANTAU_PROPERTY_AVOID=1 (leave out the cases of bugs already fixed), PANTAU_PROPERTY_NPSN=1
-(let two facilities claim one NPSN in properties a and c).
+CI), PANTAU_PROPERTY_AVOID=1 (leave out the cases of bugs already fixed), PANTAU_PROPERTY_NPSN=0
+(keep facilities from claiming one NPSN in properties a and c; they do by default).
 
 The examples at the end are minimal cases of bugs these properties found, all fixed, kept as
-regression tests. Open: with PANTAU_PROPERTY_NPSN=1 (two facilities claiming one NPSN) property (a)
-still finds the recorded conflict detail depending on arrival order; the merged records themselves
-agree. Until that is fixed, those worlds stay off by default.
+regression tests. Two facilities claiming one NPSN used to leave a recorded clash depending on
+arrival order; who holds an NPSN, and which clashes are open, now follow from the edits alone
+(sync.apply._settle_official_id), so those worlds are on.
 """
 
 from __future__ import annotations
@@ -306,10 +306,9 @@ class ChecklistDocument(dict):
 # The bugs these properties found (the regression tests at the end) are fixed, so the generated
 # worlds include those cases again; PANTAU_PROPERTY_AVOID=1 leaves them out when hunting new ones.
 AVOID_KNOWN_BUGS = os.environ.get("PANTAU_PROPERTY_AVOID", "") == "1"
-# Worlds where two facilities claim one NPSN (properties a and c; the model has no rule for them).
-# A clash made by a kind or NPSN edit can still fail the batch (test_bug_edit_that_wins_an_npsn_clash_
-# blocks_the_batch), so they stay out until that is fixed; PANTAU_PROPERTY_NPSN=1 puts them in.
-SHARED_NPSN = os.environ.get("PANTAU_PROPERTY_NPSN", "0") == "1"
+# Worlds where two facilities claim one NPSN (properties a and c; the model has no rule for them,
+# so property b leaves them out). PANTAU_PROPERTY_NPSN=0 leaves them out of a and c too.
+SHARED_NPSN = os.environ.get("PANTAU_PROPERTY_NPSN", "1") == "1"
 
 
 # --- delivering ---------------------------------------------------------------------------------------
@@ -527,3 +526,19 @@ def test_bug_edit_that_wins_an_npsn_clash_blocks_the_batch(hub, checklist, by):
     if by == "official_id":
         assert hub.deliver(changes[2:]) is not None  # B's school arrives first and holds the NPSN
     assert hub.deliver(changes) is not None
+
+
+def test_bug_npsn_clash_left_open_after_the_loser_changes_kind(hub, checklist):
+    """B's school loses an NPSN clash, then B makes it a play space (another kind: no clash there).
+    Delivered in one batch the stale clash stayed open; delivered apart it did not."""
+    other = "f0000000-0000-4000-8000-000000000002"
+    on_a = model.registration(A, 1, at(0), FACILITY, official_id="20600001")
+    on_b = model.registration(B, 1, at(1), other, official_id="20600001")
+    moved = model.field_edit(B, 2, at(2), other, {"kind": "ruang_bermain"}, {"kind": at(1)})
+    world = model.World(devices=[A, B], hubs=[], changes=[on_a, on_b, moved])
+    in_one_batch, apart, b_first = states(hub, world, [[on_a, on_b, moved]], [[on_a], [on_b], [moved]],
+                                          [[on_b, moved], [on_a]])
+    assert in_one_batch == apart == b_first
+    assert not [c for c in in_one_batch["conflicts"] if c[2].startswith("official_id:2")]
+    facilities = {json.loads(f)["id"]: json.loads(f) for f in in_one_batch["facilities"]}
+    assert facilities[other]["official_id"] == "20600001" and facilities[FACILITY]["official_id"] == "20600001"
