@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,11 +19,13 @@ from app import auditlog
 from app.auth.models import User
 from app.db import utcnow
 from app.problems import AppError, Conflict, NotFound, N_
+from survey import registry
 from survey.audits.models import Answer, AnswerPhoto, Audit, ChecklistVersion, GpsReading
+from survey.checklist import Checklist, Item
 from survey.facilities.models import Facility
 from survey.photos import PhotoStore
 from sync import documents, publish
-from sync.models import SyncConflict
+from sync.models import Device, SyncConflict
 
 
 @dataclass(frozen=True)
@@ -75,12 +78,41 @@ def keep_facility_value(session: Session, conflict: SyncConflict, index: int, re
     _close(session, conflict, resolver, note.strip()[:300] or f"kept: {versions[index]['value']}")
 
 
-def audit_versions(session: Session, conflict: SyncConflict) -> tuple[dict, dict]:
-    """The kept audit as stored here and the other version as it arrived, both as sync documents."""
-    kept = session.get(Audit, uuid.UUID(conflict.entity_id))
-    if kept is None:
-        raise NotFound("audit.not_found", N_("This audit does not exist."))
-    return documents.audit_document(session, kept), conflict.detail.get("other_document") or {}
+@dataclass(frozen=True)
+class AuditComparison:
+    """The kept audit as stored here and the other version as it arrived, for the conflict screen."""
+
+    kept: dict
+    other: dict
+    kept_at: datetime | None
+    other_at: datetime | None
+    kept_from: str
+    other_from: str
+    facility: str
+    checklist: Checklist
+    differences: list[AnswerDifference]
+    items: dict[str, Item]
+
+
+def compare_audit(session: Session, conflict: SyncConflict) -> AuditComparison | None:
+    """Both versions of a conflicting audit and what differs; None when the kept audit is gone."""
+    audit = session.get(Audit, uuid.UUID(conflict.entity_id))
+    if audit is None:
+        return None
+    kept, other = documents.audit_document(session, audit), conflict.detail.get("other_document") or {}
+    checklist = registry.for_audit(session, audit.checklist_key)
+    differences = answer_differences(kept, other)
+    items = {}
+    for difference in differences:
+        try:
+            items[difference.item_id] = checklist.item(difference.item_id)
+        except KeyError:
+            pass  # an item the checklist does not have (a bad or altered device): shown by its id
+    facility = session.get(Facility, audit.facility_id)
+    return AuditComparison(kept, other, documents.parse_time(kept.get("submitted_at")),
+                           documents.parse_time(other.get("submitted_at")),
+                           _device_name(session, conflict.detail.get("kept")), _device_name(session, conflict.detail.get("other")),
+                           facility.name if facility else "", checklist, differences, items)
 
 
 def answer_differences(kept: dict, other: dict) -> list[AnswerDifference]:
@@ -157,6 +189,16 @@ def _revision_from(session: Session, kept: Audit, other: dict, resolver: Resolve
                                taken_at=documents.parse_time(reading["taken_at"]), warnings=reading.get("warnings") or []))
     session.flush()
     return revision
+
+
+def _device_name(session: Session, change_key: str | None) -> str:
+    """The name of the device a change came from ("origin:seq"), or its id when unknown here."""
+    origin = (change_key or "").split(":")[0]
+    try:
+        device = session.get(Device, uuid.UUID(origin))
+    except ValueError:
+        device = None
+    return device.name if device else origin[:8]
 
 
 def _answer(doc: dict, item_id: str) -> tuple:

@@ -39,19 +39,21 @@ def pending_counts(session: Session) -> dict[str, int]:
     """On a device: audits by sync state, for the sync panel."""
     from survey.audits.models import Audit
 
-    counts = dict.fromkeys(("draft", "waiting", "sent", "approved", "returned", "rejected"), 0)
+    counts = dict.fromkeys(("draft", "waiting", "sent", "received", "approved", "returned", "rejected"), 0)
     audits = session.execute(select(Audit)).scalars().all()
     for state in audit_sync_states(session, audits).values():
         counts[state] += 1
     return counts
 
 
-def sync_state(audit, change_seq: int | None, pushed_seq: int) -> str:
-    """draft, waiting (not yet at the hub), sent, or the hub's decision."""
+def sync_state(audit, change_seq: int | None, pushed_seq: int, on_hub: bool = False) -> str:
+    """draft, waiting (not yet at the hub), sent, or the hub's decision; on a hub, received (to review)."""
     if audit.status == "draft":
         return "draft"
     if audit.review_status:
         return audit.review_status
+    if on_hub:
+        return "received"
     if change_seq is not None and change_seq <= pushed_seq:
         return "sent"
     return "waiting"
@@ -66,4 +68,6 @@ def audit_sync_states(session: Session, audits) -> dict:
     ids = [str(a.id) for a in audits if a.status == "submitted"]
     seqs = dict(session.execute(select(SyncChange.entity_id, SyncChange.local_seq).where(
         SyncChange.kind == "audit", SyncChange.entity_id.in_(ids))).all()) if ids else {}
-    return {a.id: sync_state(a, seqs.get(str(a.id)), pushed) for a in audits}
+    me = self_device(session)
+    on_hub = me is not None and me.role == "hub"
+    return {a.id: sync_state(a, seqs.get(str(a.id)), pushed, on_hub) for a in audits}

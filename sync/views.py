@@ -186,7 +186,7 @@ def conflicts():
     """Open conflicts first, then resolved ones; an audit conflict shows what differs."""
     rows = db.session.execute(select(SyncConflict).order_by(SyncConflict.resolved_at.is_not(None),
                                                             SyncConflict.created_at.desc()).limit(200)).scalars().all()
-    compared = {c.id: _compare(c) for c in rows if c.kind == "audit" and c.resolved_at is None}
+    compared = {c.id: sync_conflicts.compare_audit(db.session, c) for c in rows if c.kind == "audit" and c.resolved_at is None}
     return render_page("sync/conflicts.html", conflicts=rows, compared=compared)
 
 
@@ -213,28 +213,6 @@ def resolve(conflict_id: str):
         sync_conflicts.resolve_with_note(db.session, conflict, resolver, note)
     flash(_("Conflict resolved."), "success")
     return redirect(url_for("sync.conflicts"))
-
-
-def _compare(conflict: SyncConflict) -> dict | None:
-    """The two versions of a conflicting audit side by side, or None when the kept one is gone."""
-    try:
-        kept, other = sync_conflicts.audit_versions(db.session, conflict)
-    except NotFound:
-        return None
-    from survey import registry
-
-    checklist = registry.for_audit(db.session, kept["checklist_key"])
-    differences = sync_conflicts.answer_differences(kept, other)
-    items = {}
-    for difference in differences:
-        try:
-            items[difference.item_id] = checklist.item(difference.item_id)
-        except KeyError:
-            pass  # an item the checklist does not have (a bad or altered device): shown by its id
-    from sync.documents import parse_time
-
-    return {"kept": kept, "other": other, "differences": differences, "labels": items,
-            "kept_at": parse_time(kept.get("submitted_at")), "other_at": parse_time(other.get("submitted_at"))}
 
 
 def _device(device_id: str) -> Device:

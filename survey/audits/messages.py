@@ -31,6 +31,7 @@ ANSWER_LABELS = {"ya": N_("Yes"), "tidak": N_("No"), "sebagian": N_("Partly"), "
 SOURCES = {"gps": N_("device GPS"), "manual": N_("typed by hand"), "map": N_("set on the map")}
 STATUSES = {"draft": N_("Draft"), "submitted": N_("Submitted")}
 REVIEWS = {"approved": N_("Approved"), "returned": N_("Returned"), "rejected": N_("Rejected")}
-SYNC_STATES = {"draft": N_("Draft"), "waiting": N_("Waiting to be sent"), "sent": N_("Sent"), "approved": N_("Approved"),
+SYNC_STATES = {"draft": N_("Draft"), "waiting": N_("Waiting to be sent"), "sent": N_("Sent"),
+               "received": N_("Waiting for review"), "approved": N_("Approved"),
                "returned": N_("Returned"), "rejected": N_("Rejected")}
 CONFLICTS = {"audit": N_("Audit"), "facility": N_("Facility"), "user": N_("User"), "checklist": N_("Checklist")}
