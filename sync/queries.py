@@ -71,3 +71,14 @@ def audit_sync_states(session: Session, audits) -> dict:
     me = self_device(session)
     on_hub = me is not None and me.role == "hub"
     return {a.id: sync_state(a, seqs.get(str(a.id)), pushed, on_hub) for a in audits}
+
+
+def sent_by_device(session: Session) -> dict[uuid.UUID, dict[str, int]]:
+    """On a hub: per device, the audits it sent and how many of them wait for a decision."""
+    from sqlalchemy import case, func
+
+    from survey.audits.models import Audit
+
+    stmt = (select(Audit.device_id, func.count(), func.sum(case((Audit.review_status.is_(None), 1), else_=0)))
+            .where(Audit.status == "submitted", Audit.device_id.is_not(None)).group_by(Audit.device_id))
+    return {device: {"audits": total, "to_review": int(waiting or 0)} for device, total, waiting in session.execute(stmt)}

@@ -25,7 +25,7 @@ from sync import conflicts as sync_conflicts
 from sync import reviews, run, service
 from sync.changes import SyncError
 from sync.models import Device, SyncConflict
-from sync.queries import list_devices, pending_counts, self_device_id
+from sync.queries import list_devices, pending_counts, self_device_id, sent_by_device
 
 bp = Blueprint("sync", __name__)
 
@@ -35,7 +35,8 @@ bp = Blueprint("sync", __name__)
 def devices():
     """This installation, the devices that sync with it, and (on a device) the sync panel."""
     return render_page("sync/devices.html", devices=list_devices(db.session), kecamatan=kecamatan_choices(db.session),
-                       peer=service.peer(db.session), counts=pending_counts(db.session), code=None)
+                       peer=service.peer(db.session), counts=pending_counts(db.session), code=None,
+                       sent=sent_by_device(db.session))
 
 
 @bp.post("/devices/register")
@@ -50,7 +51,8 @@ def register():
     device, code = service.register_device(db.session, request.form.get("name", ""), scope,
                                            request.form.get("role", "field"))
     return render_page("sync/devices.html", devices=list_devices(db.session), kecamatan=kecamatan_choices(db.session),
-                       peer=service.peer(db.session), counts=pending_counts(db.session), code=code, code_for=device.name)
+                       peer=service.peer(db.session), counts=pending_counts(db.session), code=code, code_for=device.name,
+                       sent=sent_by_device(db.session))
 
 
 @bp.post("/devices/<device_id>/revoke")

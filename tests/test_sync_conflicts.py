@@ -160,3 +160,11 @@ def test_auditors_cannot_resolve(app, auth, auditor, conflict):
     before = state(app, RECORDS)
     assert auth.post(f"/conflicts/{conflict}/resolve", {"keep": "other"}).status_code in (302, 403)
     assert state(app, RECORDS) == before
+
+
+def test_devices_page_says_what_each_device_sent(app, auth, supervisor, conflict, tablet, clone):
+    signed_in(auth, supervisor)
+    page = html(auth.client.get("/devices/"))
+    sent = {row.th.get_text(" ", strip=True).split()[0]: row.select_one("[data-sent]") for row in page.select("tbody tr")}
+    assert sent["tablet-1"]["data-sent"] == "1" and "1 audit" in sent["tablet-1"].get_text()
+    assert sent["tablet-1b"]["data-sent"] == "0"  # its version is the conflict's other version, not an audit here
