@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from sqlalchemy import String, cast, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import String, cast, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.auth.models import User, user_kecamatan
@@ -85,11 +85,16 @@ def _dedupe_batch(changes: list[Change]) -> list[Change]:
 
 def _not_held(session: Session, changes: list[Change]) -> list[Change]:
     held: dict[tuple, str] = {}
-    keys = [(uuid.UUID(c.origin_id), c.origin_seq) for c in changes]
-    for chunk in _chunks(keys):
-        stmt = select(SyncChange.origin_id, SyncChange.origin_seq, SyncChange.sha256).where(
-            tuple_(SyncChange.origin_id, SyncChange.origin_seq).in_(chunk))
-        held.update({(str(o), s): sha for o, s, sha in session.execute(stmt)})
+    by_origin: dict[str, list[int]] = {}
+    for change in changes:
+        by_origin.setdefault(change.origin_id, []).append(change.origin_seq)
+    # One origin at a time: `origin_id = ? AND origin_seq IN (...)` is a lookup in the unique index,
+    # where a row-value IN over both columns makes SQLite scan the whole change log.
+    for origin, seqs in by_origin.items():
+        for chunk in _chunks(sorted(seqs)):
+            stmt = select(SyncChange.origin_seq, SyncChange.sha256).where(
+                SyncChange.origin_id == uuid.UUID(origin), SyncChange.origin_seq.in_(chunk))
+            held.update({(origin, seq): sha for seq, sha in session.execute(stmt)})
     fresh = []
     for change in changes:
         if change.key not in held:
