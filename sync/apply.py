@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from sqlalchemy import String, cast, delete, func, insert, or_, select, update
+from sqlalchemy import String, cast, delete, false, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.auth.models import User, user_kecamatan
@@ -127,7 +127,7 @@ def _check_references(session: Session, changes: list[Change], has_photo: Callab
 
 
 def _waiting(session: Session) -> list[Change]:
-    stmt = select(SyncChange).where(SyncChange.applied.is_(False)).order_by(SyncChange.local_seq)
+    stmt = select(SyncChange).where(SyncChange.applied == false()).order_by(SyncChange.local_seq)
     return [_as_change(row) for row in session.execute(stmt).scalars()]
 
 
@@ -190,7 +190,22 @@ def bulk_insert_columns(session: Session, table, columns: dict[str, list], raw: 
     for name in names:
         process = None if name in raw else table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         converted.append(_convert(process, columns[name]) if process else columns[name])
-    connection.exec_driver_sql(sql, list(zip(*converted)))
+    if dialect.name == "postgresql":
+        _copy_rows(connection, f"COPY {dialect.identifier_preparer.format_table(table)} ({quoted}) FROM STDIN",
+                   zip(*converted))
+    else:
+        connection.exec_driver_sql(sql, list(zip(*converted)))
+
+
+def _copy_rows(connection, statement: str, rows) -> None:
+    """PostgreSQL: COPY in the request's own transaction, several times faster than executemany."""
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+    finally:
+        cursor.close()
 
 
 def _convert(process, values: list) -> list:
