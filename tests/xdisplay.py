@@ -17,21 +17,24 @@ XDOTOOL = "/usr/bin/xdotool"
 class Xvfb:
     """A virtual X display for one test session."""
 
-    def __init__(self, number: int = 97, size: str = "1280x900x24"):
-        self.display = f":{number}"
+    def __init__(self, size: str = "1280x900x24"):
+        self.display = ""
         self.size = size
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "Xvfb":
+        """Start on a free display number (Xvfb picks it and writes it to -displayfd)."""
+        read_end, write_end = os.pipe()
         # -nolisten tcp: reachable only through its local socket.
-        self.process = subprocess.Popen([XVFB, self.display, "-screen", "0", self.size, "-nolisten", "tcp"],
+        self.process = subprocess.Popen([XVFB, "-displayfd", str(write_end), "-screen", "0", self.size,
+                                         "-nolisten", "tcp"], pass_fds=(write_end,),
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        socket_path = Path(f"/tmp/.X11-unix/X{self.display[1:]}")
-        deadline = time.monotonic() + 10
-        while not socket_path.exists():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"Xvfb did not start on {self.display}")
-            time.sleep(0.05)
+        os.close(write_end)
+        with os.fdopen(read_end) as stream:
+            number = stream.readline().strip()
+        if not number:
+            raise RuntimeError("Xvfb did not start")
+        self.display = f":{number}"
         return self
 
     def stop(self) -> None:
@@ -149,3 +152,63 @@ class XLib:
         if children:
             self.lib.XFree(children)
         return ids
+
+
+class DevTools:
+    """The window's page over Chromium's DevTools protocol (QTWEBENGINE_REMOTE_DEBUGGING), to read and click.
+
+    Playwright cannot attach to Qt WebEngine (no browser contexts), so this speaks the protocol itself.
+    """
+
+    def __init__(self, port: int, timeout: float = 30):
+        import json
+        from urllib.request import urlopen
+
+        import websocket
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urlopen(f"http://127.0.0.1:{port}/json/list", timeout=2) as response:
+                    pages = [t for t in json.load(response) if t["type"] == "page"]
+                if pages:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no page on DevTools port {port}")
+            time.sleep(0.2)
+        self.socket = websocket.create_connection(pages[0]["webSocketDebuggerUrl"], timeout=30)
+        self.next_id = 0
+
+    def evaluate(self, expression: str):
+        """Run JavaScript in the page and return its (JSON) value; promises are awaited."""
+        import json
+
+        self.next_id += 1
+        self.socket.send(json.dumps({"id": self.next_id, "method": "Runtime.evaluate", "params": {
+            "expression": expression, "returnByValue": True, "awaitPromise": True}}))
+        while True:
+            message = json.loads(self.socket.recv())
+            if message.get("id") == self.next_id:
+                result = message["result"]
+                if "exceptionDetails" in result:
+                    raise RuntimeError(result["exceptionDetails"])
+                return result["result"].get("value")
+
+    def wait_for(self, expression: str, timeout: float = 20):
+        """Wait until the expression is truthy in the page (it may throw while the page loads)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if self.evaluate(f"!!({expression})"):
+                    return True
+            except (RuntimeError, KeyError):
+                pass
+            if time.monotonic() > deadline:
+                where = self.evaluate("location.href + ' ' + document.title")
+                raise TimeoutError(f"page never satisfied: {expression} (at {where})")
+            time.sleep(0.2)
+
+    def close(self) -> None:
+        self.socket.close()

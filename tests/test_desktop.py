@@ -1,0 +1,233 @@
+"""The desktop launcher in a real Qt WebEngine window under Xvfb: login page, one launch per data folder,
+the audit position by map tap and typed coordinates, and a clean shutdown that checkpoints SQLite."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.request import urlopen
+
+import pytest
+
+from app.desktop import ALREADY_OPEN
+from app.desktop.single import SingleInstance
+from tests import xdisplay
+from tests.support import ROOT, free_port, require
+
+pytestmark = pytest.mark.slow
+SCREENSHOTS = ROOT / "tests" / "screenshots"
+BLUE = (0, 83, 155)  # the header's colour in static/css/app.css
+
+
+def qt_webengine_installed() -> bool:
+    try:
+        import webview  # noqa: F401
+        from PySide6 import QtWebEngineWidgets  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def display():
+    """A virtual X display for the windows of this module."""
+    require(xdisplay.available(), "Xvfb and xdotool are not installed (apt-get install xvfb xdotool)")
+    require(qt_webengine_installed(), "pywebview and Qt WebEngine are not installed (pip install -r requirements-gui.txt)")
+    screen = xdisplay.Xvfb().start()
+    yield screen
+    screen.stop()
+
+
+class Desktop:
+    """`python -m app.desktop` in a subprocess, on its own data folder and the test's display."""
+
+    def __init__(self, instance: Path, display: xdisplay.Xvfb, devtools: int | None = None):
+        self.instance, self.display, self.devtools = instance, display, devtools
+        self.env = {**os.environ, **display.env(), "PANTAU_INSTANCE_PATH": str(instance), "PANTAU_DEMO": "1",
+                    "QTWEBENGINE_DISABLE_SANDBOX": "1"}
+        if devtools:
+            self.env["QTWEBENGINE_REMOTE_DEBUGGING"] = f"127.0.0.1:{devtools}"
+        self.process: subprocess.Popen | None = None
+
+    def launch(self, *args: str, **kwargs) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "app.desktop", *args], cwd=ROOT, env=self.env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
+
+    def start(self) -> "Desktop":
+        """Launch, wait for the window and for the page in it to have loaded."""
+        self.process = self.launch()
+        self.window = self.display.wait_window("Pantau KLA", timeout=90, process=self.process)
+        deadline = time.monotonic() + 60
+        while "desktop: window loaded" not in self.log() or not (self.instance / "desktop.json").exists():
+            assert self.process.poll() is None, self.log()
+            assert time.monotonic() < deadline, self.log()
+            time.sleep(0.2)
+        return self
+
+    def log(self) -> str:
+        path = self.instance / "desktop.log"
+        return path.read_text(encoding="utf-8") if path.exists() else ""
+
+    @property
+    def state(self) -> dict:
+        return json.loads((self.instance / "desktop.json").read_text())
+
+    def close(self, timeout: float = 30) -> int:
+        """Close the window as its close button does; wait for the program to end."""
+        self.display.close_window(self.window)
+        return self.process.wait(timeout)
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture
+def desktop_factory(tmp_path, display):
+    started = []
+
+    def make(devtools: int | None = None) -> Desktop:
+        app = Desktop(tmp_path / f"data{len(started)}", display, devtools)
+        started.append(app)
+        return app.start()
+
+    yield make
+    for app in started:
+        app.kill()
+
+
+def blue_share(image) -> float:
+    """The share of the screen in the header's blue: the app's page is showing, not a blank window."""
+    small = image.convert("RGB").resize((320, 225))
+    pixels = list(small.get_flattened_data())
+    return sum(1 for p in pixels if all(abs(a - b) < 12 for a, b in zip(p, BLUE))) / len(pixels)
+
+
+def test_the_window_shows_the_login_page_and_a_second_launch_raises_it(desktop_factory, display):
+    app = desktop_factory()
+    url = app.state["url"]
+    assert url.startswith("http://127.0.0.1:") and app.state["pid"] == app.process.pid
+    with urlopen(url + "/login", timeout=5) as response:
+        assert "Pantau KLA" in response.read().decode()
+    image = display.screenshot(SCREENSHOTS / "desktop-login-xvfb.png")
+    assert blue_share(image) > 0.03, "the window does not show the app's page"
+
+    # Cover the window with another one, then launch again on the same data folder.
+    cover = subprocess.Popen(["xmessage", "-geometry", "1280x900+0+0", "another program"], env={**os.environ, **display.env()})
+    try:
+        display.wait_window("xmessage")
+        cover_id = display.windows("xmessage")[0]
+        assert display.stacking().index(cover_id) > display.stacking().index(app.window)
+        second = app.launch()
+        output, _ = second.communicate(timeout=60)
+        assert second.returncode == 0, output
+        assert ALREADY_OPEN in output and url in output
+        deadline = time.monotonic() + 10
+        while display.stacking().index(app.window) < display.stacking().index(cover_id):
+            assert time.monotonic() < deadline, "the first window was not raised"
+            time.sleep(0.1)
+        assert int(display.xdotool("getwindowfocus")) in (app.window, *display.windows("Pantau KLA", visible=False))
+    finally:
+        cover.kill()
+        cover.wait()
+    assert app.log().count("desktop: serving") == 1  # the second launch started no server
+    assert "bringing it forward" in app.log()
+    assert app.state["pid"] == app.process.pid
+
+    assert app.close() == 0
+    assert not (app.instance / "desktop.json").exists()
+
+
+def test_the_audit_position_by_map_tap_and_typed_coordinates_then_a_clean_close(desktop_factory, display):
+    """Qt WebEngine on Linux has no position here: the page falls back to the map and typed coordinates."""
+    port = free_port()
+    app = desktop_factory(devtools=port)
+    page = xdisplay.DevTools(port)
+    try:
+        page.wait_for("document.querySelector('#username')")
+        page.evaluate("document.querySelector('#username').value = 'auditor';"
+                      "document.querySelector('#password').value = 'demo';"
+                      "document.querySelector('button[type=submit].btn').click()")
+        page.wait_for("!location.pathname.startsWith('/login') && document.readyState === 'complete'")
+        page.evaluate("location.href = '/facilities/?kecamatan=36.73.01&q=Taman+Bermain+RW+01'")
+        page.wait_for("document.querySelector('#results .row-link')")
+        page.evaluate("document.querySelector('#results .row-link').click()")
+        page.wait_for("document.querySelector('a.start-audit')")
+        page.evaluate("document.querySelector('a.start-audit').click()")
+        page.wait_for("document.querySelector(\"input[value='rbra@1']\")")
+        page.evaluate("document.querySelector(\"input[value='ktr@1']\").checked = false;"
+                      "document.querySelector('button[type=submit].btn.block').click()")
+        # The page asks for a position on opening; Qt denies it when no source has a fix, and the page
+        # opens the hand-set panel by itself instead of waiting forever.
+        page.wait_for("document.querySelector('[data-manual]') && document.querySelector('[data-manual]').open", timeout=30)
+        assert "Atur posisi secara manual" in page.evaluate("document.querySelector('[data-gps-status]').textContent")
+        assert "denied" not in page.evaluate("document.querySelector('[data-gps-status]').textContent")
+        page.wait_for("document.querySelector('[data-map]')._map && document.querySelector('[data-map] path')")
+        audit_path = page.evaluate("location.pathname")
+
+        # Tap the map with the real (X) pointer, where the window shows it.
+        page.evaluate("document.querySelector('[data-map]').scrollIntoView({block: 'center'})")
+        time.sleep(0.5)
+        rect = page.evaluate("(() => { const r = document.querySelector('[data-map]').getBoundingClientRect();"
+                             " return [r.left + r.width * 0.55, r.top + r.height * 0.45]; })()")
+        origin = display.xdotool("getwindowgeometry", "--shell", str(app.window))
+        geo = dict(line.split("=") for line in origin.splitlines())
+        display.xdotool("mousemove", str(int(geo["X"]) + int(rect[0])), str(int(geo["Y"]) + int(rect[1])))
+        display.xdotool("click", "1")
+        page.wait_for("document.querySelector('[data-manual-form] [name=source]').value === 'map'")
+        tapped = page.evaluate("[...document.querySelectorAll('[data-manual-form] input[name=lat], "
+                               "[data-manual-form] input[name=lon]')].map(i => +i.value)")
+        assert -6.3 < tapped[0] < -5.9 and 106.0 < tapped[1] < 106.4  # inside Kota Serang
+        display.screenshot(SCREENSHOTS / "desktop-audit-map-xvfb.png")
+        page.evaluate("document.querySelector('[data-manual-form] button[type=submit]').click()")
+        page.wait_for("document.querySelector('#position .pos-line')")
+        with sqlite3.connect(app.instance / "pantau.db") as conn:
+            rows = conn.execute("SELECT lat, lon, position_source FROM audit").fetchall()
+        assert rows == [(pytest.approx(tapped[0]), pytest.approx(tapped[1]), "map")]
+
+        # Typed coordinates (decimal comma, as Indonesian keyboards give it).
+        page.evaluate("location.reload()")
+        page.wait_for("document.readyState === 'complete' && document.querySelector('[data-manual]')")
+        page.evaluate("document.querySelector('[data-manual]').open = true;"
+                      "document.querySelector('#manual-lat').value = '-6,1201';"
+                      "document.querySelector('#manual-lon').value = '106,1503';"
+                      "document.querySelector('[data-manual-form] button[type=submit]').click()")
+        deadline = time.monotonic() + 20
+        while len(_rows(app, "SELECT id FROM gps_reading")) < 2:
+            assert time.monotonic() < deadline, "the typed position was not saved"
+            time.sleep(0.2)
+        page.wait_for("document.querySelector('#position .pos-line').textContent.includes('106')")
+        assert page.evaluate("location.pathname") == audit_path
+        display.screenshot(SCREENSHOTS / "desktop-audit-typed-xvfb.png")
+    finally:
+        page.close()
+    readings = _rows(app, "SELECT lat, lon, source FROM gps_reading ORDER BY recorded_at")
+    assert [r[2] for r in readings][-2:] == ["map", "manual"]
+    assert readings[-1][:2] == (pytest.approx(-6.1201), pytest.approx(106.1503))
+
+    # Close the window: the server stops, the WAL is folded into the database, the lock is free.
+    url = app.state["url"]
+    assert app.close() == 0
+    with pytest.raises(OSError):
+        urlopen(url + "/healthz", timeout=2)
+    wal = app.instance / "pantau.db-wal"
+    assert not wal.exists() or wal.stat().st_size == 0
+    assert "checkpoint busy=0" in app.log()
+    with sqlite3.connect(app.instance / "pantau.db") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT lat, lon, position_source FROM audit").fetchall() == [
+            (pytest.approx(-6.1201), pytest.approx(106.1503), "manual")]
+    guard = SingleInstance(app.instance)
+    assert guard.acquire()  # the next launch may start
+    guard.release()
+
+
+def _rows(app: Desktop, sql: str):
+    with sqlite3.connect(app.instance / "pantau.db") as conn:
+        return conn.execute(sql).fetchall()
