@@ -3,13 +3,10 @@ the audit position by map tap and typed coordinates, and a clean shutdown that c
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import subprocess
-import sys
 import time
-from pathlib import Path
 from urllib.request import urlopen
 
 import pytest
@@ -21,71 +18,17 @@ from tests.support import ROOT, free_port, require
 
 pytestmark = pytest.mark.slow
 SCREENSHOTS = ROOT / "tests" / "screenshots"
-BLUE = (0, 83, 155)  # the header's colour in static/css/app.css
-
-
-def qt_webengine_installed() -> bool:
-    try:
-        import webview  # noqa: F401
-        from PySide6 import QtWebEngineWidgets  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 @pytest.fixture(scope="module")
 def display():
     """A virtual X display for the windows of this module."""
     require(xdisplay.available(), "Xvfb and xdotool are not installed (apt-get install xvfb xdotool)")
-    require(qt_webengine_installed(), "pywebview and Qt WebEngine are not installed (pip install -r requirements-gui.txt)")
+    require(xdisplay.qt_webengine_installed(), "pywebview and Qt WebEngine are not installed "
+            "(pip install -r requirements-gui.txt)")
     screen = xdisplay.Xvfb().start()
     yield screen
     screen.stop()
-
-
-class Desktop:
-    """`python -m app.desktop` in a subprocess, on its own data folder and the test's display."""
-
-    def __init__(self, instance: Path, display: xdisplay.Xvfb, devtools: int | None = None):
-        self.instance, self.display, self.devtools = instance, display, devtools
-        self.env = {**os.environ, **display.env(), "PANTAU_INSTANCE_PATH": str(instance), "PANTAU_DEMO": "1",
-                    "QTWEBENGINE_DISABLE_SANDBOX": "1"}
-        if devtools:
-            self.env["QTWEBENGINE_REMOTE_DEBUGGING"] = f"127.0.0.1:{devtools}"
-        self.process: subprocess.Popen | None = None
-
-    def launch(self, *args: str, **kwargs) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "-m", "app.desktop", *args], cwd=ROOT, env=self.env,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
-
-    def start(self) -> "Desktop":
-        """Launch, wait for the window and for the page in it to have loaded."""
-        self.process = self.launch()
-        self.window = self.display.wait_window("Pantau KLA", timeout=90, process=self.process)
-        deadline = time.monotonic() + 60
-        while "desktop: window loaded" not in self.log() or not (self.instance / "desktop.json").exists():
-            assert self.process.poll() is None, self.log()
-            assert time.monotonic() < deadline, self.log()
-            time.sleep(0.2)
-        return self
-
-    def log(self) -> str:
-        path = self.instance / "desktop.log"
-        return path.read_text(encoding="utf-8") if path.exists() else ""
-
-    @property
-    def state(self) -> dict:
-        return json.loads((self.instance / "desktop.json").read_text())
-
-    def close(self, timeout: float = 30) -> int:
-        """Close the window as its close button does; wait for the program to end."""
-        self.display.close_window(self.window)
-        return self.process.wait(timeout)
-
-    def kill(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
 
 
 @pytest.fixture
@@ -93,20 +36,13 @@ def desktop_factory(tmp_path, display):
     started = []
 
     def make(devtools: int | None = None) -> Desktop:
-        app = Desktop(tmp_path / f"data{len(started)}", display, devtools)
+        app = xdisplay.Desktop(tmp_path / f"data{len(started)}", display, devtools)
         started.append(app)
         return app.start()
 
     yield make
     for app in started:
         app.kill()
-
-
-def blue_share(image) -> float:
-    """The share of the screen in the header's blue: the app's page is showing, not a blank window."""
-    small = image.convert("RGB").resize((320, 225))
-    pixels = list(small.get_flattened_data())
-    return sum(1 for p in pixels if all(abs(a - b) < 12 for a, b in zip(p, BLUE))) / len(pixels)
 
 
 def test_the_window_shows_the_login_page_and_a_second_launch_raises_it(desktop_factory, display):
@@ -116,7 +52,7 @@ def test_the_window_shows_the_login_page_and_a_second_launch_raises_it(desktop_f
     with urlopen(url + "/login", timeout=5) as response:
         assert "Pantau KLA" in response.read().decode()
     image = display.screenshot(SCREENSHOTS / "desktop-login-xvfb.png")
-    assert blue_share(image) > 0.03, "the window does not show the app's page"
+    assert xdisplay.header_blue_share(image) > 0.03, "the window does not show the app's page"
 
     # Cover the window with another one, then launch again on the same data folder.
     cover = subprocess.Popen(["xmessage", "-geometry", "1280x900+0+0", "another program"], env={**os.environ, **display.env()})
@@ -228,6 +164,6 @@ def test_the_audit_position_by_map_tap_and_typed_coordinates_then_a_clean_close(
     guard.release()
 
 
-def _rows(app: Desktop, sql: str):
+def _rows(app: xdisplay.Desktop, sql: str):
     with sqlite3.connect(app.instance / "pantau.db") as conn:
         return conn.execute(sql).fetchall()

@@ -1,14 +1,18 @@
-"""Test helpers for a real X display: Xvfb, finding, closing and photographing windows."""
+"""Test helpers for the desktop app: Xvfb, finding, closing and photographing windows, DevTools, the launcher."""
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 XVFB = "/usr/bin/Xvfb"
 XDOTOOL = "/usr/bin/xdotool"
@@ -86,6 +90,23 @@ class Xvfb:
         path.parent.mkdir(parents=True, exist_ok=True)
         image.save(path)
         return image
+
+
+def qt_webengine_installed() -> bool:
+    """True when pywebview and PySide6's Qt WebEngine are installed (requirements-gui.txt)."""
+    try:
+        import webview  # noqa: F401
+        from PySide6 import QtWebEngineWidgets  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def header_blue_share(image) -> float:
+    """The share of the screen in the header's blue (static/css/app.css): the app's page shows, not a blank window."""
+    blue = (0, 83, 155)
+    pixels = list(image.convert("RGB").resize((320, 225)).get_flattened_data())
+    return sum(1 for p in pixels if all(abs(a - b) < 12 for a, b in zip(p, blue))) / len(pixels)
 
 
 def available() -> bool:
@@ -212,3 +233,51 @@ class DevTools:
 
     def close(self) -> None:
         self.socket.close()
+
+
+class Desktop:
+    """The desktop launcher in a subprocess, on its own data folder and the test's display."""
+
+    def __init__(self, instance: Path, display: Xvfb | None, devtools: int | None = None,
+                 command: list[str] | None = None):
+        self.instance, self.display, self.devtools = instance, display, devtools
+        # The launcher from source by default; the packaged program when given.
+        self.command = command or [sys.executable, "-m", "app.desktop"]
+        self.env = {**os.environ, **(display.env() if display else {}), "PANTAU_INSTANCE_PATH": str(instance), "PANTAU_DEMO": "1",
+                    "QTWEBENGINE_DISABLE_SANDBOX": "1"}
+        if devtools:
+            self.env["QTWEBENGINE_REMOTE_DEBUGGING"] = f"127.0.0.1:{devtools}"
+        self.process: subprocess.Popen | None = None
+
+    def launch(self, *args: str, **kwargs) -> subprocess.Popen:
+        return subprocess.Popen([*self.command, *args], cwd=ROOT, env=self.env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
+
+    def start(self) -> "Desktop":
+        """Launch, wait for the window and for the page in it to have loaded."""
+        self.process = self.launch()
+        self.window = self.display.wait_window("Pantau KLA", timeout=90, process=self.process)
+        deadline = time.monotonic() + 60
+        while "desktop: window loaded" not in self.log() or not (self.instance / "desktop.json").exists():
+            assert self.process.poll() is None, self.log()
+            assert time.monotonic() < deadline, self.log()
+            time.sleep(0.2)
+        return self
+
+    def log(self) -> str:
+        path = self.instance / "desktop.log"
+        return path.read_text(encoding="utf-8") if path.exists() else ""
+
+    @property
+    def state(self) -> dict:
+        return json.loads((self.instance / "desktop.json").read_text())
+
+    def close(self, timeout: float = 30) -> int:
+        """Close the window as its close button does; wait for the program to end."""
+        self.display.close_window(self.window)
+        return self.process.wait(timeout)
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
