@@ -10,7 +10,7 @@ from urllib.request import urlopen
 
 import pytest
 
-from app.desktop import data_folder
+from app.desktop import data_folder, main
 from app.desktop.server import LocalServer
 from tests.conftest import make_user
 
@@ -51,3 +51,13 @@ def test_the_data_folder_is_the_instance_path_when_set_else_the_users_data_folde
     monkeypatch.delenv("PANTAU_INSTANCE_PATH")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     assert data_folder() == tmp_path / "xdg" / "PantauKLA"
+
+
+def test_without_a_display_the_launcher_says_so_and_touches_nothing(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("PANTAU_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr("sys.platform", "linux")
+    assert main([]) == 2
+    assert "desktop.no_display" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

@@ -21,6 +21,8 @@ log = logging.getLogger("app.desktop")
 
 ALREADY_OPEN = ("Pantau KLA sudah terbuka; jendelanya dibawa ke depan. / "
                 "Pantau KLA is already open; its window was brought forward.")
+NO_DISPLAY = ("[desktop.no_display] Tidak ada layar grafis (DISPLAY/WAYLAND_DISPLAY); jalankan dengan --serve-only. / "
+              "No graphical display (DISPLAY/WAYLAND_DISPLAY); run with --serve-only.")
 NOT_ANSWERING = ("[desktop.not_answering] Pantau KLA sudah berjalan untuk folder data ini tetapi tidak menjawab; "
                  "tunggu sebentar lalu coba lagi. / Pantau KLA is already running on this data folder but does "
                  "not answer; wait a moment and try again. ({detail})")
@@ -46,6 +48,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Start the desktop app, or bring forward the one already running on this data folder."""
     args = parse_args(argv)
+    if not args.serve_only and sys.platform.startswith("linux") and not (
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        print(NO_DISPLAY, file=sys.stderr)  # Qt would abort the whole process without a word
+        return 2
     folder = data_folder()
     folder.mkdir(parents=True, exist_ok=True)
     _setup_logging(folder)
