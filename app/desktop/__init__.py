@@ -119,6 +119,11 @@ def _windowed(guard, folder: Path, url: str) -> None:
 
 
 def _setup_logging(folder: Path) -> None:
-    handlers = [logging.StreamHandler(sys.stderr), logging.FileHandler(folder / "desktop.log", encoding="utf-8")]
+    from logging.handlers import RotatingFileHandler
+
+    log_file = RotatingFileHandler(folder / "desktop.log", maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+    handlers: list[logging.Handler] = [log_file]
+    if sys.stderr is not None:  # a windowed Windows build has no console
+        handlers.append(logging.StreamHandler(sys.stderr))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         handlers=handlers, force=True)
