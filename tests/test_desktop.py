@@ -92,7 +92,9 @@ def test_the_audit_position_by_map_tap_and_typed_coordinates_then_a_clean_close(
                       "document.querySelector('button[type=submit].btn').click()")
         page.wait_for("!location.pathname.startsWith('/login') && document.readyState === 'complete'")
         page.evaluate("location.href = '/facilities/?kecamatan=36.73.01&q=Taman+Bermain+RW+01'")
-        page.wait_for("document.querySelector('#results .row-link')")
+        # Signing in lands on the facility list too: wait for the searched one, not the list before it.
+        page.wait_for("location.search.includes('q=Taman') && document.readyState === 'complete' && "
+                      "document.querySelector('#results .row-link')")
         page.evaluate("document.querySelector('#results .row-link').click()")
         page.wait_for("document.querySelector('a.start-audit')")
         page.evaluate("document.querySelector('a.start-audit').click()")
@@ -107,16 +109,23 @@ def test_the_audit_position_by_map_tap_and_typed_coordinates_then_a_clean_close(
         page.wait_for("document.querySelector('[data-map]')._map && document.querySelector('[data-map] path')")
         audit_path = page.evaluate("location.pathname")
 
-        # Tap the map with the real (X) pointer, where the window shows it.
-        page.evaluate("document.querySelector('[data-map]').scrollIntoView({block: 'center'})")
-        time.sleep(0.5)
-        rect = page.evaluate("(() => { const r = document.querySelector('[data-map]').getBoundingClientRect();"
-                             " return [r.left + r.width * 0.55, r.top + r.height * 0.45]; })()")
+        # Tap the map with the real (X) pointer, where the window shows it; again if the page was still
+        # moving (a busy machine lays out late).
         origin = display.xdotool("getwindowgeometry", "--shell", str(app.window))
         geo = dict(line.split("=") for line in origin.splitlines())
-        display.xdotool("mousemove", str(int(geo["X"]) + int(rect[0])), str(int(geo["Y"]) + int(rect[1])))
-        display.xdotool("click", "1")
-        page.wait_for("document.querySelector('[data-manual-form] [name=source]').value === 'map'")
+        for attempt in range(4):
+            page.evaluate("document.querySelector('[data-map]').scrollIntoView({block: 'center', behavior: 'instant'})")
+            time.sleep(0.5 + attempt)
+            rect = page.evaluate("(() => { const r = document.querySelector('[data-map]').getBoundingClientRect();"
+                                 " return [r.left + r.width * 0.55, r.top + r.height * 0.45]; })()")
+            display.xdotool("mousemove", str(int(geo["X"]) + int(rect[0])), str(int(geo["Y"]) + int(rect[1])))
+            display.xdotool("click", "1")
+            try:
+                page.wait_for("document.querySelector('[data-manual-form] [name=source]').value === 'map'", timeout=5)
+                break
+            except TimeoutError:
+                if attempt == 3:
+                    raise
         tapped = page.evaluate("[...document.querySelectorAll('[data-manual-form] input[name=lat], "
                                "[data-manual-form] input[name=lon]')].map(i => +i.value)")
         assert -6.3 < tapped[0] < -5.9 and 106.0 < tapped[1] < 106.4  # inside Kota Serang

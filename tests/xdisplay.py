@@ -217,7 +217,7 @@ class DevTools:
                     raise RuntimeError(result["exceptionDetails"])
                 return result["result"].get("value")
 
-    def wait_for(self, expression: str, timeout: float = 20):
+    def wait_for(self, expression: str, timeout: float = 30):
         """Wait until the expression is truthy in the page (it may throw while the page loads)."""
         deadline = time.monotonic() + timeout
         while True:
