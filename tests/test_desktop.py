@@ -4,6 +4,7 @@ the audit position by map tap and typed coordinates, and a clean shutdown that c
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
 import subprocess
 import time
@@ -76,8 +77,11 @@ def test_the_window_shows_the_login_page_and_a_second_launch_raises_it(desktop_f
     assert "bringing it forward" in app.log()
     assert app.state["pid"] == app.process.pid
 
-    assert app.close() == 0
+    # SIGTERM (a logout) closes the window the ordinary way: the server stops and the WAL is checkpointed.
+    app.process.send_signal(signal.SIGTERM)
+    assert app.process.wait(30) == 0
     assert not (app.instance / "desktop.json").exists()
+    assert "checkpoint busy=0" in app.log()
 
 
 def test_the_audit_position_by_map_tap_and_typed_coordinates_then_a_clean_close(desktop_factory, display):

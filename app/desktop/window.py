@@ -25,8 +25,6 @@ def run_window(url: str, storage_path: str, on_first_shown=None) -> None:
                                    background_color="#f6f8fb", text_select=True)
     window.events.before_show += _on_before_show
     window.events.loaded += lambda: log.info("desktop: window loaded %s", window.get_current_url())
-    # SIGTERM (a logout, `kill`) closes the window the ordinary way, so the server is stopped cleanly.
-    signal.signal(signal.SIGTERM, lambda *_: window.destroy())
     if on_first_shown:
         shown = []
 
@@ -55,9 +53,11 @@ def bring_forward(window) -> None:
 
 
 def _on_before_show(window) -> None:
-    """Give Qt WebEngine a geolocation policy; other backends ask the user themselves."""
+    """In the GUI thread, once the web view exists: SIGTERM handling, and Qt WebEngine's geolocation policy."""
+    # SIGTERM (a logout, `kill`) closes the window the ordinary way, so the server is stopped cleanly.
+    signal.signal(signal.SIGTERM, lambda *_: window.destroy())
     if type(window.native).__module__ != "webview.platforms.qt":
-        return
+        return  # WebView2 and WKWebView ask the user about geolocation themselves
     from app.desktop.qt_geolocation import install
 
     install(window.native.webview.page())
