@@ -182,7 +182,6 @@ class DevTools:
     """
 
     def __init__(self, port: int, timeout: float = 30):
-        import json
         from urllib.request import urlopen
 
         import websocket
@@ -204,8 +203,6 @@ class DevTools:
 
     def evaluate(self, expression: str):
         """Run JavaScript in the page and return its (JSON) value; promises are awaited."""
-        import json
-
         self.next_id += 1
         self.socket.send(json.dumps({"id": self.next_id, "method": "Runtime.evaluate", "params": {
             "expression": expression, "returnByValue": True, "awaitPromise": True}}))
