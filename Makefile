@@ -5,11 +5,11 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 PORT ?= 5000
 
-.PHONY: setup run test test-fast bench translations extract clean
+.PHONY: setup run desktop package test test-fast bench translations extract clean
 
 setup: $(VENV)/.installed static/vendor/.installed translations/.compiled
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-gui.txt requirements-package.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
@@ -30,6 +30,15 @@ translations/.compiled: $(VENV)/.installed $(wildcard translations/*/LC_MESSAGES
 run: setup
 	PANTAU_DEMO=1 $(FLASK) init
 	PANTAU_DEMO=1 $(FLASK) serve --port $(PORT)
+
+# The field app in its own window (data in the user's data folder); DEMO=0 for an empty install.
+DEMO ?= 1
+desktop: setup
+	PANTAU_DEMO=$(DEMO) $(BIN)/python -m app.desktop
+
+# The one-folder desktop app in dist/pantau-kla/ (PyInstaller, pantau-kla.spec).
+package: setup
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller pantau-kla.spec
 
 test: setup
 	$(BIN)/pytest

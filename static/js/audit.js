@@ -4,8 +4,10 @@
   var en = document.documentElement.lang === "en";
   var T = en
     ? { busy: "Finding your position…", none: "This device has no GPS. Set the position by hand below.", denied: "Position not available: ",
+        off: "This device gives no position here (location off or no GPS). Set the position by hand below.",
         notSaved: "Not saved — check the connection and change the answer again.", uploading: "Uploading photo…" }
     : { busy: "Mencari posisi Anda…", none: "Perangkat ini tidak punya GPS. Atur posisi secara manual di bawah.", denied: "Posisi tidak tersedia: ",
+        off: "Perangkat ini tidak memberi posisi di sini (lokasi mati atau tanpa GPS). Atur posisi secara manual di bawah.",
         notSaved: "Belum tersimpan — periksa koneksi lalu ubah jawaban sekali lagi.", uploading: "Mengunggah foto…" };
   var pending = 0;
 
@@ -16,7 +18,9 @@
       if (status) status.textContent = "";
       onPosition(pos);
     }, function (err) {
-      if (status) status.textContent = T.denied + err.message;
+      // Denied or unavailable (the desktop window without a position source, location switched off):
+      // say so in the user's language; the browser's own message is English.
+      if (status) status.textContent = err.code === 3 ? T.denied + err.message : T.off;
       if (onFail) onFail();
     }, { enableHighAccuracy: true, timeout: 30000, maximumAge: 0 });
   }
