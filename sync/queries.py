@@ -82,3 +82,15 @@ def sent_by_device(session: Session) -> dict[uuid.UUID, dict[str, int]]:
     stmt = (select(Audit.device_id, func.count(), func.sum(case((Audit.review_status.is_(None), 1), else_=0)))
             .where(Audit.status == "submitted", Audit.device_id.is_not(None)).group_by(Audit.device_id))
     return {device: {"audits": total, "to_review": int(waiting or 0)} for device, total, waiting in session.execute(stmt)}
+
+
+def device_is_new(session: Session, role: str, demo: bool = False) -> bool:
+    """A field device with no hub and no account anyone can sign in with: only enrolling it makes sense.
+    (Demo accounts sign in only in demo mode.)"""
+    from app.auth.models import User
+    from sync.models import SyncPeer
+
+    if role != "field" or session.execute(select(SyncPeer.hub_id).limit(1)).first() is not None:
+        return False
+    accounts = select(User.id) if demo else select(User.id).where(User.is_demo.is_(False))
+    return session.execute(accounts.limit(1)).first() is None

@@ -25,7 +25,7 @@ from sync import conflicts as sync_conflicts
 from sync import reviews, run, service
 from sync.changes import SyncError
 from sync.models import Device, SyncConflict
-from sync.queries import list_devices, pending_counts, self_device_id, sent_by_device
+from sync.queries import device_is_new, list_devices, pending_counts, self_device_id, sent_by_device
 
 bp = Blueprint("sync", __name__)
 
@@ -70,20 +70,51 @@ def revoke(device_id: str):
 @role_required("supervisor", "admin", "auditor")
 def enroll():
     """On a device: enroll with a hub using the code shown there; a refusal is shown beside its field."""
+    answer, refusal = _enroll_from_form()
+    if refusal:
+        return render_page("sync/status.html", peer=None, counts=pending_counts(db.session), **refusal), 422
+    flash(_("Enrolled with %(hub)s. Sync now to fetch the facilities of your kecamatan.", hub=answer["hub_name"]), "success")
+    return redirect(url_for("sync.status"))
+
+
+@bp.route("/setup", methods=["GET", "POST"])
+def first_run():
+    """A new field device with no accounts: enroll it with the hub, which sends the accounts of its kecamatan.
+
+    Open without signing in only while the device has no accounts and no hub: nobody could sign in
+    to do it otherwise (the desktop app and a fresh tablet start like this).
+    """
+    if not device_is_new(db.session, current_app.config["ROLE"], current_app.config["DEMO"]):
+        return redirect(url_for("auth.login"))
+    if request.method == "GET":
+        return render_page("sync/setup.html")
+    answer, refusal = _enroll_from_form()
+    if refusal:
+        return render_page("sync/setup.html", **refusal), 422
+    try:
+        summary = run.pull()
+    except SyncError as error:
+        flash(_("Enrolled with %(hub)s, but the first sync failed: %(reason)s", hub=answer["hub_name"],
+                reason=_(error.message, **error.params)), "error")
+    else:
+        flash(_("Enrolled with %(hub)s: %(n)d records received. Sign in with your account.", hub=answer["hub_name"],
+                n=summary.pulled), "success")
+    return redirect(url_for("auth.login"))
+
+
+def _enroll_from_form() -> tuple[dict | None, dict | None]:
+    """Enroll with the hub and code in the form: (the hub's answer, None) or (None, what to show beside the fields)."""
     url, code = request.form.get("hub", "").strip(), request.form.get("code", "").strip()
     try:
         if not url.startswith(("http://", "https://")):
             raise AppError("sync.bad_url", N_("Enter the hub's address, starting with http:// or https://."), field="hub")
         if not code:
             raise AppError("sync.bad_code", N_("Enter the enrollment code the supervisor gave you."), field="code")
-        answer = run.enroll(url, code)
+        return run.enroll(url, code), None
     except AppError as error:
         field = error.field or ("code" if error.code == "sync.bad_code" else "hub")
         message = f"{_(error.message, **error.params)} [{error.code}]"
-        return render_page("sync/status.html", peer=None, counts=pending_counts(db.session),
-                           errors={field: message}, values={"hub": url, "code": code}), 422
-    flash(_("Enrolled with %(hub)s. Sync now to fetch the facilities of your kecamatan.", hub=answer["hub_name"]), "success")
-    return redirect(url_for("sync.status"))
+        return None, {"errors": {field: message}, "values": {"hub": url, "code": code}}
 
 
 @bp.get("/sync/")

@@ -179,3 +179,16 @@ def test_the_same_by_bundle_file(hub, device, tmp_path):
     with device.app_context(), write_transaction() as session:
         peer = service.peer(session)
         assert peer.pushed_seq > 0
+
+
+def test_a_new_device_is_set_up_from_its_sign_in_page(hub, device):
+    """Nobody can sign in on a new device: its setup page enrolls it, and the accounts arrive."""
+    code = flask(hub, "sync", "register", "tablet-1", "--kecamatan", "36.73.01").split()[1]
+    browser = Session(device.test_client())
+    assert "/setup" in browser.client.get("/login").get_data(as_text=True)
+    response = browser.post("/setup", {"hub": hub.url, "code": code.lower()})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+    assert browser.login("siti", "kata-sandi-siti").status_code == 302
+    assert browser.client.get("/setup").status_code == 302  # closed for good
+    page = browser.client.get("/facilities/").get_data(as_text=True)
+    assert "Puskesmas" in page

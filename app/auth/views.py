@@ -18,7 +18,7 @@ from app.htmx import render_page
 from app.problems import AppError, NotFound, N_
 from app.tx import transactional
 from geo.queries import kecamatan_choices
-from sync.queries import self_device_id
+from sync.queries import device_is_new, self_device_id
 
 bp = Blueprint("auth", __name__)
 
@@ -42,7 +42,8 @@ def login():
             return redirect(_safe_next(request.args.get("next")) or url_for("core.home"))
         # One message for unknown user and wrong password: do not reveal which usernames exist.
         error = _("Wrong username or password.")
-    return render_page("auth/login.html", form=form, error=error), (401 if error else 200)
+    return render_page("auth/login.html", form=form, error=error,
+                       device_is_new=device_is_new(db.session, current_app.config["ROLE"], current_app.config["DEMO"])), (401 if error else 200)
 
 
 @bp.post("/logout")
