@@ -71,7 +71,7 @@ def check_filter(session: Session, flt: ExportFilter) -> None:
     for code in flt.regions:
         region = session.get(Wilayah, code)
         if region is None or region.level not in ("kabkota", "kecamatan"):
-            raise AppError("export.unknown_region", N_("Unknown kecamatan or kabupaten/kota code: %(code)s."), code=code)
+            raise AppError("export.unknown_region", N_("Unknown kecamatan or kabupaten/kota code: %(region)s."), region=code)
     for kind in flt.kinds:
         if kind not in KIND_CODES:
             raise AppError("export.bad_kind", N_("Unknown facility kind %(kind)s; use one of %(kinds)s."),
@@ -182,7 +182,8 @@ def write(table: Table, fmt: str, path: Path) -> int:
     path = Path(path)
     if not path.parent.is_dir():
         raise AppError("export.bad_out", N_("The folder %(folder)s does not exist."), folder=str(path.parent))
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # The temporary name keeps the real extension: GDAL checks that a GeoPackage ends in .gpkg.
+    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".part.{fmt}")
     os.close(handle)
     temp = Path(temp_name)
     try:

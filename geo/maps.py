@@ -112,6 +112,12 @@ def coverage(registered: Mapping[str, int], audited: Mapping[str, int], codes: I
     return {code: Coverage(registered.get(code, 0), audited.get(code, 0)) for code in codes}
 
 
+def counted_for_role(role: str) -> str:
+    """Which audits set a facility's standing: approved ones on a hub (what planners rely on), not rejected ones
+    on a field device (which may not have the hub's decision yet); see survey.audits.queries.COUNTED."""
+    return "approved" if role == "hub" else "not_rejected"
+
+
 def result_class(result: str | None) -> str:
     """The marker class of a latest result: memenuhi, belum_memenuhi or none."""
     return result if result in RESULT_COLOURS else "none"

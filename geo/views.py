@@ -202,7 +202,7 @@ def tile(z: int, x: int, y: int, ext: str):
 
 def counted_audits() -> str:
     """Which audits colour the map: approved ones on a hub (what planners rely on); not rejected ones on a device."""
-    return "approved" if current_app.config["ROLE"] == "hub" else "not_rejected"
+    return maps.counted_for_role(current_app.config["ROLE"])
 
 
 def _map_region(code: str):
