@@ -42,7 +42,7 @@ COVERAGE_CLASSES = (
     LegendClass("c1", 1e-9, "#c6dbef", N_("under 25%")),
     LegendClass("c2", 0.25, "#6baed6", N_("25–49%")),
     LegendClass("c3", 0.50, "#2f7fbf", N_("50–74%")),
-    LegendClass("c4", 0.75, "#08468a", N_("75% or more")),
+    LegendClass("c4", 0.75, "#08468a", N_("75–100%")),
 )
 
 

@@ -7,6 +7,7 @@ for supervisors, planners and admins.
 
 from __future__ import annotations
 
+import io
 import json
 import tempfile
 from datetime import datetime
@@ -171,11 +172,13 @@ def download(code: str, what: str, fmt: str):
         table = exports.facility_table(db.session, export_filter, counted_audits(), tz)
     else:
         table = exports.audit_table(db.session, export_filter, tz)
-    folder = Path(tempfile.mkdtemp(prefix="export-", dir=current_app.config["DATA_DIR"]))
-    path = folder / exports.file_name(what, region.code, fmt, datetime.now())
-    exports.write(table, fmt, path)
-    response = send_file(path, mimetype=exports.MIMETYPES[fmt], as_attachment=True, download_name=path.name)
-    response.call_on_close(lambda: (path.unlink(missing_ok=True), folder.rmdir()))
+    name = exports.file_name(what, region.code, fmt, datetime.now())
+    # Written to a file (GeoPackage needs one), read back, and the file removed before the response leaves.
+    with tempfile.TemporaryDirectory(prefix="export-", dir=current_app.config["DATA_DIR"]) as folder:
+        path = Path(folder) / name
+        exports.write(table, fmt, path)
+        data = path.read_bytes()
+    response = send_file(io.BytesIO(data), mimetype=exports.MIMETYPES[fmt], as_attachment=True, download_name=name)
     response.headers["Cache-Control"] = "no-store"
     return response
 
