@@ -113,11 +113,11 @@ def facilities_geojson(code: str):
     """The region's facilities as points coloured by latest result, with the map's filters."""
     region = _map_region(code)
     flt = _map_filter()
-    everything = region_facilities(db.session, region, MapFilter(kinds=flt.kinds, scope=flt.scope), counted_audits())
+    everything = region_facilities(db.session, region, MapFilter(kinds=flt.kinds, scope=flt.scope), counted_audits(),
+                                   light=True)
+    # The card URL is data-card-base + "/" + id (map.js): not repeated in every feature.
     features = [maps.facility_feature(str(r.facility.id), r.facility.name, r.facility.kind, r.facility.lon,
-                                      r.facility.lat, r.result, _review_state(r),
-                                      url_for("geo.map_card", code=code, facility_id=r.facility.id),
-                                      r.facility.kecamatan_code)
+                                      r.facility.lat, r.result, _review_state(r))
                 for r in everything if r.facility.lat is not None and (not flt.results or r.result in flt.results)]
     # Foreign member: how many facilities (with or without a position) have each result, for the filter chips.
     counts = {cls: sum(r.result == cls for r in everything) for cls in maps.RESULT_CLASSES}
@@ -231,7 +231,9 @@ def _map_context(code: str) -> dict:
     region = _map_region(code)
     kabkota = kabkota_of(db.session, region)
     flt = _map_filter()
-    everything = region_facilities(db.session, region, MapFilter(kinds=flt.kinds, scope=flt.scope), counted_audits())
+    light = request.endpoint != "geo.table_page"  # only the table shows names of kecamatan
+    everything = region_facilities(db.session, region, MapFilter(kinds=flt.kinds, scope=flt.scope), counted_audits(),
+                                   light=light)
     rows = [r for r in everything if not flt.results or r.result in flt.results]
     by_result = {cls: sum(r.result == cls for r in everything) for cls in maps.RESULT_CLASSES}
     query = request.query_string.decode()
@@ -239,7 +241,8 @@ def _map_context(code: str) -> dict:
     basemap, basemap_error = _basemap()
     return {
         "region": region, "kabkota": kabkota, "flt": flt, "rows": rows, "by_result": by_result, "kinds": KINDS,
-        "results": maps.RESULT_CLASSES, "result_legend": maps.RESULT_LEGEND, "result_colours": maps.RESULT_COLOURS,
+        "results": maps.RESULT_CLASSES,
+        "result_legend": maps.RESULT_LEGEND_APPROVED if counted_audits() == "approved" else maps.RESULT_LEGEND, "result_colours": maps.RESULT_COLOURS,
         "kecamatan": children(db.session, kabkota.code) if kabkota else [],
         "has_desa": layers.boundary_count(db.session, kabkota.code, "desa") > 0,
         "counted": counted_audits(), "query": suffix, "year": _this_year(),

@@ -111,7 +111,7 @@ def test_markers_are_coloured_by_the_latest_audit_a_device_relies_on(auth, city)
         "Taman Bermain RW 01": "memenuhi", "SD Negeri 1 Serang": "belum_memenuhi", "Puskesmas Serang": "none",
         "RTH Kasemen": "none"}  # a rejected audit does not count
     assert found["Taman Bermain RW 01"]["colour"] == "#17692f" and found["Puskesmas Serang"]["colour"] == "#6b7684"
-    assert found["Taman Bermain RW 01"]["card"] == f"/wilayah/36.73/map/{city['park']}"
+    assert found["Taman Bermain RW 01"]["id"] == city["park"] and "review" not in found["Puskesmas Serang"]
 
 
 def test_on_a_hub_only_approved_audits_colour_the_map_and_waiting_ones_are_marked(app, auth, city):
