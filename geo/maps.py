@@ -11,6 +11,8 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 
 def N_(message: str) -> str:
@@ -118,6 +120,13 @@ def counted_for_role(role: str) -> str:
     """Which audits set a facility's standing: approved ones on a hub (what planners rely on), not rejected ones
     on a field device (which may not have the hub's decision yet); see survey.audits.queries.COUNTED."""
     return "approved" if role == "hub" else "not_rejected"
+
+
+def year_period(year: int, tz: str) -> tuple[datetime, datetime]:
+    """[1 January, next 1 January) of a year in the local time zone, as UTC datetimes ("audited this year")."""
+    zone = ZoneInfo(tz)
+    start = datetime(year, 1, 1, tzinfo=zone).astimezone(timezone.utc)
+    return start, datetime(year + 1, 1, 1, tzinfo=zone).astimezone(timezone.utc)
 
 
 def result_class(result: str | None) -> str:
