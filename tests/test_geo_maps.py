@@ -287,3 +287,10 @@ print(sorted(m for m in ("geopandas", "pyogrio", "pandas") if m in sys.modules))
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_facility_page_links_to_its_place_on_the_kecamatan_map(auth, city):
+    auth.login("siti")
+    link = html(auth.client.get(f"/facilities/{city['park']}")).select_one(f'a[href="/wilayah/36.73.01/map/{city["park"]}"]')
+    assert link is not None
+    assert auth.client.get(link["href"]).status_code == 200
