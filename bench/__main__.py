@@ -1,9 +1,10 @@
 """`make bench`: run every benchmark with its full budget."""
 
-from bench import geo, pages, sync
+from bench import geo, maps, pages, sync
 
 if __name__ == "__main__":
     pages.main(["--requests", "400"])
     geo.main([])
+    maps.main([])
     sync.main([])
     sync.main(["--postgres"])
