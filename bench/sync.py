@@ -2,10 +2,11 @@
 
     python -m bench.sync [--existing 100000] [--new 10000] [--answers 60] [--postgres]
 
-Baseline in the same run: the same audit and answer rows inserted with plain `executemany` in one
-transaction into an empty copy of the schema (sqlite3, or psycopg on PostgreSQL) — the floor no
-sync can beat. Reported: audits per second, the ratio to the floor, the re-import time as a share
-of the first import, and the p50/p95 of pushing 10 new audits over HTTP to that hub.
+Baseline in the same run: the same rows the import writes (audits, answers, GPS readings and the
+change log) inserted with plain `executemany` in one transaction into an empty copy of those tables,
+with the same keys and indexes (sqlite3, or psycopg on PostgreSQL): the floor no sync can beat.
+Reported: audits per second, the ratio to the floor, the re-import time as a share of the first
+import, and the p50/p95 of pushing 10 new audits over HTTP to that hub.
 """
 
 from __future__ import annotations
@@ -109,34 +110,54 @@ def fill_existing(app, device_id: str, facilities: list[str], existing: int, ans
             session.execute(text("ANALYZE"))
 
 
-def floor_insert(rows_audit: list[dict], rows_answer: list[dict], database_url: str | None, folder: Path) -> float:
-    """The same rows with plain executemany in one transaction, into an empty table pair."""
-    audit_cols = list(rows_audit[0])
-    answer_cols = list(rows_answer[0])
-    audit_values = [tuple(_plain(r[c]) for c in audit_cols) for r in rows_audit]
-    answer_values = [tuple(_plain(r[c]) for c in answer_cols) for r in rows_answer]
+FLOOR_TABLES = ("audit", "answer", "gps_reading", "sync_change")
+
+
+def floor_insert(rows: dict[str, list[dict]], database_url: str | None, folder: Path) -> float:
+    """The same rows the import writes, with plain executemany in one transaction, into an empty copy of
+    their tables (same columns, keys and indexes; no foreign keys): the floor no sync can beat."""
+    from sqlalchemy import JSON
+
+    from app.db import Base
+
+    values = {}
+    for name, table_rows in rows.items():
+        if not table_rows:
+            continue
+        columns = list(table_rows[0])
+        # JSON columns hold JSON text, as the import writes them (the change payload already is).
+        as_json = [isinstance(Base.metadata.tables[name].c[c].type, JSON) and (name, c) != ("sync_change", "payload")
+                   for c in columns]
+        values[name] = ([tuple(json.dumps(r[c]) if j else _plain(r[c]) for c, j in zip(columns, as_json))
+                         for r in table_rows], columns)
     if database_url:
         import psycopg
 
         url = database_url.replace("postgresql+psycopg", "postgresql")
         with psycopg.connect(url) as conn:
-            conn.execute("CREATE TEMP TABLE f_audit (" + ", ".join(f"{c} text" for c in audit_cols) + ")")
-            conn.execute("CREATE TEMP TABLE f_answer (" + ", ".join(f"{c} text" for c in answer_cols) + ")")
+            for name in values:
+                conn.execute(f"CREATE TEMP TABLE f_{name} (LIKE {name} INCLUDING ALL)")
             start = time.perf_counter()
             with conn.cursor() as cur:
-                cur.executemany(f"INSERT INTO f_audit VALUES ({', '.join(['%s'] * len(audit_cols))})", audit_values)
-                cur.executemany(f"INSERT INTO f_answer VALUES ({', '.join(['%s'] * len(answer_cols))})", answer_values)
+                for name, (table_values, columns) in values.items():
+                    cur.executemany(f"INSERT INTO f_{name} ({', '.join(columns)}) VALUES "
+                                    f"({', '.join(['%s'] * len(columns))})", table_values)
             conn.commit()
             return time.perf_counter() - start
-    conn = sqlite3.connect(folder / "floor.db", isolation_level=None)
+    from sqlalchemy import create_engine
+
+    path = folder / "floor.db"
+    engine = create_engine(f"sqlite:///{path}")
+    Base.metadata.create_all(engine, tables=[Base.metadata.tables[name] for name in values])
+    engine.dispose()
+    conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
-    conn.execute(f"CREATE TABLE f_audit ({', '.join(audit_cols)})")
-    conn.execute(f"CREATE TABLE f_answer ({', '.join(answer_cols)}, PRIMARY KEY (audit_id, item_id))")
     start = time.perf_counter()
     conn.execute("BEGIN")
-    conn.executemany(f"INSERT INTO f_audit VALUES ({', '.join('?' * len(audit_cols))})", audit_values)
-    conn.executemany(f"INSERT INTO f_answer VALUES ({', '.join('?' * len(answer_cols))})", answer_values)
+    for name, (table_values, columns) in values.items():
+        conn.executemany(f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                         table_values)
     conn.execute("COMMIT")
     return time.perf_counter() - start
 
@@ -177,7 +198,11 @@ def run(existing: int, new: int, answers: int, database_url: str | None) -> dict
         users = {"siti": uuid.uuid4()}
         for _, change in fresh:
             rows.add(change, uuid.uuid4(), users)
-        floor = floor_insert(rows.audits, rows.answers, database_url, folder)
+        log = [{"origin_id": uuid.UUID(c.origin_id), "origin_seq": c.origin_seq, "kind": c.kind, "entity_id": c.entity_id,
+                "hlc": c.hlc, "sha256": c.sha256, "payload": c.payload_json, "scope": c.scope, "via_id": None,
+                "applied": True, "received_at": datetime.now(timezone.utc)} for _, c in fresh]
+        floor = floor_insert({"audit": rows.audits, "answer": rows.answers, "gps_reading": rows.readings,
+                              "sync_change": log}, database_url, folder)
         push = push_over_http(folder, app, database_url, credentials, device_id, facilities, answers, acked=new)
     return {"existing": existing, "new": new, "answers": answers, "database": "postgresql" if database_url else "sqlite",
             "import_s": round(timings["first import"], 2), "audits_per_s": round(new / timings["first import"], 1),
