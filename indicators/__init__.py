@@ -1,0 +1,8 @@
+"""The 24 KLA indicators: the set as data, values computed from approved audits, planner pages."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # domain modules in this package import no Flask, even through the package
+    from flask import Flask
