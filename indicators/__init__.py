@@ -6,3 +6,10 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # domain modules in this package import no Flask, even through the package
     from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the planner pages and the commands."""
+    from indicators import cli
+
+    cli.register(app)

@@ -1,0 +1,70 @@
+"""`flask indicators ...` and `flask evidence export`: compute a year, check a set file, export evidence."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.cli_support import bilingual, cli_errors, write_transaction
+from indicators.definitions import IndicatorSetError, load_file, shipped_sets
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+indicators = AppGroup("indicators", help="Compute the KLA indicators and check indicator set files.")
+evidence = AppGroup("evidence", help="Export evidence packages for the KLA evaluation.")
+
+
+def register(app: Flask) -> None:
+    """Add the `indicators` and `evidence` command groups."""
+    app.cli.add_command(indicators)
+    app.cli.add_command(evidence)
+
+
+@contextlib.contextmanager
+def set_errors():
+    """A bad set file is printed with where it went wrong, in Indonesian and English."""
+    try:
+        yield
+    except IndicatorSetError as error:
+        raise click.ClickException(f"{error.location}: {bilingual(error)}") from None
+
+
+def zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+@indicators.command("compute")
+@click.option("--year", type=int, required=True, help="Evaluation year, e.g. 2026.")
+@click.option("--set", "set_id", metavar="ID", help="Compute the year with this set (default: the set it has, else the newest that applies).")
+def compute_command(year, set_id):
+    """Recompute every indicator value of YEAR from approved audits and entered values."""
+    from indicators.service import compute_year
+
+    with set_errors(), cli_errors(), write_transaction() as session:
+        summary = compute_year(session, year, zone(), set_id)
+    click.echo(f"{summary.year}: set {summary.set_id}, {len(summary.kabkota)} kabupaten/kota, {summary.values} values")
+
+
+@indicators.command("check")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def check_command(file):
+    """Check an indicator set file; print its indicators or what is wrong with it."""
+    with set_errors():
+        loaded = load_file(file)
+    click.echo(f"{loaded.id}: {len(loaded.indicators)} indicators, {sum(i.points for i in loaded.indicators)} points, "
+               f"applies from {loaded.applies_from}")
+
+
+@indicators.command("sets")
+def sets_command():
+    """List the shipped indicator sets."""
+    with set_errors():
+        for loaded in shipped_sets():
+            click.echo(f"{loaded.id}\tfrom {loaded.applies_from}\t{len(loaded.indicators)} indicators\t{loaded.sha256[:12]}")

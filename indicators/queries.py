@@ -1,0 +1,145 @@
+"""Queries about indicators, and the facility and audit records the engine computes from."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from geo.models import Wilayah
+from indicators.definitions import IndicatorSet, load_text
+from indicators.engine import AuditRecord, Entry, FacilityRecord, Value
+from indicators.models import (EntryEvidence, IndicatorEntry, IndicatorPoints, IndicatorSetVersion, IndicatorValue,
+                               IndicatorYear)
+from survey.audits.models import Audit
+from survey.facilities.models import Facility
+
+_PARSED: dict[str, IndicatorSet] = {}  # by sha256: a stored text never changes, parse it once
+
+
+def stored_set(session: Session, set_id: str) -> IndicatorSet | None:
+    """The indicator set as stored when first used."""
+    row = session.get(IndicatorSetVersion, set_id)
+    if row is None:
+        return None
+    if row.sha256 not in _PARSED:
+        _PARSED[row.sha256] = load_text(row.content, f"{set_id}.yaml")
+    return _PARSED[row.sha256]
+
+
+def year_row(session: Session, year: int) -> IndicatorYear | None:
+    """Which set a year is computed with, if it has been computed."""
+    return session.get(IndicatorYear, year)
+
+
+def years(session: Session) -> list[int]:
+    """Years with indicator values, newest first."""
+    return list(session.execute(select(IndicatorYear.year).order_by(IndicatorYear.year.desc())).scalars())
+
+
+def points_of(session: Session, set_id: str) -> dict[int, int]:
+    """Current points per indicator number of a stored set."""
+    stmt = select(IndicatorPoints.number, IndicatorPoints.points).where(IndicatorPoints.set_id == set_id)
+    return dict(session.execute(stmt).all())
+
+
+def values_of(session: Session, set_id: str, year: int, codes: Iterable[str] | None = None) -> dict[tuple[int, str], Value]:
+    """Stored values by (indicator number, wilayah code)."""
+    stmt = select(IndicatorValue).where(IndicatorValue.set_id == set_id, IndicatorValue.year == year)
+    if codes is not None:
+        stmt = stmt.where(IndicatorValue.wilayah_code.in_(list(codes)))
+    return {(row.number, row.wilayah_code): Value(row.value, row.numerator, row.denominator, row.basis)
+            for row in session.execute(stmt).scalars()}
+
+
+def entries_of(session: Session, set_id: str, year: int, codes: Iterable[str]) -> dict[tuple[int, str], IndicatorEntry]:
+    """Entered values by (indicator number, wilayah code), with their evidence."""
+    stmt = (select(IndicatorEntry).options(joinedload(IndicatorEntry.evidence).joinedload(EntryEvidence.file))
+            .where(IndicatorEntry.set_id == set_id, IndicatorEntry.year == year, IndicatorEntry.wilayah_code.in_(list(codes))))
+    return {(row.number, row.wilayah_code): row for row in session.execute(stmt).unique().scalars()}
+
+
+def entry(session: Session, entry_id) -> IndicatorEntry | None:
+    """An entered value by id; None for a malformed id."""
+    try:
+        return session.get(IndicatorEntry, uuid.UUID(str(entry_id)))
+    except ValueError:
+        return None
+
+
+def as_entries(rows: Iterable[IndicatorEntry]) -> list[Entry]:
+    """Stored entries as engine entries."""
+    return [Entry(r.wilayah_code, r.value, r.numerator, r.denominator) for r in rows]
+
+
+def kecamatan_of(session: Session, kabkota_code: str) -> list[Wilayah]:
+    """The kecamatan of a kabupaten/kota, by code."""
+    stmt = select(Wilayah).where(Wilayah.parent_code == kabkota_code, Wilayah.level == "kecamatan").order_by(Wilayah.code)
+    return list(session.execute(stmt).scalars())
+
+
+def kabkota_of_kecamatan(session: Session, codes: Iterable[str]) -> set[str]:
+    """The kabupaten/kota the kecamatan lie in."""
+    codes = list(codes)
+    if not codes:
+        return set()
+    stmt = select(Wilayah.parent_code).where(Wilayah.code.in_(codes), Wilayah.level == "kecamatan")
+    return {code for code in session.execute(stmt).scalars() if code}
+
+
+def counted_facilities(session: Session, kecamatan_codes: Iterable[str]) -> list[FacilityRecord]:
+    """Facilities that count in denominators: active and confirmed by a supervisor."""
+    stmt = select(Facility.id, Facility.kind, Facility.kecamatan_code).where(
+        Facility.kecamatan_code.in_(list(kecamatan_codes)), Facility.status == "active", Facility.verified.is_(True))
+    return [FacilityRecord(*row) for row in session.execute(stmt)]
+
+
+def audit_records(session: Session, facility_ids: list[uuid.UUID], zone: datetime.tzinfo) -> list[AuditRecord]:
+    """Every submitted audit of these facilities, with its local year (the engine picks what counts)."""
+    records = []
+    for start in range(0, len(facility_ids), 500):
+        chunk = facility_ids[start:start + 500]
+        stmt = select(Audit.id, Audit.facility_id, Audit.checklist_key, Audit.result, Audit.review_status,
+                      Audit.submitted_at, Audit.revision, Audit.revision_of).where(
+            Audit.status == "submitted", Audit.facility_id.in_(chunk))
+        for audit_id, facility_id, key, result, review, submitted_at, revision, revision_of in session.execute(stmt):
+            records.append(AuditRecord(audit_id, facility_id, key.split("@")[0], result, review, submitted_at,
+                                       submitted_at.astimezone(zone).year, revision or 1, revision_of))
+    return records
+
+
+@dataclass(frozen=True)
+class AuditPlace:
+    """Where a reviewed audit lies: its kecamatan and the local year it was submitted."""
+
+    kecamatan_code: str
+    submitted_at: datetime.datetime
+
+
+def reviewed_audit_places(session: Session, audit_ids: Iterable[uuid.UUID]) -> list[AuditPlace]:
+    """Kecamatan and submission time of those audits that have a review (others cannot change a value)."""
+    ids = list(audit_ids)
+    places = []
+    for start in range(0, len(ids), 500):
+        stmt = (select(Facility.kecamatan_code, Audit.submitted_at, Audit.revision_of).join(Facility, Facility.id == Audit.facility_id)
+                .where(Audit.id.in_(ids[start:start + 500]), Audit.review_status.is_not(None), Audit.submitted_at.is_not(None)))
+        for code, submitted_at, revision_of in session.execute(stmt):
+            places.append(AuditPlace(code, _root_submitted(session, revision_of) or submitted_at))
+    return places
+
+
+def _root_submitted(session: Session, revision_of: uuid.UUID | None) -> datetime.datetime | None:
+    """When the first audit of a revision chain was submitted (the chain belongs to that year)."""
+    at = None
+    seen = set()
+    while revision_of is not None and revision_of not in seen:
+        seen.add(revision_of)
+        row = session.execute(select(Audit.submitted_at, Audit.revision_of).where(Audit.id == revision_of)).first()
+        if row is None:
+            break
+        at, revision_of = row
+    return at
