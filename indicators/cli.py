@@ -68,3 +68,34 @@ def sets_command():
     with set_errors():
         for loaded in shipped_sets():
             click.echo(f"{loaded.id}\tfrom {loaded.applies_from}\t{len(loaded.indicators)} indicators\t{loaded.sha256[:12]}")
+
+
+@evidence.command("export")
+@click.option("--indicator", "number", type=int, required=True, help="Indicator number, e.g. 18 (SRA).")
+@click.option("--year", type=int, required=True, help="Evaluation year.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The zip file to write.")
+@click.option("--kabkota", metavar="CODE", help="Kabupaten/kota code (default: the only one loaded).")
+@click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True, help="Language of the report.")
+def export_command(number, year, out, kabkota, lang):
+    """Write the evidence package (report and original photos) of indicator N in YEAR to FILE."""
+    from app.extensions import db
+    from app.files import write_atomic
+    from app.problems import AppError, N_
+    from geo.queries import kabkota_list, wilayah
+    from indicators import package
+    from survey.photos import PhotoStore
+
+    with cli_errors():
+        if kabkota:
+            region = wilayah(db.session, kabkota)
+            if region is None or region.level != "kabkota":
+                raise AppError("wilayah.not_found", N_("This region is not loaded on this device."))
+        else:
+            regions = kabkota_list(db.session)
+            if len(regions) != 1:
+                raise AppError("evidence.kabkota_required", N_("Name the kabupaten/kota with --kabkota (%(n)s are loaded)."), n=len(regions))
+            region = regions[0]
+        data = package.build(db.session, region, year, number, zone(),
+                             PhotoStore(Path(current_app.config["DATA_DIR"]) / "photos"), lang)
+    write_atomic(out.resolve(), data)
+    click.echo(f"{out}: {len(data)} bytes")
