@@ -62,8 +62,8 @@ def inspect_evidence(data: bytes, filename: str, max_bytes: int) -> EvidenceInfo
 
 
 def _sniff(data: bytes, max_bytes: int) -> str | None:
-    if data.startswith(b"%PDF-") and b"%%EOF" in data[-1024:]:
-        return "pdf"
+    if data.startswith(b"%PDF-"):
+        return "pdf" if b"%%EOF" in data[-1024:] else None  # a PDF cut off in transfer
     if data[:3] == b"\xff\xd8\xff" or data[:8] == b"\x89PNG\r\n\x1a\n" or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
         try:
             return {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}[inspect_photo(data, max_bytes).mime]

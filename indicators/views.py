@@ -29,6 +29,7 @@ from sync.queries import self_device_id
 bp = Blueprint("indicators", __name__, url_prefix="/indicators")
 VIEWERS = ("planner", "supervisor", "admin")
 EDITORS = ("planner", "admin")
+ENTRY_FIELDS = ("value", "numerator", "denominator", "note", "files")
 
 
 def zone() -> ZoneInfo:
@@ -179,7 +180,8 @@ def entry(code: str, year: int, number: int):
                         user_id=current_user.id, device_id=self_device_id(db.session))
         except AppError as error:
             db.session.rollback()
-            errors[error.field or "value"] = _(error.message, **error.params)
+            # Beside its field; a problem of the whole entry (level, indicator) beside the value.
+            errors[error.field if error.field in ENTRY_FIELDS else "value"] = _(error.message, **error.params)
         else:
             flash(_("Value saved for %(region)s.", region=region.name), "success")
             return redirect(url_for("indicators.indicator", code=kabkota_code, year=year, number=number))

@@ -117,6 +117,26 @@ def build(app) -> dict[str, object]:
         audit("U", "U", "sra", "memenuhi", "approved")
         audit("H", "H", "sra", "memenuhi", "approved")
         audit("pka", "pka", "pka", "memenuhi", "approved")
+        photos = {"A": attach_photo(app, session, audits["A"], "foto_bukti_sra", (30, 120, 200)),
+                  "F2": attach_photo(app, session, audits["F2"], "foto_bukti_sra", (200, 120, 30)),
+                  "F2b": attach_photo(app, session, audits["F2"], "foto_bukti_sra", (90, 90, 90))}
         session.flush()
         audit_ids = {key: str(a.id) for key, a in audits.items()}
-    return {"facilities": ids, "audits": audit_ids, "now": utcnow()}
+    return {"facilities": ids, "audits": audit_ids, "photos": photos, "now": utcnow()}
+
+
+def attach_photo(app, session, audit: Audit, item_id: str, color) -> str:
+    """A real JPEG stored as the photo store does, attached to an item of the audit; returns its SHA-256."""
+    from pathlib import Path
+
+    from survey.audits.models import AnswerPhoto, Photo
+    from survey.photos import PhotoStore
+    from tests.support import make_jpeg
+
+    info = PhotoStore(Path(app.config["DATA_DIR"]) / "photos").save(make_jpeg(color=color), 10 << 20)
+    session.add(Photo(sha256=info.sha256, mime=info.mime, size_bytes=info.size_bytes, width=info.width,
+                      height=info.height, gps_lat=info.gps_lat, gps_lon=info.gps_lon))
+    session.flush()
+    session.add(AnswerPhoto(audit_id=audit.id, item_id=item_id, sha256=info.sha256))
+    session.flush()
+    return info.sha256
