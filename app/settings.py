@@ -61,6 +61,9 @@ SETTINGS: tuple[Setting, ...] = (
             float),
     Setting("FACILITY_DISTANCE_WARN_M", 150.0, "Warn when an audit's position is further than this from the "
             "facility's registered location, in metres.", float),
+    Setting("MBTILES", None, "An MBTiles file (raster png, jpg or webp tiles) the app serves itself at "
+            "`/tiles/{z}/{x}/{y}.png` as the maps' basemap. Default: none; the maps show outlines on a plain background. "
+            "Never a request to an external tile server."),
     Setting("SQLITE_BUSY_TIMEOUT_MS", 5000, "How long a SQLite writer waits for the lock before failing.", int),
 )
 

@@ -13,4 +13,5 @@ def init_app(app: Flask) -> None:
     from geo import cli, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(views.tiles_bp)
     cli.register(app)

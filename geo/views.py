@@ -1,20 +1,39 @@
-"""Region pages."""
+"""Region pages and maps: outlines, facility markers, the facility card, audit coverage, the table view, downloads.
+
+Everything the maps draw comes from this app (JSON under /wilayah, tiles under /tiles): no other host.
+Permissions follow the facility list: an auditor sees the map of their own kecamatan only; exports are
+for supervisors, planners and admins.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+import io
+import json
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, jsonify, redirect, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
 from shapely import wkb
 from shapely.geometry import mapping
-from flask_login import login_required
 
+from app.auth import role_required
 from app.extensions import db
 from app.htmx import render_page
-from app.problems import NotFound, N_
-from geo.queries import children, wilayah
+from app.problems import AppError, Forbidden, NotFound, N_
+from geo import layers, maps
+from geo.queries import (MapFilter, children, kabkota_list, kabkota_of, region_facilities, registered_by_kecamatan,
+                         wilayah)
+from survey.audits.queries import audited_by_kecamatan, history_of
 from survey.facilities.queries import counts_by_kecamatan_and_kind
-from survey.kinds import KINDS
+from survey.facilities.views import user_scope, visible_facility
+from survey.kinds import KIND_CODES, KINDS
 
 bp = Blueprint("geo", __name__, url_prefix="/wilayah")
+tiles_bp = Blueprint("tiles", __name__, url_prefix="/tiles")
+EXPORT_ROLES = ("supervisor", "planner", "admin")
 
 
 @bp.get("/<code>")
@@ -40,4 +59,254 @@ def boundary(code: str):
                "properties": {"code": region.code, "name": region.name, "note": region.boundary_note}}
     response = jsonify(feature)
     response.mimetype = "application/geo+json"
+    return response
+
+
+# -- maps ----------------------------------------------------------------------------------------------
+
+@bp.get("/")
+@login_required
+def maps_home():
+    """The map to start from: the only kabupaten/kota (an auditor: their kecamatan), else a choice."""
+    scope = user_scope()
+    if scope:
+        return redirect(url_for("geo.map_page", code=scope[0]))
+    regions = kabkota_list(db.session)
+    if len(regions) == 1:
+        return redirect(url_for("geo.map_page", code=regions[0].code))
+    return render_page("geo/maps.html", regions=regions)
+
+
+@bp.get("/<code>/map")
+@login_required
+def map_page(code: str):
+    """The map of a kabupaten/kota or kecamatan."""
+    return render_page("geo/map.html", **_map_context(code), card=None)
+
+
+@bp.get("/<code>/map/<facility_id>")
+@login_required
+def map_card(code: str, facility_id: str):
+    """The map with one facility's card open; a tap on a marker loads only the card (htmx)."""
+    context = _map_context(code)
+    found = visible_facility(facility_id)
+    if not _in_region(found.kecamatan_code, context["region"]):
+        raise NotFound("facility.not_found", N_("This facility does not exist or is outside your kecamatan."))
+    row = next((r for r in region_facilities(db.session, context["region"], MapFilter(scope=user_scope()),
+                                             counted_audits()) if r.facility.id == found.id), None)
+    card = {"facility": found, "row": row, "history": history_of(db.session, found.id)}
+    return render_page("geo/map.html", block="card", **context, card=card)
+
+
+@bp.get("/<code>/table")
+@login_required
+def table_page(code: str):
+    """The same facilities as the map, as a table (and audit coverage per kecamatan)."""
+    context = _map_context(code)
+    return render_page("geo/table.html", **context, coverage=_coverage_rows(context["region"], context["kabkota"],
+                                                                             context["flt"]))
+
+
+@bp.get("/<code>/facilities.geojson")
+@login_required
+def facilities_geojson(code: str):
+    """The region's facilities as points coloured by latest result, with the map's filters."""
+    region = _map_region(code)
+    flt = _map_filter()
+    everything = region_facilities(db.session, region, MapFilter(kinds=flt.kinds, scope=flt.scope), counted_audits())
+    features = [maps.facility_feature(str(r.facility.id), r.facility.name, r.facility.kind, r.facility.lon,
+                                      r.facility.lat, r.result, _review_state(r),
+                                      url_for("geo.map_card", code=code, facility_id=r.facility.id),
+                                      r.facility.kecamatan_code)
+                for r in everything if r.facility.lat is not None and (not flt.results or r.result in flt.results)]
+    # Foreign member: how many facilities (with or without a position) have each result, for the filter chips.
+    counts = {cls: sum(r.result == cls for r in everything) for cls in maps.RESULT_CLASSES}
+    return _geojson({"type": "FeatureCollection", "features": features, "counts": counts})
+
+
+@bp.get("/<code>/layers/<level>.geojson")
+@login_required
+def layer_geojson(code: str, level: str):
+    """Simplified kecamatan or desa/kelurahan outlines (shared borders stay shared), cached per boundary stamp."""
+    region = _map_region(code)
+    if level not in layers.LAYER_LEVELS:
+        raise NotFound("wilayah.no_layer", N_("There is no such map layer."))
+    kabkota = kabkota_of(db.session, region)
+    layer = layers.region_layer(db.session, kabkota.code, level)
+    etag = f"{layer.etag}-{region.code}"
+    if request.if_none_match.contains(etag):
+        return Response(status=304, headers={"ETag": f'"{etag}"'})
+    payload = layer.payload
+    if level == "desa" and region.level == "kecamatan":
+        collection = {**layer.collection, "features": [f for f in layer.collection["features"]
+                                                       if f["properties"]["code"].startswith(region.code + ".")]}
+        payload = json.dumps(collection, separators=(",", ":"), ensure_ascii=False).encode()
+    response = Response(payload, mimetype="application/geo+json")
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"  # revalidate: boundaries can be imported again
+    return response
+
+
+@bp.get("/<code>/coverage.geojson")
+@login_required
+def coverage_geojson(code: str):
+    """The kecamatan of the region's kabupaten/kota coloured by audit coverage this year (a choropleth)."""
+    region = _map_region(code)
+    kabkota = kabkota_of(db.session, region)
+    values = {row["code"]: row["properties"] for row in _coverage_rows(region, kabkota, _map_filter())}
+    return _geojson(layers.choropleth_layer(db.session, kabkota.code, values))
+
+
+@bp.get("/<code>/export/<what>.<fmt>")
+@role_required(*EXPORT_ROLES)
+def download(code: str, what: str, fmt: str):
+    """Download the map's facilities (with their latest audit) or their audits (with answers)."""
+    from geo import exports  # lazily: the GeoPackage writer loads geopandas; no field request path imports this
+
+    region = _map_region(code)
+    exports.check_format(fmt, what)
+    flt = _map_filter()
+    export_filter = exports.ExportFilter(regions=(region.code,), kinds=flt.kinds, results=flt.results)
+    tz = current_app.config["TIMEZONE"]
+    if what == "facilities":
+        table = exports.facility_table(db.session, export_filter, counted_audits(), tz)
+    else:
+        table = exports.audit_table(db.session, export_filter, tz)
+    name = exports.file_name(what, region.code, fmt, datetime.now())
+    # Written to a file (GeoPackage needs one), read back, and the file removed before the response leaves.
+    with tempfile.TemporaryDirectory(prefix="export-", dir=current_app.config["DATA_DIR"]) as folder:
+        path = Path(folder) / name
+        exports.write(table, fmt, path)
+        data = path.read_bytes()
+    response = send_file(io.BytesIO(data), mimetype=exports.MIMETYPES[fmt], as_attachment=True, download_name=name)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@tiles_bp.get("/<int:z>/<int:x>/<int:y>.<ext>")
+@login_required
+def tile(z: int, x: int, y: int, ext: str):
+    """A basemap tile from the configured MBTiles file (PANTAU_MBTILES); 404 where it has none."""
+    from geo.tiles import open_basemap, tile as read_tile
+
+    if not current_app.config.get("MBTILES"):
+        raise NotFound("tiles.not_configured", N_("No basemap is configured on this installation."))
+    basemap = open_basemap(current_app.config["MBTILES"])
+    data = read_tile(basemap, z, x, y) if ext == basemap.format else None
+    if data is None:
+        raise NotFound("tiles.missing", N_("This basemap has no tile here."))
+    response = Response(data, mimetype=basemap.mimetype)
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+# -- helpers -----------------------------------------------------------------------------------------
+
+def counted_audits() -> str:
+    """Which audits colour the map: approved ones on a hub (what planners rely on); not rejected ones on a device."""
+    return maps.counted_for_role(current_app.config["ROLE"])
+
+
+def _map_region(code: str):
+    """A kabupaten/kota or kecamatan the user may see on a map; an auditor: their own kecamatan only."""
+    region = wilayah(db.session, code)
+    if region is None or region.level not in ("kabkota", "kecamatan"):
+        raise NotFound("wilayah.not_found", N_("This region is not loaded on this device."))
+    scope = user_scope()
+    if scope and region.code not in scope:
+        raise Forbidden("map.outside_scope", N_("Auditors see the map of their own kecamatan only."))
+    return region
+
+
+def _map_filter() -> MapFilter:
+    """Kinds and results chosen on the map (unknown values ignored), within the user's kecamatan."""
+    kinds = tuple(k for k in request.args.getlist("kind") if k in KIND_CODES)
+    results = tuple(r for r in request.args.getlist("result") if r in maps.RESULT_CLASSES)
+    return MapFilter(kinds=kinds, results=results, scope=user_scope())
+
+
+def _map_context(code: str) -> dict:
+    """What the map and table pages share: the region, its filters, the facilities, the layers' URLs."""
+    region = _map_region(code)
+    kabkota = kabkota_of(db.session, region)
+    flt = _map_filter()
+    everything = region_facilities(db.session, region, MapFilter(kinds=flt.kinds, scope=flt.scope), counted_audits())
+    rows = [r for r in everything if not flt.results or r.result in flt.results]
+    by_result = {cls: sum(r.result == cls for r in everything) for cls in maps.RESULT_CLASSES}
+    query = request.query_string.decode()
+    suffix = f"?{query}" if query else ""
+    basemap, basemap_error = _basemap()
+    return {
+        "region": region, "kabkota": kabkota, "flt": flt, "rows": rows, "by_result": by_result, "kinds": KINDS,
+        "results": maps.RESULT_CLASSES, "result_legend": maps.RESULT_LEGEND, "result_colours": maps.RESULT_COLOURS,
+        "kecamatan": children(db.session, kabkota.code) if kabkota else [],
+        "has_desa": layers.boundary_count(db.session, kabkota.code, "desa") > 0,
+        "counted": counted_audits(), "query": suffix, "year": _this_year(),
+        "coverage_legend": maps.legend_data(maps.COVERAGE_CLASSES, _, no_data=_("No facilities registered")),
+        "basemap": basemap, "basemap_error": basemap_error,
+        "can_export": current_user.role in EXPORT_ROLES,
+    }
+
+
+def _coverage_rows(region, kabkota, flt: MapFilter) -> list[dict]:
+    """Per kecamatan of the kabupaten/kota: registered, audited this year, share and its legend class."""
+    year = _this_year()
+    from geo.exports import year_period  # pure date arithmetic; the module imports geopandas only to write a GeoPackage
+
+    since = year_period(year, current_app.config["TIMEZONE"])[0]
+    registered = registered_by_kecamatan(db.session, kabkota, flt.kinds)
+    audited = audited_by_kecamatan(db.session, since, counted_audits(), kabkota.code + ".", flt.kinds)
+    rows = []
+    for sub in children(db.session, kabkota.code):
+        if flt.scope and sub.code not in flt.scope:
+            continue  # an auditor's map shows no numbers of other kecamatan
+        cov = maps.Coverage(registered.get(sub.code, 0), audited.get(sub.code, 0))
+        share = cov.share
+        label = (_("%(name)s: %(audited)s of %(registered)s facilities audited in %(year)s (%(share)s%%)",
+                   name=sub.name, audited=cov.audited, registered=cov.registered, year=year,
+                   share=round(share * 100)) if share is not None
+                 else _("%(name)s: no facilities registered", name=sub.name))
+        properties = maps.classed_values({sub.code: share}, maps.COVERAGE_CLASSES, lambda c, v: label)[sub.code]
+        properties.update(registered=cov.registered, audited=cov.audited)
+        rows.append({"code": sub.code, "name": sub.name, "coverage": cov, "properties": properties,
+                     "focus": sub.code == region.code})
+    return rows
+
+
+def _review_state(row) -> str | None:
+    """What a marker says about review: waiting (a hub has undecided audits) or the latest's decision."""
+    if row.awaiting_review:
+        return "waiting"
+    return row.latest.review_status if row.latest else None
+
+
+def _in_region(kecamatan_code: str, region) -> bool:
+    return kecamatan_code == region.code or kecamatan_code.startswith(region.code + ".")
+
+
+def _basemap():
+    """The configured basemap, or (None, error message) when the file cannot be used; (None, None) when none is set."""
+    path = current_app.config.get("MBTILES")
+    if not path:
+        return None, None
+    from geo.tiles import open_basemap
+
+    try:
+        return open_basemap(path), None
+    except AppError as error:
+        current_app.logger.warning("basemap unusable: %s", error)
+        return None, f"[{error.code}] {_(error.message, **error.params)}"
+
+
+def _this_year() -> int:
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).year
+
+
+def _geojson(collection: dict) -> Response:
+    response = Response(json.dumps(collection, separators=(",", ":"), ensure_ascii=False),
+                        mimetype="application/geo+json")
+    response.headers["Cache-Control"] = "no-store"
     return response

@@ -6,10 +6,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from survey.audits.models import Answer, AnswerPhoto, Audit, GpsReading
+from survey.facilities.models import Facility
 
 
 def audit(session: Session, audit_id: str) -> Audit | None:
@@ -89,6 +90,12 @@ def chain_of(session: Session, audit_row: Audit) -> list[Audit]:
         current = nxt
 
 
+# Which submitted audits count for a facility's standing (docs/architecture.md, "Map"):
+# "submitted" every one (the facility list); "not_rejected" what a field device relies on (the hub may
+# not have decided yet, and a rejected audit is void); "approved" what a hub's planner relies on.
+COUNTED = ("submitted", "not_rejected", "approved")
+
+
 @dataclass(frozen=True)
 class LatestResult:
     """A facility's standing: its newest submitted audit per checklist, summed up."""
@@ -96,23 +103,72 @@ class LatestResult:
     result: str | None  # memenuhi only when every checklist's newest audit is memenuhi
     submitted_at: datetime
     checklists: dict[str, str | None]
+    # The newest counted audit (across checklists): what the map card and the exports show.
+    audit_id: uuid.UUID | None = None
+    score: float | None = None
+    review_status: str | None = None
 
 
-def latest_results(session: Session, facility_ids: list[uuid.UUID]) -> dict[uuid.UUID, LatestResult]:
-    """Per facility: the newest submitted audit of each checklist (a revision replaces what it corrects)."""
-    if not facility_ids:
+def where_counted(stmt, counted: str):
+    """Restrict a select over Audit to the submitted audits that count."""
+    if counted not in COUNTED:
+        raise ValueError(f"unknown audit filter {counted!r}")
+    stmt = stmt.where(Audit.status == "submitted")
+    if counted == "not_rejected":
+        stmt = stmt.where(or_(Audit.review_status.is_(None), Audit.review_status != "rejected"))
+    elif counted == "approved":
+        stmt = stmt.where(Audit.review_status == "approved")
+    return stmt
+
+
+def latest_results(session: Session, facility_ids: list[uuid.UUID] | None, counted: str = "submitted",
+                   period: tuple[datetime, datetime] | None = None) -> dict[uuid.UUID, LatestResult]:
+    """Per facility: the newest counted audit of each checklist (a counted revision replaces what it corrects).
+
+    `facility_ids` None means every facility (exports); an empty list means none. `period` [start, end)
+    limits the audits to those submitted in it (an export for one year).
+    """
+    if facility_ids is not None and not facility_ids:
         return {}
-    replaced = select(Audit.revision_of).where(Audit.revision_of.is_not(None), Audit.status == "submitted")
-    stmt = (select(Audit.facility_id, Audit.checklist_key, Audit.result, Audit.submitted_at)
-            .where(Audit.status == "submitted", Audit.facility_id.in_(facility_ids), Audit.id.not_in(replaced))
-            .order_by(Audit.submitted_at))
-    newest: dict[uuid.UUID, dict[str, tuple[str | None, datetime]]] = {}
-    for facility_id, key, result, at in session.execute(stmt):
-        newest.setdefault(facility_id, {})[key.split("@")[0]] = (result, at)
+    replaced = where_counted(select(Audit.revision_of).where(Audit.revision_of.is_not(None)), counted)
+    stmt = where_counted(select(Audit.facility_id, Audit.checklist_key, Audit.result, Audit.submitted_at, Audit.id,
+                           Audit.score, Audit.review_status).where(Audit.id.not_in(replaced)), counted)
+    if facility_ids is not None:
+        stmt = stmt.where(Audit.facility_id.in_(facility_ids))
+    if period is not None:
+        stmt = stmt.where(Audit.submitted_at >= period[0], Audit.submitted_at < period[1])
+    newest: dict[uuid.UUID, dict[str, tuple]] = {}
+    for facility_id, key, result, at, audit_id, score, review in session.execute(stmt.order_by(Audit.submitted_at)):
+        newest.setdefault(facility_id, {})[key.split("@")[0]] = (result, at, audit_id, score, review)
     summary = {}
     for facility_id, per_checklist in newest.items():
-        results = [r for r, _ in per_checklist.values()]
+        results = [row[0] for row in per_checklist.values()]
         overall = "memenuhi" if all(r == "memenuhi" for r in results) else "belum_memenuhi"
-        summary[facility_id] = LatestResult(overall, max(at for _, at in per_checklist.values()),
-                                            {cid: r for cid, (r, _) in per_checklist.items()})
+        last = max(per_checklist.values(), key=lambda row: row[1])
+        summary[facility_id] = LatestResult(overall, last[1], {cid: row[0] for cid, row in per_checklist.items()},
+                                            audit_id=last[2], score=last[3], review_status=last[4])
     return summary
+
+
+def awaiting_review(session: Session, facility_ids: list[uuid.UUID] | None) -> dict[uuid.UUID, int]:
+    """Per facility: submitted audits no reviewer has decided on yet (a hub shows them beside the approved result)."""
+    stmt = (select(Audit.facility_id, func.count()).where(Audit.status == "submitted", Audit.review_status.is_(None))
+            .group_by(Audit.facility_id))
+    if facility_ids is not None:
+        if not facility_ids:
+            return {}
+        stmt = stmt.where(Audit.facility_id.in_(facility_ids))
+    return dict(session.execute(stmt).all())
+
+
+def audited_by_kecamatan(session: Session, since: datetime, counted: str, kecamatan_prefix: str = "",
+                         kinds: tuple[str, ...] = ()) -> dict[str, int]:
+    """{kecamatan_code: active facilities with a counted audit submitted since `since`} (audit coverage)."""
+    stmt = where_counted(select(Facility.kecamatan_code, func.count(func.distinct(Audit.facility_id)))
+                         .join(Facility, Facility.id == Audit.facility_id)
+                         .where(Audit.submitted_at >= since, Facility.status == "active"), counted)
+    if kecamatan_prefix:
+        stmt = stmt.where(Facility.kecamatan_code.like(f"{kecamatan_prefix}%"))
+    if kinds:
+        stmt = stmt.where(Facility.kind.in_(kinds))
+    return dict(session.execute(stmt.group_by(Facility.kecamatan_code)).all())

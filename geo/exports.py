@@ -1,0 +1,326 @@
+"""Exports for planners and the yearly KLA evaluation: facilities with their latest audit, audits with their answers.
+
+Formats: GeoJSON and CSV (standard library), XLSX (openpyxl), GeoPackage (geopandas with pyogrio, one layer
+per facility kind, for QGIS). geopandas is imported only inside the GeoPackage writer: a field device
+never loads it on a request path. Never commits; reads only.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from app.auth.models import User
+from app.problems import AppError, N_
+from geo.models import Wilayah
+from survey.audits.models import Answer, AnswerPhoto, Audit
+from survey.audits.queries import awaiting_review, latest_results
+from survey.facilities.models import Facility
+from survey.kinds import KIND_CODES, kind_label
+
+FORMATS = ("geojson", "gpkg", "csv", "xlsx")
+WHATS = ("facilities", "audits")
+MIMETYPES = {"geojson": "application/geo+json", "gpkg": "application/geopackage+sqlite3", "csv": "text/csv",
+             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+FACILITY_COLUMNS = (
+    "facility_id", "name", "kind", "kind_label", "official_id", "address", "kecamatan_code", "kecamatan_name",
+    "desa_code", "desa_name", "located_kecamatan_code", "kecamatan_mismatch", "verified", "lat", "lon",
+    "latest_result", "latest_score", "latest_checklist", "latest_audit_id", "latest_audit_date", "latest_auditor",
+    "latest_review_status", "results_by_checklist", "audits_awaiting_review",
+)
+AUDIT_COLUMNS = (
+    "audit_id", "facility_id", "facility_name", "kind", "kecamatan_code", "kecamatan_name", "checklist",
+    "checklist_version", "revision", "revision_of", "auditor", "auditor_username", "audit_date", "submitted_at",
+    "score", "result", "review_status", "review_comment", "lat", "lon", "position_source", "accuracy_m",
+)
+
+
+@dataclass(frozen=True)
+class ExportFilter:
+    """Which rows to export: a region (kabupaten/kota or kecamatan codes), facility kinds, a year of audits."""
+
+    regions: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    year: int | None = None
+    results: tuple[str, ...] = ()  # facilities only: memenuhi, belum_memenuhi, none
+
+
+@dataclass
+class Table:
+    """Rows to write: every row has every column, plus lat/lon for the geometry and kind for GeoPackage layers."""
+
+    name: str
+    columns: list[str]
+    rows: list[dict] = field(default_factory=list)
+
+
+def check_filter(session: Session, flt: ExportFilter) -> None:
+    """Refuse unknown region codes, kinds and years with a clear message."""
+    for code in flt.regions:
+        region = session.get(Wilayah, code)
+        if region is None or region.level not in ("kabkota", "kecamatan"):
+            raise AppError("export.unknown_region", N_("Unknown kecamatan or kabupaten/kota code: %(region)s."), region=code)
+    for kind in flt.kinds:
+        if kind not in KIND_CODES:
+            raise AppError("export.bad_kind", N_("Unknown facility kind %(kind)s; use one of %(kinds)s."),
+                           kind=kind, kinds=", ".join(KIND_CODES))
+    if flt.year is not None and not FIRST_YEAR <= flt.year <= LAST_YEAR:
+        raise AppError("export.bad_year", N_("The year must be between %(first)s and %(last)s."),
+                       first=FIRST_YEAR, last=LAST_YEAR)
+
+
+def check_format(fmt: str, what: str = "facilities") -> None:
+    """Refuse an unknown format or export."""
+    if what not in WHATS:
+        raise AppError("export.bad_what", N_("Export facilities or audits, not %(what)s."), what=what)
+    if fmt not in FORMATS:
+        raise AppError("export.bad_format", N_("Unknown export format %(format)s; use one of %(formats)s."),
+                       format=fmt, formats=", ".join(FORMATS))
+
+
+def year_period(year: int, tz: str) -> tuple[datetime, datetime]:
+    """[1 January, next 1 January) of a year in the local time zone, as UTC datetimes."""
+    zone = ZoneInfo(tz)
+    start = datetime(year, 1, 1, tzinfo=zone).astimezone(timezone.utc)
+    return start, datetime(year + 1, 1, 1, tzinfo=zone).astimezone(timezone.utc)
+
+
+def facility_table(session: Session, flt: ExportFilter, counted: str, tz: str) -> Table:
+    """Active facilities with their latest counted audit (within the year, when one is given)."""
+    facilities = list(session.execute(_facility_select(flt).options(
+        joinedload(Facility.kecamatan), joinedload(Facility.desa))).scalars())
+    ids = [f.id for f in facilities]
+    period = year_period(flt.year, tz) if flt.year else None
+    latest = latest_results(session, ids, counted, period) if ids else {}
+    waiting = awaiting_review(session, ids) if ids else {}
+    audits = _audits_by_id(session, [r.audit_id for r in latest.values() if r.audit_id])
+    table = Table("facilities", list(FACILITY_COLUMNS))
+    zone = ZoneInfo(tz)
+    for f in facilities:
+        result = latest.get(f.id)
+        if flt.results and (result.result if result else "none") not in flt.results:
+            continue
+        audit = audits.get(result.audit_id) if result else None
+        table.rows.append({
+            "facility_id": str(f.id), "name": f.name, "kind": f.kind, "kind_label": kind_label(f.kind),
+            "official_id": f.official_id, "address": f.address, "kecamatan_code": f.kecamatan_code,
+            "kecamatan_name": f.kecamatan.name, "desa_code": f.desa_code, "desa_name": f.desa.name if f.desa else None,
+            "located_kecamatan_code": f.located_kecamatan_code, "kecamatan_mismatch": f.kecamatan_mismatch,
+            "verified": f.verified, "lat": f.lat, "lon": f.lon,
+            "latest_result": result.result if result else None,
+            "latest_score": _round(result.score) if result else None,
+            "latest_checklist": audit.checklist_id if audit else None,
+            "latest_audit_id": str(audit.id) if audit else None,
+            "latest_audit_date": _local_date(audit.submitted_at, zone) if audit else None,
+            "latest_auditor": _person(audit.auditor) if audit else None,
+            "latest_review_status": result.review_status if result else None,
+            "results_by_checklist": "; ".join(f"{cid}: {r or '-'}" for cid, r in sorted(result.checklists.items()))
+            if result else None,
+            "audits_awaiting_review": waiting.get(f.id, 0),
+        })
+    return table
+
+
+def audit_table(session: Session, flt: ExportFilter, tz: str) -> Table:
+    """Submitted audits with their answers, one column per checklist item (`checklist.item`), in checklist order."""
+    from survey import registry  # parses stored checklist versions; only an export needs the item order
+
+    stmt = (select(Audit).join(Facility, Facility.id == Audit.facility_id).where(Audit.status == "submitted")
+            .options(joinedload(Audit.facility).joinedload(Facility.kecamatan), joinedload(Audit.auditor))
+            .where(*_facility_conditions(flt)).order_by(Audit.submitted_at, Audit.id))
+    if flt.year:
+        start, end = year_period(flt.year, tz)
+        stmt = stmt.where(Audit.submitted_at >= start, Audit.submitted_at < end)
+    audits = list(session.execute(stmt).unique().scalars())
+    answers = _answers(session, [a.id for a in audits])
+    item_columns: dict[str, None] = {}
+    for key in sorted({a.checklist_key for a in audits}):
+        checklist = registry.for_audit(session, key)
+        for item in checklist.items:
+            if item.type != "note":
+                item_columns.setdefault(f"{checklist.id}.{item.id}")
+    table = Table("audits", [*AUDIT_COLUMNS, *item_columns])
+    zone = ZoneInfo(tz)
+    for a in audits:
+        f = a.facility
+        row = {
+            "audit_id": str(a.id), "facility_id": str(f.id), "facility_name": f.name, "kind": f.kind,
+            "kecamatan_code": f.kecamatan_code, "kecamatan_name": f.kecamatan.name, "checklist": a.checklist_id,
+            "checklist_version": int(a.checklist_key.split("@")[1]), "revision": a.revision,
+            "revision_of": str(a.revision_of) if a.revision_of else None, "auditor": _person(a.auditor),
+            "auditor_username": a.auditor.username if a.auditor else None,
+            "audit_date": _local_date(a.submitted_at, zone), "submitted_at": _local_time(a.submitted_at, zone),
+            "score": _round(a.score), "result": a.result, "review_status": a.review_status,
+            "review_comment": a.review_comment,
+            # Where the audit was made; the facility's registered position when none was recorded.
+            "lat": a.lat if a.lat is not None else f.lat, "lon": a.lon if a.lon is not None else f.lon,
+            "position_source": a.position_source if a.lat is not None else ("facility" if f.lat is not None else None),
+            "accuracy_m": a.accuracy_m,
+        }
+        row.update(dict.fromkeys(item_columns))
+        for item_id, value in answers.get(a.id, {}).items():
+            row[f"{a.checklist_id}.{item_id}"] = _cell(value)
+        table.rows.append(row)
+    return table
+
+
+def write(table: Table, fmt: str, path: Path) -> int:
+    """Write the table in a format to path (whole or not at all); the number of rows written."""
+    check_format(fmt)
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise AppError("export.bad_out", N_("The folder %(folder)s does not exist."), folder=str(path.parent))
+    # The temporary name keeps the real extension: GDAL checks that a GeoPackage ends in .gpkg.
+    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".part.{fmt}")
+    os.close(handle)
+    temp = Path(temp_name)
+    try:
+        temp.unlink()  # the writers create the file themselves (GeoPackage refuses an empty one)
+        {"geojson": _geojson, "csv": _csv, "xlsx": _xlsx, "gpkg": _gpkg}[fmt](table, temp)
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+    return len(table.rows)
+
+
+def file_name(what: str, region: str, fmt: str, when: datetime) -> str:
+    """pantau-kla_facilities_36.73_2026-12-01.gpkg"""
+    return f"pantau-kla_{what}_{region or 'all'}_{when:%Y-%m-%d}.{fmt}"
+
+
+# -- writers ---------------------------------------------------------------------------------------------
+
+def _features(table: Table) -> list[dict]:
+    return [{"type": "Feature", "properties": {c: row[c] for c in table.columns},
+             "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]}
+             if row["lat"] is not None and row["lon"] is not None else None} for row in table.rows]
+
+
+def _geojson(table: Table, path: Path) -> None:
+    collection = {"type": "FeatureCollection", "name": table.name, "features": _features(table)}
+    path.write_text(json.dumps(collection, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _csv(table: Table, path: Path) -> None:
+    # UTF-8 with a byte-order mark: Excel on a dinas laptop then reads the Indonesian names right.
+    with open(path, "w", encoding="utf-8-sig", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=table.columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows({c: ("" if row[c] is None else row[c]) for c in table.columns} for row in table.rows)
+
+
+def _xlsx(table: Table, path: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = table.name
+    sheet.append(table.columns)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in table.rows:
+        sheet.append([row[c] for c in table.columns])
+    sheet.freeze_panes = "B2"
+    if table.rows:
+        sheet.auto_filter.ref = sheet.dimensions
+    for index, column in enumerate(table.columns, start=1):
+        width = max([len(column)] + [len(str(row[column] or "")) for row in table.rows[:200]])
+        sheet.column_dimensions[sheet.cell(1, index).column_letter].width = min(max(width + 2, 8), 48)
+    workbook.save(path)
+
+
+def _gpkg(table: Table, path: Path) -> None:
+    """One layer per facility kind (QGIS lists them); an empty export still makes a valid file with one layer."""
+    import geopandas  # lazily: only an export loads the GIS stack
+    import shapely
+
+    kinds = sorted({row["kind"] for row in table.rows}) or [None]
+    for kind in kinds:
+        rows = [row for row in table.rows if row["kind"] == kind] if kind else []
+        frame = geopandas.GeoDataFrame(
+            {c: [row[c] for row in rows] for c in table.columns},
+            geometry=[shapely.Point(row["lon"], row["lat"]) if row["lat"] is not None and row["lon"] is not None
+                      else None for row in rows], crs="EPSG:4326")
+        layer = f"{table.name}_{kind}" if kind else table.name
+        frame.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
+
+
+# -- helpers ---------------------------------------------------------------------------------------------
+
+def _facility_conditions(flt: ExportFilter) -> list:
+    conditions = [Facility.status == "active"]
+    if flt.regions:
+        conditions.append(or_(*[Facility.kecamatan_code == code if code.count(".") == 2
+                                else Facility.kecamatan_code.like(f"{code}.%") for code in flt.regions]))
+    if flt.kinds:
+        conditions.append(Facility.kind.in_(flt.kinds))
+    return conditions
+
+
+def _facility_select(flt: ExportFilter):
+    return select(Facility).where(*_facility_conditions(flt)).order_by(Facility.kecamatan_code, Facility.kind,
+                                                                       Facility.name)
+
+
+def _audits_by_id(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Audit]:
+    found = {}
+    for start in range(0, len(ids), 500):
+        stmt = select(Audit).options(joinedload(Audit.auditor)).where(Audit.id.in_(ids[start:start + 500]))
+        found.update((a.id, a) for a in session.execute(stmt).scalars())
+    return found
+
+
+def _answers(session: Session, audit_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, object]]:
+    """Answers by audit and item; a photo item's answer is its photos' SHA-256 hashes."""
+    result: dict[uuid.UUID, dict[str, object]] = {}
+    for start in range(0, len(audit_ids), 500):
+        chunk = audit_ids[start:start + 500]
+        for audit_id, item_id, value in session.execute(
+                select(Answer.audit_id, Answer.item_id, Answer.value).where(Answer.audit_id.in_(chunk))):
+            if value is not None:
+                result.setdefault(audit_id, {})[item_id] = value
+        for audit_id, item_id, sha256 in session.execute(
+                select(AnswerPhoto.audit_id, AnswerPhoto.item_id, AnswerPhoto.sha256)
+                .where(AnswerPhoto.audit_id.in_(chunk)).order_by(AnswerPhoto.added_at, AnswerPhoto.sha256)):
+            photos = result.setdefault(audit_id, {}).setdefault(item_id, [])
+            if isinstance(photos, list):
+                photos.append(sha256)
+    return result
+
+
+def _cell(value: object) -> object:
+    """An answer as one cell: lists joined with "; ", other JSON as text."""
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return value
+
+
+def _person(user: User | None) -> str | None:
+    return (user.full_name or user.username) if user else None
+
+
+def _round(score: float | None) -> float | None:
+    return round(score, 4) if score is not None else None
+
+
+def _local_date(moment: datetime | None, zone: ZoneInfo) -> str | None:
+    return moment.astimezone(zone).date().isoformat() if moment else None
+
+
+def _local_time(moment: datetime | None, zone: ZoneInfo) -> str | None:
+    return moment.astimezone(zone).isoformat(timespec="seconds") if moment else None

@@ -1,0 +1,54 @@
+"""Map data without an app: legend classes, choropleth merging, coverage, markers, the counted-audit rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from geo import maps
+
+LAYER = {"type": "FeatureCollection", "features": [
+    {"type": "Feature", "properties": {"code": "36.73.01", "name": "Serang"}, "geometry": None},
+    {"type": "Feature", "properties": {"code": "36.73.02", "name": "Kasemen"}, "geometry": None}]}
+
+
+@pytest.mark.parametrize("value, key", [
+    (None, None), (0.0, "c0"), (0.0001, "c1"), (0.2499, "c1"), (0.25, "c2"), (0.5, "c3"), (0.7499, "c3"),
+    (0.75, "c4"), (1.0, "c4"),
+])
+def test_coverage_values_fall_in_their_legend_class(value, key):
+    found = maps.classify(value, maps.COVERAGE_CLASSES)
+    assert (found.key if found else None) == key
+
+
+def test_choropleth_merges_values_and_marks_regions_without_data():
+    values = maps.classed_values({"36.73.01": 0.6}, maps.COVERAGE_CLASSES, lambda code, v: f"{code}: {v:.0%}")
+    merged = maps.choropleth(LAYER, values)
+    serang, kasemen = (f["properties"] for f in merged["features"])
+    assert serang == {"code": "36.73.01", "name": "Serang", "value": 0.6, "label": "36.73.01: 60%", "class": "c3",
+                      "colour": "#2f7fbf"}
+    assert kasemen["class"] == "none" and kasemen["colour"] == maps.NO_DATA_COLOUR and kasemen["value"] is None
+    assert "value" not in LAYER["features"][0]["properties"]  # the source layer is left as it was
+
+
+def test_legend_data_is_what_map_js_reads():
+    legend = maps.legend_data(maps.COVERAGE_CLASSES, str.upper, no_data="no data")
+    assert legend[0] == {"key": "c0", "colour": "#f1f6fb", "label": "NONE YET"}
+    assert legend[-1] == {"key": "none", "colour": maps.NO_DATA_COLOUR, "label": "no data"}
+
+
+def test_coverage_is_audited_over_registered():
+    found = maps.coverage({"a": 4, "b": 0}, {"a": 3}, ["a", "b", "c"])
+    assert found["a"].share == 0.75 and found["b"].share is None and found["c"] == maps.Coverage(0, 0)
+
+
+def test_markers_carry_result_colour_and_card():
+    feature = maps.facility_feature("id-1", "Taman", "ruang_bermain", 106.1600004, -6.1150004, None, "waiting",
+                                    "/wilayah/36.73/map/id-1", "36.73.01")
+    assert feature["geometry"]["coordinates"] == [106.16, -6.115]
+    assert feature["properties"]["result"] == "none" and feature["properties"]["colour"] == maps.RESULT_COLOURS["none"]
+    assert maps.result_class("memenuhi") == "memenuhi" and maps.result_class("bogus") == "none"
+
+
+def test_a_hub_counts_approved_audits_and_a_device_those_not_rejected():
+    assert maps.counted_for_role("hub") == "approved"
+    assert maps.counted_for_role("field") == "not_rejected"
