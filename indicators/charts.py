@@ -58,3 +58,18 @@ def band_scale(total: float | None, previous: float | None = None, width: int = 
         segments.append(Segment(name, lowest, lowest * scale, (upper - lowest) * scale))
     return {"segments": segments, "total_x": None if total is None else round(total * scale, 1),
             "previous_x": None if previous is None else round(previous * scale, 1), "width": width}
+
+
+def achievement_classes():
+    """Choropleth classes of an indicator per kecamatan by share of the kecamatan target reached (geo.maps)."""
+    from geo.maps import LegendClass
+
+    from app.problems import N_
+
+    return (
+        LegendClass("a0", 0.0, "#fbe5e3", N_("nothing yet")),
+        LegendClass("a1", 1e-9, "#fdd49e", N_("under 50% of target")),
+        LegendClass("a2", 0.5, "#c7e9c0", N_("50–74% of target")),
+        LegendClass("a3", 0.75, "#74c476", N_("75–99% of target")),
+        LegendClass("a4", 1.0, "#17692f", N_("target reached")),
+    )

@@ -129,8 +129,13 @@ def indicator(code: str, year: int, number: int):
     bars = charts.hbars([(k.name, (kecamatan_values.get((number, k.code)).value or 0)
                           if kecamatan_values.get((number, k.code)) else 0, row.indicator.target_for("kecamatan"))
                          for k in built.kecamatan])
+    from geo import layers, maps
+
+    has_map = layers.boundary_count(db.session, region.code, "kecamatan") > 0
+    legend = maps.legend_data(charts.achievement_classes(), _, no_data=_("no value"))
     return render_page("indicators/indicator.html", region=region, year=year, report=built, row=row,
-                       kecamatan_values=kecamatan_values, entries=entries, standing=standing, bars=bars)
+                       kecamatan_values=kecamatan_values, entries=entries, standing=standing, bars=bars,
+                       has_map=has_map, map_legend=legend)
 
 
 @bp.post("/compute")
@@ -320,3 +325,46 @@ def evidence_package(code: str, year: int, number: int):
                          PhotoStore(Path(current_app.config["DATA_DIR"]) / "photos"), _locale())
     return send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True,
                      download_name=f"bukti-kla-{region.code}-{year}-indikator-{number}.zip")
+
+
+@bp.get("/<code>/<int:year>/<int:number>/map.geojson")
+@role_required(*VIEWERS)
+def map_geojson(code: str, year: int, number: int):
+    """The indicator per kecamatan as a choropleth (geo.layers.choropleth_layer), classed by share of target."""
+    import json
+
+    from flask import Response
+    from flask_babel import format_decimal
+
+    from geo import layers, maps
+    from indicators.engine import achievement
+
+    region = _region(code, "kabkota")
+    built = reports.build(db.session, region, _year(year), zone())
+    if built is None:
+        raise NotFound("indicators.not_computed", N_("The indicators of this year have not been computed yet."))
+    try:
+        indicator = built.row(number).indicator
+    except StopIteration:
+        raise NotFound("indicators.unknown_indicator", N_("There is no indicator %(number)s."), number=number) from None
+    values = reports.kecamatan_values(db.session, built)
+    names = {k.code: k.name for k in built.kecamatan}
+    shares, numbers = {}, {}
+    for k in built.kecamatan:
+        value = values.get((number, k.code))
+        numbers[k.code] = value
+        shares[k.code] = None if value is None or value.value is None else achievement(indicator, value.value, "kecamatan")
+
+    def label(kecamatan_code: str, share) -> str:
+        value = numbers[kecamatan_code]
+        if share is None:
+            return f"{names[kecamatan_code]}: {_('no value')}"
+        shown = format_decimal(value.value, "#,##0.#") + (" %" if indicator.unit == "percent" else "")
+        counts = f" ({format_decimal(value.numerator, '#,##0')}/{format_decimal(value.denominator, '#,##0')})" \
+            if value.denominator is not None else ""
+        return f"{names[kecamatan_code]}: {shown}{counts}"
+
+    collection = layers.choropleth_layer(db.session, region.code, maps.classed_values(shares, charts.achievement_classes(), label))
+    response = Response(json.dumps(collection, separators=(",", ":"), ensure_ascii=False), mimetype="application/geo+json")
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -269,3 +269,19 @@ def test_evidence_download_button(app, dewi, scenario):
     assert response.mimetype == "application/zip"
     report = check_package(app, response.data, scenario)
     assert "Meets the standard" in report  # the user's language
+
+
+def test_indicator_choropleth_reuses_the_geo_layer(dewi):
+    """The map per kecamatan is geo.layers.choropleth_layer with the indicator's values merged in."""
+    response = dewi.client.get("/indicators/36.73/2026/18/map.geojson")
+    assert response.mimetype == "application/geo+json"
+    features = {f["properties"]["code"]: f["properties"] for f in response.get_json()["features"]}
+    assert len(features) == 6
+    serang, kasemen, curug = features["36.73.01"], features["36.73.02"], features["36.73.04"]
+    assert serang["value"] == pytest.approx(3 / 7) and serang["class"] == "a1" and serang["label"] == "Serang: 42.9 % (3/7)"
+    assert kasemen["value"] == pytest.approx(0.5) and kasemen["class"] == "a2"
+    assert curug["value"] is None and curug["class"] == "none"  # no school in Curug in the scenario
+    page = html(dewi.client.get("/indicators/36.73/2026/18"))
+    canvas = page.find(attrs={"data-region-map": True})
+    assert canvas["data-choropleth-url"] == "/indicators/36.73/2026/18/map.geojson"
+    assert canvas["data-layer-url"] == "/wilayah/36.73/layers/kecamatan.geojson"
