@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from indicators.engine import BANDS
 
-WIDTH = 600
-LABEL_W = 190
+WIDTH = 460  # a phone shows the chart at ~350 px: 13 px text stays readable
+LABEL_W = 150
 BAR_H = 22
 GAP = 12
 
@@ -26,11 +26,12 @@ class Bar:
     width: float  # of the value
     full: float  # of the maximum
     css: str = ""
+    x: int = LABEL_W
 
 
 def hbars(items: list[tuple[str, float, float]], css: str = "") -> tuple[list[Bar], int]:
     """Bars for (label, value, maximum); each maximum spans the plot width. Returns the bars and the chart height."""
-    plot = WIDTH - LABEL_W - 70
+    plot = WIDTH - LABEL_W - 64
     bars = []
     for index, (label, value, maximum) in enumerate(items):
         share = 0.0 if not maximum else max(0.0, min(1.0, value / maximum))
