@@ -79,10 +79,7 @@ def seed(session: Session) -> dict[str, int]:
         create_user(session, username=username, role=role, password="demo", full_name=full_name,
                     kecamatan_codes=list(kecamatan), is_demo=True)
     session.flush()
-    from indicators import demo as indicator_demo  # here: the indicators need the users and facilities above
-
-    return {"wilayah": 2 + len(KECAMATAN), "facilities": len(facilities), "users": len(DEMO_USERS),
-            "audits": indicator_demo.seed(session)}
+    return {"wilayah": 2 + len(KECAMATAN), "facilities": len(facilities), "users": len(DEMO_USERS)}
 
 
 def seed_regions(session: Session) -> dict[str, Polygon]:

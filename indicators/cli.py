@@ -99,3 +99,22 @@ def export_command(number, year, out, kabkota, lang):
                              PhotoStore(Path(current_app.config["DATA_DIR"]) / "photos"), lang)
     write_atomic(out.resolve(), data)
     click.echo(f"{out}: {len(data)} bytes")
+
+
+@indicators.command("demo")
+def demo_command():
+    """In demo mode: add sample approved audits (this year and last) and entered values, and compute both years."""
+    from sqlalchemy import func, select
+
+    from app import demo as app_demo
+    from app.problems import AppError, N_
+    from indicators import demo as indicator_demo
+    from indicators.models import IndicatorYear
+
+    with cli_errors(), write_transaction() as session:
+        if not current_app.config["DEMO"] or not app_demo.is_seeded(session):
+            raise AppError("indicators.demo_only", N_("Sample audits are only for a demo installation (PANTAU_DEMO=1, after flask init)."))
+        if session.execute(select(func.count()).select_from(IndicatorYear)).scalar():
+            raise AppError("indicators.demo_loaded", N_("Indicators are already computed here; the sample audits are not added twice."))
+        added = indicator_demo.seed(session)
+    click.echo(f"demo: {added} facilities audited and approved, indicators computed")

@@ -1,5 +1,7 @@
 """Demo audits for the planner's dashboard: a share of the demo facilities audited and approved this
-year and last year, a photo on each, and a few entered values. Called once by app.demo.seed.
+year and last year, a photo on each, and entered values. Loaded by `flask indicators demo` on a
+demo installation (not by `flask init`: the plain demo stays free of audits, as other demos and
+tests expect).
 
 Sample data, marked as such by the demo banner: results are drawn with a fixed seed, not observed.
 """

@@ -64,6 +64,18 @@ class IndicatorValue(Base):
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class IndicatorCoverage(Base):
+    """How many of a kecamatan's confirmed facilities have an audit that counts in a year (kept with the values)."""
+
+    __tablename__ = "indicator_coverage"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wilayah_code: Mapped[str] = mapped_column(ForeignKey("wilayah.code"), primary_key=True)
+    audited: Mapped[int] = mapped_column(Integer)
+    facilities: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class IndicatorEntry(Base):
     """A value a planner entered for one region and year, with a note and evidence files."""
 

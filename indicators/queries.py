@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 from geo.models import Wilayah
 from indicators.definitions import IndicatorSet, load_text
 from indicators.engine import AuditRecord, Entry, FacilityRecord, Value
-from indicators.models import (EntryEvidence, IndicatorEntry, IndicatorPoints, IndicatorSetVersion, IndicatorValue,
+from indicators.models import (EntryEvidence, IndicatorCoverage, IndicatorEntry, IndicatorPoints, IndicatorSetVersion, IndicatorValue,
                                IndicatorYear)
 from survey.audits.models import Audit
 from survey.facilities.models import Facility
@@ -93,23 +93,40 @@ def kabkota_of_kecamatan(session: Session, codes: Iterable[str]) -> set[str]:
 
 def counted_facilities(session: Session, kecamatan_codes: Iterable[str]) -> list[FacilityRecord]:
     """Facilities that count in denominators: active and confirmed by a supervisor."""
-    stmt = select(Facility.id, Facility.kind, Facility.kecamatan_code).where(
-        Facility.kecamatan_code.in_(list(kecamatan_codes)), Facility.status == "active", Facility.verified.is_(True))
+    stmt = select(Facility.id, Facility.kind, Facility.kecamatan_code).where(*_counted(kecamatan_codes))
     return [FacilityRecord(*row) for row in session.execute(stmt)]
 
 
-def audit_records(session: Session, facility_ids: list[uuid.UUID], zone: datetime.tzinfo) -> list[AuditRecord]:
-    """Every submitted audit of these facilities, with its local year (the engine picks what counts)."""
-    records = []
-    for start in range(0, len(facility_ids), 500):
-        chunk = facility_ids[start:start + 500]
-        stmt = select(Audit.id, Audit.facility_id, Audit.checklist_key, Audit.result, Audit.review_status,
-                      Audit.submitted_at, Audit.revision, Audit.revision_of).where(
-            Audit.status == "submitted", Audit.facility_id.in_(chunk))
-        for audit_id, facility_id, key, result, review, submitted_at, revision, revision_of in session.execute(stmt):
-            records.append(AuditRecord(audit_id, facility_id, key.split("@")[0], result, review, submitted_at,
-                                       submitted_at.astimezone(zone).year, revision or 1, revision_of))
-    return records
+def audit_records(session: Session, kecamatan_codes: Iterable[str], zone: datetime.tzinfo,
+                  year: int | None = None, kinds: Iterable[str] | None = None) -> list[AuditRecord]:
+    """Submitted audits of the counted facilities of these kecamatan, with their local year.
+
+    With `year`, only audits submitted from that year on: a revision chain belongs to the year of its
+    first audit, and every revision comes after it, so nothing earlier can count.
+    """
+    stmt = (select(Audit.id, Audit.facility_id, Audit.checklist_key, Audit.result, Audit.review_status,
+                   Audit.submitted_at, Audit.revision, Audit.revision_of)
+            .join(Facility, Facility.id == Audit.facility_id)
+            .where(Audit.status == "submitted", *_counted(kecamatan_codes)))
+    if kinds is not None:
+        stmt = stmt.where(Facility.kind.in_(list(kinds)))
+    if year is not None:
+        start = datetime.datetime(year, 1, 1, tzinfo=zone) - datetime.timedelta(days=1)  # margin for odd zones
+        stmt = stmt.where(Audit.submitted_at >= start)
+    return [AuditRecord(audit_id, facility_id, key.split("@")[0], result, review, submitted_at,
+                        submitted_at.astimezone(zone).year, revision or 1, revision_of)
+            for audit_id, facility_id, key, result, review, submitted_at, revision, revision_of in session.execute(stmt)]
+
+
+def _counted(kecamatan_codes: Iterable[str]) -> tuple:
+    """Facilities that count: active, confirmed, in these kecamatan."""
+    return (Facility.kecamatan_code.in_(list(kecamatan_codes)), Facility.status == "active", Facility.verified.is_(True))
+
+
+def coverage_of(session: Session, year: int, codes: Iterable[str]) -> dict[str, tuple[int, int]]:
+    """Stored audit coverage per kecamatan: (audited, facilities)."""
+    stmt = select(IndicatorCoverage).where(IndicatorCoverage.year == year, IndicatorCoverage.wilayah_code.in_(list(codes)))
+    return {row.wilayah_code: (row.audited, row.facilities) for row in session.execute(stmt).scalars()}
 
 
 @dataclass(frozen=True)

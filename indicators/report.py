@@ -17,7 +17,7 @@ from geo.models import Wilayah
 from indicators import queries
 from indicators.definitions import GROUPS, Indicator, IndicatorSet
 from indicators.engine import (AuditRecord, FacilityRecord, Gain, Projection, Value, achievement, counting_audits,
-                               coverage, project)
+                               project)
 from indicators.models import IndicatorEntry
 from survey.facilities.models import Facility
 
@@ -138,9 +138,8 @@ def build(session: Session, region: Wilayah, year: int, zone: datetime.tzinfo) -
 
 
 def _coverage(session: Session, kecamatan: list[Wilayah], year: int, zone: datetime.tzinfo) -> list[CoverageRow]:
-    facilities = queries.counted_facilities(session, [k.code for k in kecamatan])
-    counting = counting_audits(queries.audit_records(session, [f.id for f in facilities], zone), year)
-    counts = coverage(facilities, counting, [k.code for k in kecamatan])
+    """Stored with the values (indicators.service): the dashboard reads it, it does not count audits again."""
+    counts = queries.coverage_of(session, year, [k.code for k in kecamatan])
     return [CoverageRow(k, *counts.get(k.code, (0, 0))) for k in kecamatan]
 
 
@@ -163,7 +162,7 @@ def facility_standing(session: Session, kecamatan_codes: list[str], year: int, z
     records = queries.counted_facilities(session, kecamatan_codes)
     if kinds is not None:
         records = [r for r in records if r.kind in kinds]
-    counting = counting_audits(queries.audit_records(session, [r.id for r in records], zone), year)
+    counting = counting_audits(queries.audit_records(session, kecamatan_codes, zone, year, kinds), year)
     by_facility: dict[uuid.UUID, dict[str, AuditRecord]] = {}
     for (facility_id, checklist_id), audit in counting.items():
         by_facility.setdefault(facility_id, {})[checklist_id] = audit

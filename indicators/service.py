@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from app import auditlog
@@ -16,9 +16,9 @@ from app.problems import AppError, NotFound, N_
 from geo.queries import kabkota_list, wilayah
 from indicators import queries
 from indicators.definitions import IndicatorSet, shipped_sets, set_for_year
-from indicators.engine import Entry, Value, counting_audits, entered_kabkota, facility_values, rollup
+from indicators.engine import Entry, Value, counting_audits, coverage, entered_kabkota, facility_values, rollup
 from indicators.evidence import EvidenceInfo, EvidenceStore, inspect_evidence
-from indicators.models import (EntryEvidence, EvidenceFile, IndicatorEntry, IndicatorPoints, IndicatorSetVersion,
+from indicators.models import (EntryEvidence, EvidenceFile, IndicatorCoverage, IndicatorEntry, IndicatorPoints, IndicatorSetVersion,
                                IndicatorValue, IndicatorYear)
 
 MAX_NOTE = 2000
@@ -81,29 +81,48 @@ def set_of_year(session: Session, year: int, set_id: str | None = None) -> Indic
 
 
 def compute_year(session: Session, year: int, zone: datetime.tzinfo, set_id: str | None = None,
-                 kabkota_codes: Iterable[str] | None = None) -> ComputeSummary:
-    """Recompute every indicator value of a year for the given (default: every) kabupaten/kota."""
+                 kabkota_codes: Iterable[str] | None = None, only_kecamatan: set[str] | None = None) -> ComputeSummary:
+    """Recompute every indicator value of a year for the given (default: every) kabupaten/kota.
+
+    `only_kecamatan`: recompute only the facility-derived values there (and the rollup), as after a
+    review; a year computed for the first time is always computed whole.
+    """
+    first_time = queries.year_row(session, year) is None
     indicator_set = set_of_year(session, year, set_id)
     codes = tuple(sorted(kabkota_codes)) if kabkota_codes is not None else tuple(k.code for k in kabkota_list(session))
-    written = sum(_compute_kabkota(session, indicator_set, year, code, zone) for code in codes)
+    subset = None if first_time or set_id is not None else only_kecamatan
+    written = sum(_compute_kabkota(session, indicator_set, year, code, zone, subset) for code in codes)
     queries.year_row(session, year).computed_at = utcnow()
     return ComputeSummary(year, indicator_set.id, codes, written)
 
 
 def _compute_kabkota(session: Session, indicator_set: IndicatorSet, year: int, kabkota_code: str,
-                     zone: datetime.tzinfo) -> int:
+                     zone: datetime.tzinfo, only_kecamatan: set[str] | None = None) -> int:
+    """Recompute a kabupaten/kota's values and audit coverage for a year.
+
+    With `only_kecamatan` (a review changed audits there), only those kecamatan's facility-derived
+    values are computed again; the kabupaten/kota rolls up from them and the stored values of the
+    other kecamatan, and entered values, which audits cannot change, stay as they are.
+    """
     kecamatan = [k.code for k in queries.kecamatan_of(session, kabkota_code)]
-    regions = [*kecamatan, kabkota_code]
-    facilities = queries.counted_facilities(session, kecamatan)
-    counting = counting_audits(queries.audit_records(session, [f.id for f in facilities], zone), year)
-    entries = queries.entries_of(session, indicator_set.id, year, regions)
+    targets = [k for k in kecamatan if only_kecamatan is None or k in only_kecamatan]
+    facilities = queries.counted_facilities(session, targets)
+    counting = counting_audits(queries.audit_records(session, targets, zone, year), year)
+    _store_coverage(session, year, targets, coverage(facilities, counting, targets))
+    numbers = [i.number for i in indicator_set.indicators if only_kecamatan is None or i.is_facility]
+    cleared = [*targets, kabkota_code]
     session.execute(delete(IndicatorValue).where(IndicatorValue.set_id == indicator_set.id, IndicatorValue.year == year,
-                                                 IndicatorValue.wilayah_code.in_(regions)))
+                                                 IndicatorValue.wilayah_code.in_(cleared), IndicatorValue.number.in_(numbers)))
+    others = queries.values_of(session, indicator_set.id, year, [k for k in kecamatan if k not in targets])
+    entries = queries.entries_of(session, indicator_set.id, year, [*kecamatan, kabkota_code]) if only_kecamatan is None else {}
     now, rows = utcnow(), []
     for indicator in indicator_set.indicators:
+        if indicator.number not in numbers:
+            continue
         if indicator.is_facility:
-            per_kecamatan = facility_values(indicator, facilities, counting, kecamatan)
-            values = {**per_kecamatan, kabkota_code: rollup(indicator, per_kecamatan)}
+            per_kecamatan = facility_values(indicator, facilities, counting, targets)
+            everywhere = {**{code: v for (n, code), v in others.items() if n == indicator.number}, **per_kecamatan}
+            values = {**per_kecamatan, kabkota_code: rollup(indicator, everywhere)}
         else:
             kecamatan_entries = [e for (n, code), e in entries.items() if n == indicator.number and code != kabkota_code]
             values = {e.wilayah_code: Value(e.value, e.numerator, e.denominator, "entered") for e in kecamatan_entries}
@@ -111,12 +130,23 @@ def _compute_kabkota(session: Session, indicator_set: IndicatorSet, year: int, k
                                     queries.as_entries(kecamatan_entries))
             if total is not None:
                 values[kabkota_code] = total
-        rows += [IndicatorValue(set_id=indicator_set.id, year=year, number=indicator.number, wilayah_code=code,
-                                value=v.value, numerator=v.numerator, denominator=v.denominator, basis=v.basis,
-                                computed_at=now) for code, v in values.items()]
-    session.add_all(rows)
+        rows += [{"set_id": indicator_set.id, "year": year, "number": indicator.number, "wilayah_code": code,
+                  "value": v.value, "numerator": v.numerator, "denominator": v.denominator, "basis": v.basis,
+                  "computed_at": now} for code, v in values.items()]
+    if rows:
+        session.execute(insert(IndicatorValue), rows)
     session.flush()
     return len(rows)
+
+
+def _store_coverage(session: Session, year: int, kecamatan: list[str], counts: dict[str, tuple[int, int]]) -> None:
+    session.execute(delete(IndicatorCoverage).where(IndicatorCoverage.year == year,
+                                                    IndicatorCoverage.wilayah_code.in_(kecamatan)))
+    if kecamatan:
+        now = utcnow()
+        session.execute(insert(IndicatorCoverage), [{"year": year, "wilayah_code": code, "audited": audited,
+                                                     "facilities": total, "computed_at": now}
+                                                    for code, (audited, total) in counts.items()])
 
 
 def _as_entry(row: IndicatorEntry | None) -> Entry | None:
@@ -138,7 +168,7 @@ def recompute_for_audits(session: Session, audit_ids: Iterable[uuid.UUID], zone:
     for year, kecamatan in sorted(by_year.items()):
         kabkota = queries.kabkota_of_kecamatan(session, kecamatan)
         if kabkota:
-            summaries.append(compute_year(session, year, zone, kabkota_codes=kabkota))
+            summaries.append(compute_year(session, year, zone, kabkota_codes=kabkota, only_kecamatan=kecamatan))
     return summaries
 
 

@@ -162,3 +162,47 @@ def test_points_edits_are_logged_and_must_total_1000(app, scenario):
                                     .order_by(AuditLogEntry.entity_id)).scalars().all()
         assert [(e.entity_id, e.changes) for e in logged] == [("kla-2022#1", {"points": [60, 70]}),
                                                               ("kla-2022#2", {"points": [50, 40]})]
+
+
+def test_demo_audits_only_in_a_demo_installation_and_only_once(app, runner):
+    refused = runner.invoke(args=["indicators", "demo"])
+    assert refused.exit_code == 1 and "[indicators.demo_only]" in refused.output
+    app.config["DEMO"] = True
+    from app.cli import initialise
+
+    with app.app_context():
+        initialise(seed_demo=True)
+    done = runner.invoke(args=["indicators", "demo"])
+    assert done.exit_code == 0, done.output
+    again = runner.invoke(args=["indicators", "demo"])
+    assert again.exit_code == 1 and "[indicators.demo_loaded]" in again.output
+    with app.app_context():
+        from app.extensions import db
+
+        assert {r.year for r in db.session.execute(select(IndicatorYear)).scalars()} == {
+            dt.datetime.now(ZONE).year - 1, dt.datetime.now(ZONE).year}
+        assert db.session.execute(select(func.count()).select_from(Audit).where(Audit.review_status == "approved")).scalar() > 20
+
+
+def test_a_review_recomputes_its_kecamatan_only_and_matches_a_full_recompute(app, scenario, runner):
+    """The hook recomputes the reviewed audit's kecamatan and the rollup; the result is what a full run gives."""
+    from indicators.models import IndicatorCoverage
+
+    def snapshot():
+        with app.app_context():
+            from app.extensions import db
+
+            values = {(r.number, r.wilayah_code): (r.value, r.numerator, r.denominator, r.basis)
+                      for r in db.session.execute(select(IndicatorValue).where(IndicatorValue.year == 2026)).scalars()}
+            cover = {r.wilayah_code: (r.audited, r.facilities)
+                     for r in db.session.execute(select(IndicatorCoverage).where(IndicatorCoverage.year == 2026)).scalars()}
+            return values, cover
+
+    with app.app_context(), write_transaction() as session:
+        indicator_scenario.review(session, session.get(Audit, uuid.UUID(scenario["audits"]["G2"])), "approved")
+        audit = session.get(Audit, uuid.UUID(scenario["audits"]["H"]))
+        indicator_scenario.review(session, audit, "rejected")
+    after_hook = snapshot()
+    assert after_hook[0][(18, "36.73")][1:3] == (2, 9) and after_hook[1]["36.73.02"] == (1, 4)
+    assert runner.invoke(args=["indicators", "compute", "--year", "2026"]).exit_code == 0
+    assert snapshot() == after_hook

@@ -1,8 +1,8 @@
-"""indicators: sets, points, years, computed and entered values, evidence files
+"""indicators: sets, points, years, computed and entered values, audit coverage, evidence files
 
 Revision ID: 0005_indicators
 Revises: 0004_sync
-Create Date: 2026-12-01 20:08:13.635883
+Create Date: 2026-12-01 20:39:19.571323
 
 """
 from alembic import op
@@ -33,6 +33,15 @@ def upgrade():
     sa.Column('content', sa.Text(), nullable=False),
     sa.Column('stored_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_indicator_set'))
+    )
+    op.create_table('indicator_coverage',
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('wilayah_code', sa.String(length=16), nullable=False),
+    sa.Column('audited', sa.Integer(), nullable=False),
+    sa.Column('facilities', sa.Integer(), nullable=False),
+    sa.Column('computed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['wilayah_code'], ['wilayah.code'], name=op.f('fk_indicator_coverage_wilayah_code_wilayah')),
+    sa.PrimaryKeyConstraint('year', 'wilayah_code', name=op.f('pk_indicator_coverage'))
     )
     op.create_table('indicator_entry',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -108,6 +117,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_indicator_entry_wilayah_code'))
 
     op.drop_table('indicator_entry')
+    op.drop_table('indicator_coverage')
     op.drop_table('indicator_set')
     op.drop_table('evidence_file')
     # ### end Alembic commands ###

@@ -10,7 +10,25 @@ from zoneinfo import ZoneInfo
 from pathlib import Path
 from urllib.parse import urlparse
 
+import subprocess
+import sys
+
+import pytest
+
 from tests.browser.conftest import SCREENSHOTS, SIZES
+from tests.support import ROOT, ServerProcess
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory):
+    """The demo as `make run` serves it, with `flask indicators demo` loaded (sample approved audits)."""
+    server = ServerProcess(tmp_path_factory.mktemp("indicator-demo"))
+    server.init()
+    subprocess.run([sys.executable, "-m", "flask", "indicators", "demo"], cwd=ROOT, env=server.env, check=True,
+                   capture_output=True)
+    server.start()
+    yield server
+    server.stop()
 
 
 def open_dashboard(tab) -> None:
