@@ -20,7 +20,7 @@ class Bar:
     """One horizontal bar: a value out of a maximum, positioned in the chart."""
 
     label: str
-    value: float
+    value: float | None  # None: no value (drawn empty, shown as a dash)
     maximum: float
     y: int
     width: float  # of the value
@@ -29,12 +29,12 @@ class Bar:
     x: int = LABEL_W
 
 
-def hbars(items: list[tuple[str, float, float]], css: str = "") -> tuple[list[Bar], int]:
+def hbars(items: list[tuple[str, float | None, float]], css: str = "") -> tuple[list[Bar], int]:
     """Bars for (label, value, maximum); each maximum spans the plot width. Returns the bars and the chart height."""
-    plot = WIDTH - LABEL_W - 64
+    plot = WIDTH - LABEL_W - 84
     bars = []
     for index, (label, value, maximum) in enumerate(items):
-        share = 0.0 if not maximum else max(0.0, min(1.0, value / maximum))
+        share = 0.0 if not maximum or value is None else max(0.0, min(1.0, value / maximum))
         bars.append(Bar(label, value, maximum, GAP + index * (BAR_H + GAP), round(plot * share, 1), plot, css))
     return bars, GAP + len(items) * (BAR_H + GAP)
 

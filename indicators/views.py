@@ -126,16 +126,16 @@ def indicator(code: str, year: int, number: int):
     if row.indicator.is_facility:
         standing = reports.facility_standing(db.session, [k.code for k in built.kecamatan], year, zone(),
                                              row.indicator.formula.facility_kinds)
-    bars = charts.hbars([(k.name, (kecamatan_values.get((number, k.code)).value or 0)
-                          if kecamatan_values.get((number, k.code)) else 0, row.indicator.target_for("kecamatan"))
-                         for k in built.kecamatan])
+    bars = charts.hbars([(k.name, getattr(kecamatan_values.get((number, k.code)), "value", None),
+                          row.indicator.target_for("kecamatan")) for k in built.kecamatan])
     from geo import layers, maps
 
-    has_map = layers.boundary_count(db.session, region.code, "kecamatan") > 0
+    per_kecamatan = "kecamatan" in row.indicator.levels  # entered for the kabupaten/kota only: no map
+    has_map = per_kecamatan and layers.boundary_count(db.session, region.code, "kecamatan") > 0
     legend = maps.legend_data(charts.achievement_classes(), _, no_data=_("no value"))
     return render_page("indicators/indicator.html", region=region, year=year, report=built, row=row,
                        kecamatan_values=kecamatan_values, entries=entries, standing=standing, bars=bars,
-                       has_map=has_map, map_legend=legend)
+                       has_map=has_map, map_legend=legend, per_kecamatan=per_kecamatan)
 
 
 @bp.post("/compute")

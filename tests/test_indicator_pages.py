@@ -91,6 +91,9 @@ def test_indicator_page_per_kecamatan(dewi):
             if tr.th and tr.th.a and "kecamatan" in tr.th.a["href"]}
     assert body["Serang"].startswith("1") and "1/2" in body["Serang"]
     assert page.find("a", href="/indicators/36.73/2026/20/evidence.zip")
+    kabkota_only = html(dewi.client.get("/indicators/36.73/2026/1"))  # entered for the city as a whole
+    assert kabkota_only.find(attrs={"data-region-map": True}) is None
+    assert kabkota_only.find("a", href="/indicators/entry/36.73/2026/1")
 
 
 def entry_form(**overrides) -> dict:
