@@ -138,25 +138,42 @@ class AuditPlace:
 
 
 def reviewed_audit_places(session: Session, audit_ids: Iterable[uuid.UUID]) -> list[AuditPlace]:
-    """Kecamatan and submission time of those audits that have a review (others cannot change a value)."""
+    """Kecamatan and the chain's first submission time of those audits that have a review (others cannot
+    change a value). Revision chains are walked up in bulk, one query per level."""
     ids = list(audit_ids)
-    places = []
+    rows = []
     for start in range(0, len(ids), 500):
         stmt = (select(Facility.kecamatan_code, Audit.submitted_at, Audit.revision_of).join(Facility, Facility.id == Audit.facility_id)
                 .where(Audit.id.in_(ids[start:start + 500]), Audit.review_status.is_not(None), Audit.submitted_at.is_not(None)))
-        for code, submitted_at, revision_of in session.execute(stmt):
-            places.append(AuditPlace(code, _root_submitted(session, revision_of) or submitted_at))
-    return places
+        rows += session.execute(stmt).all()
+    roots = _chain_roots(session, {revision_of for _, _, revision_of in rows if revision_of is not None})
+    return [AuditPlace(code, roots.get(revision_of, submitted_at) if revision_of else submitted_at)
+            for code, submitted_at, revision_of in rows]
 
 
-def _root_submitted(session: Session, revision_of: uuid.UUID | None) -> datetime.datetime | None:
-    """When the first audit of a revision chain was submitted (the chain belongs to that year)."""
-    at = None
-    seen = set()
-    while revision_of is not None and revision_of not in seen:
-        seen.add(revision_of)
-        row = session.execute(select(Audit.submitted_at, Audit.revision_of).where(Audit.id == revision_of)).first()
-        if row is None:
-            break
-        at, revision_of = row
-    return at
+def _chain_roots(session: Session, audit_ids: set[uuid.UUID]) -> dict[uuid.UUID, datetime.datetime]:
+    """For each audit id: when the first audit of its revision chain was submitted."""
+    parent_of: dict[uuid.UUID, uuid.UUID | None] = {}
+    submitted: dict[uuid.UUID, datetime.datetime] = {}
+    todo = set(audit_ids)
+    while todo:
+        found = []
+        for chunk in _chunks(sorted(todo, key=str)):
+            found += session.execute(select(Audit.id, Audit.submitted_at, Audit.revision_of).where(Audit.id.in_(chunk))).all()
+        for audit_id, at, parent in found:
+            parent_of[audit_id], submitted[audit_id] = parent, at
+        todo = {parent for _, _, parent in found if parent is not None and parent not in parent_of}
+    roots = {}
+    for audit_id in audit_ids:
+        current, seen = audit_id, set()
+        while parent_of.get(current) is not None and parent_of[current] in submitted and current not in seen:
+            seen.add(current)
+            current = parent_of[current]
+        if current in submitted and submitted[current] is not None:
+            roots[audit_id] = submitted[current]
+    return roots
+
+
+def _chunks(items: list, size: int = 500):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

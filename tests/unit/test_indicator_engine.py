@@ -134,3 +134,16 @@ def test_projection_uses_edited_points():
     points = dict(KLA.default_points)
     points[1], points[2] = 110, 0
     assert project(KLA, points, values).total == 110
+
+
+def test_chart_geometry():
+    from indicators.charts import LABEL_W, band_scale, hbars
+
+    bars, height = hbars([("Serang", 3, 6), ("Kasemen", None, 6), ("Curug", 9, 6)])
+    assert [b.width / b.full for b in bars] == [0.5, 0.0, 1.0]  # no value draws empty; over the maximum is capped
+    assert bars[0].x == LABEL_W and height == bars[-1].y + 22 + 12
+    scale = band_scale(652.6, 438.1, width=1000)
+    assert [(s.name, s.x, s.width) for s in scale["segments"]] == [
+        ("none", 0, 500), ("pratama", 500, 101), ("madya", 601, 100), ("nindya", 701, 100), ("utama", 801, 100),
+        ("kla", 901, 99)]
+    assert (scale["total_x"], scale["previous_x"]) == (652.6, 438.1)
