@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -79,7 +80,6 @@ def sets_command():
 def export_command(number, year, out, kabkota, lang):
     """Write the evidence package (report and original photos) of indicator N in YEAR to FILE."""
     from app.extensions import db
-    from app.files import write_atomic
     from app.problems import AppError, N_
     from geo.queries import kabkota_list, wilayah
     from indicators import package
@@ -95,10 +95,18 @@ def export_command(number, year, out, kabkota, lang):
             if len(regions) != 1:
                 raise AppError("evidence.kabkota_required", N_("Name the kabupaten/kota with --kabkota (%(n)s are loaded)."), n=len(regions))
             region = regions[0]
-        data = package.build(db.session, region, year, number, zone(),
-                             PhotoStore(Path(current_app.config["DATA_DIR"]) / "photos"), lang)
-    write_atomic(out.resolve(), data)
-    click.echo(f"{out}: {len(data)} bytes")
+        out = out.resolve()
+        temp = out.with_name(f".{out.name}.tmp")
+        try:
+            with temp.open("wb") as stream:
+                package.write(db.session, region, year, number, zone(),
+                              PhotoStore(Path(current_app.config["DATA_DIR"]) / "photos"), stream, lang)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(temp, out)  # the named file is whole or absent
+        finally:
+            temp.unlink(missing_ok=True)
+    click.echo(f"{out}: {out.stat().st_size} bytes")
 
 
 @indicators.command("demo")

@@ -18,6 +18,7 @@ import io
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from flask import current_app
 from flask_babel import force_locale
@@ -60,7 +61,19 @@ class AuditEntry:
 
 def build(session: Session, kabkota: Wilayah, year: int, number: int, zone: datetime.tzinfo, photos: PhotoStore,
           locale: str = "id") -> bytes:
-    """The package as zip bytes; NotFound/AppError when the year or indicator has nothing to package."""
+    """The package as zip bytes (small packages and tests; `write` streams to a file)."""
+    buffer = io.BytesIO()
+    write(session, kabkota, year, number, zone, photos, buffer, locale)
+    return buffer.getvalue()
+
+
+def write(session: Session, kabkota: Wilayah, year: int, number: int, zone: datetime.tzinfo, photos: PhotoStore,
+          target: BinaryIO, locale: str = "id") -> None:
+    """Write the package to a seekable binary file; photos are copied one at a time, never all in memory.
+
+    NotFound/AppError when the year or indicator has nothing to package, or a photo is missing or no
+    longer matches its SHA-256 (then what was written is incomplete: the caller discards it).
+    """
     built = reports.build(session, kabkota, year, zone)
     if built is None:
         raise NotFound("indicators.not_computed", N_("The indicators of this year have not been computed yet."))
@@ -74,7 +87,7 @@ def build(session: Session, kabkota: Wilayah, year: int, number: int, zone: date
                        number=number)
     standing = reports.facility_standing(session, [k.code for k in built.kecamatan], year, zone,
                                          row.indicator.formula.facility_kinds)
-    members: dict[str, bytes] = {}
+    members: dict[str, bytes | Path] = {}  # small members as bytes; photos as the stored file
     facilities = []
     for entry in standing:
         audits = []
@@ -93,14 +106,32 @@ def build(session: Session, kabkota: Wilayah, year: int, number: int, zone: date
                                photo_count=sum(1 for name in members if name.startswith("photos/")))
     members["report.html"] = html.encode("utf-8")
     members["report.css"] = CSS.read_bytes()
-    sums = "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(members.items()))
+    # An original's SHA-256 is its name; it is checked again while it is copied into the zip.
+    sums = "".join(f"{Path(name).stem if isinstance(data, Path) else hashlib.sha256(data).hexdigest()}  {name}\n"
+                   for name, data in sorted(members.items()))
     members["SHA256SUMS"] = sums.encode()
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for name in ["report.html", "report.css", "SHA256SUMS", *sorted(n for n in members if "/" in n)]:
-            # Photos are already compressed: stored as they are, so the bytes in the zip are the originals.
-            archive.writestr(name, members[name], zipfile.ZIP_STORED if name.startswith(("photos/", "thumbs/")) else zipfile.ZIP_DEFLATED)
-    return buffer.getvalue()
+            data = members[name]
+            if isinstance(data, Path):
+                _copy_photo(archive, name, data)
+            else:
+                # Thumbnails are JPEGs already: stored as they are.
+                archive.writestr(name, data, zipfile.ZIP_STORED if name.startswith("thumbs/") else zipfile.ZIP_DEFLATED)
+
+
+def _copy_photo(archive: zipfile.ZipFile, name: str, path: Path) -> None:
+    """Stream an original into the zip unchanged (stored, not deflated), checking its SHA-256 on the way."""
+    digest = hashlib.sha256()
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_STORED
+    with path.open("rb") as source, archive.open(info, "w", force_zip64=True) as sink:
+        for chunk in iter(lambda: source.read(1 << 20), b""):
+            digest.update(chunk)
+            sink.write(chunk)
+    if digest.hexdigest() != Path(name).stem:
+        raise AppError("evidence.photo_damaged", N_("A stored photo no longer matches its SHA-256: %(sha)s."),
+                       sha=Path(name).stem[:12])
 
 
 def _auditor(session: Session, audit: Audit) -> str:
@@ -124,11 +155,7 @@ def _photos(session: Session, audit: Audit, store: PhotoStore, members: dict[str
                            sha=photo.sha256[:12]) from None
         original_name = f"photos/{original.name}"
         if original_name not in members:
-            data = original.read_bytes()
-            if hashlib.sha256(data).hexdigest() != photo.sha256:
-                raise AppError("evidence.photo_damaged", N_("A stored photo no longer matches its SHA-256: %(sha)s."),
-                               sha=photo.sha256[:12])
-            members[original_name] = data
+            members[original_name] = original
             members[f"thumbs/{photo.sha256}.jpg"] = thumb.read_bytes()
         try:
             label = checklist.item(item_id).label

@@ -320,10 +320,19 @@ def evidence_package(code: str, year: int, number: int):
     from indicators import package
     from survey.photos import PhotoStore
 
+    import tempfile
+
     region = _region(code, "kabkota")
-    data = package.build(db.session, region, _year(year), number, zone(),
-                         PhotoStore(Path(current_app.config["DATA_DIR"]) / "photos"), _locale())
-    return send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True,
+    # Spooled: a package with many photos goes to a temporary file, not memory; it is gone when sent.
+    spool = tempfile.SpooledTemporaryFile(max_size=32 << 20, dir=current_app.config["DATA_DIR"])
+    try:
+        package.write(db.session, region, _year(year), number, zone(),
+                      PhotoStore(Path(current_app.config["DATA_DIR"]) / "photos"), spool, _locale())
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return send_file(spool, mimetype="application/zip", as_attachment=True,
                      download_name=f"bukti-kla-{region.code}-{year}-indikator-{number}.zip")
 
 

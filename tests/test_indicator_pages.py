@@ -288,3 +288,15 @@ def test_indicator_choropleth_reuses_the_geo_layer(dewi):
     canvas = page.find(attrs={"data-region-map": True})
     assert canvas["data-choropleth-url"] == "/indicators/36.73/2026/18/map.geojson"
     assert canvas["data-layer-url"] == "/wilayah/36.73/layers/kecamatan.geojson"
+
+
+def test_a_damaged_photo_stops_the_package_and_leaves_no_file(app, scenario, runner, tmp_path):
+    from survey.photos import PhotoStore
+
+    sha = scenario["photos"]["A"]
+    original = PhotoStore(Path(app.config["DATA_DIR"]) / "photos").path(sha)
+    original.write_bytes(original.read_bytes()[:-10] + b"0123456789")  # disk damage or tampering
+    out = tmp_path / "bukti.zip"
+    done = runner.invoke(args=["evidence", "export", "--indicator", "18", "--year", "2026", "--out", str(out)])
+    assert done.exit_code == 1 and "[evidence.photo_damaged]" in done.output
+    assert not out.exists() and not list(tmp_path.glob(".*.tmp"))
