@@ -89,8 +89,12 @@ def compute_year(session: Session, year: int, zone: datetime.tzinfo, set_id: str
     """
     first_time = queries.year_row(session, year) is None
     indicator_set = set_of_year(session, year, set_id)
-    codes = tuple(sorted(kabkota_codes)) if kabkota_codes is not None else tuple(k.code for k in kabkota_list(session))
-    subset = None if first_time or set_id is not None else only_kecamatan
+    # A year computed for the first time (or moved to another set) is computed everywhere: its row
+    # says it is computed, so no kabupaten/kota may be left without values.
+    whole = first_time or set_id is not None
+    codes = tuple(sorted(kabkota_codes)) if kabkota_codes is not None and not whole else \
+        tuple(k.code for k in kabkota_list(session))
+    subset = None if whole else only_kecamatan
     written = sum(_compute_kabkota(session, indicator_set, year, code, zone, subset) for code in codes)
     queries.year_row(session, year).computed_at = utcnow()
     return ComputeSummary(year, indicator_set.id, codes, written)
@@ -192,7 +196,9 @@ class EntryInput:
 def enter_value(session: Session, data: EntryInput, store: EvidenceStore, max_bytes: int, zone: datetime.tzinfo,
                 user_id=None, device_id=None) -> IndicatorEntry:
     """Record (or correct) an entered value with its note and evidence; everything is checked before anything is written."""
-    indicator_set = set_of_year(session, check_year(data.year))
+    if queries.year_row(session, check_year(data.year)) is None:
+        compute_year(session, data.year, zone)  # first value of a year: every kabupaten/kota gets its values
+    indicator_set = set_of_year(session, data.year)
     try:
         indicator = indicator_set.indicator(data.number)
     except KeyError:
