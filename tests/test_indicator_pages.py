@@ -63,6 +63,11 @@ def test_dashboard_shows_values_points_predicate_gains_and_coverage(dewi):
     # A, B, F, G, play 1, Puskesmas Serang (C returned, D rejected, E none, play 2 in 2025); H and the PKA.
     assert coverage["Serang"] == "6/10" and coverage["Kasemen"] == "2/4"
     assert page.find("svg", class_="band-scale") and page.find_all("svg", class_="chart")
+    matrix = page.find("table", class_="per-kecamatan")
+    header = [th.get_text(strip=True) for th in matrix.thead.find_all("th")]
+    assert header == ["Kecamatan", "13. PRAP", "15. KTR", "18. SRA", "19. PKA", "20. RBRA"]
+    serang = [td.get_text(" ", strip=True) for td in matrix.tbody.find("tr").find_all("td")]
+    assert serang[2].startswith("42.9") and "3/7" in serang[2]
 
 
 def test_dashboard_of_a_year_never_computed_offers_to_compute(app, dewi):
