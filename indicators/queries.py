@@ -97,6 +97,15 @@ def counted_facilities(session: Session, kecamatan_codes: Iterable[str]) -> list
     return [FacilityRecord(*row) for row in session.execute(stmt)]
 
 
+def counted_facility_rows(session: Session, kecamatan_codes: Iterable[str], kinds: Iterable[str] | None = None) -> list[Facility]:
+    """The counted facilities themselves (with their kecamatan), by kecamatan, kind and name."""
+    stmt = (select(Facility).options(joinedload(Facility.kecamatan)).where(*_counted(kecamatan_codes))
+            .order_by(Facility.kecamatan_code, Facility.kind, Facility.name))
+    if kinds is not None:
+        stmt = stmt.where(Facility.kind.in_(list(kinds)))
+    return list(session.execute(stmt).scalars())
+
+
 def audit_records(session: Session, kecamatan_codes: Iterable[str], zone: datetime.tzinfo,
                   year: int | None = None, kinds: Iterable[str] | None = None) -> list[AuditRecord]:
     """Submitted audits of the counted facilities of these kecamatan, with their local year.

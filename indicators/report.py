@@ -10,13 +10,12 @@ import datetime
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geo.models import Wilayah
 from indicators import queries
 from indicators.definitions import GROUPS, Indicator, IndicatorSet
-from indicators.engine import (AuditRecord, FacilityRecord, Gain, Projection, Value, achievement, counting_audits,
+from indicators.engine import (AuditRecord, Gain, Projection, Value, achievement, counting_audits,
                                project)
 from indicators.models import IndicatorEntry
 from survey.facilities.models import Facility
@@ -159,18 +158,9 @@ class FacilityStanding:
 def facility_standing(session: Session, kecamatan_codes: list[str], year: int, zone: datetime.tzinfo,
                       kinds: tuple[str, ...] | None = None) -> list[FacilityStanding]:
     """Counted facilities of these kecamatan (optionally of some kinds) with their counting audits, by name."""
-    records = queries.counted_facilities(session, kecamatan_codes)
-    if kinds is not None:
-        records = [r for r in records if r.kind in kinds]
+    facilities = queries.counted_facility_rows(session, kecamatan_codes, kinds)
     counting = counting_audits(queries.audit_records(session, kecamatan_codes, zone, year, kinds), year)
     by_facility: dict[uuid.UUID, dict[str, AuditRecord]] = {}
     for (facility_id, checklist_id), audit in counting.items():
         by_facility.setdefault(facility_id, {})[checklist_id] = audit
-    ids = [r.id for r in records]
-    facilities = list(session.execute(select(Facility).where(Facility.id.in_(ids))).scalars()) if ids else []
-    facilities.sort(key=lambda f: (f.kecamatan_code, f.kind, f.name))
     return [FacilityStanding(f, by_facility.get(f.id, {})) for f in facilities]
-
-
-def as_records(standing: list[FacilityStanding]) -> list[FacilityRecord]:
-    return [FacilityRecord(s.facility.id, s.facility.kind, s.facility.kecamatan_code) for s in standing]
