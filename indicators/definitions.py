@@ -164,8 +164,16 @@ def load_file(path: Path) -> IndicatorSet:
 
 
 def shipped_sets(folder: Path = FOLDER) -> list[IndicatorSet]:
-    """Every indicator set in the folder, oldest first by the year it applies from."""
-    return sorted((load_file(path) for path in sorted(folder.glob("*.yaml"))), key=lambda s: (s.applies_from, s.id))
+    """Every indicator set in the folder, oldest first by the year it applies from (parsed again only when a file changes)."""
+    paths = sorted(Path(folder).glob("*.yaml"))
+    stamp = (str(folder), tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in paths))
+    if stamp not in _SHIPPED:
+        _SHIPPED.clear()
+        _SHIPPED[stamp] = sorted((load_file(path) for path in paths), key=lambda s: (s.applies_from, s.id))
+    return list(_SHIPPED[stamp])
+
+
+_SHIPPED: dict[tuple, list[IndicatorSet]] = {}
 
 
 def set_for_year(sets: list[IndicatorSet], year: int) -> IndicatorSet | None:
