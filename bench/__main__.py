@@ -1,10 +1,11 @@
 """`make bench`: run every benchmark with its full budget."""
 
-from bench import geo, indicators, pages, sync
+from bench import geo, indicators, maps, pages, sync
 
 if __name__ == "__main__":
     pages.main(["--requests", "400"])
     geo.main([])
+    maps.main([])
     sync.main([])
     sync.main(["--postgres"])
     indicators.main([])

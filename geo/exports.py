@@ -13,7 +13,7 @@ import os
 import tempfile
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.auth.models import User
 from app.problems import AppError, N_
+from geo.maps import year_period
 from geo.models import Wilayah
 from survey.audits.models import Answer, AnswerPhoto, Audit
 from survey.audits.queries import awaiting_review, latest_results
@@ -88,13 +89,6 @@ def check_format(fmt: str, what: str = "facilities") -> None:
     if fmt not in FORMATS:
         raise AppError("export.bad_format", N_("Unknown export format %(format)s; use one of %(formats)s."),
                        format=fmt, formats=", ".join(FORMATS))
-
-
-def year_period(year: int, tz: str) -> tuple[datetime, datetime]:
-    """[1 January, next 1 January) of a year in the local time zone, as UTC datetimes."""
-    zone = ZoneInfo(tz)
-    start = datetime(year, 1, 1, tzinfo=zone).astimezone(timezone.utc)
-    return start, datetime(year + 1, 1, 1, tzinfo=zone).astimezone(timezone.utc)
 
 
 def facility_table(session: Session, flt: ExportFilter, counted: str, tz: str) -> Table:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 
 def N_(message: str) -> str:
@@ -23,6 +25,8 @@ RESULT_CLASSES = ("memenuhi", "belum_memenuhi", "none")
 RESULT_COLOURS = {"memenuhi": "#17692f", "belum_memenuhi": "#a3201a", "none": "#6b7684"}
 RESULT_LEGEND = {"memenuhi": N_("Meets the standard"), "belum_memenuhi": N_("Does not yet meet the standard"),
                  "none": N_("Not yet audited")}
+# On a hub grey means "no approved audit" (a submitted one may be waiting for review).
+RESULT_LEGEND_APPROVED = {**RESULT_LEGEND, "none": N_("No approved audit yet")}
 NO_DATA_COLOUR = "#e9edf2"
 
 
@@ -118,16 +122,24 @@ def counted_for_role(role: str) -> str:
     return "approved" if role == "hub" else "not_rejected"
 
 
+def year_period(year: int, tz: str) -> tuple[datetime, datetime]:
+    """[1 January, next 1 January) of a year in the local time zone, as UTC datetimes ("audited this year")."""
+    zone = ZoneInfo(tz)
+    start = datetime(year, 1, 1, tzinfo=zone).astimezone(timezone.utc)
+    return start, datetime(year + 1, 1, 1, tzinfo=zone).astimezone(timezone.utc)
+
+
 def result_class(result: str | None) -> str:
     """The marker class of a latest result: memenuhi, belum_memenuhi or none."""
     return result if result in RESULT_COLOURS else "none"
 
 
 def facility_feature(facility_id: str, name: str, kind: str, lon: float, lat: float, result: str | None,
-                     review: str | None, card_url: str, kecamatan_code: str) -> dict:
+                     review: str | None) -> dict:
     """One facility as a GeoJSON point for the map: coloured by its latest result."""
     cls = result_class(result)
+    properties = {"id": facility_id, "name": name, "kind": kind, "result": cls, "colour": RESULT_COLOURS[cls]}
+    if review:
+        properties["review"] = review
     return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},
-            "properties": {"id": facility_id, "name": name, "kind": kind, "result": cls,
-                           "colour": RESULT_COLOURS[cls], "review": review, "card": card_url,
-                           "kecamatan": kecamatan_code}}
+            "properties": properties}

@@ -67,15 +67,24 @@ class MapFacility:
         return result_class(self.latest.result if self.latest else None)
 
 
-def region_facilities(session: Session, region: Wilayah, flt: MapFilter, counted: str) -> list[MapFacility]:
-    """Active facilities registered in a kabupaten/kota or kecamatan, with their latest result, by kecamatan and name."""
-    stmt = (select(Facility).options(joinedload(Facility.kecamatan)).where(Facility.status == "active")
-            .where(*_in_region(region)).order_by(Facility.kecamatan_code, Facility.name))
+def region_facilities(session: Session, region: Wilayah, flt: MapFilter, counted: str,
+                      light: bool = False) -> list[MapFacility]:
+    """Active facilities registered in a kabupaten/kota or kecamatan, with their latest result, by kecamatan and name.
+
+    `light` loads plain rows (id, name, kind, lat, lon, kecamatan_code, verified) instead of Facility
+    objects: what the markers need, several times faster for thousands of facilities.
+    """
+    columns = (Facility.id, Facility.name, Facility.kind, Facility.lat, Facility.lon, Facility.kecamatan_code,
+               Facility.verified)
+    stmt = select(*columns) if light else select(Facility).options(joinedload(Facility.kecamatan))
+    stmt = (stmt.where(Facility.status == "active").where(*_in_region(region))
+            .order_by(Facility.kecamatan_code, Facility.name))
     if flt.scope:
         stmt = stmt.where(Facility.kecamatan_code.in_(flt.scope))
     if flt.kinds:
         stmt = stmt.where(Facility.kind.in_(flt.kinds))
-    facilities = list(session.execute(stmt).scalars())
+    result = session.execute(stmt)
+    facilities = list(result.all() if light else result.scalars())
     ids = [f.id for f in facilities]
     latest = latest_results(session, ids, counted)
     waiting = awaiting_review(session, ids) if counted == "approved" else {}

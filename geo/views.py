@@ -12,6 +12,7 @@ import json
 import tempfile
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, request, send_file, url_for
 from flask_babel import gettext as _
@@ -24,9 +25,9 @@ from app.extensions import db
 from app.htmx import render_page
 from app.problems import AppError, Forbidden, NotFound, N_
 from geo import layers, maps
-from geo.queries import (MapFilter, children, kabkota_list, kabkota_of, region_facilities, registered_by_kecamatan,
+from geo.queries import (MapFacility, MapFilter, children, kabkota_list, kabkota_of, region_facilities, registered_by_kecamatan,
                          wilayah)
-from survey.audits.queries import audited_by_kecamatan, history_of
+from survey.audits.queries import audited_by_kecamatan, awaiting_review, history_of, latest_results
 from survey.facilities.queries import counts_by_kecamatan_and_kind
 from survey.facilities.views import user_scope, visible_facility
 from survey.kinds import KIND_CODES, KINDS
@@ -92,9 +93,9 @@ def map_card(code: str, facility_id: str):
     found = visible_facility(facility_id)
     if not _in_region(found.kecamatan_code, context["region"]):
         raise NotFound("facility.not_found", N_("This facility does not exist or is outside your kecamatan."))
-    row = next((r for r in region_facilities(db.session, context["region"], MapFilter(scope=user_scope()),
-                                             counted_audits()) if r.facility.id == found.id), None)
-    card = {"facility": found, "row": row, "history": history_of(db.session, found.id)}
+    latest = latest_results(db.session, [found.id], counted_audits()).get(found.id)
+    waiting = awaiting_review(db.session, [found.id]).get(found.id, 0) if counted_audits() == "approved" else 0
+    card = {"facility": found, "row": MapFacility(found, latest, waiting), "history": history_of(db.session, found.id)}
     return render_page("geo/map.html", block="card", **context, card=card)
 
 
@@ -113,11 +114,11 @@ def facilities_geojson(code: str):
     """The region's facilities as points coloured by latest result, with the map's filters."""
     region = _map_region(code)
     flt = _map_filter()
-    everything = region_facilities(db.session, region, MapFilter(kinds=flt.kinds, scope=flt.scope), counted_audits())
+    everything = region_facilities(db.session, region, MapFilter(kinds=flt.kinds, scope=flt.scope), counted_audits(),
+                                   light=True)
+    # The card URL is data-card-base + "/" + id (map.js): not repeated in every feature.
     features = [maps.facility_feature(str(r.facility.id), r.facility.name, r.facility.kind, r.facility.lon,
-                                      r.facility.lat, r.result, _review_state(r),
-                                      url_for("geo.map_card", code=code, facility_id=r.facility.id),
-                                      r.facility.kecamatan_code)
+                                      r.facility.lat, r.result, _review_state(r))
                 for r in everything if r.facility.lat is not None and (not flt.results or r.result in flt.results)]
     # Foreign member: how many facilities (with or without a position) have each result, for the filter chips.
     counts = {cls: sum(r.result == cls for r in everything) for cls in maps.RESULT_CLASSES}
@@ -231,7 +232,9 @@ def _map_context(code: str) -> dict:
     region = _map_region(code)
     kabkota = kabkota_of(db.session, region)
     flt = _map_filter()
-    everything = region_facilities(db.session, region, MapFilter(kinds=flt.kinds, scope=flt.scope), counted_audits())
+    light = request.endpoint != "geo.table_page"  # only the table shows names of kecamatan
+    everything = region_facilities(db.session, region, MapFilter(kinds=flt.kinds, scope=flt.scope), counted_audits(),
+                                   light=light)
     rows = [r for r in everything if not flt.results or r.result in flt.results]
     by_result = {cls: sum(r.result == cls for r in everything) for cls in maps.RESULT_CLASSES}
     query = request.query_string.decode()
@@ -239,7 +242,8 @@ def _map_context(code: str) -> dict:
     basemap, basemap_error = _basemap()
     return {
         "region": region, "kabkota": kabkota, "flt": flt, "rows": rows, "by_result": by_result, "kinds": KINDS,
-        "results": maps.RESULT_CLASSES, "result_legend": maps.RESULT_LEGEND, "result_colours": maps.RESULT_COLOURS,
+        "results": maps.RESULT_CLASSES,
+        "result_legend": maps.RESULT_LEGEND_APPROVED if counted_audits() == "approved" else maps.RESULT_LEGEND, "result_colours": maps.RESULT_COLOURS,
         "kecamatan": children(db.session, kabkota.code) if kabkota else [],
         "has_desa": layers.boundary_count(db.session, kabkota.code, "desa") > 0,
         "counted": counted_audits(), "query": suffix, "year": _this_year(),
@@ -252,9 +256,7 @@ def _map_context(code: str) -> dict:
 def _coverage_rows(region, kabkota, flt: MapFilter) -> list[dict]:
     """Per kecamatan of the kabupaten/kota: registered, audited this year, share and its legend class."""
     year = _this_year()
-    from geo.exports import year_period  # pure date arithmetic; the module imports geopandas only to write a GeoPackage
-
-    since = year_period(year, current_app.config["TIMEZONE"])[0]
+    since = maps.year_period(year, current_app.config["TIMEZONE"])[0]
     registered = registered_by_kecamatan(db.session, kabkota, flt.kinds)
     audited = audited_by_kecamatan(db.session, since, counted_audits(), kabkota.code + ".", flt.kinds)
     rows = []
@@ -300,8 +302,6 @@ def _basemap():
 
 
 def _this_year() -> int:
-    from zoneinfo import ZoneInfo
-
     return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).year
 
 

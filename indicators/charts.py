@@ -69,8 +69,8 @@ def achievement_classes():
 
     return (
         LegendClass("a0", 0.0, "#fbe5e3", N_("nothing yet")),
-        LegendClass("a1", 1e-9, "#fdd49e", N_("under 50% of target")),
-        LegendClass("a2", 0.5, "#c7e9c0", N_("50–74% of target")),
-        LegendClass("a3", 0.75, "#74c476", N_("75–99% of target")),
+        LegendClass("a1", 1e-9, "#fdd49e", N_("under 50%")),
+        LegendClass("a2", 0.5, "#c7e9c0", N_("50–74%")),
+        LegendClass("a3", 0.75, "#74c476", N_("75–99%")),
         LegendClass("a4", 1.0, "#17692f", N_("target reached")),
     )

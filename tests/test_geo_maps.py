@@ -111,7 +111,7 @@ def test_markers_are_coloured_by_the_latest_audit_a_device_relies_on(auth, city)
         "Taman Bermain RW 01": "memenuhi", "SD Negeri 1 Serang": "belum_memenuhi", "Puskesmas Serang": "none",
         "RTH Kasemen": "none"}  # a rejected audit does not count
     assert found["Taman Bermain RW 01"]["colour"] == "#17692f" and found["Puskesmas Serang"]["colour"] == "#6b7684"
-    assert found["Taman Bermain RW 01"]["card"] == f"/wilayah/36.73/map/{city['park']}"
+    assert found["Taman Bermain RW 01"]["id"] == city["park"] and "review" not in found["Puskesmas Serang"]
 
 
 def test_on_a_hub_only_approved_audits_colour_the_map_and_waiting_ones_are_marked(app, auth, city):
@@ -287,3 +287,10 @@ print(sorted(m for m in ("geopandas", "pyogrio", "pandas") if m in sys.modules))
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_facility_page_links_to_its_place_on_the_kecamatan_map(auth, city):
+    auth.login("siti")
+    link = html(auth.client.get(f"/facilities/{city['park']}")).select_one(f'a[href="/wilayah/36.73.01/map/{city["park"]}"]')
+    assert link is not None
+    assert auth.client.get(link["href"]).status_code == 200

@@ -18,6 +18,19 @@ from tests.test_facilities import (  # noqa: F401
     test_search_and_kind_filter,
     test_supervisor_edits_and_verifies,
 )
+from tests.test_geo_exports import (  # noqa: F401
+    audited,
+    export_cli,
+    test_audits_geopackage_has_answers_and_the_audit_position,
+    test_facilities_geopackage_reads_back_with_the_same_rows_and_geometry_one_layer_per_kind,
+)
+from tests.test_geo_maps import (  # noqa: F401
+    city,
+    test_auditor_sees_the_map_of_their_own_kecamatan_only,
+    test_facility_card_is_a_named_block_of_the_full_map_page,
+    test_kecamatan_map_shows_only_its_facilities,
+    test_on_a_hub_only_approved_audits_colour_the_map_and_waiting_ones_are_marked,
+)
 from tests.test_i18n import test_language_switch_is_remembered_for_the_user  # noqa: F401
 from tests.test_migrations import make_postgres_database, test_models_and_migrations_agree  # noqa: F401
 from tests.test_users import (  # noqa: F401

@@ -178,7 +178,7 @@
   };
 
   RegionMap.prototype.openCard = function (p) {
-    var url = withQuery(p.card, currentQuery(this.form));
+    var url = withQuery(this.el.dataset.cardBase + "/" + encodeURIComponent(p.id), currentQuery(this.form));
     this.highlight(p.id);
     history.replaceState(null, "", url);
     htmx.ajax("GET", url, { target: "#card", swap: "outerHTML" }).then(function () {

@@ -42,10 +42,10 @@ def test_coverage_is_audited_over_registered():
 
 
 def test_markers_carry_result_colour_and_card():
-    feature = maps.facility_feature("id-1", "Taman", "ruang_bermain", 106.1600004, -6.1150004, None, "waiting",
-                                    "/wilayah/36.73/map/id-1", "36.73.01")
+    feature = maps.facility_feature("id-1", "Taman", "ruang_bermain", 106.1600004, -6.1150004, None, "waiting")
     assert feature["geometry"]["coordinates"] == [106.16, -6.115]
-    assert feature["properties"]["result"] == "none" and feature["properties"]["colour"] == maps.RESULT_COLOURS["none"]
+    assert feature["properties"] == {"id": "id-1", "name": "Taman", "kind": "ruang_bermain", "result": "none",
+                                     "colour": maps.RESULT_COLOURS["none"], "review": "waiting"}
     assert maps.result_class("memenuhi") == "memenuhi" and maps.result_class("bogus") == "none"
 
 
