@@ -71,6 +71,11 @@ def test_dashboard_on_a_phone(demo_server, tab_factory):
     width = tab.page.evaluate("document.documentElement.scrollWidth")
     assert width <= SIZES["phone"]["width"]  # nothing forces sideways scrolling
     tab.shot("indicators-dashboard-id-phone")
+    tab.page.locator("#ind-18 a").click()
+    tab.page.wait_for_load_state("networkidle")
+    tab.page.wait_for_function("document.querySelectorAll('#map path.leaflet-interactive').length >= 6")
+    assert tab.page.evaluate("document.documentElement.scrollWidth") <= SIZES["phone"]["width"]
+    tab.shot("indicators-map-id-phone")
     tab.assert_clean()
 
 
