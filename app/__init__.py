@@ -36,9 +36,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app_cli.init_app(app)
 
     import geo
+    import indicators
     import survey
     import sync
 
-    for package in (geo, survey, sync):
+    for package in (geo, survey, sync, indicators):
         package.init_app(app)
     return app

@@ -6,3 +6,4 @@ from geo.models import Wilayah  # noqa: F401
 from survey.facilities.models import Facility  # noqa: F401
 from sync.models import AuditReview, Device, FacilityEdit, SyncChange, SyncConflict, SyncPeer, SyncState  # noqa: F401
 from survey.audits.models import Answer, AnswerPhoto, Audit, ChecklistVersion, GpsReading, Photo  # noqa: F401
+from indicators.models import EntryEvidence, EvidenceFile, IndicatorCoverage, IndicatorEntry, IndicatorPoints, IndicatorSetVersion, IndicatorValue, IndicatorYear  # noqa: F401

@@ -1,6 +1,6 @@
 """`make bench`: run every benchmark with its full budget."""
 
-from bench import geo, maps, pages, sync
+from bench import geo, indicators, maps, pages, sync
 
 if __name__ == "__main__":
     pages.main(["--requests", "400"])
@@ -8,3 +8,4 @@ if __name__ == "__main__":
     maps.main([])
     sync.main([])
     sync.main(["--postgres"])
+    indicators.main([])

@@ -18,6 +18,7 @@ from app.auth.models import User, user_kecamatan
 from app.problems import N_
 from geo.models import Wilayah
 from app.db import utcnow
+from indicators import hooks as indicator_hooks
 from survey.audits.models import Answer, AnswerPhoto, Audit, ChecklistVersion, GpsReading
 from survey.facilities.models import Facility
 from sync import documents, faults
@@ -63,6 +64,7 @@ def receive(session: Session, changes: list[Change], via_id: uuid.UUID | None,
     _store(session, new, applied, via_id)
     faults.point("changes stored")
     _mark_applied(session, [c for c in waiting if c.key in applied])
+    indicator_hooks.changes_applied(session, [c for c in new + waiting if c.key in applied])
     if changes:
         observe_hlc(session, max(c.hlc for c in changes))
     result.applied = len(applied)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from app import auditlog
 from app.db import utcnow
 from app.problems import AppError, Conflict, N_
+from indicators import hooks as indicator_hooks
 from survey.audits.models import Audit
 from sync import outbox, publish
 from sync.apply import refresh_review
@@ -32,6 +33,7 @@ def decide(session, audit: Audit, decision: str, comment: str, reviewer: str, us
     session.add(review)
     session.flush()
     refresh_review(session, audit)
+    indicator_hooks.audits_changed(session, [audit.id])
     publish.review_decided(session, review, audit.facility.kecamatan_code, str(audit.device_id) if audit.device_id else None)
     auditlog.record(session, action="review", entity="audit", entity_id=audit.id, user_id=user_id, device_id=device_id,
                     changes={"review": [None, decision], "comment": [None, comment or None]})
