@@ -29,6 +29,7 @@ translations/.compiled: $(VENV)/.installed $(wildcard translations/*/LC_MESSAGES
 
 run: setup
 	PANTAU_DEMO=1 $(FLASK) init
+	PANTAU_DEMO=1 $(FLASK) indicators demo --if-missing
 	PANTAU_DEMO=1 $(FLASK) serve --port $(PORT)
 
 # The field app in its own window (data in the user's data folder); DEMO=0 for an empty install.

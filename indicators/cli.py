@@ -110,7 +110,8 @@ def export_command(number, year, out, kabkota, lang):
 
 
 @indicators.command("demo")
-def demo_command():
+@click.option("--if-missing", is_flag=True, help="Do nothing (and succeed) when the indicators are already computed.")
+def demo_command(if_missing: bool):
     """In demo mode: add sample approved audits (this year and last) and entered values, and compute both years."""
     from sqlalchemy import func, select
 
@@ -123,6 +124,9 @@ def demo_command():
         if not current_app.config["DEMO"] or not app_demo.is_seeded(session):
             raise AppError("indicators.demo_only", N_("Sample audits are only for a demo installation (PANTAU_DEMO=1, after flask init)."))
         if session.execute(select(func.count()).select_from(IndicatorYear)).scalar():
+            if if_missing:
+                click.echo("demo: indicators already computed, nothing added")
+                return
             raise AppError("indicators.demo_loaded", N_("Indicators are already computed here; the sample audits are not added twice."))
         added = indicator_demo.seed(session)
     click.echo(f"demo: {added} facilities audited and approved, indicators computed")
