@@ -32,8 +32,9 @@ run: setup
 	PANTAU_DEMO=1 $(FLASK) indicators demo --if-missing
 	PANTAU_DEMO=1 $(FLASK) serve --port $(PORT)
 
-# The field app in its own window (data in the user's data folder); DEMO=0 for an empty install.
-DEMO ?= 1
+# The field app in its own window (data in the user's data folder, as the packaged app keeps it); DEMO=1
+# loads the demo there (demo accounts with the password "demo": not on a laptop used for real audits).
+DEMO ?= 0
 desktop: setup
 	PANTAU_DEMO=$(DEMO) $(BIN)/python -m app.desktop
 

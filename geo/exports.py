@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.auth.models import User
 from app.problems import AppError, N_
+from app.spreadsheets import safe_cell
 from geo.maps import year_period
 from geo.models import Wilayah
 from survey.audits.models import Answer, AnswerPhoto, Audit
@@ -30,6 +31,13 @@ from survey.facilities.models import Facility
 from survey.kinds import KIND_CODES, kind_label
 
 FORMATS = ("geojson", "gpkg", "csv", "xlsx")
+
+
+def available_formats() -> tuple[str, ...]:
+    """The formats this installation can write: GeoPackage needs the GIS stack, which the desktop build leaves out."""
+    import importlib.util
+
+    return FORMATS if importlib.util.find_spec("geopandas") is not None else tuple(f for f in FORMATS if f != "gpkg")
 WHATS = ("facilities", "audits")
 MIMETYPES = {"geojson": "application/geo+json", "gpkg": "application/geopackage+sqlite3", "csv": "text/csv",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -86,6 +94,9 @@ def check_format(fmt: str, what: str = "facilities") -> None:
     """Refuse an unknown format or export."""
     if what not in WHATS:
         raise AppError("export.bad_what", N_("Export facilities or audits, not %(what)s."), what=what)
+    if fmt == "gpkg" and fmt not in available_formats():
+        raise AppError("export.gpkg_unavailable", N_("GeoPackage export needs the GIS libraries, which this installation "
+                                                     "does not have. Choose GeoJSON, CSV or Excel."))
     if fmt not in FORMATS:
         raise AppError("export.bad_format", N_("Unknown export format %(format)s; use one of %(formats)s."),
                        format=fmt, formats=", ".join(FORMATS))
@@ -212,7 +223,7 @@ def _csv(table: Table, path: Path) -> None:
     with open(path, "w", encoding="utf-8-sig", newline="") as stream:
         writer = csv.DictWriter(stream, fieldnames=table.columns, extrasaction="ignore")
         writer.writeheader()
-        writer.writerows({c: ("" if row[c] is None else row[c]) for c in table.columns} for row in table.rows)
+        writer.writerows({c: ("" if row[c] is None else safe_cell(row[c])) for c in table.columns} for row in table.rows)
 
 
 def _xlsx(table: Table, path: Path) -> None:
@@ -226,7 +237,7 @@ def _xlsx(table: Table, path: Path) -> None:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in table.rows:
-        sheet.append([row[c] for c in table.columns])
+        sheet.append([safe_cell(row[c]) for c in table.columns])
     sheet.freeze_panes = "B2"
     if table.rows:
         sheet.auto_filter.ref = sheet.dimensions

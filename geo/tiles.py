@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,14 +68,15 @@ def tile(basemap: Basemap, z: int, x: int, y: int) -> bytes | None:
     """The tile at XYZ (z, x, y), or None when the file has none there."""
     if not (0 <= z <= 30 and 0 <= x < 2 ** z and 0 <= y < 2 ** z):
         return None
-    with _connect(Path(basemap.path)) as connection:
+    with closing(_connect(Path(basemap.path))) as connection:
         row = connection.execute("SELECT tile_data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?",
                                  (z, x, 2 ** z - 1 - y)).fetchone()
     return bytes(row[0]) if row and row[0] is not None else None
 
 
 def _connect(file: Path) -> sqlite3.Connection:
-    """A read-only connection: the app never writes to a basemap."""
+    """A read-only connection: the app never writes to a basemap. Use it in `closing()`: sqlite3's own
+    context manager ends a transaction but leaves the connection open."""
     return sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
 
 
@@ -82,7 +84,7 @@ def _read(file: Path) -> Basemap:
     """Validate the file and read its metadata."""
     bad = {"path": str(file)}
     try:
-        with _connect(file) as connection:
+        with closing(_connect(file)) as connection:
             names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
             if not {"metadata", "tiles"} <= names:
                 raise BasemapError("tiles.bad_file", N_("The basemap file %(path)s is not an MBTiles file: it has no "

@@ -29,7 +29,7 @@ from geo.queries import (MapFacility, MapFilter, children, kabkota_list, kabkota
                          wilayah)
 from survey.audits.queries import audited_by_kecamatan, awaiting_review, history_of, latest_results
 from survey.facilities.queries import counts_by_kecamatan_and_kind
-from survey.facilities.views import user_scope, visible_facility
+from survey.facilities.views import NOWHERE, user_scope, visible_facility
 from survey.kinds import KIND_CODES, KINDS
 
 bp = Blueprint("geo", __name__, url_prefix="/wilayah")
@@ -41,9 +41,7 @@ EXPORT_ROLES = ("supervisor", "planner", "admin")
 @login_required
 def show(code: str):
     """A kabupaten/kota or kecamatan: the regions under it and their facilities by kind."""
-    region = wilayah(db.session, code)
-    if region is None or region.level not in ("kabkota", "kecamatan"):
-        raise NotFound("wilayah.not_found", N_("This region is not loaded on this device."))
+    region = _map_region(code)
     counts = counts_by_kecamatan_and_kind(db.session)
     subregions = children(db.session, code)
     return render_page("geo/show.html", region=region, subregions=subregions, counts=counts, kinds=KINDS)
@@ -54,6 +52,10 @@ def show(code: str):
 def boundary(code: str):
     """A region's boundary as GeoJSON, for the map (served by the app: no external host)."""
     region = wilayah(db.session, code)
+    if region is not None:
+        # A kecamatan or its desa: within the auditor's scope; a kabupaten/kota or provinsi: not for auditors.
+        _check_in_scope(region.code if region.level == "kecamatan" else
+                        region.parent_code if region.level == "desa" else "")
     if region is None or region.boundary is None:
         raise NotFound("wilayah.no_boundary", N_("No boundary is loaded for this region."))
     feature = {"type": "Feature", "geometry": mapping(wkb.loads(region.boundary)),
@@ -71,6 +73,7 @@ def maps_home():
     """The map to start from: the only kabupaten/kota (an auditor: their kecamatan), else a choice."""
     scope = user_scope()
     if scope:
+        _check_in_scope(scope[0])
         return redirect(url_for("geo.map_page", code=scope[0]))
     regions = kabkota_list(db.session)
     if len(regions) == 1:
@@ -214,10 +217,17 @@ def _map_region(code: str):
     region = wilayah(db.session, code)
     if region is None or region.level not in ("kabkota", "kecamatan"):
         raise NotFound("wilayah.not_found", N_("This region is not loaded on this device."))
-    scope = user_scope()
-    if scope and region.code not in scope:
-        raise Forbidden("map.outside_scope", N_("Auditors see the map of their own kecamatan only."))
+    _check_in_scope(region.code)
     return region
+
+
+def _check_in_scope(code: str) -> None:
+    """Auditors see their own kecamatan only; one without kecamatan sees none."""
+    scope = user_scope()
+    if scope == NOWHERE:
+        raise Forbidden("auth.no_kecamatan", N_("No kecamatan is assigned to your account yet. Ask the admin to assign yours."))
+    if scope and code not in scope:
+        raise Forbidden("map.outside_scope", N_("Auditors see the map of their own kecamatan only."))
 
 
 def _map_filter() -> MapFilter:
@@ -249,7 +259,7 @@ def _map_context(code: str) -> dict:
         "counted": counted_audits(), "query": suffix, "year": _this_year(),
         "coverage_legend": maps.legend_data(maps.COVERAGE_CLASSES, _, no_data=_("No facilities registered")),
         "basemap": basemap, "basemap_error": basemap_error,
-        "can_export": current_user.role in EXPORT_ROLES,
+        "can_export": current_user.role in EXPORT_ROLES, "export_formats": _export_formats(),
     }
 
 
@@ -310,3 +320,10 @@ def _geojson(collection: dict) -> Response:
                         mimetype="application/geo+json")
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _export_formats() -> tuple[str, ...]:
+    """The download formats offered (no GeoPackage where the GIS stack is absent, as in the desktop build)."""
+    from geo import exports  # lazily, as the downloads themselves
+
+    return exports.available_formats()

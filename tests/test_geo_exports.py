@@ -230,3 +230,33 @@ def test_a_bad_mbtiles_file_gives_a_clear_error_and_the_map_falls_back(app, auth
     page = html(auth.client.get("/wilayah/36.73/map"))
     assert code in page.select_one(".notice.error").get_text()
     assert "data-tiles-url" not in page.select_one("[data-region-map]").attrs
+
+
+def test_text_from_the_field_never_becomes_a_spreadsheet_formula(app, export_cli, kota_serang, tmp_path):
+    """A facility named like a formula (CSV injection): Excel must show it as text, never run it."""
+    from openpyxl import load_workbook
+
+    evil = '=HYPERLINK("http://evil.example","klik")'
+    make_facility(app, name=evil, address="+62 254 123")
+    runner = app.test_cli_runner()
+    for fmt in ("csv", "xlsx"):
+        export(runner, "facilities", "--format", fmt, "--out", tmp_path / f"f.{fmt}")
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "f.csv").read_text(encoding="utf-8-sig"))))
+    assert rows[0]["name"] == "'" + evil and rows[0]["address"] == "'+62 254 123"
+    sheet = load_workbook(tmp_path / "f.xlsx").active
+    header = [c.value for c in sheet[1]]
+    cell = sheet.cell(2, header.index("name") + 1)
+    assert cell.data_type == "s" and cell.value == "'" + evil
+
+
+def test_without_the_gis_stack_geopackage_is_not_offered_and_refused_clearly(app, auth, audited, monkeypatch):
+    """The desktop build leaves geopandas out: no GeoPackage button, and a clear refusal instead of a 500."""
+    from geo import exports
+
+    monkeypatch.setattr(exports, "available_formats", lambda: ("geojson", "csv", "xlsx"))
+    auth.login("dewi")
+    page = html(auth.client.get("/wilayah/36.73.01/map"))
+    offered = {a["href"].split("?")[0].rsplit(".", 1)[1] for a in page.select(".downloads a")}
+    assert offered == {"geojson", "csv", "xlsx"}
+    response = auth.client.get("/wilayah/36.73.01/export/facilities.gpkg")
+    assert response.status_code == 422 and "export.gpkg_unavailable" in response.get_data(as_text=True)

@@ -165,11 +165,29 @@ def test_auditor_sees_the_map_of_their_own_kecamatan_only(auth, city):
     assert set(markers(auth.client, "/wilayah/36.73.01/facilities.geojson")) == {
         "Taman Bermain RW 01", "SD Negeri 1 Serang", "Puskesmas Serang"}
     for path in ("/wilayah/36.73/map", "/wilayah/36.73.02/map", "/wilayah/36.73/facilities.geojson",
-                 "/wilayah/36.73.02/table", "/wilayah/36.73/coverage.geojson", "/wilayah/36.73/layers/kecamatan.geojson"):
+                 "/wilayah/36.73.02/table", "/wilayah/36.73/coverage.geojson", "/wilayah/36.73/layers/kecamatan.geojson",
+                 "/wilayah/36.73", "/wilayah/36.73.02", "/wilayah/36.73.02/boundary.geojson",
+                 "/wilayah/36.73/boundary.geojson", "/wilayah/36.73.02/layers/desa.geojson"):
         assert auth.client.get(path).status_code == 403, path
+    assert auth.client.get("/wilayah/36.73.01").status_code == 200
+    assert auth.client.get("/wilayah/36.73.01/boundary.geojson").status_code in (200, 404)  # 404: no boundary loaded
     assert auth.client.get(f"/wilayah/36.73.01/map/{city['kasemen']}").status_code == 404
     assert auth.client.get("/wilayah/36.73.01/export/facilities.csv").status_code == 403
     assert not html(auth.client.get("/wilayah/36.73.01/map")).select(".downloads")
+
+
+def test_an_auditor_without_kecamatan_sees_nothing_not_everything(app, auth, city):
+    from tests.conftest import make_user
+
+    make_user(app, "tono", "auditor", [])
+    auth.login("tono")
+    for path in ("/wilayah/", "/wilayah/36.73/map", "/wilayah/36.73.01/map", "/wilayah/36.73",
+                 "/wilayah/36.73.01/facilities.geojson", "/wilayah/36.73.01/table"):
+        response = auth.client.get(path)
+        assert response.status_code == 403, path
+    assert "auth.no_kecamatan" in auth.client.get("/wilayah/36.73.01/map").get_data(as_text=True)
+    listed = html(auth.client.get("/facilities/"))
+    assert not listed.select("#results .row-link")
 
 
 def test_planner_supervisor_and_admin_get_the_map_in_nav_or_home_and_downloads(auth, city, admin):

@@ -16,7 +16,9 @@ from tests import xdisplay
 from tests.support import ROOT, require
 from tests.test_durability import Browser
 
-pytestmark = pytest.mark.slow
+# The first test also builds the app (about a minute on a quiet machine, PySide6 and WebEngine included):
+# pytest-timeout counts fixture setup, so these get more than the suite's 300 s.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 SCREENSHOTS = ROOT / "tests" / "screenshots"
 
 
@@ -31,9 +33,10 @@ def packaged(tmp_path_factory):
     require(xdisplay.qt_webengine_installed(), "pywebview and Qt WebEngine are not installed")
     require((ROOT / "static/vendor/htmx/htmx.min.js").exists(), "static/vendor is missing: run make setup")
     out = tmp_path_factory.mktemp("package")
-    subprocess.run([sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
-                    "--distpath", str(out / "dist"), "--workpath", str(out / "build"), str(ROOT / "pantau-kla.spec")],
-                   cwd=ROOT, check=True, capture_output=True)
+    built = subprocess.run([sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
+                            "--distpath", str(out / "dist"), "--workpath", str(out / "build"),
+                            str(ROOT / "pantau-kla.spec")], cwd=ROOT, capture_output=True, text=True, timeout=1200)
+    assert built.returncode == 0, f"PyInstaller failed:\n{built.stderr[-3000:]}"
     program = out / "dist" / "pantau-kla" / "pantau-kla"
     assert program.is_file()
     return program
@@ -42,7 +45,7 @@ def packaged(tmp_path_factory):
 def test_the_bundle_holds_assets_translations_checklists_and_migrations(packaged):
     inside = packaged.parent / "_internal"
     for needed in ("static/vendor/htmx/htmx.min.js", "static/vendor/leaflet/leaflet.js", "static/js/audit.js",
-                   "templates/base.html", "translations/id/LC_MESSAGES/messages.mo", "survey/checklists/rbra-v1.yaml",
+                   "templates/base.html", "translations/id/LC_MESSAGES/messages.mo", "survey/checklists/rbra-v1.yaml", "indicators/kla-2022.yaml",
                    "migrations/env.py", "migrations/alembic.ini"):
         assert (inside / needed).is_file(), needed
     assert sorted(p.name for p in (inside / "migrations/versions").glob("*.py")) == sorted(

@@ -86,6 +86,8 @@ class SingleInstance:
                     self._answer(conn)
                 except (OSError, ValueError) as error:
                     log.warning("desktop: bad handshake: %s", error)
+                except Exception:  # e.g. raising a window that is closing: the listener must live on
+                    log.exception("desktop: answering a second launch failed")
 
     def _answer(self, conn: socket.socket) -> None:
         conn.settimeout(2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
 
 log = logging.getLogger(__name__)
 TITLE = "Pantau KLA"
@@ -55,7 +56,9 @@ def bring_forward(window) -> None:
 def _on_before_show(window) -> None:
     """In the GUI thread, once the web view exists: SIGTERM handling, and Qt WebEngine's geolocation policy."""
     # SIGTERM (a logout, `kill`) closes the window the ordinary way, so the server is stopped cleanly.
-    signal.signal(signal.SIGTERM, lambda *_: window.destroy())
+    # Only the main thread may set a signal handler (WinForms calls this from its own STA thread).
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: window.destroy())
     if type(window.native).__module__ != "webview.platforms.qt":
         return  # WebView2 and WKWebView ask the user about geolocation themselves
     from app.desktop.qt_geolocation import install

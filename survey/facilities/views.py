@@ -24,9 +24,15 @@ bp = Blueprint("facilities", __name__, url_prefix="/facilities")
 DUPLICATE_RADIUS_M = 100
 
 
+# An auditor without kecamatan sees nothing, never everything: a code no kecamatan has.
+NOWHERE = ("-",)
+
+
 def user_scope() -> tuple[str, ...]:
-    """Kecamatan the current user is limited to: an auditor's own; everyone else sees all."""
-    return tuple(current_user.kecamatan_codes) if current_user.role == "auditor" else ()
+    """Kecamatan the current user is limited to: an auditor's own (none: NOWHERE); everyone else sees all."""
+    if current_user.role != "auditor":
+        return ()
+    return tuple(current_user.kecamatan_codes) or NOWHERE
 
 
 @bp.get("/")
