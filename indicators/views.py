@@ -16,6 +16,7 @@ from app.auth import role_required
 from app.extensions import db
 from app.htmx import render_page
 from app.problems import AppError, NotFound, N_
+from app.spreadsheets import safe_cell
 from app.tx import transactional
 from geo.queries import kabkota_list, wilayah
 from indicators import charts, messages, queries, report as reports
@@ -267,7 +268,7 @@ def export_table(built: reports.Report, kecamatan_values: dict) -> tuple[list[st
                 _cell(value and value.numerator), _cell(value and value.denominator), round(row.earned, 2),
                 _cell(row.previous and row.previous.value)]
         line += [_cell(getattr(kecamatan_values.get((indicator.number, k.code)), "value", None)) for k in built.kecamatan]
-        rows.append(line)
+        rows.append([safe_cell(cell) for cell in line])  # names come from files and hubs: never a formula
     return header, rows
 
 
