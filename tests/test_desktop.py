@@ -141,8 +141,10 @@ def test_the_audit_position_by_map_tap_and_typed_coordinates_then_a_clean_close(
         assert rows == [(pytest.approx(tapped[0]), pytest.approx(tapped[1]), "map")]
 
         # Typed coordinates (decimal comma, as Indonesian keyboards give it).
-        page.evaluate("location.reload()")
-        page.wait_for("document.readyState === 'complete' && document.querySelector('[data-manual]')")
+        # Mark the old document: until the reloaded one replaces it, the old one is "complete" too.
+        page.evaluate("window.beforeReload = true; location.reload()")
+        page.wait_for("!window.beforeReload && document.readyState === 'complete' && window.htmx "
+                      "&& document.querySelector('[data-manual]')")
         page.evaluate("document.querySelector('[data-manual]').open = true;"
                       "document.querySelector('#manual-lat').value = '-6,1201';"
                       "document.querySelector('#manual-lon').value = '106,1503';"
