@@ -8,6 +8,7 @@ XYZ URLs Leaflet asks for. Vector tiles (pbf) need a renderer the app does not s
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import threading
 from contextlib import closing
@@ -103,7 +104,7 @@ def _read(file: Path) -> Basemap:
         raise BasemapError("tiles.empty", N_("The basemap file %(path)s holds no tiles."), **bad)
     return Basemap(path=str(file), name=metadata.get("name", file.stem), format="jpg" if fmt == "jpeg" else fmt,
                    minzoom=_int(metadata.get("minzoom"), zooms[0]), maxzoom=_int(metadata.get("maxzoom"), zooms[1]),
-                   bounds=_bounds(metadata.get("bounds")), attribution=metadata.get("attribution", ""))
+                   bounds=_bounds(metadata.get("bounds")), attribution=_plain_text(metadata.get("attribution", "")))
 
 
 def _int(text: str | None, default: int) -> int:
@@ -122,3 +123,9 @@ def _bounds(text: str | None) -> tuple[float, float, float, float] | None:
     if -180 <= west < east <= 180 and -90 <= south < north <= 90:
         return west, south, east, north
     return None
+
+
+def _plain_text(text: str) -> str:
+    """The file's attribution without markup: Leaflet shows it as HTML, and the file is not ours
+    (entities such as &copy; stay: they are text; the CSP forbids inline handlers anyway)."""
+    return re.sub(r"<[^>]*>?", "", text)[:200]

@@ -55,3 +55,15 @@ def test_unusable_files_are_refused_with_a_code(tmp_path, setup, code):
     with pytest.raises(BasemapError) as refused:
         open_basemap(path)
     assert refused.value.code == code and refused.value.status == 503
+
+
+@pytest.mark.parametrize("raw, shown", [
+    ("&copy; OpenStreetMap contributors", "&copy; OpenStreetMap contributors"),
+    ('<a href="http://evil.example">Peta</a> BIG', "Peta BIG"),
+    ('<img src=x onerror="alert(1)">Dinas', "Dinas"),
+    ("<img src=x onerror=alert(1)", ""),
+])
+def test_basemap_attribution_loses_its_markup(raw, shown):
+    from geo.tiles import _plain_text
+
+    assert _plain_text(raw) == shown
