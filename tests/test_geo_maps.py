@@ -290,7 +290,9 @@ app = create_app({"INSTANCE_PATH": tempfile.mkdtemp(), "TESTING": True, "WTF_CSR
 with app.app_context():
     upgrade()
     from app import demo
+    from sync.service import ensure_self_device
     with write_transaction() as session:
+        ensure_self_device(session, "field")
         demo.seed(session)
 client = app.test_client()
 client.post("/login", data={"username": "planner", "password": "demo"})
@@ -298,8 +300,21 @@ app.config["DEMO"] = True
 client.post("/login", data={"username": "planner", "password": "demo"})
 fid = client.get("/wilayah/36.73/facilities.geojson").get_json()["features"][0]["properties"]["id"]
 for path in ["/", "/wilayah/36.73/map", "/wilayah/36.73.01/map", "/wilayah/36.73/table", "/wilayah/36.73/layers/kecamatan.geojson",
-             "/wilayah/36.73/coverage.geojson", f"/wilayah/36.73/map/{fid}"]:
-    assert client.get(path).status_code == 200, path
+             "/wilayah/36.73/coverage.geojson", f"/wilayah/36.73/map/{fid}", "/indicators/"]:
+    assert client.get(path).status_code in (200, 302), path
+# The auditor's own paths on a field device: the facility list and page, an audit started, answered and placed.
+client.post("/logout")
+client.post("/login", data={"username": "auditor", "password": "demo"})
+page = client.get("/facilities/").get_data(as_text=True)
+facility = page.split('href="/facilities/', 2)[2].split('"', 1)[0]
+assert client.get(f"/facilities/{facility}").status_code == 200
+audit = client.post(f"/facilities/{facility}/audits/new", data={"checklist": "ktr@1"}).headers["Location"].rsplit("/", 1)[1]
+assert client.post(f"/audits/{audit}/answers/tanda_dilarang_merokok", data={"value": "ya"}).status_code == 200
+placed = client.post(f"/audits/{audit}/position", data={"lat": "-6.112", "lon": "106.164", "accuracy": "7", "source": "gps"},
+                     headers={"HX-Request": "true"})
+assert placed.status_code < 400, placed.status_code
+assert client.get(f"/audits/{audit}").status_code == 200
+assert client.get("/sync/").status_code == 200
 print(sorted(m for m in ("geopandas", "pyogrio", "pandas") if m in sys.modules))
 """
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
