@@ -140,11 +140,12 @@ def ask_running(folder: Path, command: str = "show", timeout: float = 2.0) -> st
     return str(reply.get("url", ""))
 
 
-def claim_or_reach(guard: SingleInstance, wait: float = 15.0) -> str | None:
+def claim_or_reach(guard: SingleInstance, wait: float = 60.0) -> str | None:
     """Take the lock (None: we are first) or get the running app's URL after it showed its window.
 
     A first launch that is still migrating, or one that is shutting down, holds the lock without
-    answering yet; keep trying both for `wait` seconds before giving up.
+    answering yet; keep trying both for `wait` seconds before giving up (a minute: a slow laptop's
+    first start migrates the database and starts Qt WebEngine before it can answer).
     """
     deadline = time.monotonic() + wait
     while True:
