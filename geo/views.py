@@ -22,7 +22,7 @@ from shapely.geometry import mapping
 
 from app.auth import role_required
 from app.extensions import db
-from app.htmx import render_page
+from app.htmx import is_htmx, render_page
 from app.problems import AppError, Forbidden, NotFound, N_
 from geo import layers, maps
 from geo.queries import (MapFacility, MapFilter, children, kabkota_list, kabkota_of, region_facilities, registered_by_kecamatan,
@@ -91,8 +91,9 @@ def map_page(code: str):
 @bp.get("/<code>/map/<facility_id>")
 @login_required
 def map_card(code: str, facility_id: str):
-    """The map with one facility's card open; a tap on a marker loads only the card (htmx)."""
-    context = _map_context(code)
+    """The map with one facility's card open; a tap on a marker loads only the card (htmx), so only what
+    the card shows is read, not every facility of the region."""
+    context = _card_context(code) if is_htmx() else _map_context(code)
     found = visible_facility(facility_id)
     if not _in_region(found.kecamatan_code, context["region"]):
         raise NotFound("facility.not_found", N_("This facility does not exist or is outside your kecamatan."))
@@ -261,6 +262,13 @@ def _map_context(code: str) -> dict:
         "basemap": basemap, "basemap_error": basemap_error,
         "can_export": current_user.role in EXPORT_ROLES, "export_formats": _export_formats(),
     }
+
+
+def _card_context(code: str) -> dict:
+    """What the card block needs besides the card: the region, the filters' query and the legend words."""
+    query = request.query_string.decode()
+    return {"region": _map_region(code), "query": f"?{query}" if query else "",
+            "result_legend": maps.RESULT_LEGEND_APPROVED if counted_audits() == "approved" else maps.RESULT_LEGEND}
 
 
 def _coverage_rows(region, kabkota, flt: MapFilter) -> list[dict]:
