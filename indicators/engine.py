@@ -6,7 +6,8 @@ Which audit counts (docs/architecture.md, "Indicator"):
   for review, or when it is returned or rejected, the earlier approved audit of its chain still
   counts: a correction in progress never makes a facility drop out of the evidence;
 - a chain of revisions belongs to the year its first audit was submitted in (the visit's year);
-- per facility and checklist the chain whose counting audit was submitted last wins.
+- per facility and checklist the chain whose first audit (the visit) was submitted last wins; the
+  counting audit's submission breaks ties. A chain whose first audit is unknown never counts.
 
 A facility with no counting audit is in the denominator and not in the numerator.
 """
@@ -91,22 +92,27 @@ def counting_audits(audits: Iterable[AuditRecord], year: int) -> dict[tuple[uuid
     chains: dict[uuid.UUID, list[AuditRecord]] = {}
     for audit in by_id.values():
         chains.setdefault(_root(audit, by_id).id, []).append(audit)
-    chosen: dict[tuple[uuid.UUID, str], AuditRecord] = {}
+    chosen: dict[tuple[uuid.UUID, str], tuple[tuple, AuditRecord]] = {}
     for root_id, members in chains.items():
-        if by_id[root_id].year != year:
+        root = by_id[root_id]
+        # A chain whose first audit is not known cannot be placed in a year: it never counts.
+        if root.revision_of is not None or root.year != year:
             continue
         approved = [a for a in members if a.review_status == "approved"]
         if not approved:
             continue
         counting = max(approved, key=lambda a: (a.revision, a.submitted_at, str(a.id)))
         key = (counting.facility_id, counting.checklist_id)
+        # The later visit wins: a correction of an older visit does not override a newer one.
+        rank = (root.submitted_at, str(root.id), counting.submitted_at, str(counting.id))
         held = chosen.get(key)
-        if held is None or (counting.submitted_at, str(counting.id)) > (held.submitted_at, str(held.id)):
-            chosen[key] = counting
-    return chosen
+        if held is None or rank > held[0]:
+            chosen[key] = (rank, counting)
+    return {key: counting for key, (_, counting) in chosen.items()}
 
 
 def _root(audit: AuditRecord, by_id: Mapping[uuid.UUID, AuditRecord]) -> AuditRecord:
+    """The first audit of the chain as far as it is known (its revision_of is set when the chain goes on unknown)."""
     seen = {audit.id}
     while audit.revision_of is not None and audit.revision_of in by_id and audit.revision_of not in seen:
         audit = by_id[audit.revision_of]

@@ -215,8 +215,8 @@ def test_a_review_recomputes_its_kecamatan_only_and_matches_a_full_recompute(app
     assert snapshot() == after_hook
 
 
-def test_a_revision_submitted_next_year_updates_the_year_of_the_visit(app, scenario):
-    """Play 2 was audited in 2025; its correction, submitted in January 2026 and approved, counts for 2025."""
+def test_a_revision_submitted_next_year_updates_the_year_of_the_visit(app, scenario, runner):
+    """Play 2 was audited in 2025; its correction, submitted in January 2026 and approved, counts for 2025 only."""
     from sqlalchemy import select as sql_select
 
     from app.auth.models import User
@@ -224,9 +224,13 @@ def test_a_revision_submitted_next_year_updates_the_year_of_the_visit(app, scena
     with app.app_context(), write_transaction() as session:
         siti = session.execute(sql_select(User.id).where(User.username == "siti")).scalar_one()
         original = session.get(Audit, uuid.UUID(scenario["audits"]["play2"]))
-        correction = indicator_scenario.submitted_audit(session, scenario["facilities"]["play2"], "rbra", "belum_memenuhi",
-                                                        siti, dt.datetime(2026, 1, 5, 9, tzinfo=indicator_scenario.WIB),
+        correction = indicator_scenario.submitted_audit(session, scenario["facilities"]["play2"], "rbra", "memenuhi",
+                                                        siti, dt.datetime(2026, 1, 10, 9, tzinfo=indicator_scenario.WIB),
                                                         original)
         indicator_scenario.review(session, correction, "approved")
-    assert stored(app, 2025)[20]["36.73.01"] == (0, 2)  # the correction replaced the 2025 audit
-    assert stored(app)[20] == EXPECTED_2026[20]  # and 2026 is untouched
+    assert stored(app, 2025)[20]["36.73.01"] == (1, 2)  # the correction replaced the 2025 audit
+    assert stored(app)[20] == EXPECTED_2026[20]  # and 2026 is untouched by the hook
+    assert runner.invoke(args=["indicators", "compute", "--year", "2026"]).exit_code == 0
+    assert stored(app)[20]["36.73.01"] == (1, 2)  # a full recompute agrees: the 2025 visit does not count in 2026
+    assert runner.invoke(args=["indicators", "compute", "--year", "2025"]).exit_code == 0
+    assert stored(app, 2025)[20]["36.73.01"] == (1, 2)

@@ -53,6 +53,29 @@ COUNTING = [
 ]
 
 
+# (story, audits, year computed, the audit number that counts or None)
+CHAINS = [
+    ("a next-year revision does not count in its own year", [audit(1, year=2025), audit(2, year=2026, revision=2, revision_of=1)],
+     2026, None),
+    ("a next-year revision counts in the visit's year", [audit(1, year=2025), audit(2, year=2026, revision=2, revision_of=1)],
+     2025, 2),
+    ("a revision whose first audit is unknown never counts", [audit(2, year=2026, revision=2, revision_of=1)], 2026, None),
+    ("correcting an older visit does not override a newer visit",
+     [audit(1, day=0), audit(2, result="belum_memenuhi", day=60), audit(3, day=90, revision=2, revision_of=1)], 2026, 2),
+    ("the newer visit's correction counts", [audit(1, day=0), audit(2, result="belum_memenuhi", day=60),
+                                            audit(3, day=90, revision=2, revision_of=2)], 2026, 3),
+]
+
+
+@pytest.mark.parametrize("audits, year, expected", [c[1:] for c in CHAINS], ids=[c[0] for c in CHAINS])
+def test_which_chain_counts(audits, year, expected):
+    counting = counting_audits(audits, year)
+    if expected is None:
+        assert counting == {}
+    else:
+        assert counting[(F, "sra")].id == uuid.UUID(int=100 + expected)
+
+
 @pytest.mark.parametrize("audits, expected", [c[1:] for c in COUNTING], ids=[c[0] for c in COUNTING])
 def test_which_audit_counts(audits, expected):
     counting = counting_audits(audits, 2026)
