@@ -31,6 +31,12 @@ def stored_set(session: Session, set_id: str) -> IndicatorSet | None:
     return _PARSED[row.sha256]
 
 
+def stored_sets(session: Session) -> list[IndicatorSet]:
+    """Every stored indicator set, oldest first (what the review hook computes with; files are never read there)."""
+    ids = session.execute(select(IndicatorSetVersion.id).order_by(IndicatorSetVersion.applies_from, IndicatorSetVersion.id)).scalars()
+    return [stored_set(session, set_id) for set_id in list(ids)]
+
+
 def year_row(session: Session, year: int) -> IndicatorYear | None:
     """Which set a year is computed with, if it has been computed."""
     return session.get(IndicatorYear, year)

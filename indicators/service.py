@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from indicators.engine import Entry, Value, counting_audits, coverage, entered_k
 from indicators.evidence import EvidenceInfo, EvidenceStore, inspect_evidence
 from indicators.models import (EntryEvidence, EvidenceFile, IndicatorCoverage, IndicatorEntry, IndicatorPoints, IndicatorSetVersion,
                                IndicatorValue, IndicatorYear)
+
+log = logging.getLogger(__name__)
 
 MAX_NOTE = 2000
 MAX_FILES = 10
@@ -158,22 +161,54 @@ def _as_entry(row: IndicatorEntry | None) -> Entry | None:
 
 
 def recompute_for_audits(session: Session, audit_ids: Iterable[uuid.UUID], zone: datetime.tzinfo) -> list[ComputeSummary]:
-    """Recompute the years and kabupaten/kota of reviewed audits (approving, returning, a revision arriving)."""
-    places = queries.reviewed_audit_places(session, audit_ids)
-    if not places:
-        return []
-    earliest = min((s.applies_from for s in shipped_sets()), default=None)
-    by_year: dict[int, set[str]] = {}
-    for place in places:
-        year = place.submitted_at.astimezone(zone).year
-        if earliest is not None and year >= earliest:
-            by_year.setdefault(year, set()).add(place.kecamatan_code)
+    """Recompute the years and kabupaten/kota of reviewed audits (approving, returning, a revision arriving).
+
+    Uses the stored indicator sets only, never the files: a bad draft file must not touch reviews or sync.
+    Only a year that no stored set applies to (a fresh installation) reads the shipped files, and when
+    they cannot be read it is left for `flask indicators compute` or the dashboard's button.
+    """
+    stored = queries.stored_sets(session)
     summaries = []
-    for year, kecamatan in sorted(by_year.items()):
+    for year, kecamatan in sorted(_affected_years(session, audit_ids, zone, stored).items()):
         kabkota = queries.kabkota_of_kecamatan(session, kecamatan)
-        if kabkota:
-            summaries.append(compute_year(session, year, zone, kabkota_codes=kabkota, only_kecamatan=kecamatan))
+        if not kabkota:
+            continue
+        row = queries.year_row(session, year)
+        chosen = None if row is not None else set_for_year(stored, year) or _shipped_for_year(year)
+        if row is None and chosen is None:
+            continue
+        summaries.append(compute_year(session, year, zone, set_id=chosen.id if chosen else None, kabkota_codes=kabkota,
+                                      only_kecamatan=kecamatan))
     return summaries
+
+
+def _shipped_for_year(year: int) -> IndicatorSet | None:
+    try:
+        return set_for_year(shipped_sets(), year)
+    except Exception:  # noqa: BLE001 - a bad file is reported by `flask indicators check`, not by a review
+        log.exception("indicators: the shipped indicator sets cannot be read")
+        return None
+
+
+def mark_stale(session: Session, audit_ids: Iterable[uuid.UUID], zone: datetime.tzinfo) -> list[int]:
+    """Mark the computed years these audits count in as needing a recompute (when the hook could not recompute)."""
+    years = [y for y in _affected_years(session, audit_ids, zone, None) if queries.year_row(session, y) is not None]
+    for year in years:
+        queries.year_row(session, year).computed_at = None
+    session.flush()
+    return years
+
+
+def _affected_years(session: Session, audit_ids: Iterable[uuid.UUID], zone: datetime.tzinfo,
+                    sets: list[IndicatorSet] | None) -> dict[int, set[str]]:
+    """Per year of the reviewed audits' chains: their kecamatan (years before every given set left out)."""
+    earliest = min((s.applies_from for s in sets), default=None) if sets is not None else None
+    by_year: dict[int, set[str]] = {}
+    for place in queries.reviewed_audit_places(session, list(audit_ids)):
+        year = place.submitted_at.astimezone(zone).year
+        if earliest is None or year >= earliest:
+            by_year.setdefault(year, set()).add(place.kecamatan_code)
+    return by_year
 
 
 # --- entered values ----------------------------------------------------------------------------------
