@@ -15,6 +15,7 @@ A facility with no counting audit is in the denominator and not in the numerator
 from __future__ import annotations
 
 import datetime
+import math
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -75,10 +76,10 @@ class Gain:
 class Projection:
     """The projected total, its predicate and what would reach the next band."""
 
-    total: float
+    total: int  # whole points, rounded half up (rounded_total)
     predicate: str | None
     next_band: str | None
-    gap: float | None
+    gap: int | None
     earned: dict[int, float] = field(default_factory=dict)
     gains: tuple[Gain, ...] = ()
 
@@ -220,8 +221,15 @@ def achievement(indicator: Indicator, value: float | None, level: str = "kabkota
     return max(0.0, min(1.0, value / indicator.target_for(level)))
 
 
+def rounded_total(total: float) -> int:
+    """A total in whole points, half up: the bands are whole points (600 is Pratama, 601 Madya), and the
+    total is shown, banded and compared in this one precision."""
+    return int(math.floor(total + 0.5 + 1e-9))
+
+
 def predicate(total: float) -> str | None:
-    """The predicate band of a total score, or None below 500."""
+    """The predicate band of a total score (rounded to whole points), or None below 500."""
+    total = rounded_total(total)
     for name, lowest in BANDS:
         if total >= lowest:
             return name
@@ -230,6 +238,7 @@ def predicate(total: float) -> str | None:
 
 def next_band(total: float) -> tuple[str, float] | None:
     """(the next band up, its lowest total), or None at the top."""
+    total = rounded_total(total)
     above = [(name, lowest) for name, lowest in BANDS if lowest > total]
     return above[-1] if above else None
 
@@ -243,9 +252,9 @@ def project(indicator_set: IndicatorSet, points: Mapping[int, int], values: Mapp
         worth = points.get(indicator.number, indicator.points)
         earned[indicator.number] = worth * share
         gains.append((indicator.number, earned[indicator.number], worth, worth - earned[indicator.number]))
-    total = round(sum(earned.values()), 6)
+    total = rounded_total(sum(earned.values()))  # one precision for the band, the gap and the display
     upper = next_band(total)
-    gap = round(upper[1] - total, 6) if upper else None
+    gap = upper[1] - total if upper else None
     ranked = sorted((g for g in gains if g[3] > 1e-9), key=lambda g: (-g[3], g[0]))
     result, covered = [], 0.0
     for number, got, worth, gain in ranked:

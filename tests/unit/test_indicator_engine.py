@@ -121,11 +121,27 @@ def test_entered_values_roll_up(number, kabkota, kecamatan, expected):
     assert entered_kabkota(KLA.indicator(number), kabkota, kecamatan) == expected
 
 
-@pytest.mark.parametrize("total, band", [(0, None), (499.99, None), (500, "pratama"), (600, "pratama"), (600.5, "pratama"),
+@pytest.mark.parametrize("total, band", [(0, None), (499.49, None), (499.99, "pratama"), (500, "pratama"), (600, "pratama"),
+                                         (600.49, "pratama"), (600.5, "madya"),
                                          (601, "madya"), (700, "madya"), (701, "nindya"), (800, "nindya"),
                                          (801, "utama"), (900, "utama"), (901, "kla"), (1000, "kla")])
 def test_predicate_bands(total, band):
     assert predicate(total) == band
+
+
+# (raw total, shown total, predicate, next band, gap): the band, gap and display use one rounded total.
+EDGES = [(499.96, 500, "pratama", "madya", 101), (500, 500, "pratama", "madya", 101), (600.4, 600, "pratama", "madya", 1),
+         (600.96, 601, "madya", "nindya", 100), (1000, 1000, "kla", None, None), (499.4, 499, None, "pratama", 1)]
+
+
+@pytest.mark.parametrize("raw, shown, band, upper, gap", EDGES, ids=[str(e[0]) for e in EDGES])
+def test_projection_bands_the_total_it_shows(raw, shown, band, upper, gap):
+    points = {i.number: 0 for i in KLA.indicators}
+    points[18] = 1000
+    values = {18: Value(KLA.indicator(18).target * raw / 1000)}
+    projection = project(KLA, points, values)
+    assert projection.total == shown and isinstance(projection.total, int)
+    assert (projection.predicate, projection.next_band, projection.gap) == (band, upper, gap)
 
 
 def test_next_band():
