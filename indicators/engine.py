@@ -188,17 +188,19 @@ class Entry:
     denominator: float | None = None
 
 
-def entered_kabkota(indicator: Indicator, kabkota_entry: Entry | None, kecamatan_entries: Iterable[Entry]) -> Value | None:
+def entered_kabkota(indicator: Indicator, kabkota_entry: Entry | None, kecamatan_entries: Iterable[Entry],
+                    kecamatan_codes: Iterable[str]) -> Value | None:
     """The kabupaten/kota value of an entered indicator.
 
-    An entry for the kabupaten/kota itself wins. Otherwise kecamatan entries roll up: counts are
-    summed; percents are numerators over denominators when every entry has both, else their mean.
+    An entry for the kabupaten/kota itself wins. Otherwise kecamatan entries roll up only when every
+    kecamatan of the kabupaten/kota has one (a part of the city is not the city): counts are summed;
+    percents are numerators over denominators when every entry has both, else their mean.
     A yes/no indicator has no rollup.
     """
     if kabkota_entry is not None:
         return Value(kabkota_entry.value, kabkota_entry.numerator, kabkota_entry.denominator, "entered")
     entries = list(kecamatan_entries)
-    if not entries or indicator.unit == "yes_no":
+    if not entries or indicator.unit == "yes_no" or not set(kecamatan_codes) <= {e.wilayah_code for e in entries}:
         return None
     if indicator.unit == "count":
         return Value(sum(e.value for e in entries), None, None, "rollup")

@@ -134,7 +134,7 @@ def _compute_kabkota(session: Session, indicator_set: IndicatorSet, year: int, k
             kecamatan_entries = [e for (n, code), e in entries.items() if n == indicator.number and code != kabkota_code]
             values = {e.wilayah_code: Value(e.value, e.numerator, e.denominator, "entered") for e in kecamatan_entries}
             total = entered_kabkota(indicator, _as_entry(entries.get((indicator.number, kabkota_code))),
-                                    queries.as_entries(kecamatan_entries))
+                                    queries.as_entries(kecamatan_entries), kecamatan)
             if total is not None:
                 values[kabkota_code] = total
         rows += [{"set_id": indicator_set.id, "year": year, "number": indicator.number, "wilayah_code": code,

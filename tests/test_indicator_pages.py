@@ -120,10 +120,20 @@ def test_entering_a_value_with_evidence_rolls_up_and_is_logged(app, dewi):
         assert sorted(e.filename for e in entry.evidence) == ["akta.pdf", "rekap.csv"]
         stored = Path(app.config["DATA_DIR"]) / "evidence" / hashlib.sha256(pdf).hexdigest()[:2] / f"{hashlib.sha256(pdf).hexdigest()}.pdf"
         assert stored.read_bytes() == pdf
-        kota = db.session.get(IndicatorValue, ("kla-2022", 2026, 4, "36.73"))
-        assert (kota.numerator, kota.denominator, kota.basis) == (712, 800, "rollup")
+        assert db.session.get(IndicatorValue, ("kla-2022", 2026, 4, "36.73")) is None  # 2 of 6 kecamatan are not the city
         log = db.session.execute(select(AuditLogEntry).where(AuditLogEntry.entity == "indicator_entry")).scalars().all()
         assert len(log) == 2 and log[0].changes["note"][1] == "Data Disdukcapil, Desember 2026"
+    row = html(dewi.client.get("/indicators/36.73/2026")).find("tr", id="ind-4")
+    assert "2 of 6 kecamatan entered" in row.get_text(" ", strip=True)
+    assert "2 of 6 kecamatan entered" in html(dewi.client.get("/indicators/36.73/2026/4")).select_one(".stats-row").get_text(" ")
+    for code in ("36.73.03", "36.73.04", "36.73.05", "36.73.06"):
+        dewi.post(f"/indicators/entry/{code}/2026/4", entry_form(numerator="100", denominator="100"))
+    with app.app_context():
+        from app.extensions import db
+
+        kota = db.session.get(IndicatorValue, ("kla-2022", 2026, 4, "36.73"))
+        assert (kota.numerator, kota.denominator, kota.basis) == (1112, 1200, "rollup")  # every kecamatan entered
+    assert "6 of 6 kecamatan entered" in html(dewi.client.get("/indicators/36.73/2026")).find("tr", id="ind-4").get_text(" ")
     sha = hashlib.sha256(pdf).hexdigest()
     download = dewi.client.get(f"/indicators/evidence/{entry.id}/{sha}")
     assert download.data == pdf and "akta.pdf" in download.headers["Content-Disposition"]

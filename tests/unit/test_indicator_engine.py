@@ -104,21 +104,25 @@ def test_facility_values_per_kecamatan_with_unaudited_facilities_in_the_denomina
     assert coverage(schools + play, counting, ["36.73.01", "36.73.02"]) == {"36.73.01": (2, 4), "36.73.02": (1, 1)}
 
 
+TWO = ["36.73.01", "36.73.02"]
 ENTERED = [
-    ("kabkota entry wins", 4, Entry("36.73", 80), [Entry("36.73.01", 10)], Value(80, None, None, "entered")),
-    ("percent with counts: pooled", 4, None, [Entry("36.73.01", 50, 5, 10), Entry("36.73.02", 100, 30, 30)],
+    ("kabkota entry wins", 4, Entry("36.73", 80), [Entry("36.73.01", 10)], TWO, Value(80, None, None, "entered")),
+    ("percent with counts: pooled", 4, None, [Entry("36.73.01", 50, 5, 10), Entry("36.73.02", 100, 30, 30)], TWO,
      Value(87.5, 35, 40, "rollup")),
-    ("percent without counts: mean", 4, None, [Entry("36.73.01", 50), Entry("36.73.02", 100, 30, 30)],
+    ("percent without counts: mean", 4, None, [Entry("36.73.01", 50), Entry("36.73.02", 100, 30, 30)], TWO,
      Value(75.0, None, None, "rollup")),
-    ("count: summed", 3, None, [Entry("36.73.01", 2), Entry("36.73.02", 3)], Value(5, None, None, "rollup")),
-    ("yes/no: no rollup", 1, None, [Entry("36.73.01", 1)], None),
-    ("nothing entered", 4, None, [], None),
+    ("count: summed", 3, None, [Entry("36.73.01", 2), Entry("36.73.02", 3)], TWO, Value(5, None, None, "rollup")),
+    ("yes/no: no rollup", 1, None, [Entry("36.73.01", 1)], TWO, None),
+    ("nothing entered", 4, None, [], TWO, None),
+    ("one kecamatan of two at 100 %: no city value", 4, None, [Entry("36.73.01", 100)], TWO, None),
+    ("one of two with counts: no city value", 4, None, [Entry("36.73.01", 100, 30, 30)], TWO, None),
+    ("a count from one kecamatan of two: no city value", 3, None, [Entry("36.73.01", 2)], TWO, None),
 ]
 
 
-@pytest.mark.parametrize("number, kabkota, kecamatan, expected", [c[1:] for c in ENTERED], ids=[c[0] for c in ENTERED])
-def test_entered_values_roll_up(number, kabkota, kecamatan, expected):
-    assert entered_kabkota(KLA.indicator(number), kabkota, kecamatan) == expected
+@pytest.mark.parametrize("number, kabkota, kecamatan, codes, expected", [c[1:] for c in ENTERED], ids=[c[0] for c in ENTERED])
+def test_entered_values_roll_up(number, kabkota, kecamatan, codes, expected):
+    assert entered_kabkota(KLA.indicator(number), kabkota, kecamatan, codes) == expected
 
 
 @pytest.mark.parametrize("total, band", [(0, None), (499.49, None), (499.99, "pratama"), (500, "pratama"), (600, "pratama"),
