@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime
 import logging
 import uuid
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, text
 from sqlalchemy.orm import Session
 
 from app import auditlog
@@ -90,6 +91,7 @@ def compute_year(session: Session, year: int, zone: datetime.tzinfo, set_id: str
     `only_kecamatan`: recompute only the facility-derived values there (and the rollup), as after a
     review; a year computed for the first time is always computed whole.
     """
+    _lock_year(session, check_year(year))
     first_time = queries.year_row(session, year) is None
     indicator_set = set_of_year(session, year, set_id)
     # A year computed for the first time (or moved to another set) is computed everywhere: its row
@@ -101,6 +103,16 @@ def compute_year(session: Session, year: int, zone: datetime.tzinfo, set_id: str
     written = sum(_compute_kabkota(session, indicator_set, year, code, zone, subset) for code in codes)
     queries.year_row(session, year).computed_at = utcnow()
     return ComputeSummary(year, indicator_set.id, codes, written)
+
+
+LOCK_KEY = zlib.crc32(b"indicators") - 2**31  # an int4 naming the indicators' advisory locks
+
+
+def _lock_year(session: Session, year: int) -> None:
+    """Serialise computations of one year on PostgreSQL (the dashboard's button and a sync batch at once
+    would delete and insert the same keys); SQLite writers are already serialised by BEGIN IMMEDIATE."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key, :year)"), {"key": LOCK_KEY, "year": year})
 
 
 def _compute_kabkota(session: Session, indicator_set: IndicatorSet, year: int, kabkota_code: str,
