@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import re
 import uuid
 import zlib
 from collections.abc import Iterable
@@ -288,7 +289,7 @@ def enter_value(session: Session, data: EntryInput, store: EvidenceStore, max_by
 
 
 def _entered_numbers(unit: str, data: EntryInput) -> tuple[float, float | None, float | None]:
-    numerator, denominator = _number(data.numerator, "numerator"), _number(data.denominator, "denominator")
+    numerator, denominator = _whole(data.numerator, "numerator"), _whole(data.denominator, "denominator")
     value = _number(data.value, "value")
     if (numerator is None) != (denominator is None) or unit != "percent" and numerator is not None:
         raise AppError("indicators.bad_counts", N_("Give both the number counted and the total, or neither (percent indicators only)."),
@@ -307,6 +308,22 @@ def _entered_numbers(unit: str, data: EntryInput) -> tuple[float, float | None, 
     if unit == "yes_no" and value not in (0, 1):
         raise AppError("indicators.value_range", N_("Answer 1 for yes or 0 for no."), field="value")
     return value, numerator, denominator
+
+
+_THOUSANDS = re.compile(r"\d{1,3}(\.\d{3})+")  # 1.234 or 12.345.678: the Indonesian thousands separator
+
+
+def _whole(text: str, field: str) -> int | None:
+    """A count of people or facilities: digits, optionally grouped by dots (1.234 is 1234); anything else is refused."""
+    text = (text or "").strip().replace(" ", "")
+    if not text:
+        return None
+    if _THOUSANDS.fullmatch(text):
+        text = text.replace(".", "")
+    if not text.isascii() or not text.isdigit():
+        raise AppError("indicators.not_whole", N_("%(text)s is not a whole number: counts are written without decimals, "
+                                                  "for example 1234 or 1.234."), field=field, text=text[:40])
+    return int(text)
 
 
 def _number(text: str, field: str) -> float | None:

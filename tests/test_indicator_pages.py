@@ -139,6 +139,22 @@ def test_entering_a_value_with_evidence_rolls_up_and_is_logged(app, dewi):
     assert download.data == pdf and "akta.pdf" in download.headers["Content-Disposition"]
 
 
+# (numerator typed, denominator typed, stored numerator, stored denominator)
+WHOLE = [("412", "480", 412, 480), ("1.234", "2.000", 1234, 2000), (" 1 234 ", "12.345.678", 1234, 12345678), ("0", "7", 0, 7)]
+
+
+@pytest.mark.parametrize("numerator, denominator, n, d", WHOLE, ids=[f"{w[0]}/{w[1]}" for w in WHOLE])
+def test_counts_are_whole_numbers_with_dots_as_thousands(app, dewi, numerator, denominator, n, d):
+    response = dewi.post("/indicators/entry/36.73.01/2026/4", entry_form(numerator=numerator, denominator=denominator))
+    assert response.status_code == 302
+    with app.app_context():
+        from app.extensions import db
+
+        entry = db.session.execute(select(IndicatorEntry).where(IndicatorEntry.wilayah_code == "36.73.01")).scalar_one()
+        assert (entry.numerator, entry.denominator) == (n, d)
+        assert entry.value == pytest.approx(100 * n / d, abs=1e-4)
+
+
 BAD_ENTRIES = [
     ("no note", "/indicators/entry/36.73.01/2026/4", entry_form(note=" "), [], "note", "a note is required"),
     ("not a number", "/indicators/entry/36.73.01/2026/4", entry_form(numerator="", denominator="", value="banyak"), [],
@@ -148,6 +164,12 @@ BAD_ENTRIES = [
     ("counted above total", "/indicators/entry/36.73.01/2026/4", entry_form(numerator="500"), [], "numerator",
      "between 0 and the total"),
     ("only a numerator", "/indicators/entry/36.73.01/2026/4", entry_form(denominator=""), [], "numerator", "or neither"),
+    ("a decimal count", "/indicators/entry/36.73.01/2026/4", entry_form(numerator="1.5", denominator="480"), [], "numerator",
+     "not a whole number"),
+    ("a decimal-comma count", "/indicators/entry/36.73.01/2026/4", entry_form(numerator="412", denominator="480,5"), [],
+     "denominator", "not a whole number"),
+    ("dots not in thousands", "/indicators/entry/36.73.01/2026/4", entry_form(numerator="1.23", denominator="2000"), [],
+     "numerator", "not a whole number"),
     ("yes/no is 0 or 1", "/indicators/entry/36.73/2026/1", entry_form(numerator="", denominator="", value="2"), [],
      "value", "1 for yes"),
     ("count not whole", "/indicators/entry/36.73.01/2026/3", entry_form(numerator="", denominator="", value="2,5"), [],
