@@ -316,7 +316,7 @@ def _locale() -> str:
 @bp.get("/<code>/<int:year>/<int:number>/evidence.zip")
 @role_required(*VIEWERS)
 def evidence_package(code: str, year: int, number: int):
-    """Download the evidence package of a facility-derived indicator (report and original photos)."""
+    """Download the evidence package of an indicator (report with original photos or evidence files)."""
     from indicators import package
     from survey.photos import PhotoStore
 

@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
@@ -292,7 +293,6 @@ def test_evidence_export_command(app, scenario, runner, tmp_path):
 
 
 @pytest.mark.parametrize("args, code", [
-    (["--indicator", "4", "--year", "2026"], "evidence.entered_indicator"),
     (["--indicator", "99", "--year", "2026"], "indicators.unknown_indicator"),
     (["--indicator", "18", "--year", "2030"], "indicators.not_computed"),
     (["--indicator", "18", "--year", "2026", "--kabkota", "99.99"], "wilayah.not_found"),
@@ -309,6 +309,38 @@ def test_evidence_download_button(app, dewi, scenario):
     assert response.mimetype == "application/zip"
     report = check_package(app, response.data, scenario)
     assert "Meets the standard" in report  # the user's language
+
+
+def test_evidence_package_of_an_entered_indicator(app, dewi, runner, tmp_path):
+    """Indicator 4 is entered: the package holds each value, its note, who entered it and when, and the original files."""
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    csv_bytes = b"kec;n\nSerang;412\n"
+    dewi.post("/indicators/entry/36.73.01/2026/4", {**entry_form(), "files": [(io.BytesIO(pdf), "akta.pdf"),
+                                                                          (io.BytesIO(csv_bytes), "rekap.csv")]},
+              content_type="multipart/form-data")
+    dewi.post("/indicators/entry/36.73.02/2026/4", entry_form(numerator="300", denominator="320", note="Rekap Kasemen"))
+    response = dewi.client.get("/indicators/36.73/2026/4/evidence.zip")
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    assert archive.testzip() is None
+    sums = dict(line.split("  ")[::-1] for line in archive.read("SHA256SUMS").decode().splitlines())
+    assert set(sums) == set(archive.namelist()) - {"SHA256SUMS"}
+    for name, digest in sums.items():
+        assert hashlib.sha256(archive.read(name)).hexdigest() == digest, name
+    files = sorted(n for n in archive.namelist() if n.startswith("files/"))
+    expected = {hashlib.sha256(pdf).hexdigest(): pdf, hashlib.sha256(csv_bytes).hexdigest(): csv_bytes}
+    assert sorted(Path(n).stem for n in files) == sorted(expected)
+    for name in files:
+        assert archive.read(name) == expected[Path(name).stem]  # the originals, byte for byte
+    report = html_text = archive.read("report.html").decode()
+    page = BeautifulSoup(html_text, "html.parser").get_text(" ", strip=True)
+    assert "Data Disdukcapil, Desember 2026" in page and "Rekap Kasemen" in page and "Dewi" in page
+    assert "akta.pdf" in page and "85.8 %" in page and "412/480" in page
+    assert all(sha in report for sha in expected)
+    out = tmp_path / "bukti-4.zip"
+    done = runner.invoke(args=["evidence", "export", "--indicator", "4", "--year", "2026", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert sorted(n for n in zipfile.ZipFile(out).namelist() if n.startswith("files/")) == files
 
 
 def test_indicator_choropleth_reuses_the_geo_layer(dewi):
