@@ -336,6 +336,7 @@ def test_evidence_package_of_an_entered_indicator(app, dewi, runner, tmp_path):
     page = BeautifulSoup(html_text, "html.parser").get_text(" ", strip=True)
     assert "Data Disdukcapil, Desember 2026" in page and "Rekap Kasemen" in page and "Dewi" in page
     assert "akta.pdf" in page and "85.8 %" in page and "412/480" in page
+    assert "2 of 6 kecamatan entered" in page  # the city has no value yet
     assert all(sha in report for sha in expected)
     out = tmp_path / "bukti-4.zip"
     done = runner.invoke(args=["evidence", "export", "--indicator", "4", "--year", "2026", "--out", str(out)])
