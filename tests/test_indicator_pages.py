@@ -370,3 +370,39 @@ def test_a_damaged_photo_stops_the_package_and_leaves_no_file(app, scenario, run
     done = runner.invoke(args=["evidence", "export", "--indicator", "18", "--year", "2026", "--out", str(out)])
     assert done.exit_code == 1 and "[evidence.photo_damaged]" in done.output
     assert not out.exists() and not list(tmp_path.glob(".*.tmp"))
+
+
+SHA = "0" * 64
+# (who, method, path, status): auditors see no indicator endpoint, supervisors do not enter values, only admins edit points.
+PERMISSIONS = [
+    ("siti", "post", "/indicators/compute", 403),
+    ("siti", "post", "/indicators/entry/36.73.01/2026/4", 403),
+    ("siti", "get", "/indicators/36.73/2026/18/evidence.zip", 403),
+    ("siti", "get", "/indicators/36.73/2026/20/map.geojson", 403),
+    ("siti", "get", f"/indicators/evidence/00000000-0000-0000-0000-000000000001/{SHA}", 403),
+    ("budi", "get", "/indicators/entry/36.73.01/2026/4", 403),
+    ("budi", "post", "/indicators/entry/36.73.01/2026/4", 403),
+    ("budi", "post", "/indicators/points/kla-2022", 403),
+    ("dewi", "post", "/indicators/points/kla-2022", 403),
+    ("dewi", "get", "/indicators/entry/36.73.01/2026/4", 200),
+    ("budi", "get", "/indicators/36.73/2026/20/map.geojson", 200),
+]
+
+
+@pytest.mark.parametrize("who, method, path, status", PERMISSIONS, ids=[f"{p[0]}-{p[1]}-{p[2]}" for p in PERMISSIONS])
+def test_indicator_permissions(app, auth, scenario, supervisor, planner, who, method, path, status):
+    from indicators.models import IndicatorPoints, IndicatorYear
+
+    def state():
+        with app.app_context():
+            from app.extensions import db
+
+            return (count(app, IndicatorEntry), db.session.get(IndicatorYear, 2026).computed_at,
+                    sorted(db.session.execute(select(IndicatorPoints.number, IndicatorPoints.points)).all()))
+
+    before = state()
+    auth.login(who)
+    form = {**entry_form(), "year": "2026", **{f"points_{n}": "0" for n in range(1, 25)}, "points_1": "1000"}
+    response = auth.post(path, form) if method == "post" else auth.client.get(path)
+    assert response.status_code == status
+    assert state() == before  # a refused request changes nothing
