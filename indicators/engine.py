@@ -6,7 +6,8 @@ Which audit counts (docs/architecture.md, "Indicator"):
   for review, or when it is returned or rejected, the earlier approved audit of its chain still
   counts: a correction in progress never makes a facility drop out of the evidence;
 - a chain of revisions belongs to the year its first audit was submitted in (the visit's year);
-- per facility and checklist the chain whose counting audit was submitted last wins.
+- per facility and checklist the chain whose first audit (the visit) was submitted last wins; the
+  counting audit's submission breaks ties. A chain whose first audit is unknown never counts.
 
 A facility with no counting audit is in the denominator and not in the numerator.
 """
@@ -14,6 +15,7 @@ A facility with no counting audit is in the denominator and not in the numerator
 from __future__ import annotations
 
 import datetime
+import math
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -74,10 +76,10 @@ class Gain:
 class Projection:
     """The projected total, its predicate and what would reach the next band."""
 
-    total: float
+    total: int  # whole points, rounded half up (rounded_total)
     predicate: str | None
     next_band: str | None
-    gap: float | None
+    gap: int | None
     earned: dict[int, float] = field(default_factory=dict)
     gains: tuple[Gain, ...] = ()
 
@@ -91,22 +93,27 @@ def counting_audits(audits: Iterable[AuditRecord], year: int) -> dict[tuple[uuid
     chains: dict[uuid.UUID, list[AuditRecord]] = {}
     for audit in by_id.values():
         chains.setdefault(_root(audit, by_id).id, []).append(audit)
-    chosen: dict[tuple[uuid.UUID, str], AuditRecord] = {}
+    chosen: dict[tuple[uuid.UUID, str], tuple[tuple, AuditRecord]] = {}
     for root_id, members in chains.items():
-        if by_id[root_id].year != year:
+        root = by_id[root_id]
+        # A chain whose first audit is not known cannot be placed in a year: it never counts.
+        if root.revision_of is not None or root.year != year:
             continue
         approved = [a for a in members if a.review_status == "approved"]
         if not approved:
             continue
         counting = max(approved, key=lambda a: (a.revision, a.submitted_at, str(a.id)))
         key = (counting.facility_id, counting.checklist_id)
+        # The later visit wins: a correction of an older visit does not override a newer one.
+        rank = (root.submitted_at, str(root.id), counting.submitted_at, str(counting.id))
         held = chosen.get(key)
-        if held is None or (counting.submitted_at, str(counting.id)) > (held.submitted_at, str(held.id)):
-            chosen[key] = counting
-    return chosen
+        if held is None or rank > held[0]:
+            chosen[key] = (rank, counting)
+    return {key: counting for key, (_, counting) in chosen.items()}
 
 
 def _root(audit: AuditRecord, by_id: Mapping[uuid.UUID, AuditRecord]) -> AuditRecord:
+    """The first audit of the chain as far as it is known (its revision_of is set when the chain goes on unknown)."""
     seen = {audit.id}
     while audit.revision_of is not None and audit.revision_of in by_id and audit.revision_of not in seen:
         audit = by_id[audit.revision_of]
@@ -181,17 +188,19 @@ class Entry:
     denominator: float | None = None
 
 
-def entered_kabkota(indicator: Indicator, kabkota_entry: Entry | None, kecamatan_entries: Iterable[Entry]) -> Value | None:
+def entered_kabkota(indicator: Indicator, kabkota_entry: Entry | None, kecamatan_entries: Iterable[Entry],
+                    kecamatan_codes: Iterable[str]) -> Value | None:
     """The kabupaten/kota value of an entered indicator.
 
-    An entry for the kabupaten/kota itself wins. Otherwise kecamatan entries roll up: counts are
-    summed; percents are numerators over denominators when every entry has both, else their mean.
+    An entry for the kabupaten/kota itself wins. Otherwise kecamatan entries roll up only when every
+    kecamatan of the kabupaten/kota has one (a part of the city is not the city): counts are summed;
+    percents are numerators over denominators when every entry has both, else their mean.
     A yes/no indicator has no rollup.
     """
     if kabkota_entry is not None:
         return Value(kabkota_entry.value, kabkota_entry.numerator, kabkota_entry.denominator, "entered")
     entries = list(kecamatan_entries)
-    if not entries or indicator.unit == "yes_no":
+    if not entries or indicator.unit == "yes_no" or not set(kecamatan_codes) <= {e.wilayah_code for e in entries}:
         return None
     if indicator.unit == "count":
         return Value(sum(e.value for e in entries), None, None, "rollup")
@@ -214,8 +223,15 @@ def achievement(indicator: Indicator, value: float | None, level: str = "kabkota
     return max(0.0, min(1.0, value / indicator.target_for(level)))
 
 
+def rounded_total(total: float) -> int:
+    """A total in whole points, half up: the bands are whole points (600 is Pratama, 601 Madya), and the
+    total is shown, banded and compared in this one precision."""
+    return int(math.floor(total + 0.5 + 1e-9))
+
+
 def predicate(total: float) -> str | None:
-    """The predicate band of a total score, or None below 500."""
+    """The predicate band of a total score (rounded to whole points), or None below 500."""
+    total = rounded_total(total)
     for name, lowest in BANDS:
         if total >= lowest:
             return name
@@ -224,6 +240,7 @@ def predicate(total: float) -> str | None:
 
 def next_band(total: float) -> tuple[str, float] | None:
     """(the next band up, its lowest total), or None at the top."""
+    total = rounded_total(total)
     above = [(name, lowest) for name, lowest in BANDS if lowest > total]
     return above[-1] if above else None
 
@@ -237,9 +254,9 @@ def project(indicator_set: IndicatorSet, points: Mapping[int, int], values: Mapp
         worth = points.get(indicator.number, indicator.points)
         earned[indicator.number] = worth * share
         gains.append((indicator.number, earned[indicator.number], worth, worth - earned[indicator.number]))
-    total = round(sum(earned.values()), 6)
+    total = rounded_total(sum(earned.values()))  # one precision for the band, the gap and the display
     upper = next_band(total)
-    gap = round(upper[1] - total, 6) if upper else None
+    gap = upper[1] - total if upper else None
     ranked = sorted((g for g in gains if g[3] > 1e-9), key=lambda g: (-g[3], g[0]))
     result, covered = [], 0.0
     for number, got, worth, gain in ranked:

@@ -1,9 +1,12 @@
-"""The evidence package of a facility-derived indicator and year, for the KLA evaluation team.
+"""The evidence package of an indicator and year, for the KLA evaluation team.
 
 A zip:
-    report.html       printable report: value, per kecamatan, every facility with the audits that
-                      count (result, score, dates, auditor, GPS with accuracy, review), photo
-                      thumbnails with their SHA-256
+    report.html       printable report: value, per kecamatan, and for a facility-derived indicator
+                      every facility with the audits that count (result, score, dates, auditor, GPS
+                      with accuracy, review), photo thumbnails with their SHA-256; for an entered
+                      indicator every entered value (kecamatan or kabupaten/kota) with its note, who
+                      entered it and when, and its evidence files with their SHA-256
+    files/<sha256>.<ext>    the original evidence files of entered values, byte for byte
     report.css        its styles (screen and print)
     photos/<sha256>.<ext>   the original photos, byte for byte
     thumbs/<sha256>.jpg     the thumbnails the report shows
@@ -28,7 +31,9 @@ from sqlalchemy.orm import Session
 from app.auth.models import User
 from app.problems import AppError, NotFound, N_
 from geo.models import Wilayah
-from indicators import report as reports
+from indicators import queries, report as reports
+from indicators.evidence import EvidenceStore
+from indicators.models import IndicatorEntry
 from survey.audits.models import Audit, AnswerPhoto, Photo
 from survey.photos import PhotoStore
 
@@ -81,27 +86,17 @@ def write(session: Session, kabkota: Wilayah, year: int, number: int, zone: date
         row = built.row(number)
     except StopIteration:
         raise NotFound("indicators.unknown_indicator", N_("There is no indicator %(number)s."), number=number) from None
-    if not row.indicator.is_facility:
-        raise AppError("evidence.entered_indicator",
-                       N_("Indicator %(number)s is entered by planners: its evidence is the files attached to its values."),
-                       number=number)
-    standing = reports.facility_standing(session, [k.code for k in built.kecamatan], year, zone,
-                                         row.indicator.formula.facility_kinds)
-    members: dict[str, bytes | Path] = {}  # small members as bytes; photos as the stored file
-    facilities = []
-    for entry in standing:
-        audits = []
-        for checklist_id in row.indicator.formula.checklists:
-            record = entry.counting.get(checklist_id)
-            if record is None:
-                continue
-            audit = session.get(Audit, record.id)
-            audits.append(AuditEntry(checklist_id, audit, _auditor(session, audit), _photos(session, audit, photos, members)))
-        facilities.append((entry, audits))
+    members: dict[str, bytes | Path] = {}  # small members as bytes; photos and files as the stored file
+    facilities, entered = [], []
+    if row.indicator.is_facility:
+        facilities = _facilities(session, built, row, year, zone, photos, members)
+    else:
+        entered = _entered(session, built, row, year, members)
     values = reports.kecamatan_values(session, built)
     with force_locale(locale):
         # Rendered from the environment, not render_template: no request is needed (the CLI has none).
         html = current_app.jinja_env.get_template("indicators/package_report.html").render(report=built, row=row, facilities=facilities,
+                               entered=entered, file_count=sum(1 for name in members if name.startswith("files/")),
                                kecamatan_values=values, generated_at=datetime.datetime.now(zone), locale=locale,
                                photo_count=sum(1 for name in members if name.startswith("photos/")))
     members["report.html"] = html.encode("utf-8")
@@ -120,8 +115,70 @@ def write(session: Session, kabkota: Wilayah, year: int, number: int, zone: date
                 archive.writestr(name, data, zipfile.ZIP_STORED if name.startswith("thumbs/") else zipfile.ZIP_DEFLATED)
 
 
+@dataclass(frozen=True)
+class EnteredFile:
+    """An evidence file of an entered value, as the package holds it."""
+
+    sha256: str
+    filename: str
+    member: str
+    size_bytes: int
+    added_at: datetime.datetime
+
+
+@dataclass(frozen=True)
+class EnteredEntry:
+    """An entered value with its note, who entered it, and its files."""
+
+    region: Wilayah
+    entry: IndicatorEntry
+    entered_by: str
+    files: tuple[EnteredFile, ...]
+
+
+def _facilities(session: Session, built, row, year: int, zone: datetime.tzinfo, photos: PhotoStore, members: dict) -> list:
+    """Every counted facility of the indicator's kinds with the audits that count and their photos."""
+    standing = reports.facility_standing(session, [k.code for k in built.kecamatan], year, zone,
+                                         row.indicator.formula.facility_kinds)
+    facilities = []
+    for entry in standing:
+        audits = []
+        for checklist_id in row.indicator.formula.checklists:
+            record = entry.counting.get(checklist_id)
+            if record is None:
+                continue
+            audit = session.get(Audit, record.id)
+            audits.append(AuditEntry(checklist_id, audit, _auditor(session, audit), _photos(session, audit, photos, members)))
+        facilities.append((entry, audits))
+    return facilities
+
+
+def _entered(session: Session, built, row, year: int, members: dict) -> list[EnteredEntry]:
+    """The entered values of the kabupaten/kota and its kecamatan, with their original evidence files."""
+    store = EvidenceStore(Path(current_app.config["DATA_DIR"]) / "evidence")
+    regions = [built.region, *built.kecamatan]
+    entries = queries.entries_of(session, built.indicator_set.id, year, [r.code for r in regions])
+    result = []
+    for region in regions:
+        entry = entries.get((row.indicator.number, region.code))
+        if entry is None:
+            continue
+        files = []
+        for evidence in entry.evidence:
+            member = f"files/{evidence.sha256}.{evidence.file.extension}"
+            path = store.path(evidence.sha256, evidence.file.extension)
+            if not path.is_file():
+                raise AppError("evidence.file_missing", N_("An evidence file is missing from this hub: %(sha)s."),
+                               sha=evidence.sha256[:12])
+            members[member] = path
+            files.append(EnteredFile(evidence.sha256, evidence.filename, member, evidence.file.size_bytes, evidence.added_at))
+        user = session.get(User, entry.entered_by) if entry.entered_by else None
+        result.append(EnteredEntry(region, entry, (user.full_name or user.username) if user else "–", tuple(files)))
+    return result
+
+
 def _copy_photo(archive: zipfile.ZipFile, name: str, path: Path) -> None:
-    """Stream an original into the zip unchanged (stored, not deflated), checking its SHA-256 on the way."""
+    """Stream an original (photo or evidence file) into the zip unchanged (stored), checking its SHA-256 on the way."""
     digest = hashlib.sha256()
     info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
     info.compress_type = zipfile.ZIP_STORED

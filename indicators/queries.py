@@ -31,6 +31,12 @@ def stored_set(session: Session, set_id: str) -> IndicatorSet | None:
     return _PARSED[row.sha256]
 
 
+def stored_sets(session: Session) -> list[IndicatorSet]:
+    """Every stored indicator set, oldest first (what the review hook computes with; files are never read there)."""
+    ids = session.execute(select(IndicatorSetVersion.id).order_by(IndicatorSetVersion.applies_from, IndicatorSetVersion.id)).scalars()
+    return [stored_set(session, set_id) for set_id in list(ids)]
+
+
 def year_row(session: Session, year: int) -> IndicatorYear | None:
     """Which set a year is computed with, if it has been computed."""
     return session.get(IndicatorYear, year)
@@ -110,21 +116,32 @@ def audit_records(session: Session, kecamatan_codes: Iterable[str], zone: dateti
                   year: int | None = None, kinds: Iterable[str] | None = None) -> list[AuditRecord]:
     """Submitted audits of the counted facilities of these kecamatan, with their local year.
 
-    With `year`, only audits submitted from that year on: a revision chain belongs to the year of its
-    first audit, and every revision comes after it, so nothing earlier can count.
+    With `year`, audits submitted from that year on, and the earlier audits their revision chains
+    start from: a chain belongs to the year of its first audit, which must be known to place it.
     """
-    stmt = (select(Audit.id, Audit.facility_id, Audit.checklist_key, Audit.result, Audit.review_status,
-                   Audit.submitted_at, Audit.revision, Audit.revision_of)
-            .join(Facility, Facility.id == Audit.facility_id)
-            .where(Audit.status == "submitted", *_counted(kecamatan_codes)))
+    stmt = _audit_columns().join(Facility, Facility.id == Audit.facility_id).where(Audit.status == "submitted",
+                                                                                   *_counted(kecamatan_codes))
     if kinds is not None:
         stmt = stmt.where(Facility.kind.in_(list(kinds)))
     if year is not None:
         start = datetime.datetime(year, 1, 1, tzinfo=zone) - datetime.timedelta(days=1)  # margin for odd zones
         stmt = stmt.where(Audit.submitted_at >= start)
+    rows = {row[0]: row for row in session.execute(stmt)}
+    todo = {row[7] for row in rows.values() if row[7] is not None and row[7] not in rows}
+    while todo:  # the ancestors of revisions whose earlier audit was submitted before the year
+        found = []
+        for chunk in _chunks(sorted(todo, key=str)):
+            found += session.execute(_audit_columns().where(Audit.id.in_(chunk), Audit.submitted_at.is_not(None))).all()
+        rows.update((row[0], row) for row in found)
+        todo = {row[7] for row in found if row[7] is not None and row[7] not in rows}
     return [AuditRecord(audit_id, facility_id, key.split("@")[0], result, review, submitted_at,
                         submitted_at.astimezone(zone).year, revision or 1, revision_of)
-            for audit_id, facility_id, key, result, review, submitted_at, revision, revision_of in session.execute(stmt)]
+            for audit_id, facility_id, key, result, review, submitted_at, revision, revision_of in rows.values()]
+
+
+def _audit_columns():
+    return select(Audit.id, Audit.facility_id, Audit.checklist_key, Audit.result, Audit.review_status,
+                  Audit.submitted_at, Audit.revision, Audit.revision_of)
 
 
 def _counted(kecamatan_codes: Iterable[str]) -> tuple:

@@ -32,6 +32,7 @@ class Row:
     earned: float
     previous: Value | None = None
     entry: IndicatorEntry | None = None
+    entered_kecamatan: int | None = None  # entered indicators of a kabupaten/kota: how many kecamatan have a value
 
     @property
     def achievement(self) -> float:
@@ -116,13 +117,16 @@ def build(session: Session, region: Wilayah, year: int, zone: datetime.tzinfo) -
     previous_row = queries.year_row(session, year - 1)
     comparable = previous_row is not None and previous_row.set_id == indicator_set.id
     previous = queries.values_of(session, indicator_set.id, year - 1, [region.code]) if comparable else {}
+    kecamatan = queries.kecamatan_of(session, region.code) if level == "kabkota" else []
+    entered = _entered_counts(session, indicator_set.id, year, kecamatan)
     rows = []
     for indicator in indicator_set.indicators:
         value = values.get((indicator.number, region.code))
         worth = points.get(indicator.number, indicator.points)
         share = achievement(indicator, value.value if value else None, level)
         rows.append(Row(indicator, value, indicator.target_for(level), worth, worth * share,
-                        previous.get((indicator.number, region.code)), entries.get((indicator.number, region.code))))
+                        previous.get((indicator.number, region.code)), entries.get((indicator.number, region.code)),
+                        entered.get(indicator.number, 0) if kecamatan and not indicator.is_facility else None))
     groups = [Group(code, tuple(r for r in rows if r.indicator.group == code)) for code in GROUPS]
     report = Report(region, year, indicator_set, year_row.computed_at, [g for g in groups if g.rows],
                     previous_comparable=comparable)
@@ -131,9 +135,18 @@ def build(session: Session, region: Wilayah, year: int, zone: datetime.tzinfo) -
         if comparable:
             report.previous_projection = project(indicator_set, points,
                                                  {n: v for (n, _), v in previous.items()})
-        report.kecamatan = queries.kecamatan_of(session, region.code)
+        report.kecamatan = kecamatan
         report.coverage = _coverage(session, report.kecamatan, year, zone)
     return report
+
+
+def _entered_counts(session: Session, set_id: str, year: int, kecamatan: list[Wilayah]) -> dict[int, int]:
+    """Per indicator number: how many of these kecamatan have an entered value."""
+    counts: dict[int, int] = {}
+    for (number, _), value in queries.values_of(session, set_id, year, [k.code for k in kecamatan]).items():
+        if value.basis == "entered":
+            counts[number] = counts.get(number, 0) + 1
+    return counts
 
 
 def _coverage(session: Session, kecamatan: list[Wilayah], year: int, zone: datetime.tzinfo) -> list[CoverageRow]:

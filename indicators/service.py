@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import logging
+import re
 import uuid
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, text
 from sqlalchemy.orm import Session
 
 from app import auditlog
@@ -20,6 +23,8 @@ from indicators.engine import Entry, Value, counting_audits, coverage, entered_k
 from indicators.evidence import EvidenceInfo, EvidenceStore, inspect_evidence
 from indicators.models import (EntryEvidence, EvidenceFile, IndicatorCoverage, IndicatorEntry, IndicatorPoints, IndicatorSetVersion,
                                IndicatorValue, IndicatorYear)
+
+log = logging.getLogger(__name__)
 
 MAX_NOTE = 2000
 MAX_FILES = 10
@@ -87,6 +92,7 @@ def compute_year(session: Session, year: int, zone: datetime.tzinfo, set_id: str
     `only_kecamatan`: recompute only the facility-derived values there (and the rollup), as after a
     review; a year computed for the first time is always computed whole.
     """
+    _lock_year(session, check_year(year))
     first_time = queries.year_row(session, year) is None
     indicator_set = set_of_year(session, year, set_id)
     # A year computed for the first time (or moved to another set) is computed everywhere: its row
@@ -98,6 +104,16 @@ def compute_year(session: Session, year: int, zone: datetime.tzinfo, set_id: str
     written = sum(_compute_kabkota(session, indicator_set, year, code, zone, subset) for code in codes)
     queries.year_row(session, year).computed_at = utcnow()
     return ComputeSummary(year, indicator_set.id, codes, written)
+
+
+LOCK_KEY = zlib.crc32(b"indicators") - 2**31  # an int4 naming the indicators' advisory locks
+
+
+def _lock_year(session: Session, year: int) -> None:
+    """Serialise computations of one year on PostgreSQL (the dashboard's button and a sync batch at once
+    would delete and insert the same keys); SQLite writers are already serialised by BEGIN IMMEDIATE."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key, :year)"), {"key": LOCK_KEY, "year": year})
 
 
 def _compute_kabkota(session: Session, indicator_set: IndicatorSet, year: int, kabkota_code: str,
@@ -131,7 +147,7 @@ def _compute_kabkota(session: Session, indicator_set: IndicatorSet, year: int, k
             kecamatan_entries = [e for (n, code), e in entries.items() if n == indicator.number and code != kabkota_code]
             values = {e.wilayah_code: Value(e.value, e.numerator, e.denominator, "entered") for e in kecamatan_entries}
             total = entered_kabkota(indicator, _as_entry(entries.get((indicator.number, kabkota_code))),
-                                    queries.as_entries(kecamatan_entries))
+                                    queries.as_entries(kecamatan_entries), kecamatan)
             if total is not None:
                 values[kabkota_code] = total
         rows += [{"set_id": indicator_set.id, "year": year, "number": indicator.number, "wilayah_code": code,
@@ -158,22 +174,54 @@ def _as_entry(row: IndicatorEntry | None) -> Entry | None:
 
 
 def recompute_for_audits(session: Session, audit_ids: Iterable[uuid.UUID], zone: datetime.tzinfo) -> list[ComputeSummary]:
-    """Recompute the years and kabupaten/kota of reviewed audits (approving, returning, a revision arriving)."""
-    places = queries.reviewed_audit_places(session, audit_ids)
-    if not places:
-        return []
-    earliest = min((s.applies_from for s in shipped_sets()), default=None)
-    by_year: dict[int, set[str]] = {}
-    for place in places:
-        year = place.submitted_at.astimezone(zone).year
-        if earliest is not None and year >= earliest:
-            by_year.setdefault(year, set()).add(place.kecamatan_code)
+    """Recompute the years and kabupaten/kota of reviewed audits (approving, returning, a revision arriving).
+
+    Uses the stored indicator sets only, never the files: a bad draft file must not touch reviews or sync.
+    Only a year that no stored set applies to (a fresh installation) reads the shipped files, and when
+    they cannot be read it is left for `flask indicators compute` or the dashboard's button.
+    """
+    stored = queries.stored_sets(session)
     summaries = []
-    for year, kecamatan in sorted(by_year.items()):
+    for year, kecamatan in sorted(_affected_years(session, audit_ids, zone, stored).items()):
         kabkota = queries.kabkota_of_kecamatan(session, kecamatan)
-        if kabkota:
-            summaries.append(compute_year(session, year, zone, kabkota_codes=kabkota, only_kecamatan=kecamatan))
+        if not kabkota:
+            continue
+        row = queries.year_row(session, year)
+        chosen = None if row is not None else set_for_year(stored, year) or _shipped_for_year(year)
+        if row is None and chosen is None:
+            continue
+        summaries.append(compute_year(session, year, zone, set_id=chosen.id if chosen else None, kabkota_codes=kabkota,
+                                      only_kecamatan=kecamatan))
     return summaries
+
+
+def _shipped_for_year(year: int) -> IndicatorSet | None:
+    try:
+        return set_for_year(shipped_sets(), year)
+    except Exception:  # noqa: BLE001 - a bad file is reported by `flask indicators check`, not by a review
+        log.exception("indicators: the shipped indicator sets cannot be read")
+        return None
+
+
+def mark_stale(session: Session, audit_ids: Iterable[uuid.UUID], zone: datetime.tzinfo) -> list[int]:
+    """Mark the computed years these audits count in as needing a recompute (when the hook could not recompute)."""
+    years = [y for y in _affected_years(session, audit_ids, zone, None) if queries.year_row(session, y) is not None]
+    for year in years:
+        queries.year_row(session, year).computed_at = None
+    session.flush()
+    return years
+
+
+def _affected_years(session: Session, audit_ids: Iterable[uuid.UUID], zone: datetime.tzinfo,
+                    sets: list[IndicatorSet] | None) -> dict[int, set[str]]:
+    """Per year of the reviewed audits' chains: their kecamatan (years before every given set left out)."""
+    earliest = min((s.applies_from for s in sets), default=None) if sets is not None else None
+    by_year: dict[int, set[str]] = {}
+    for place in queries.reviewed_audit_places(session, list(audit_ids)):
+        year = place.submitted_at.astimezone(zone).year
+        if earliest is None or year >= earliest:
+            by_year.setdefault(year, set()).add(place.kecamatan_code)
+    return by_year
 
 
 # --- entered values ----------------------------------------------------------------------------------
@@ -241,7 +289,7 @@ def enter_value(session: Session, data: EntryInput, store: EvidenceStore, max_by
 
 
 def _entered_numbers(unit: str, data: EntryInput) -> tuple[float, float | None, float | None]:
-    numerator, denominator = _number(data.numerator, "numerator"), _number(data.denominator, "denominator")
+    numerator, denominator = _whole(data.numerator, "numerator"), _whole(data.denominator, "denominator")
     value = _number(data.value, "value")
     if (numerator is None) != (denominator is None) or unit != "percent" and numerator is not None:
         raise AppError("indicators.bad_counts", N_("Give both the number counted and the total, or neither (percent indicators only)."),
@@ -260,6 +308,22 @@ def _entered_numbers(unit: str, data: EntryInput) -> tuple[float, float | None, 
     if unit == "yes_no" and value not in (0, 1):
         raise AppError("indicators.value_range", N_("Answer 1 for yes or 0 for no."), field="value")
     return value, numerator, denominator
+
+
+_THOUSANDS = re.compile(r"\d{1,3}(\.\d{3})+")  # 1.234 or 12.345.678: the Indonesian thousands separator
+
+
+def _whole(text: str, field: str) -> int | None:
+    """A count of people or facilities: digits, optionally grouped by dots (1.234 is 1234); anything else is refused."""
+    text = (text or "").strip().replace(" ", "")
+    if not text:
+        return None
+    if _THOUSANDS.fullmatch(text):
+        text = text.replace(".", "")
+    if not text.isascii() or not text.isdigit():
+        raise AppError("indicators.not_whole", N_("%(text)s is not a whole number: counts are written without decimals, "
+                                                  "for example 1234 or 1.234."), field=field, text=text[:40])
+    return int(text)
 
 
 def _number(text: str, field: str) -> float | None:

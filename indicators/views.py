@@ -287,7 +287,7 @@ def xlsx_bytes(built: reports.Report, header: list[str], rows: list[list]) -> by
     for line in rows:
         sheet.append(line)
     sheet.append([])
-    sheet.append([_("Projected total"), round(built.projection.total, 2), _(messages.BANDS[built.projection.predicate])])
+    sheet.append([_("Projected total"), built.projection.total, _(messages.BANDS[built.projection.predicate])])
     sheet.column_dimensions["C"].width = 60
     coverage = book.create_sheet(_("Audit coverage")[:31])
     coverage.append([_("Kecamatan"), _("Code"), _("Facilities with an approved audit"), _("Facilities")])
@@ -317,7 +317,7 @@ def _locale() -> str:
 @bp.get("/<code>/<int:year>/<int:number>/evidence.zip")
 @role_required(*VIEWERS)
 def evidence_package(code: str, year: int, number: int):
-    """Download the evidence package of a facility-derived indicator (report and original photos)."""
+    """Download the evidence package of an indicator (report with original photos or evidence files)."""
     from indicators import package
     from survey.photos import PhotoStore
 

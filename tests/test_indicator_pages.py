@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
@@ -55,7 +56,7 @@ def test_dashboard_shows_values_points_predicate_gains_and_coverage(dewi):
     assert cells[3].replace(" ", "") == "22.2/50"  # 50 points × 4/9
     assert page.find("tr", id="ind-13").find_all("td")[1].get_text(strip=True).startswith("50.0")
     total = page.select_one(".projection .total strong").get_text(strip=True)
-    assert float(total) == pytest.approx(50 * 4 / 9 + 50 * 0.5 + 40 * 1 + 40 * (1 / 12) + 40 / 14, abs=0.05)
+    assert total == "93"  # 50 × 4/9 + 50 × 0.5 + 40 + 40/12 + 40/14 = 93.41, shown in whole points as it is banded
     assert page.select_one(".projection .badge.band-none")  # far below 500: no predicate
     gains = [li.a.get_text(" ", strip=True) for li in page.select("ol.gains li")]
     assert len(gains) == 5 and gains[0].startswith("1.")  # 60 points, nothing entered
@@ -120,13 +121,39 @@ def test_entering_a_value_with_evidence_rolls_up_and_is_logged(app, dewi):
         assert sorted(e.filename for e in entry.evidence) == ["akta.pdf", "rekap.csv"]
         stored = Path(app.config["DATA_DIR"]) / "evidence" / hashlib.sha256(pdf).hexdigest()[:2] / f"{hashlib.sha256(pdf).hexdigest()}.pdf"
         assert stored.read_bytes() == pdf
-        kota = db.session.get(IndicatorValue, ("kla-2022", 2026, 4, "36.73"))
-        assert (kota.numerator, kota.denominator, kota.basis) == (712, 800, "rollup")
+        assert db.session.get(IndicatorValue, ("kla-2022", 2026, 4, "36.73")) is None  # 2 of 6 kecamatan are not the city
         log = db.session.execute(select(AuditLogEntry).where(AuditLogEntry.entity == "indicator_entry")).scalars().all()
         assert len(log) == 2 and log[0].changes["note"][1] == "Data Disdukcapil, Desember 2026"
+    row = html(dewi.client.get("/indicators/36.73/2026")).find("tr", id="ind-4")
+    assert "2 of 6 kecamatan entered" in row.get_text(" ", strip=True)
+    assert "2 of 6 kecamatan entered" in html(dewi.client.get("/indicators/36.73/2026/4")).select_one(".stats-row").get_text(" ")
+    for code in ("36.73.03", "36.73.04", "36.73.05", "36.73.06"):
+        dewi.post(f"/indicators/entry/{code}/2026/4", entry_form(numerator="100", denominator="100"))
+    with app.app_context():
+        from app.extensions import db
+
+        kota = db.session.get(IndicatorValue, ("kla-2022", 2026, 4, "36.73"))
+        assert (kota.numerator, kota.denominator, kota.basis) == (1112, 1200, "rollup")  # every kecamatan entered
+    assert "6 of 6 kecamatan entered" in html(dewi.client.get("/indicators/36.73/2026")).find("tr", id="ind-4").get_text(" ")
     sha = hashlib.sha256(pdf).hexdigest()
     download = dewi.client.get(f"/indicators/evidence/{entry.id}/{sha}")
     assert download.data == pdf and "akta.pdf" in download.headers["Content-Disposition"]
+
+
+# (numerator typed, denominator typed, stored numerator, stored denominator)
+WHOLE = [("412", "480", 412, 480), ("1.234", "2.000", 1234, 2000), (" 1 234 ", "12.345.678", 1234, 12345678), ("0", "7", 0, 7)]
+
+
+@pytest.mark.parametrize("numerator, denominator, n, d", WHOLE, ids=[f"{w[0]}/{w[1]}" for w in WHOLE])
+def test_counts_are_whole_numbers_with_dots_as_thousands(app, dewi, numerator, denominator, n, d):
+    response = dewi.post("/indicators/entry/36.73.01/2026/4", entry_form(numerator=numerator, denominator=denominator))
+    assert response.status_code == 302
+    with app.app_context():
+        from app.extensions import db
+
+        entry = db.session.execute(select(IndicatorEntry).where(IndicatorEntry.wilayah_code == "36.73.01")).scalar_one()
+        assert (entry.numerator, entry.denominator) == (n, d)
+        assert entry.value == pytest.approx(100 * n / d, abs=1e-4)
 
 
 BAD_ENTRIES = [
@@ -138,6 +165,12 @@ BAD_ENTRIES = [
     ("counted above total", "/indicators/entry/36.73.01/2026/4", entry_form(numerator="500"), [], "numerator",
      "between 0 and the total"),
     ("only a numerator", "/indicators/entry/36.73.01/2026/4", entry_form(denominator=""), [], "numerator", "or neither"),
+    ("a decimal count", "/indicators/entry/36.73.01/2026/4", entry_form(numerator="1.5", denominator="480"), [], "numerator",
+     "not a whole number"),
+    ("a decimal-comma count", "/indicators/entry/36.73.01/2026/4", entry_form(numerator="412", denominator="480,5"), [],
+     "denominator", "not a whole number"),
+    ("dots not in thousands", "/indicators/entry/36.73.01/2026/4", entry_form(numerator="1.23", denominator="2000"), [],
+     "numerator", "not a whole number"),
     ("yes/no is 0 or 1", "/indicators/entry/36.73/2026/1", entry_form(numerator="", denominator="", value="2"), [],
      "value", "1 for yes"),
     ("count not whole", "/indicators/entry/36.73.01/2026/3", entry_form(numerator="", denominator="", value="2,5"), [],
@@ -260,7 +293,6 @@ def test_evidence_export_command(app, scenario, runner, tmp_path):
 
 
 @pytest.mark.parametrize("args, code", [
-    (["--indicator", "4", "--year", "2026"], "evidence.entered_indicator"),
     (["--indicator", "99", "--year", "2026"], "indicators.unknown_indicator"),
     (["--indicator", "18", "--year", "2030"], "indicators.not_computed"),
     (["--indicator", "18", "--year", "2026", "--kabkota", "99.99"], "wilayah.not_found"),
@@ -277,6 +309,39 @@ def test_evidence_download_button(app, dewi, scenario):
     assert response.mimetype == "application/zip"
     report = check_package(app, response.data, scenario)
     assert "Meets the standard" in report  # the user's language
+
+
+def test_evidence_package_of_an_entered_indicator(app, dewi, runner, tmp_path):
+    """Indicator 4 is entered: the package holds each value, its note, who entered it and when, and the original files."""
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    csv_bytes = b"kec;n\nSerang;412\n"
+    dewi.post("/indicators/entry/36.73.01/2026/4", {**entry_form(), "files": [(io.BytesIO(pdf), "akta.pdf"),
+                                                                          (io.BytesIO(csv_bytes), "rekap.csv")]},
+              content_type="multipart/form-data")
+    dewi.post("/indicators/entry/36.73.02/2026/4", entry_form(numerator="300", denominator="320", note="Rekap Kasemen"))
+    response = dewi.client.get("/indicators/36.73/2026/4/evidence.zip")
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    assert archive.testzip() is None
+    sums = dict(line.split("  ")[::-1] for line in archive.read("SHA256SUMS").decode().splitlines())
+    assert set(sums) == set(archive.namelist()) - {"SHA256SUMS"}
+    for name, digest in sums.items():
+        assert hashlib.sha256(archive.read(name)).hexdigest() == digest, name
+    files = sorted(n for n in archive.namelist() if n.startswith("files/"))
+    expected = {hashlib.sha256(pdf).hexdigest(): pdf, hashlib.sha256(csv_bytes).hexdigest(): csv_bytes}
+    assert sorted(Path(n).stem for n in files) == sorted(expected)
+    for name in files:
+        assert archive.read(name) == expected[Path(name).stem]  # the originals, byte for byte
+    report = html_text = archive.read("report.html").decode()
+    page = BeautifulSoup(html_text, "html.parser").get_text(" ", strip=True)
+    assert "Data Disdukcapil, Desember 2026" in page and "Rekap Kasemen" in page and "Dewi" in page
+    assert "akta.pdf" in page and "85.8 %" in page and "412/480" in page
+    assert "2 of 6 kecamatan entered" in page  # the city has no value yet
+    assert all(sha in report for sha in expected)
+    out = tmp_path / "bukti-4.zip"
+    done = runner.invoke(args=["evidence", "export", "--indicator", "4", "--year", "2026", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert sorted(n for n in zipfile.ZipFile(out).namelist() if n.startswith("files/")) == files
 
 
 def test_indicator_choropleth_reuses_the_geo_layer(dewi):
@@ -305,3 +370,39 @@ def test_a_damaged_photo_stops_the_package_and_leaves_no_file(app, scenario, run
     done = runner.invoke(args=["evidence", "export", "--indicator", "18", "--year", "2026", "--out", str(out)])
     assert done.exit_code == 1 and "[evidence.photo_damaged]" in done.output
     assert not out.exists() and not list(tmp_path.glob(".*.tmp"))
+
+
+SHA = "0" * 64
+# (who, method, path, status): auditors see no indicator endpoint, supervisors do not enter values, only admins edit points.
+PERMISSIONS = [
+    ("siti", "post", "/indicators/compute", 403),
+    ("siti", "post", "/indicators/entry/36.73.01/2026/4", 403),
+    ("siti", "get", "/indicators/36.73/2026/18/evidence.zip", 403),
+    ("siti", "get", "/indicators/36.73/2026/20/map.geojson", 403),
+    ("siti", "get", f"/indicators/evidence/00000000-0000-0000-0000-000000000001/{SHA}", 403),
+    ("budi", "get", "/indicators/entry/36.73.01/2026/4", 403),
+    ("budi", "post", "/indicators/entry/36.73.01/2026/4", 403),
+    ("budi", "post", "/indicators/points/kla-2022", 403),
+    ("dewi", "post", "/indicators/points/kla-2022", 403),
+    ("dewi", "get", "/indicators/entry/36.73.01/2026/4", 200),
+    ("budi", "get", "/indicators/36.73/2026/20/map.geojson", 200),
+]
+
+
+@pytest.mark.parametrize("who, method, path, status", PERMISSIONS, ids=[f"{p[0]}-{p[1]}-{p[2]}" for p in PERMISSIONS])
+def test_indicator_permissions(app, auth, scenario, supervisor, planner, who, method, path, status):
+    from indicators.models import IndicatorPoints, IndicatorYear
+
+    def state():
+        with app.app_context():
+            from app.extensions import db
+
+            return (count(app, IndicatorEntry), db.session.get(IndicatorYear, 2026).computed_at,
+                    sorted(db.session.execute(select(IndicatorPoints.number, IndicatorPoints.points)).all()))
+
+    before = state()
+    auth.login(who)
+    form = {**entry_form(), "year": "2026", **{f"points_{n}": "0" for n in range(1, 25)}, "points_1": "1000"}
+    response = auth.post(path, form) if method == "post" else auth.client.get(path)
+    assert response.status_code == status
+    assert state() == before  # a refused request changes nothing

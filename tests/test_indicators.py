@@ -17,6 +17,7 @@ from indicators.models import IndicatorPoints, IndicatorSetVersion, IndicatorVal
 from indicators.service import compute_year, set_points
 from survey.audits.models import Audit
 from tests import indicator_scenario
+from tests.support import html
 from tests.indicator_scenario import EXPECTED_2026
 
 ZONE = ZoneInfo("Asia/Jakarta")
@@ -91,10 +92,77 @@ def test_a_review_arriving_by_sync_updates_the_values(app, scenario):
                     payload={"id": str(uuid.uuid4()), "audit_id": scenario["audits"]["G2"], "decision": "approved",
                              "comment": "", "reviewer": "provinsi", "decided_at": "2026-04-01T03:00:00+00:00",
                              "device_id": None})
+    app.config["ROLE"] = "hub"
     with app.app_context(), write_transaction() as session:
         result = receive(session, [review], None, lambda sha: True)
     assert result.applied == 1
     assert stored(app)[18]["36.73.01"] == (2, 7)
+
+
+def _upper_review(audit_id: str):
+    from sync import hlc
+    from sync.changes import Change
+
+    return Change(origin_id=str(uuid.uuid4()), origin_seq=1, kind="review", entity_id=audit_id, hlc=hlc.tick(hlc.ZERO),
+                  scope="36.73.01", payload={"id": str(uuid.uuid4()), "audit_id": audit_id, "decision": "approved",
+                                             "comment": "", "reviewer": "provinsi",
+                                             "decided_at": "2026-04-01T03:00:00+00:00", "device_id": None})
+
+
+def test_a_field_device_does_not_recompute_from_a_sync_batch(app, scenario):
+    """Only the hub holds every approved audit: on a field device receive applies the review and computes nothing."""
+    from sync.apply import receive
+
+    assert app.config["ROLE"] == "field"
+    with app.app_context(), write_transaction() as session:
+        assert receive(session, [_upper_review(scenario["audits"]["G2"])], None, lambda sha: True).applied == 1
+        assert session.get(Audit, uuid.UUID(scenario["audits"]["G2"])).review_status == "approved"
+    assert stored(app)[18]["36.73.01"] == EXPECTED_2026[18]["36.73.01"]
+
+
+def test_a_broken_indicator_file_never_refuses_a_review_or_a_sync_batch(app, scenario, monkeypatch, tmp_path):
+    """A bad draft kla-2025.yaml next to the good file: the hook computes with the stored set and never reads the files."""
+    from sync.apply import receive
+
+    (tmp_path / "kla-2022.yaml").write_text((FOLDER / "kla-2022.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "kla-2025.yaml").write_text("id: kla-2025\nindicators: [oops\n", encoding="utf-8")
+    from indicators import definitions
+
+    monkeypatch.setattr(definitions, "FOLDER", tmp_path)
+    monkeypatch.setattr(definitions.shipped_sets, "__defaults__", (tmp_path,))
+    with pytest.raises(Exception):
+        definitions.shipped_sets()  # the file really is broken
+    with app.app_context(), write_transaction() as session:
+        audit = session.get(Audit, uuid.UUID(scenario["audits"]["H"]))
+        indicator_scenario.review(session, audit, "rejected")
+    assert stored(app)[18]["36.73.02"] == (0, 2)
+    app.config["ROLE"] = "hub"
+    with app.app_context(), write_transaction() as session:
+        assert receive(session, [_upper_review(scenario["audits"]["G2"])], None, lambda sha: True).applied == 1
+    assert stored(app)[18]["36.73.01"] == (2, 7)
+
+
+def test_a_failing_recompute_marks_the_year_and_the_review_still_commits(app, scenario, monkeypatch, auth, planner):
+    """Whatever fails in the hook is logged; the decision is kept and the year shows it needs a recompute."""
+    from indicators import service
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(service, "compute_year", broken)
+    with app.app_context(), write_transaction() as session:
+        indicator_scenario.review(session, session.get(Audit, uuid.UUID(scenario["audits"]["G2"])), "approved")
+    with app.app_context():
+        from app.extensions import db
+
+        assert db.session.get(Audit, uuid.UUID(scenario["audits"]["G2"])).review_status == "approved"
+        assert db.session.get(IndicatorYear, 2026).computed_at is None
+        assert db.session.get(IndicatorYear, 2025).computed_at is not None  # only the year the audit counts in
+    assert stored(app)[18]["36.73.01"] == EXPECTED_2026[18]["36.73.01"]  # the old values stay, marked stale
+    auth.login("dewi")
+    auth.post("/language", {"locale": "en"})
+    page = html(auth.client.get("/indicators/36.73/2026"))
+    assert "needs a recompute" in page.get_text()
 
 
 def test_a_year_keeps_its_set_when_a_new_set_is_shipped(app, scenario, monkeypatch, tmp_path):
@@ -215,8 +283,8 @@ def test_a_review_recomputes_its_kecamatan_only_and_matches_a_full_recompute(app
     assert snapshot() == after_hook
 
 
-def test_a_revision_submitted_next_year_updates_the_year_of_the_visit(app, scenario):
-    """Play 2 was audited in 2025; its correction, submitted in January 2026 and approved, counts for 2025."""
+def test_a_revision_submitted_next_year_updates_the_year_of_the_visit(app, scenario, runner):
+    """Play 2 was audited in 2025; its correction, submitted in January 2026 and approved, counts for 2025 only."""
     from sqlalchemy import select as sql_select
 
     from app.auth.models import User
@@ -224,9 +292,13 @@ def test_a_revision_submitted_next_year_updates_the_year_of_the_visit(app, scena
     with app.app_context(), write_transaction() as session:
         siti = session.execute(sql_select(User.id).where(User.username == "siti")).scalar_one()
         original = session.get(Audit, uuid.UUID(scenario["audits"]["play2"]))
-        correction = indicator_scenario.submitted_audit(session, scenario["facilities"]["play2"], "rbra", "belum_memenuhi",
-                                                        siti, dt.datetime(2026, 1, 5, 9, tzinfo=indicator_scenario.WIB),
+        correction = indicator_scenario.submitted_audit(session, scenario["facilities"]["play2"], "rbra", "memenuhi",
+                                                        siti, dt.datetime(2026, 1, 10, 9, tzinfo=indicator_scenario.WIB),
                                                         original)
         indicator_scenario.review(session, correction, "approved")
-    assert stored(app, 2025)[20]["36.73.01"] == (0, 2)  # the correction replaced the 2025 audit
-    assert stored(app)[20] == EXPECTED_2026[20]  # and 2026 is untouched
+    assert stored(app, 2025)[20]["36.73.01"] == (1, 2)  # the correction replaced the 2025 audit
+    assert stored(app)[20] == EXPECTED_2026[20]  # and 2026 is untouched by the hook
+    assert runner.invoke(args=["indicators", "compute", "--year", "2026"]).exit_code == 0
+    assert stored(app)[20]["36.73.01"] == (1, 2)  # a full recompute agrees: the 2025 visit does not count in 2026
+    assert runner.invoke(args=["indicators", "compute", "--year", "2025"]).exit_code == 0
+    assert stored(app, 2025)[20]["36.73.01"] == (1, 2)

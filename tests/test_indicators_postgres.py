@@ -22,6 +22,7 @@ from tests.test_indicators import (  # noqa: F401
     test_every_facility_derived_indicator_has_the_known_answer,
     test_points_edits_are_logged_and_must_total_1000,
 )
+from tests.test_indicators import ZONE
 from tests.test_migrations import make_postgres_database
 from tests.support import postgres_url, require
 
@@ -38,3 +39,38 @@ def app_config(tmp_path):
     yield {"INSTANCE_PATH": str(tmp_path / "instance"), "TESTING": True, "ROLE": "hub", "DEMO": False,
            "SECRET_KEY": "test-hub-secret", "SECURE_COOKIES": False, "DATABASE_URL": url}
     databases.close()
+
+
+def test_two_recomputes_of_a_year_at_once_wait_for_each_other(app, scenario):
+    """The dashboard's button and a sync batch recompute 2026 together: the second waits for the first (no 500)."""
+    import threading
+
+    from app.cli_support import write_transaction
+    from indicators.service import compute_year
+
+    computed, errors = threading.Event(), []
+
+    def first():
+        try:
+            with app.app_context(), write_transaction() as session:
+                compute_year(session, 2026, ZONE)
+                computed.set()
+                threading.Event().wait(0.8)  # still uncommitted while the second one starts
+        except Exception as error:  # noqa: BLE001
+            errors.append(error)
+            computed.set()
+
+    def second():
+        computed.wait(10)
+        try:
+            with app.app_context(), write_transaction() as session:
+                compute_year(session, 2026, ZONE)
+        except Exception as error:  # noqa: BLE001
+            errors.append(error)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []

@@ -53,6 +53,29 @@ COUNTING = [
 ]
 
 
+# (story, audits, year computed, the audit number that counts or None)
+CHAINS = [
+    ("a next-year revision does not count in its own year", [audit(1, year=2025), audit(2, year=2026, revision=2, revision_of=1)],
+     2026, None),
+    ("a next-year revision counts in the visit's year", [audit(1, year=2025), audit(2, year=2026, revision=2, revision_of=1)],
+     2025, 2),
+    ("a revision whose first audit is unknown never counts", [audit(2, year=2026, revision=2, revision_of=1)], 2026, None),
+    ("correcting an older visit does not override a newer visit",
+     [audit(1, day=0), audit(2, result="belum_memenuhi", day=60), audit(3, day=90, revision=2, revision_of=1)], 2026, 2),
+    ("the newer visit's correction counts", [audit(1, day=0), audit(2, result="belum_memenuhi", day=60),
+                                            audit(3, day=90, revision=2, revision_of=2)], 2026, 3),
+]
+
+
+@pytest.mark.parametrize("audits, year, expected", [c[1:] for c in CHAINS], ids=[c[0] for c in CHAINS])
+def test_which_chain_counts(audits, year, expected):
+    counting = counting_audits(audits, year)
+    if expected is None:
+        assert counting == {}
+    else:
+        assert counting[(F, "sra")].id == uuid.UUID(int=100 + expected)
+
+
 @pytest.mark.parametrize("audits, expected", [c[1:] for c in COUNTING], ids=[c[0] for c in COUNTING])
 def test_which_audit_counts(audits, expected):
     counting = counting_audits(audits, 2026)
@@ -81,28 +104,48 @@ def test_facility_values_per_kecamatan_with_unaudited_facilities_in_the_denomina
     assert coverage(schools + play, counting, ["36.73.01", "36.73.02"]) == {"36.73.01": (2, 4), "36.73.02": (1, 1)}
 
 
+TWO = ["36.73.01", "36.73.02"]
 ENTERED = [
-    ("kabkota entry wins", 4, Entry("36.73", 80), [Entry("36.73.01", 10)], Value(80, None, None, "entered")),
-    ("percent with counts: pooled", 4, None, [Entry("36.73.01", 50, 5, 10), Entry("36.73.02", 100, 30, 30)],
+    ("kabkota entry wins", 4, Entry("36.73", 80), [Entry("36.73.01", 10)], TWO, Value(80, None, None, "entered")),
+    ("percent with counts: pooled", 4, None, [Entry("36.73.01", 50, 5, 10), Entry("36.73.02", 100, 30, 30)], TWO,
      Value(87.5, 35, 40, "rollup")),
-    ("percent without counts: mean", 4, None, [Entry("36.73.01", 50), Entry("36.73.02", 100, 30, 30)],
+    ("percent without counts: mean", 4, None, [Entry("36.73.01", 50), Entry("36.73.02", 100, 30, 30)], TWO,
      Value(75.0, None, None, "rollup")),
-    ("count: summed", 3, None, [Entry("36.73.01", 2), Entry("36.73.02", 3)], Value(5, None, None, "rollup")),
-    ("yes/no: no rollup", 1, None, [Entry("36.73.01", 1)], None),
-    ("nothing entered", 4, None, [], None),
+    ("count: summed", 3, None, [Entry("36.73.01", 2), Entry("36.73.02", 3)], TWO, Value(5, None, None, "rollup")),
+    ("yes/no: no rollup", 1, None, [Entry("36.73.01", 1)], TWO, None),
+    ("nothing entered", 4, None, [], TWO, None),
+    ("one kecamatan of two at 100 %: no city value", 4, None, [Entry("36.73.01", 100)], TWO, None),
+    ("one of two with counts: no city value", 4, None, [Entry("36.73.01", 100, 30, 30)], TWO, None),
+    ("a count from one kecamatan of two: no city value", 3, None, [Entry("36.73.01", 2)], TWO, None),
 ]
 
 
-@pytest.mark.parametrize("number, kabkota, kecamatan, expected", [c[1:] for c in ENTERED], ids=[c[0] for c in ENTERED])
-def test_entered_values_roll_up(number, kabkota, kecamatan, expected):
-    assert entered_kabkota(KLA.indicator(number), kabkota, kecamatan) == expected
+@pytest.mark.parametrize("number, kabkota, kecamatan, codes, expected", [c[1:] for c in ENTERED], ids=[c[0] for c in ENTERED])
+def test_entered_values_roll_up(number, kabkota, kecamatan, codes, expected):
+    assert entered_kabkota(KLA.indicator(number), kabkota, kecamatan, codes) == expected
 
 
-@pytest.mark.parametrize("total, band", [(0, None), (499.99, None), (500, "pratama"), (600, "pratama"), (600.5, "pratama"),
+@pytest.mark.parametrize("total, band", [(0, None), (499.49, None), (499.99, "pratama"), (500, "pratama"), (600, "pratama"),
+                                         (600.49, "pratama"), (600.5, "madya"),
                                          (601, "madya"), (700, "madya"), (701, "nindya"), (800, "nindya"),
                                          (801, "utama"), (900, "utama"), (901, "kla"), (1000, "kla")])
 def test_predicate_bands(total, band):
     assert predicate(total) == band
+
+
+# (raw total, shown total, predicate, next band, gap): the band, gap and display use one rounded total.
+EDGES = [(499.96, 500, "pratama", "madya", 101), (500, 500, "pratama", "madya", 101), (600.4, 600, "pratama", "madya", 1),
+         (600.96, 601, "madya", "nindya", 100), (1000, 1000, "kla", None, None), (499.4, 499, None, "pratama", 1)]
+
+
+@pytest.mark.parametrize("raw, shown, band, upper, gap", EDGES, ids=[str(e[0]) for e in EDGES])
+def test_projection_bands_the_total_it_shows(raw, shown, band, upper, gap):
+    points = {i.number: 0 for i in KLA.indicators}
+    points[18] = 1000
+    values = {18: Value(KLA.indicator(18).target * raw / 1000)}
+    projection = project(KLA, points, values)
+    assert projection.total == shown and isinstance(projection.total, int)
+    assert (projection.predicate, projection.next_band, projection.gap) == (band, upper, gap)
 
 
 def test_next_band():
