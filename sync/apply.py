@@ -425,8 +425,8 @@ def _settle_official_id(session: Session, kind: str, official_id: str) -> None:
     conflict against the holder. When a claim is given up, the next claimant gets the NPSN back and
     an open conflict that no longer holds disappears, as if the clash had never been.
     """
-    claimants = sorted((_claim(session, f), f) for f in _candidates(session, kind, official_id)
-                       if _claimed_official_id(session, f) == official_id)
+    claims = [(_latest_claim(session, f), f) for f in _candidates(session, kind, official_id)]
+    claimants = sorted((key, f) for (value, key), f in claims if value == official_id)
     holder = claimants[0][1] if claimants else None
     for _, facility in claimants[1:]:
         facility.official_id = None
@@ -460,18 +460,18 @@ def _candidates(session: Session, kind: str, official_id: str) -> list[Facility]
 
 def _claimed_official_id(session: Session, facility: Facility) -> str | None:
     """The NPSN a facility claims: its latest official_id edit, or what it holds if it was made outside sync."""
-    edits = session.execute(select(FacilityEdit.value).where(
-        FacilityEdit.facility_id == facility.id, FacilityEdit.field == "official_id")
-        .order_by(FacilityEdit.hlc.desc(), FacilityEdit.device_id.desc()).limit(1)).all()
-    return edits[0][0] if edits else facility.official_id
+    return _latest_claim(session, facility)[0]
 
 
-def _claim(session: Session, facility: Facility) -> tuple:
-    """(hlc, device, id) of the edit that gave a facility its NPSN claim; facilities made outside sync come first."""
-    row = session.execute(select(FacilityEdit.hlc, FacilityEdit.device_id).where(
+def _latest_claim(session: Session, facility: Facility) -> tuple[str | None, tuple]:
+    """The facility's latest official_id edit, read once: (the NPSN it claims, its (hlc, device, id) key).
+    A facility made outside sync claims what it holds, and its key sorts first."""
+    row = session.execute(select(FacilityEdit.value, FacilityEdit.hlc, FacilityEdit.device_id).where(
         FacilityEdit.facility_id == facility.id, FacilityEdit.field == "official_id")
         .order_by(FacilityEdit.hlc.desc(), FacilityEdit.device_id.desc()).limit(1)).first()
-    return (row[0], str(row[1]), str(facility.id)) if row else ("", "", str(facility.id))
+    if row is None:
+        return facility.official_id, ("", "", str(facility.id))
+    return row[0], (row[1], str(row[2]), str(facility.id))
 
 
 # --- audits: immutable; the same id with other content is a recorded conflict ------------------------

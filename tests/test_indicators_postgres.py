@@ -23,22 +23,9 @@ from tests.test_indicators import (  # noqa: F401
     test_points_edits_are_logged_and_must_total_1000,
 )
 from tests.test_indicators import ZONE
-from tests.test_migrations import make_postgres_database
-from tests.support import postgres_url, require
+from tests.test_postgres import app_config  # noqa: F401 (fixture: a hub on its own fresh PostgreSQL database)
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def app_config(tmp_path):
-    """A hub on its own fresh PostgreSQL database."""
-    admin_url = postgres_url()
-    require(admin_url is not None, "PostgreSQL is not answering on 127.0.0.1:5432")
-    databases = make_postgres_database(admin_url)
-    url = next(databases)
-    yield {"INSTANCE_PATH": str(tmp_path / "instance"), "TESTING": True, "ROLE": "hub", "DEMO": False,
-           "SECRET_KEY": "test-hub-secret", "SECURE_COOKIES": False, "DATABASE_URL": url}
-    databases.close()
 
 
 def test_two_recomputes_of_a_year_at_once_wait_for_each_other(app, scenario):

@@ -27,15 +27,24 @@ def flask(server: ServerProcess, *args, stdin: str | None = None) -> str:
     return done.stdout
 
 
-@pytest.fixture
-def hub(tmp_path):
-    """A kota hub with Kota Serang loaded, an auditor, published state, serving HTTP."""
-    server = ServerProcess(tmp_path / "hub", env=HUB_ENV)
+def prepared_hub(folder, supervisor: bool = False, publish: bool = True) -> ServerProcess:
+    """A kota hub with Kota Serang loaded and auditor siti (supervisor budi when asked), not yet serving."""
+    server = ServerProcess(folder, env=HUB_ENV)
     server.instance.mkdir()
     server.init()
     flask(server, "users", "create", "siti", "--role", "auditor", "--kecamatan", "36.73.01", "--password-stdin",
           stdin="kata-sandi-siti\n")
-    flask(server, "sync", "publish")
+    if supervisor:
+        flask(server, "users", "create", "budi", "--role", "supervisor", "--password-stdin", stdin="kata-sandi-budi\n")
+    if publish:
+        flask(server, "sync", "publish")
+    return server
+
+
+@pytest.fixture
+def hub(tmp_path):
+    """A kota hub with Kota Serang loaded, an auditor, published state, serving HTTP."""
+    server = prepared_hub(tmp_path / "hub")
     server.start()
     yield server
     server.stop()

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from app.cli_support import write_transaction
 from survey.facilities.models import Facility
-from tests.support import ServerProcess, make_jpeg
+from tests.support import make_jpeg
 from tests.sync_corpus import ValidBundle
 from tests.test_sync_api import API, push_body
-from tests.test_sync_e2e import HUB_ENV, flask, hub_app
+from tests.test_sync_e2e import hub_app, prepared_hub
 
 
 @pytest.fixture
@@ -23,12 +23,7 @@ def hub_with_conflict(tmp_path):
     from survey.registry import installed
     from sync import service
 
-    hub = ServerProcess(tmp_path / "hub", env=HUB_ENV)
-    hub.instance.mkdir()
-    hub.init()
-    flask(hub, "users", "create", "siti", "--role", "auditor", "--kecamatan", "36.73.01", "--password-stdin",
-          stdin="kata-sandi-siti\n")
-    flask(hub, "users", "create", "budi", "--role", "supervisor", "--password-stdin", stdin="kata-sandi-budi\n")
+    hub = prepared_hub(tmp_path / "hub", supervisor=True, publish=False)
     app = hub_app(hub)
     tablets = []
     with app.app_context(), write_transaction() as session:

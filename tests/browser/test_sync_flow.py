@@ -6,18 +6,12 @@ import pytest
 
 from tests.browser.test_audit_flow import GEO, answer_everything, submit
 from tests.support import ServerProcess, make_jpeg
-from tests.test_sync_e2e import HUB_ENV, flask
+from tests.test_sync_e2e import flask, prepared_hub
 
 @pytest.fixture
 def pair(tmp_path):
     """A hub with Kota Serang, auditor siti and supervisor budi; a device enrolled with it and pulled."""
-    hub = ServerProcess(tmp_path / "hub", env=HUB_ENV)
-    hub.instance.mkdir()
-    hub.init()
-    flask(hub, "users", "create", "siti", "--role", "auditor", "--kecamatan", "36.73.01", "--password-stdin",
-          stdin="kata-sandi-siti\n")
-    flask(hub, "users", "create", "budi", "--role", "supervisor", "--password-stdin", stdin="kata-sandi-budi\n")
-    flask(hub, "sync", "publish")
+    hub = prepared_hub(tmp_path / "hub", supervisor=True)
     hub.start()
     device = ServerProcess(tmp_path / "device", demo=False)
     device.instance.mkdir()
