@@ -23,6 +23,7 @@ HTTP_MESSAGES = {
     404: ("request.not_found", _l("This page does not exist.")),
     405: ("request.method", _l("This action is not allowed here.")),
     413: ("upload.too_large", _l("The file is too large.")),
+    429: ("request.too_many", _l("Too many attempts. Wait a few minutes and try again.")),
 }
 
 
