@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from app.extensions import csrf, db
+from app.extensions import csrf, db, limiter
 from app.problems import N_
 from app.tx import transactional
 from survey.photos import PhotoStore
@@ -19,6 +19,9 @@ from sync.queries import self_device_id
 bp = Blueprint("sync_api", __name__, url_prefix="/api/v1/sync")
 csrf.exempt(bp)  # token auth, no cookies: CSRF does not apply
 MAX_BODY = 64 * 1024 * 1024
+# Wrong enrollment codes per address (only failures count): a code does not say which registration it
+# was meant for, so guessing is throttled by who guesses (docs/sync.md, "Enrollment and scope").
+ENROLL_LIMIT = "10 per minute;50 per hour"
 
 
 def store() -> PhotoStore:
@@ -61,12 +64,12 @@ def device():
 
 
 @bp.post("/enroll")
+@limiter.limit(ENROLL_LIMIT, deduct_when=lambda response: response.status_code >= 400)
 @transactional
 def enroll():
-    """Exchange a one-time code for a device token and key."""
+    """Exchange a one-time code for a device token and key; the hub mints the id and decides role and scope."""
     data = body_json()
-    answer = service.enroll(db.session, str(data.get("code", "")), str(data.get("device_id", "")),
-                            str(data.get("name", ""))[:80], str(data.get("role", "field")))
+    answer = service.enroll(db.session, str(data.get("code", "")), str(data.get("name", ""))[:80])
     return reply(answer, 201)
 
 

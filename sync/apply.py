@@ -42,25 +42,33 @@ class ReceiveResult:
 
 
 def receive(session: Session, changes: list[Change], via_id: uuid.UUID | None,
-            has_photo: Callable[[str], bool], before_merge: Callable[[], None] = lambda: None) -> ReceiveResult:
+            has_photo: Callable[[str], bool], before_merge: Callable[[], None] = lambda: None,
+            vet: Callable[[list[Change]], list[Change]] | None = None, max_waiting: int | None = None) -> ReceiveResult:
     """Store the changes not yet held and merge everything that can now be merged.
 
     Every check that can refuse the batch runs before `before_merge` (which stores a bundle's
-    photos), so a refused batch leaves nothing behind, not even files.
+    photos), so a refused batch leaves nothing behind, not even files; only the bound on waiting
+    changes (`max_waiting` per sender) is known after the merge, and refuses the batch then.
+    `vet` (sync.trust through sync.service) sees the changes not held yet and may refuse them or
+    give them back with their scope recomputed.
     """
     result = ReceiveResult(received=len(changes))
     batch = _dedupe_batch(changes)
     faults.point("deduplicated")
     new = _not_held(session, batch)
     faults.point("known changes looked up")
+    if vet is not None:
+        new = vet(new)
     result.duplicates = len(changes) - len(new)
     _check_references(session, new, has_photo)
     faults.point("references checked")
     before_merge()
-    waiting = _waiting(session)
+    waiting = _waiting(session, via_id)
     conflicts_before = _conflict_count(session)
-    applied = _apply_all(session, new + waiting)
+    applied, waiting = _merge(session, new, waiting)
     faults.point("merged")
+    if max_waiting is not None and via_id is not None:
+        _check_waiting_bound(session, via_id, new, applied, max_waiting)
     _store(session, new, applied, via_id)
     faults.point("changes stored")
     _mark_applied(session, [c for c in waiting if c.key in applied])
@@ -72,6 +80,37 @@ def receive(session: Session, changes: list[Change], via_id: uuid.UUID | None,
     result.waiting = len(new) + len(waiting) - len(applied)
     result.conflicts = _conflict_count(session) - conflicts_before
     return result
+
+
+def _merge(session: Session, new: list[Change], waiting: list[Change]) -> tuple[set, list[Change]]:
+    """Apply the batch with the sender's waiting changes, then, round by round, the waiting changes of
+    other senders that what was just applied may unblock (never all of them: rule 5's cost is bounded)."""
+    pool = new + waiting
+    applied = _apply_all(session, pool)
+    tried = {c.key for c in pool}
+    frontier = [c for c in pool if c.key in applied]
+    while frontier:
+        extra = [c for c in _unblocked(session, frontier) if c.key not in tried]
+        if not extra:
+            break
+        tried |= {c.key for c in extra}
+        waiting = waiting + extra
+        pending = [c for c in new + waiting if c.key not in applied]
+        progress = _apply_all(session, pending)
+        applied |= progress
+        frontier = [c for c in pending if c.key in progress]
+    return applied, waiting
+
+
+def _check_waiting_bound(session: Session, via_id: uuid.UUID, new: list[Change], applied: set, limit: int) -> None:
+    """Refuse a batch that would leave more than `limit` of one sender's changes waiting."""
+    stored = session.execute(select(SyncChange.origin_id, SyncChange.origin_seq).where(
+        SyncChange.via_id == via_id, SyncChange.applied == false())).all()
+    still = sum(1 for o, s in stored if (str(o), s) not in applied) + sum(1 for c in new if c.key not in applied)
+    if still > limit:
+        raise SyncError("sync.too_many_waiting", N_("This device would have %(count)d changes waiting for records the "
+                                                    "hub does not have (at most %(limit)d). Sync the device that "
+                                                    "registered them first."), status=422, count=still, limit=limit)
 
 
 def _dedupe_batch(changes: list[Change]) -> list[Change]:
@@ -128,9 +167,41 @@ def _check_references(session: Session, changes: list[Change], has_photo: Callab
                                     sha=str(sha)[:12])
 
 
-def _waiting(session: Session) -> list[Change]:
+def _waiting(session: Session, via_id: uuid.UUID | None) -> list[Change]:
+    """The waiting changes this sender delivered (bounded per sender); all of them for a local import."""
     stmt = select(SyncChange).where(SyncChange.applied == false()).order_by(SyncChange.local_seq)
+    if via_id is not None:
+        stmt = stmt.where(SyncChange.via_id == via_id)
     return [_as_change(row) for row in session.execute(stmt).scalars()]
+
+
+def _unblocked(session: Session, applied: list[Change]) -> list[Change]:
+    """Waiting changes whose dependency is among these applied changes (docs/sync.md, rule 5)."""
+    by_kind: dict[str, set] = {}
+    for change in applied:
+        by_kind.setdefault(change.kind, set()).add(change.entity_id)
+    facilities, audits = by_kind.get("facility", set()), by_kind.get("audit", set())
+    users = {c.payload.get("username") for c in applied if c.kind == "user"}
+    payload = SyncChange.payload
+    tests = [
+        (SyncChange.kind == "audit", payload["facility_id"].as_string(), facilities),
+        (SyncChange.kind == "audit", payload["revision_of"].as_string(), audits),
+        (SyncChange.kind == "audit", payload["checklist_key"].as_string(), by_kind.get("checklist", set())),
+        (SyncChange.kind == "audit", payload["auditor"].as_string(), users),
+        (SyncChange.kind == "facility", SyncChange.entity_id, facilities),
+        (SyncChange.kind == "review", SyncChange.entity_id, audits),
+    ]
+    found: dict[tuple, SyncChange] = {}
+    for kind_test, column, values in tests:
+        for chunk in _chunks(sorted(v for v in values if isinstance(v, str))):
+            for row in session.execute(select(SyncChange).where(SyncChange.applied == false(), kind_test,
+                                                                column.in_(chunk))).scalars():
+                found[(str(row.origin_id), row.origin_seq)] = row
+    if "wilayah" in by_kind:  # a region arrived: what names a region may now apply (rare, and few wait on it)
+        for row in session.execute(select(SyncChange).where(SyncChange.applied == false(), SyncChange.kind.in_(
+                ("wilayah", "user", "facility")))).scalars():
+            found[(str(row.origin_id), row.origin_seq)] = row
+    return [_as_change(row) for row in sorted(found.values(), key=lambda r: r.local_seq)]
 
 
 def _as_change(row: SyncChange) -> Change:
@@ -371,6 +442,8 @@ def _apply_facilities(session: Session, changes: list[Change]) -> set:
 def _store_edits(session: Session, change: Change, facility_id: uuid.UUID, fields: dict, base: dict) -> None:
     device = uuid.UUID(change.origin_id)
     for name, value in fields.items():
+        if name not in documents.FACILITY_FIELDS:
+            continue  # only synced fields are edits (sync.trust refuses the others at the door)
         exists = session.execute(select(FacilityEdit.id).where(
             FacilityEdit.facility_id == facility_id, FacilityEdit.field == name, FacilityEdit.hlc == change.hlc,
             FacilityEdit.device_id == device)).first()
@@ -398,7 +471,7 @@ def _materialise(session: Session, facility_id: uuid.UUID, facility: Facility | 
         session.add(facility)
     with session.no_autoflush:  # an NPSN is only set once settled: the unique index must never see a clash
         for name, edit in winners.items():
-            if name != "official_id":
+            if name != "official_id" and name in documents.FACILITY_FIELDS:  # never `id`, never `__class__`
                 setattr(facility, name, edit.value)
         if "official_id" in winners or "kind" in winners:
             facility.official_id = None
@@ -510,19 +583,23 @@ def _apply_audits(session: Session, changes: list[Change]) -> set:
         rows.add(change, audit_id, users)
         stored[audit_id] = (_key_text(change.key), change.sha256)
         done.add(change.key)
-    _known_devices(session, {row["device_id"] for row in rows.audits if row["device_id"]})
+    _known_devices(session, rows.audits)
     rows.insert(session)
     return done
 
 
-def _known_devices(session: Session, device_ids: set) -> None:
-    """An audit relayed from a device enrolled at a lower hub names a device unknown here: record it."""
+def _known_devices(session: Session, audits: list[dict]) -> None:
+    """An audit names the device it was made on; one this node does not know is left unnamed, never
+    recorded: device rows come from registrations and the origin tree (sync.trust), not from payloads."""
     from sync.models import Device
 
-    present = set(session.execute(select(Device.id).where(Device.id.in_(device_ids))).scalars()) if device_ids else set()
-    for device_id in sorted(device_ids - present, key=str):
-        session.add(Device(id=device_id, name=f"device {str(device_id)[:8]}", role="field"))
-    session.flush()
+    named = {row["device_id"] for row in audits if row["device_id"]}
+    present = set()
+    for chunk in _chunks(sorted(named, key=str)):
+        present |= set(session.execute(select(Device.id).where(Device.id.in_(chunk))).scalars())
+    for row in audits:
+        if row["device_id"] not in present:
+            row["device_id"] = None
 
 
 def _audit_exists(session: Session, audit_id: uuid.UUID) -> bool:

@@ -32,6 +32,9 @@ class Device(Base):
     scope: Mapped[list[str]] = mapped_column(JSON, default=list)  # kecamatan codes it receives
     acked_seq: Mapped[int] = mapped_column(BigInteger, default=0)  # its local_seq we have applied up to
     enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The origin tree (docs/sync.md): None for this node and the devices and hubs registered here; for a
+    # node first seen in changes relayed by a lower hub, that hub. A lower hub speaks only for its subtree.
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("device.id"), index=True)
 
 
 class SyncPeer(Base):
@@ -57,6 +60,7 @@ class SyncChange(Base):
         UniqueConstraint("origin_id", "origin_seq", name="uq_sync_change_origin"),
         Index("ix_sync_change_pending", "applied", "origin_id", "origin_seq"),
         Index("ix_sync_change_entity", "kind", "entity_id"),
+        Index("ix_sync_change_waiting", "via_id", "applied"),
     )
 
     local_seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -29,6 +29,11 @@ def self_device_id(session: Session) -> uuid.UUID | None:
     return _self_ids[url]
 
 
+def forget_self_id(session: Session) -> None:
+    """This installation took the id its hub minted (sync.service.adopt_identity): read it again."""
+    _self_ids.pop(str(session.get_bind().url), None)
+
+
 def list_devices(session: Session) -> list[Device]:
     """Every device known here, this one first."""
     stmt = select(Device).order_by(Device.is_self.desc(), Device.name)
@@ -94,3 +99,103 @@ def device_is_new(session: Session, role: str, demo: bool = False) -> bool:
         return False
     accounts = select(User.id) if demo else select(User.id).where(User.is_demo.is_(False))
     return session.execute(accounts.limit(1)).first() is None
+
+
+def waiting_by_sender(session: Session) -> dict[uuid.UUID, int]:
+    """On a hub: per sending device, its changes that wait for a dependency (docs/sync.md, rule 5)."""
+    from sqlalchemy import func
+
+    from sync.models import SyncChange
+
+    stmt = (select(SyncChange.via_id, func.count()).where(SyncChange.applied.is_(False), SyncChange.via_id.is_not(None))
+            .group_by(SyncChange.via_id))
+    return {via: count for via, count in session.execute(stmt)}
+
+
+def waiting_from(session: Session, sender_id: uuid.UUID) -> int:
+    """How many changes delivered by one sender wait for a dependency."""
+    from sqlalchemy import func
+
+    from sync.models import SyncChange
+
+    return session.execute(select(func.count()).select_from(SyncChange).where(
+        SyncChange.via_id == sender_id, SyncChange.applied.is_(False))).scalar_one()
+
+
+def trust_facts(session: Session, changes, receiver_id: uuid.UUID, now_ms: int):
+    """What sync.trust.vet looks at for a batch: the devices, facilities, accounts and audits it names."""
+    from app.auth.models import User, user_kecamatan
+    from geo.models import Wilayah
+    from survey.audits.models import Audit
+    from survey.facilities.models import Facility
+    from sync import trust
+    from sync.models import SyncChange
+
+    facts = trust.Facts(receiver_id=str(receiver_id), now_ms=now_ms)
+    _tree(session, {c.origin_id for c in changes}, facts)
+    audit_ids = {c.payload.get("audit_id") for c in changes if c.kind == "review"}
+    for audit_id, facility_id in _rows(session, select(Audit.id, Audit.facility_id), Audit.id, audit_ids):
+        facts.audit_facility[str(audit_id)] = str(facility_id)
+    facility_ids = {c.payload.get("facility_id") for c in changes if c.kind in ("audit", "facility")}
+    facility_ids |= set(facts.audit_facility.values())
+    for facility_id, code in _rows(session, select(Facility.id, Facility.kecamatan_code), Facility.id, facility_ids):
+        facts.facility_kecamatan[str(facility_id)] = code
+        facts.facility_exists.add(str(facility_id))
+    # A registration held but waiting (its desa not here yet) places its facility too.
+    unplaced = sorted(str(f) for f in facility_ids if f and str(f) not in facts.facility_kecamatan)
+    for chunk in range(0, len(unplaced), 500):
+        for entity, payload in session.execute(select(SyncChange.entity_id, SyncChange.payload).where(
+                SyncChange.kind == "facility", SyncChange.entity_id.in_(unplaced[chunk:chunk + 500]))
+                .order_by(SyncChange.hlc)):
+            code = (payload.get("fields") or {}).get("kecamatan_code")
+            if code:
+                facts.facility_kecamatan[entity] = code
+    names = {c.payload.get("auditor") for c in changes if c.kind == "audit"} - {None}
+    if names:
+        users = session.execute(select(User.id, User.username, User.role, User.active).where(
+            User.username.in_([n for n in names if isinstance(n, str)]))).all()
+        codes: dict = {}
+        for user_id, code in session.execute(select(user_kecamatan.c.user_id, user_kecamatan.c.kecamatan_code).where(
+                user_kecamatan.c.user_id.in_([u.id for u in users]))):
+            codes.setdefault(user_id, set()).add(code)
+        facts.accounts = {u.username: trust.Account(u.role, bool(u.active), frozenset(codes.get(u.id, ())))
+                          for u in users}
+    desa = {c.payload["fields"].get("desa_code") for c in changes
+            if c.kind == "facility" and isinstance(c.payload.get("fields"), dict)} - {None}
+    for code, level, parent in _rows(session, select(Wilayah.code, Wilayah.level, Wilayah.parent_code), Wilayah.code,
+                                     {d for d in desa if isinstance(d, str)}):
+        facts.wilayah_parent[code] = (level, parent)
+    return facts
+
+
+def _tree(session: Session, origins: set, facts) -> None:
+    """The known origins among these and every ancestor of theirs, as id -> parent id."""
+    wanted = set()
+    for origin in origins:
+        try:
+            wanted.add(uuid.UUID(str(origin)))
+        except ValueError:
+            continue
+    while wanted:
+        found = session.execute(select(Device.id, Device.parent_id).where(Device.id.in_(wanted))).all()
+        for device_id, parent_id in found:
+            facts.parents[str(device_id)] = str(parent_id) if parent_id else None
+        wanted = {p for _, p in found if p is not None and str(p) not in facts.parents}
+
+
+def _rows(session: Session, stmt, column, keys: set) -> list:
+    """stmt's rows whose `column` is one of these keys (ids given as text), 500 at a time."""
+    values = []
+    for key in keys:
+        if key is None:
+            continue
+        if isinstance(column.type, type(Device.id.type)):
+            try:
+                key = uuid.UUID(str(key))
+            except ValueError:
+                continue
+        values.append(key)
+    rows = []
+    for start in range(0, len(values), 500):
+        rows += session.execute(stmt.where(column.in_(values[start:start + 500]))).all()
+    return rows

@@ -10,6 +10,7 @@ from flask import current_app
 
 from app.cli_support import write_transaction
 from app.db import utcnow
+from app.problems import N_
 from survey.photos import PhotoStore
 from sync import service
 from sync.changes import SyncError
@@ -34,12 +35,17 @@ def photo_store() -> PhotoStore:
 
 
 def enroll(url: str, code: str) -> dict:
-    """Exchange a one-time code with the hub and keep the credentials."""
+    """Exchange a one-time code with the hub and keep the credentials, under the id the hub minted.
+
+    Refused here, before the code is spent, when this node's changes already reached a hub under
+    its current id (sync.service.identity_spent).
+    """
     with write_transaction() as session:
-        me = self_device(session)
-        me_id, me_name = str(me.id), me.name
-    answer = Hub(url).call("POST", "/api/v1/sync/enroll", {"code": code, "device_id": me_id, "name": me_name,
-                                                          "role": current_app.config["ROLE"]})
+        service.check_may_enroll(session)
+        me_name = self_device(session).name
+    answer = Hub(url).call("POST", "/api/v1/sync/enroll", {"code": code, "name": me_name})
+    if not isinstance(answer, dict) or not {"device_id", "token", "device_key", "hub_id"} <= set(answer):
+        raise SyncError("sync.bad_answer", N_("The hub sent an answer this app cannot read."))
     with write_transaction() as session:
         service.save_enrollment(session, url, answer)
     return answer

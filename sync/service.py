@@ -15,16 +15,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
+from app.db import Base, utcnow
 from app.problems import N_
 from survey.audits.models import Photo
 from survey.photos import PhotoStore, inspect_photo
-from sync import apply, bundle, faults
+from sync import apply, bundle, faults, hlc, queries, trust
 from sync.changes import Change, SyncError, parse_entry
-from sync.models import Device, SyncChange, SyncPeer
+from sync.models import Device, SyncChange, SyncPeer, SyncState
 from sync.queries import self_device, self_device_id
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: typed from a screen
@@ -45,11 +45,19 @@ def normalise_code(code: str) -> str:
 # --- enrollment (hub side) ---------------------------------------------------------------------
 
 
+ROLES = ("field", "hub")
+
+
 def register_device(session: Session, name: str, scope: list[str], role: str = "field") -> tuple[Device, str]:
-    """A supervisor registers a device: a pending row and a one-time code to type on it."""
+    """A supervisor registers a device: a pending row and a one-time code to type on it.
+
+    The row's id is the id the device will have: the hub mints it here, never the device.
+    """
     name = (name or "").strip()
     if not 2 <= len(name) <= 80:
         raise SyncError("device.bad_name", N_("A device name has 2 to 80 characters."))
+    if role not in ROLES:
+        raise SyncError("device.bad_role", N_("A device is a field device or a lower hub."))
     raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
     device = Device(name=name, role=role, scope=sorted(set(scope)), enroll_code_hash=_hash(raw),
                     enroll_expires_at=utcnow() + CODE_TTL)
@@ -58,28 +66,35 @@ def register_device(session: Session, name: str, scope: list[str], role: str = "
     return device, f"{raw[:4]}-{raw[4:]}"
 
 
-def enroll(session: Session, code: str, device_id: str, name: str, role: str) -> dict:
-    """Exchange a one-time code for a token (stored hashed) and an HMAC key; the code is spent."""
-    pending = session.execute(select(Device).where(Device.enroll_code_hash == _hash(normalise_code(code)))).scalar_one_or_none()
-    if pending is None or pending.enroll_expires_at is None or pending.enroll_expires_at < utcnow():
-        raise SyncError("sync.bad_code", N_("This enrollment code is wrong or has expired. Ask the supervisor for a new one."),
-                        status=401)
-    try:
-        real_id = uuid.UUID(str(device_id))
-    except ValueError:
-        raise SyncError("sync.bad_change", N_("A change in %(where)s is malformed."), where="device_id") from None
-    device = session.get(Device, real_id)
-    if device is None:
-        device = Device(id=real_id, name=pending.name, role=role if role in ("field", "hub") else "field")
-        session.add(device)
-    device.scope, device.revoked_at = pending.scope, None
-    session.delete(pending) if pending.id != real_id else None
+def enroll(session: Session, code: str, name: str | None = None) -> dict:
+    """Spend a one-time code: the registration row becomes the enrolled device, with a token (stored
+    hashed) and an HMAC key. Its id, role and scope are the registration's; nothing the device says
+    about itself is used (`name` is only what it calls itself, and the supervisor's name stays)."""
+    digest = _hash(normalise_code(code))
+    now = utcnow()
+    open_code = (Device.enroll_code_hash == digest, Device.token_hash.is_(None), Device.revoked_at.is_(None),
+                 Device.is_self.is_(False), Device.enroll_expires_at >= now)
+    pending = session.execute(select(Device.id).where(*open_code)).scalar_one_or_none() if normalise_code(code) else None
+    if pending is None:
+        raise _bad_code()
     token, key = secrets.token_urlsafe(32), secrets.token_hex(32)
-    device.token_hash, device.device_key, device.enrolled_at = _hash(token), key, utcnow()
-    device.enroll_code_hash = device.enroll_expires_at = None
-    session.flush()
+    # One conditional UPDATE spends the code: of two requests racing with it, the second finds no row
+    # (PostgreSQL re-reads the row after the first commits; SQLite runs writers one at a time).
+    spent = session.execute(update(Device).where(Device.id == pending, *open_code).values(
+        token_hash=_hash(token), device_key=key, enrolled_at=now, enroll_code_hash=None, enroll_expires_at=None)
+        .execution_options(synchronize_session=False))
+    if spent.rowcount != 1:
+        raise _bad_code()
+    device = session.get(Device, pending)
+    session.refresh(device)
     hub = self_device(session)
-    return {"token": token, "device_key": key, "hub_id": str(hub.id), "hub_name": hub.name}
+    return {"device_id": str(device.id), "token": token, "device_key": key, "hub_id": str(hub.id),
+            "hub_name": hub.name, "scope": list(device.scope or []), "role": device.role}
+
+
+def _bad_code() -> SyncError:
+    return SyncError("sync.bad_code", N_("This enrollment code is wrong or has expired. Ask the supervisor for a new one."),
+                     status=401)
 
 
 def authenticate(session: Session, token: str) -> Device:
@@ -113,8 +128,7 @@ class Ack:
     conflicts: int
 
 
-# What a field device may send; regions, accounts and review decisions are made on hubs (docs/sync.md).
-FIELD_KINDS = {"audit", "facility", "checklist"}
+FIELD_KINDS = trust.FIELD_KINDS
 
 
 def receive_push(session: Session, sender: Device, after: int, up_to: int, entries: list[tuple[int, Change]],
@@ -123,7 +137,7 @@ def receive_push(session: Session, sender: Device, after: int, up_to: int, entri
     if after > sender.acked_seq:
         raise SyncError("sync.gap", N_("The device skipped changes the hub has not received; it must resend from %(seq)d."),
                         status=409, seq=sender.acked_seq)
-    if sender.role != "hub":
+    if sender.role != "hub":  # cheap, before anything is read: the kinds a field device never sends
         refused = sorted({c.kind for _, c in entries} - FIELD_KINDS)
         if refused:
             raise SyncError("sync.not_allowed", N_("A field device cannot send %(kinds)s changes."), status=403,
@@ -132,15 +146,46 @@ def receive_push(session: Session, sender: Device, after: int, up_to: int, entri
     for sha, body in photos.items():  # every photo must be a real image matching its name, before anything is kept
         inspect_photo(body, max_photo_bytes, expected_sha256=sha)
 
+    written: list[str] = []
+
     def store_photos() -> None:
         for sha, body in photos.items():
+            if not store.exists(sha):
+                written.append(sha)
             store_photo(session, store, sha, body, max_photo_bytes)
             faults.point("photo stored")
 
-    result = apply.receive(session, [c for _, c in entries], sender.id,
-                           lambda sha: sha in photos or has_photo(session, store, sha), store_photos)
+    def vet(new: list[Change]) -> list[Change]:
+        return vet_from_below(session, sender, new)
+
+    try:
+        result = apply.receive(session, [c for _, c in entries], sender.id,
+                               lambda sha: sha in photos or has_photo(session, store, sha), store_photos, vet=vet,
+                               max_waiting=trust.MAX_WAITING)
+    except SyncError:
+        for sha in written:  # refused after the photos were kept (too many waiting): their rows roll back, so must they
+            _forget_photo(store, sha)
+        raise
     sender.acked_seq = max(sender.acked_seq, up_to)
     return Ack(sender.acked_seq, result.applied, result.duplicates, result.waiting, result.conflicts)
+
+
+def vet_from_below(session: Session, sender: Device, new: list[Change]) -> list[Change]:
+    """sync.trust's rules for a batch from a device or lower hub registered here; the origins first seen
+    through a lower hub are recorded beneath it (trust on first use)."""
+    facts = queries.trust_facts(session, new, self_device_id(session), hlc.wall_ms())
+    verdict = trust.vet(new, trust.Sender(str(sender.id), sender.role, frozenset(sender.scope or [])), facts)
+    for origin in verdict.new_origins:
+        session.add(Device(id=uuid.UUID(origin), name=f"{sender.name[:60]} / {origin[:8]}", role="field",
+                           parent_id=sender.id))
+    session.flush()
+    return verdict.changes
+
+
+def vet_from_above(session: Session, hub_id: uuid.UUID, new: list[Change]) -> list[Change]:
+    """sync.trust's rules for a page from the hub we enrolled with: no change in our name, no clock far ahead."""
+    facts = queries.trust_facts(session, new, self_device_id(session), hlc.wall_ms())
+    return trust.vet(new, trust.Sender(str(hub_id), "upper"), facts).changes
 
 
 def outgoing(session: Session, peer_id: uuid.UUID, after: int, limit: int = PAGE) -> tuple[list[tuple[int, Change]], int]:
@@ -222,6 +267,15 @@ def store_photo(session: Session, store: PhotoStore, sha256: str, data: bytes, m
     return True
 
 
+def _forget_photo(store: PhotoStore, sha256: str) -> None:
+    """Remove the files of a photo this refused batch stored (the original and its display copies)."""
+    for variant in ("original", "display", "thumb"):
+        try:
+            store.path(sha256, variant).unlink()
+        except (FileNotFoundError, ValueError):
+            pass
+
+
 def photos_of(entries: list[tuple[int, Change]]) -> set[str]:
     """Hashes of every photo the audits in these entries refer to."""
     return {sha for _, c in entries if c.kind == "audit" for shas in (c.payload.get("photos") or {}).values() for sha in shas}
@@ -242,8 +296,11 @@ def peer(session: Session) -> SyncPeer | None:
 
 
 def save_enrollment(session: Session, url: str, answer: dict) -> SyncPeer:
-    """Keep the hub's answer to our enrollment."""
+    """Keep the hub's answer to our enrollment, taking the id the hub minted for this node."""
     hub_id = uuid.UUID(answer["hub_id"])
+    adopt_identity(session, uuid.UUID(answer["device_id"]))
+    me = self_device(session)
+    me.scope = sorted(str(code) for code in answer.get("scope") or [])
     existing = peer(session)
     if existing is not None and existing.hub_id != hub_id:
         session.delete(existing)
@@ -256,10 +313,81 @@ def save_enrollment(session: Session, url: str, answer: dict) -> SyncPeer:
     return row
 
 
+EXPORTED = "exported_seq"  # sync_state: the last of our changes written into a bundle
+
+
+def identity_spent(session: Session) -> bool:
+    """True once a change of this node reached a hub (acknowledged, or exported in a bundle): its id is then
+    known elsewhere, and taking another would make those changes someone else's."""
+    acknowledged = session.execute(select(SyncPeer.hub_id).where(SyncPeer.pushed_seq > 0).limit(1)).first()
+    return acknowledged is not None or session.get(SyncState, EXPORTED) is not None
+
+
+def check_may_enroll(session: Session) -> None:
+    """Refuse, before a code is spent, an enrollment this node could not complete."""
+    if identity_spent(session):
+        raise SyncError("sync.identity_spent", N_("This device has already sent its work to a hub under its current "
+                                                  "identity, so it cannot be enrolled again. Keep syncing with that "
+                                                  "hub, or set the device up anew."), status=409)
+
+
+# Every column that records a device's id, as (table, column); this node's own id is re-keyed in each.
+DEVICE_COLUMNS = (("audit", "device_id"), ("audit_log", "device_id"), ("facility", "origin_device_id"),
+                  ("facility_edit", "device_id"), ("audit_review", "device_id"), ("sync_change", "origin_id"),
+                  ("sync_change", "via_id"), ("device", "parent_id"))
+
+
+def adopt_identity(session: Session, new_id: uuid.UUID) -> None:
+    """Become `new_id`, the id the hub minted: this node's device row and everything that names it, at once.
+
+    Allowed only while no change of ours has reached a hub (identity_spent): until then our id is
+    known nowhere else. Runs in the caller's transaction, so a failure leaves the old identity whole.
+    """
+    me = self_device(session)
+    if me.id == new_id:
+        return
+    check_may_enroll(session)
+    if session.get(Device, new_id) is not None:
+        raise SyncError("sync.identity_spent", N_("The hub gave this device an id that is already used here."),
+                        status=409)
+    old_id = me.id
+    me.is_self = False
+    session.flush()
+    session.add(Device(id=new_id, name=me.name, role=me.role, is_self=True, created_at=me.created_at,
+                       last_seen_at=me.last_seen_at, scope=list(me.scope or [])))
+    session.flush()
+    for table, column in DEVICE_COLUMNS:
+        target = Base.metadata.tables[table]
+        session.execute(update(target).where(target.c[column] == old_id).values({column: new_id}))
+    _rekey_payloads(session, old_id, new_id)
+    session.execute(delete(Device).where(Device.id == old_id))
+    session.expunge(me)
+    queries.forget_self_id(session)
+
+
+def _rekey_payloads(session: Session, old_id: uuid.UUID, new_id: uuid.UUID) -> None:
+    """Our own changes name us inside too (an audit's device_id): rewrite them and their content hashes,
+    and the audits that point at their change."""
+    from survey.audits.models import Audit
+
+    for row in session.execute(select(SyncChange).where(SyncChange.origin_id == new_id)).scalars():
+        payload = dict(row.payload)
+        if payload.get("device_id") == str(old_id):
+            payload["device_id"] = str(new_id)
+        change = Change(origin_id=str(new_id), origin_seq=row.origin_seq, kind=row.kind, entity_id=row.entity_id,
+                        hlc=row.hlc, payload=payload, scope=row.scope)
+        row.payload, row.sha256 = payload, change.sha256
+        if row.kind == "audit":
+            session.execute(update(Audit).where(Audit.sync_source == f"{old_id}:{row.origin_seq}").values(
+                sync_source=f"{new_id}:{row.origin_seq}", sync_sha256=change.sha256))
+    session.flush()
+
+
 def receive_pull(session: Session, hub: SyncPeer, entries: list[tuple[int, Change]], next_cursor: int,
                  store: PhotoStore) -> apply.ReceiveResult:
     """Apply a page from the hub and move the cursor, in one transaction."""
-    result = apply.receive(session, [c for _, c in entries], hub.hub_id, lambda sha: has_photo(session, store, sha))
+    result = apply.receive(session, [c for _, c in entries], hub.hub_id, lambda sha: has_photo(session, store, sha),
+                           vet=lambda new: vet_from_above(session, hub.hub_id, new), max_waiting=None)
     hub.pull_cursor = max(hub.pull_cursor, next_cursor)
     hub.last_sync_at = utcnow()
     return result
@@ -273,6 +401,9 @@ def export_bundle(session: Session, out: Path, store: PhotoStore) -> dict:
     hub = _require_peer(session)
     entries, up_to = outgoing(session, hub.hub_id, hub.pushed_seq, limit=10 ** 9)
     photos = {sha: (store.path(sha).suffix.lstrip("."), store.open_bytes(sha)) for sha in sorted(photos_of(entries))}
+    me = self_device_id(session)
+    if any(change.origin_id == str(me) for _, change in entries) and session.get(SyncState, EXPORTED) is None:
+        session.add(SyncState(key=EXPORTED, value=str(up_to)))  # our id has left this machine (identity_spent)
     return bundle.write(out, device_id=str(self_device_id(session)), hub_id=str(hub.hub_id), direction="push",
                         key=hub.device_key, entries=entries, photos=photos, cursor=hub.pull_cursor,
                         created_at=utcnow().isoformat(), extra={"after": hub.pushed_seq, "up_to": up_to})
@@ -370,13 +501,9 @@ def ensure_self_device(session: Session, role: str) -> Device:
 
 def _imported_before(session: Session, digest: str) -> bool:
     """This exact set of changes (by its signed SHA-256) was imported before."""
-    from sync.models import SyncState
-
     return bool(digest) and session.get(SyncState, f"bundle:{digest}") is not None
 
 
 def _remember_import(session: Session, digest: str, device_id) -> None:
-    from sync.models import SyncState
-
     if not _imported_before(session, digest):
         session.add(SyncState(key=f"bundle:{digest}", value=str(device_id)))
