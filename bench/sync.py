@@ -88,8 +88,8 @@ def prepare_hub(folder: Path, database_url: str | None, answers: int):
                                               verified=True).id) for i in range(20)]
             registry.store_version(session, checklist_from_dict(checklist(answers)))
             device, code = service.register_device(session, "bench-tablet", ["36.73.01"])
-            device_id = str(uuid.uuid4())
-            answer = service.enroll(session, code, device_id, "bench-tablet", "field")
+            answer = service.enroll(session, code)
+            device_id = answer["device_id"]
     return app, facilities, device_id, answer
 
 

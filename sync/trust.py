@@ -166,9 +166,9 @@ def _scope_of(change: Change, batch: list[Change], facts: Facts, fallback: str |
     return None
 
 
-def _out_of_scope(what: str, code: str | None) -> SyncError:
-    return SyncError("sync.out_of_scope", N_("This device may not send %(what)s of kecamatan %(code)s."), status=403,
-                     what=what, code=code or "?")
+def _out_of_scope(kecamatan) -> SyncError:
+    return SyncError("sync.out_of_scope", N_("This device may not send changes about kecamatan %(kecamatan)s, which "
+                                             "is outside its scope."), status=403, kecamatan=str(kecamatan or "?")[:40])
 
 
 def _in_scope(code, sender: Sender) -> bool:
@@ -194,7 +194,7 @@ def _check_audit(change: Change, batch: list[Change], sender: Sender, facts: Fac
     if kecamatan is None and sender.role == "hub" and _in_scope(change.scope, sender):
         kecamatan = change.scope  # its facility is on its way through this hub: the audit waits for it
     if not _in_scope(kecamatan, sender):
-        raise _out_of_scope("audits", kecamatan)
+        raise _out_of_scope(kecamatan)
     if sender.role != "hub" and doc.get("device_id") not in (None, change.origin_id):
         raise _wrong_origin(change)
     auditor = doc.get("auditor") if isinstance(doc.get("auditor"), str) else None
@@ -203,8 +203,8 @@ def _check_audit(change: Change, batch: list[Change], sender: Sender, facts: Fac
         return  # an account on its way through this hub: the audit waits for it
     if account is None or not account.active or account.role not in AUDITOR_ROLES or kecamatan not in account.kecamatan:
         raise SyncError("sync.bad_auditor", N_("The auditor %(name)s of an audit is not an active auditor of "
-                                               "kecamatan %(code)s."), status=403,
-                        name=str(doc.get("auditor"))[:40], code=kecamatan)
+                                               "kecamatan %(kecamatan)s."), status=403,
+                        name=str(doc.get("auditor"))[:40], kecamatan=kecamatan)
 
 
 def _relayed_account(username, batch: list[Change]) -> Account | None:
@@ -230,18 +230,18 @@ def _check_facility(change: Change, batch: list[Change], sender: Sender, facts: 
         if refused:
             raise _field_not_allowed(refused)
     if current is not None and not _in_scope(current, sender):
-        raise _out_of_scope("facilities", current)
+        raise _out_of_scope(current)
     moved_to = fields.get("kecamatan_code")
     if "kecamatan_code" in fields and not _in_scope(moved_to, sender):
-        raise _out_of_scope("facilities", moved_to)
+        raise _out_of_scope(moved_to)
     if current is None and moved_to is None:
         where = _facility_kecamatan(facility_id, batch, facts)
         if where is None and sender.role == "hub" and _in_scope(change.scope, sender):
             where = change.scope  # an edit relayed ahead of its registration waits for it
         if not _in_scope(where, sender):
-            raise _out_of_scope("facilities", where)
+            raise _out_of_scope(where)
     if not _desa_in_scope(fields.get("desa_code"), sender, facts):
-        raise _out_of_scope("facilities", facts.wilayah_parent[fields["desa_code"]][1])
+        raise _out_of_scope(facts.wilayah_parent[fields["desa_code"]][1])
 
 
 def _field_not_allowed(names: list[str]) -> SyncError:
@@ -252,7 +252,7 @@ def _field_not_allowed(names: list[str]) -> SyncError:
 def _check_review(change: Change, batch: list[Change], sender: Sender, facts: Facts) -> None:
     where = _scope_of(change, batch, facts, None)
     if where is not None and not _in_scope(where, sender):
-        raise _out_of_scope("reviews", where)
+        raise _out_of_scope(where)
 
 
 def _check_user(change: Change, batch: list[Change], sender: Sender, facts: Facts) -> None:
@@ -262,16 +262,16 @@ def _check_user(change: Change, batch: list[Change], sender: Sender, facts: Fact
         raise SyncError("sync.not_allowed", N_("A lower hub cannot send accounts with the role %(role)s."), status=403,
                         role=str(doc.get("role"))[:20])
     if not codes or not codes <= sender.scope:
-        raise _out_of_scope("accounts", ", ".join(sorted(codes - sender.scope)) or "-")
+        raise _out_of_scope(", ".join(sorted(codes - sender.scope)) or "-")
 
 
 def _check_wilayah(change: Change, batch: list[Change], sender: Sender, facts: Facts) -> None:
     where = _scope_of(change, batch, facts, None)
     if where is None:  # a provinsi or kabupaten/kota: only one that the hub's kecamatan lie in
         if not any(code.startswith(f"{change.entity_id}.") for code in sender.scope):
-            raise _out_of_scope("regions", change.entity_id)
+            raise _out_of_scope(change.entity_id)
     elif where not in sender.scope:
-        raise _out_of_scope("regions", where)
+        raise _out_of_scope(where)
 
 
 def _check_checklist(change: Change, batch: list[Change], sender: Sender, facts: Facts) -> None:

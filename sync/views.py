@@ -15,17 +15,18 @@ from app.auth import role_required
 from app.auth.service import kecamatan_list
 from app.extensions import db
 from app.htmx import render_page
-from app.problems import AppError, NotFound, N_
+from app.problems import AppError, Forbidden, NotFound, N_
 from app.tx import transactional
 from geo.queries import kecamatan_choices
 from survey.audits import queries as audit_queries
 from survey.audits.models import Audit
 from survey.facilities.models import Facility
 from sync import conflicts as sync_conflicts
-from sync import reviews, run, service
+from sync import reviews, run, service, trust
 from sync.changes import SyncError
 from sync.models import Device, SyncConflict
-from sync.queries import device_is_new, list_devices, pending_counts, self_device_id, sent_by_device
+from sync.queries import (device_is_new, list_devices, pending_counts, self_device_id, sent_by_device,
+                          waiting_by_sender)
 
 bp = Blueprint("sync", __name__)
 
@@ -36,7 +37,7 @@ def devices():
     """This installation, the devices that sync with it, and (on a device) the sync panel."""
     return render_page("sync/devices.html", devices=list_devices(db.session), kecamatan=kecamatan_choices(db.session),
                        peer=service.peer(db.session), counts=pending_counts(db.session), code=None,
-                       sent=sent_by_device(db.session))
+                       sent=sent_by_device(db.session), waiting=waiting_by_sender(db.session), max_waiting=trust.MAX_WAITING)
 
 
 @bp.post("/devices/register")
@@ -45,14 +46,16 @@ def devices():
 def register():
     """Register a device and show its one-time code, once."""
     scope = request.form.getlist("kecamatan")
+    role = request.form.get("role", "field")
+    if role != "field" and current_user.role != "admin":  # a lower hub relays for others: an admin's decision
+        raise Forbidden("device.role_forbidden", N_("Only an admin can register a lower hub."))
     kecamatan_list(db.session, scope)
     if not scope:
         raise AppError("device.no_scope", N_("Choose at least one kecamatan for the device."))
-    device, code = service.register_device(db.session, request.form.get("name", ""), scope,
-                                           request.form.get("role", "field"))
+    device, code = service.register_device(db.session, request.form.get("name", ""), scope, role)
     return render_page("sync/devices.html", devices=list_devices(db.session), kecamatan=kecamatan_choices(db.session),
                        peer=service.peer(db.session), counts=pending_counts(db.session), code=code, code_for=device.name,
-                       sent=sent_by_device(db.session))
+                       sent=sent_by_device(db.session), waiting=waiting_by_sender(db.session), max_waiting=trust.MAX_WAITING)
 
 
 @bp.post("/devices/<device_id>/revoke")

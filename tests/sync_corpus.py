@@ -445,3 +445,15 @@ def photo_files(root: Path) -> set[str]:
     """Every file under a photo store's root, as relative paths."""
     root = Path(root)
     return {str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()} if root.exists() else set()
+
+
+def mint_as(session: Session, registration, device_id: str) -> None:
+    """Test setup: the hub minted this id for a registration (so a test can fix the order of device ids)."""
+    import uuid as _uuid
+
+    from sqlalchemy import update
+
+    from sync.models import Device
+
+    session.execute(update(Device).where(Device.id == registration.id).values(id=_uuid.UUID(str(device_id))))
+    session.expire_all()

@@ -20,7 +20,7 @@ from survey.photos import PhotoStore
 from sync import publish, service
 from sync.models import Device, SyncChange
 from tests.support import make_jpeg
-from tests.sync_corpus import ValidBundle, build_corpus, photo_files, snapshot
+from tests.sync_corpus import ValidBundle, build_corpus, mint_as, photo_files, snapshot
 
 CASES = build_corpus(tmp_dir=None, valid_builder=None)  # lazy: listing the corpus builds nothing
 @pytest.fixture
@@ -40,8 +40,9 @@ class Enrolled:
 def enroll_device(app, name: str, scope: list[str], device_id: str) -> dict:
     """Register a device on the hub and spend its one-time code, as `flask sync enroll` does over HTTP."""
     with app.app_context(), write_transaction() as session:
-        _, code = service.register_device(session, name, scope)
-        return service.enroll(session, code, device_id, name, "field")
+        device, code = service.register_device(session, name, scope)
+        mint_as(session, device, device_id)
+        return service.enroll(session, code)
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ from sqlalchemy import select
 from app.auditlog import AuditLogEntry
 from app.extensions import db
 from survey.audits.models import Answer, Audit, GpsReading
-from sync.models import SyncChange, SyncConflict
+from sync.models import Device, SyncChange, SyncConflict
 from tests.support import html
+from tests.sync_corpus import mint_as
 from tests.test_sync_api import API, Tablet, app_config, push_body, register, state, tablet, valid  # noqa: F401
 
 RECORDS = ("sync_change", "audit", "answer", "gps_reading", "sync_conflict", "audit_log")
@@ -28,7 +29,9 @@ def clone(app) -> Tablet:
     device_id = "ffffffff" + str(uuid.uuid4())[8:]  # sorts after tablet-1: tablet-1's version is the kept one
     code = register(app, "tablet-1b")
     with app.app_context(), write_transaction() as session:
-        answer = service.enroll(session, code, device_id, "tablet-1b", "field")
+        pending = session.execute(select(Device).where(Device.name == "tablet-1b")).scalar_one()
+        mint_as(session, pending, device_id)
+        answer = service.enroll(session, code)
     return Tablet(device_id, answer["token"], answer["device_key"], answer["hub_id"])
 
 

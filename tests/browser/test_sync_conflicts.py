@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.cli_support import write_transaction
 from survey.facilities.models import Facility
 from tests.support import make_jpeg
-from tests.sync_corpus import ValidBundle
+from tests.sync_corpus import ValidBundle, mint_as
 from tests.test_sync_api import API, push_body
 from tests.test_sync_e2e import hub_app, prepared_hub
 
@@ -29,8 +29,9 @@ def hub_with_conflict(tmp_path):
     with app.app_context(), write_transaction() as session:
         for name, device_id in (("tablet-1", "11111111-0000-4000-8000-000000000001"),
                                 ("tablet-1b", "ffffffff-0000-4000-8000-000000000001")):
-            code = service.register_device(session, name, ["36.73.01"])[1]
-            tablets.append((device_id, service.enroll(session, code, device_id, name, "field")))
+            pending, code = service.register_device(session, name, ["36.73.01"])
+            mint_as(session, pending, device_id)
+            tablets.append((device_id, service.enroll(session, code)))
         facility = session.execute(select(Facility.id).where(Facility.kecamatan_code == "36.73.01")
                                    .order_by(Facility.name)).scalars().first()
         checklist = installed()["ktr@1"]
