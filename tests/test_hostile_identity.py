@@ -605,3 +605,92 @@ def test_the_facility_fields_trust_knows_are_those_that_sync():
 
     assert trust.FACILITY_FIELDS == frozenset(FACILITY_FIELDS)
     assert trust.FIELD_EDITABLE | trust.REGISTRATION_ONLY < trust.FACILITY_FIELDS
+
+
+# --- the device adopts the id the hub minted -------------------------------------------------------------
+
+
+def _node(tmp_path, name: str, role: str):
+    from flask_migrate import upgrade
+
+    from app import create_app, demo
+
+    node = create_app({"INSTANCE_PATH": str(tmp_path / name), "ROLE": role, "SECRET_KEY": "y" * 32, "TESTING": True,
+                       "DEMO": False})
+    with node.app_context():
+        upgrade()
+        with write_transaction() as session:
+            service.ensure_self_device(session, role)
+            demo.seed_regions(session)
+    return node
+
+
+def _route_to(hub, monkeypatch) -> None:
+    """The device's HTTP client talks to the hub app in this process."""
+    from sync.client import Hub
+
+    def call(self, method, path, body=None, content_type="application/json"):
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        client = hub.test_client()
+        if isinstance(body, dict):
+            response = client.open(path, method=method, json=body, headers=headers)
+        else:
+            response = client.open(path, method=method, data=body, headers=headers, content_type=content_type)
+        if response.status_code >= 400:
+            raise SyncError(response.get_json()["error"]["code"], "%(reason)s", status=response.status_code,
+                            reason=response.get_json()["error"]["message"])
+        return response.get_json()
+
+    monkeypatch.setattr(Hub, "call", call)
+
+
+def test_a_device_takes_the_id_the_hub_minted_everywhere_it_named_itself(tmp_path, monkeypatch):
+    """A tablet registered a facility before it was enrolled: after enrolling, every row that named its
+    old id names the minted one, its change travels under that id, and it cannot enroll a second time."""
+    from sqlalchemy import text
+
+    from app.auditlog import AuditLogEntry
+    from survey.facilities.models import Facility
+    from survey.facilities.service import FacilityInput, create_facility
+    from sync import run
+    from sync.models import FacilityEdit
+    from sync.queries import self_device_id
+
+    hub, tablet = _node(tmp_path, "hub", "hub"), _node(tmp_path, "tablet", "field")
+    _route_to(hub, monkeypatch)
+    with tablet.app_context(), write_transaction() as session:
+        old = self_device_id(session)
+        facility = create_facility(session, FacilityInput(kind="ruang_bermain", name="RPTRA Baru", kecamatan_code=SERANG),
+                                   verified=False, device_id=old).id
+    with hub.app_context(), write_transaction() as session:
+        code = service.register_device(session, "tablet-1", [SERANG])[1]
+    with tablet.app_context():
+        answer = run.enroll("http://hub", code)
+        new = uuid.UUID(answer["device_id"])
+        assert new != old and self_device_id(db.session) == new
+        session = db.session
+        assert session.get(Device, old) is None and session.get(Device, new).is_self
+        assert session.get(Device, new).scope == [SERANG]
+        assert session.get(Facility, facility).origin_device_id == new
+        assert {e.device_id for e in session.execute(select(FacilityEdit)).scalars()} == {new}
+        assert {e.device_id for e in session.execute(select(AuditLogEntry)).scalars()} == {new}
+        assert {c.origin_id for c in session.execute(select(SyncChange)).scalars()} == {new}
+        for table, column in service.DEVICE_COLUMNS:
+            assert session.execute(text(f'SELECT count(*) FROM "{table}" WHERE "{column}" = :old'),
+                                   {"old": old.hex}).scalar_one() == 0, (table, column)
+        db.session.rollback()
+        run.push()
+    with hub.app_context():
+        held = db.session.execute(select(SyncChange.origin_id, SyncChange.kind)).all()
+        assert (new, "facility") in [tuple(r) for r in held]
+        assert db.session.get(Facility, facility).name == "RPTRA Baru"
+    with hub.app_context(), write_transaction() as session:
+        second = service.register_device(session, "tablet-1 again", [SERANG])[1]
+    with tablet.app_context():
+        with pytest.raises(SyncError) as refused:
+            run.enroll("http://hub", second)
+        assert refused.value.code == "sync.identity_spent"
+        assert self_device_id(db.session) == new
+    with hub.app_context():  # refused before the code was spent
+        again = db.session.execute(select(Device).where(Device.name == "tablet-1 again")).scalar_one()
+        assert again.enroll_code_hash is not None and again.token_hash is None
