@@ -694,3 +694,15 @@ def test_a_device_takes_the_id_the_hub_minted_everywhere_it_named_itself(tmp_pat
     with hub.app_context():  # refused before the code was spent
         again = db.session.execute(select(Device).where(Device.name == "tablet-1 again")).scalar_one()
         assert again.enroll_code_hash is not None and again.token_hash is None
+
+
+def test_the_devices_page_shows_each_devices_waiting_changes(world, auth):
+    from tests.support import html
+
+    _three_waiting(world)
+    auth.login("adi")
+    page = html(world.client.get("/devices/"))
+    shown = {row.find("code").get_text(strip=True)[:8]: row.find(attrs={"data-waiting": True})
+             for row in page.select("tbody tr")}
+    assert shown[world.tablet.device_id[:8]]["data-waiting"] == "3"
+    assert shown[world.tablet2.device_id[:8]] is None
