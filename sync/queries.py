@@ -15,23 +15,23 @@ def self_device(session: Session) -> Device | None:
     return session.execute(select(Device).where(Device.is_self.is_(True))).scalar_one_or_none()
 
 
-_self_ids: dict[str, uuid.UUID] = {}
-
-
 def self_device_id(session: Session) -> uuid.UUID | None:
-    """This installation's device id, recorded with every change it makes (it never changes: cached)."""
-    url = str(session.get_bind().url)
-    if url not in _self_ids:
+    """This installation's device id, recorded with every change it makes.
+
+    Read once per session (a request, a CLI command): enrolling can re-key it (sync.service.adopt_identity),
+    possibly in another process, so a process never keeps it for longer.
+    """
+    if "self_device_id" not in session.info:
         found = session.execute(select(Device.id).where(Device.is_self.is_(True))).scalar_one_or_none()
         if found is None:
             return None
-        _self_ids[url] = found
-    return _self_ids[url]
+        session.info["self_device_id"] = found
+    return session.info["self_device_id"]
 
 
 def forget_self_id(session: Session) -> None:
     """This installation took the id its hub minted (sync.service.adopt_identity): read it again."""
-    _self_ids.pop(str(session.get_bind().url), None)
+    session.info.pop("self_device_id", None)
 
 
 def list_devices(session: Session) -> list[Device]:

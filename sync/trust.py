@@ -96,10 +96,11 @@ def vet(changes: list[Change], sender: Sender, facts: Facts) -> Verdict:
 
 
 def _check_clock(change: Change, facts: Facts) -> None:
+    """A timestamp far ahead would drag this node's clock, and every clock that syncs with it, along."""
     if clock.ahead(change.hlc, facts.now_ms):
         raise SyncError("sync.clock_ahead", N_("A change is dated more than %(hours)d hours ahead of this node's clock "
                                                "(%(hlc)s). Check the sending device's date and time."), status=422,
-                        hours=clock.MAX_SKEW_MS // 3_600_000, hlc=change.hlc)
+                        hours=clock.MAX_SKEW_MS // 3_600_000, hlc=str(change.hlc)[:24])
 
 
 def _wrong_origin(change: Change) -> SyncError:
@@ -123,6 +124,7 @@ def _check_origins(changes: list[Change], sender: Sender, facts: Facts) -> list[
 
 
 def _ancestors(device: str, parents: dict) -> list[str]:
+    """The nodes a device was first seen through, nearest first (bounded: a tree, never a cycle)."""
     chain, current = [], parents.get(device)
     while current is not None and current not in chain and len(chain) < 64:
         chain.append(current)
@@ -221,7 +223,7 @@ def _check_facility(change: Change, batch: list[Change], sender: Sender, facts: 
     unknown = sorted(set(fields) - FACILITY_FIELDS)
     if unknown:
         raise _field_not_allowed(unknown)
-    facility_id = doc.get("facility_id")
+    facility_id = doc.get("facility_id") if isinstance(doc.get("facility_id"), str) else ""
     current = facts.facility_kecamatan.get(facility_id)
     registering = facility_id not in facts.facility_exists and current is None
     if sender.role != "hub":
