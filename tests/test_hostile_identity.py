@@ -203,6 +203,16 @@ def bundle_of(entries: Callable[[World], list[Change]]):
     return send
 
 
+def _bundle_with_a_photo_and_a_waiting_audit(w: World):
+    """Tablet-1's bundle: a fifth correction waiting for its original, with its evidence photo."""
+    change = audit(w, w.tablet.device_id, 5, revision=2, revision_of=str(uuid.uuid4()),
+                   photos={w.valid.photo_item: [w.valid.photo_sha]})
+    data = w.valid([(5, change)])
+    with w.app.app_context(), write_transaction() as session:
+        service.import_push_bundle(session, data, _store(w), w.app.config["MAX_CONTENT_LENGTH"],
+                                   w.valid.folder / "return.zip")
+
+
 def pulled(entries: Callable[[World], list[Change]]):
     """A page from an upper hub this hub enrolled with."""
     def send(w: World):
@@ -379,6 +389,8 @@ ROWS = [
     Row("a fourth waiting change when three may wait", push("tablet", lambda w: [
         audit(w, w.tablet.device_id, 5, revision=2, revision_of=str(uuid.uuid4()))]), 422, "sync.too_many_waiting",
         _three_waiting),
+    Row("a bundle whose photo comes with a fourth waiting change", _bundle_with_a_photo_and_a_waiting_audit, 422,
+        "sync.too_many_waiting", _three_waiting),
 ]
 
 
