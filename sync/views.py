@@ -57,6 +57,11 @@ def node_roles(*, field: tuple[str, ...], hub: tuple[str, ...]):
     return decorate
 
 
+def operates_node() -> bool:
+    """Whether the signed-in user may sync, export or enroll this node (shown only to them; checked in the views)."""
+    return current_app.config["ROLE"] != "hub" or current_user.role == "admin"
+
+
 @bp.get("/devices/")
 @role_required("supervisor", "admin")
 def devices():
@@ -99,7 +104,8 @@ def enroll():
     """On a device: enroll with a hub using the code shown there; a refusal is shown beside its field."""
     answer, refusal = _enroll_from_form()
     if refusal:
-        return render_page("sync/status.html", peer=None, counts=pending_counts(db.session), **refusal), 422
+        return render_page("sync/status.html", peer=None, counts=pending_counts(db.session), may_operate=True,
+                           **refusal), 422
     flash(_("Enrolled with %(hub)s. Sync now to fetch the facilities of your kecamatan.", hub=answer["hub_name"]), "success")
     return redirect(url_for("sync.status"))
 
@@ -148,7 +154,8 @@ def _enroll_from_form() -> tuple[dict | None, dict | None]:
 @login_required
 def status():
     """On a device: what waits to be sent, what came back, when the last sync was."""
-    return render_page("sync/status.html", peer=service.peer(db.session), counts=pending_counts(db.session))
+    return render_page("sync/status.html", peer=service.peer(db.session), counts=pending_counts(db.session),
+                       may_operate=operates_node())
 
 
 @bp.post("/sync/now")
