@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from markupsafe import Markup, escape
 from app.extensions import babel
 
 LOCALES = {"id": "Bahasa Indonesia", "en": "English"}
+# A lone surrogate cannot be encoded as UTF-8 (the response would fail), NUL is no character of HTML.
+UNWRITABLE = re.compile(r"[\x00\ud800-\udfff]")
 
 
 def select_locale() -> str:
@@ -77,12 +80,25 @@ def make_label(gettext):
     return label
 
 
+def writable(value):
+    """Jinja's `finalize`: every printed text with lone surrogates and NUL replaced by U+FFFD, markup kept as markup.
+
+    JSON answers from devices can hold "\\ud800" (json.loads gives a lone surrogate), which would make
+    the page fail when the response is encoded.
+    """
+    if isinstance(value, str) and UNWRITABLE.search(value):
+        cleaned = UNWRITABLE.sub("\ufffd", value)
+        return Markup(cleaned) if isinstance(value, Markup) else cleaned
+    return value
+
+
 def init_app(app: Flask) -> None:
     """Bind Flask-Babel and give templates the formatting helpers."""
     babel.init_app(app, locale_selector=select_locale)
     catalog = Path(app.config["BABEL_TRANSLATION_DIRECTORIES"]) / "id" / "LC_MESSAGES" / "messages.po"
     gettext, ngettext = make_template_gettext(known_msgids(str(catalog)))
     app.jinja_env.globals.update(_=gettext, gettext=gettext, ngettext=ngettext, label=make_label(gettext))
+    app.jinja_env.finalize = writable
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else "–"
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else "–"
     # Coordinates keep the decimal point in every language: a comma would merge "lat, lon".

@@ -44,7 +44,7 @@ class World:
     year: int = 0
 
 
-def build(app, text: str = "", warnings: tuple[str, ...] = (), answer: object = "ya") -> World:
+def build(app, text: str = "", warnings: tuple[str, ...] = (), answer: object = "ya", peer: bool = False) -> World:
     """Every record the page tests need, on this app's database (text: what devices and users wrote)."""
     from app import demo
 
@@ -68,8 +68,18 @@ def build(app, text: str = "", warnings: tuple[str, ...] = (), answer: object = 
     world.conflict = _conflict(app, world.facility["own"], text)
     if app.config["ROLE"] == "hub":
         world.return_name = _return_bundle(app)
+    if peer:
+        _peer(app)
     _compute(app, world.year)
     return world
+
+
+def _peer(app) -> None:
+    """An upstream hub this node is enrolled with (at an address nobody answers)."""
+    from sync.models import SyncPeer
+
+    with app.app_context(), write_transaction() as session:
+        session.add(SyncPeer(hub_id=uuid.uuid4(), url="http://127.0.0.1:9", token="t" * 40, device_key="k" * 64))
 
 
 def _submitted(app, facility_id: str, username: str, text: str, warnings, answer) -> tuple[str, str]:

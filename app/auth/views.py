@@ -72,11 +72,11 @@ def _too_many(error: RateLimitExceeded):
         return error
     minutes = max(1, math.ceil(error.limit.limit.get_expiry() / 60))
     message = _("Too many failed sign-in attempts. Wait %(minutes)d minutes, then try again.", minutes=minutes)
-    return _login_page(LoginForm(), message), 429
+    return _login_page(LoginForm(), message, "auth.throttled"), 429
 
 
-def _login_page(form: LoginForm, error: str | None):
-    return render_page("auth/login.html", form=form, error=error,
+def _login_page(form: LoginForm, error: str | None, error_code: str | None = None):
+    return render_page("auth/login.html", form=form, error=error, error_code=error_code,
                        device_is_new=device_is_new(db.session, current_app.config["ROLE"], current_app.config["DEMO"]))
 
 
