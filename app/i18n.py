@@ -10,6 +10,7 @@ from babel.messages.pofile import read_po
 from flask import Flask, current_app, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_translations
 from flask_login import current_user
+from jinja2.filters import do_int
 from markupsafe import Markup, escape
 
 from app.extensions import babel
@@ -92,6 +93,14 @@ def writable(value):
     return value
 
 
+def whole(value, default: int = 0, base: int = 10) -> int:
+    """Jinja's `int` filter, but Infinity (a device's accuracy or score) gives the default instead of failing the page."""
+    try:
+        return do_int(value, default, base)
+    except (OverflowError, ValueError):
+        return default
+
+
 def init_app(app: Flask) -> None:
     """Bind Flask-Babel and give templates the formatting helpers."""
     babel.init_app(app, locale_selector=select_locale)
@@ -99,6 +108,7 @@ def init_app(app: Flask) -> None:
     gettext, ngettext = make_template_gettext(known_msgids(str(catalog)))
     app.jinja_env.globals.update(_=gettext, gettext=gettext, ngettext=ngettext, label=make_label(gettext))
     app.jinja_env.finalize = writable
+    app.jinja_env.filters["int"] = whole
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else "–"
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else "–"
     # Coordinates keep the decimal point in every language: a comma would merge "lat, lon".
