@@ -63,13 +63,27 @@ NODES = {
 
 
 @pytest.fixture(scope="module")
-def node(request, tmp_path_factory):
-    """One node per database and role, built once: every row below is a read or a refusal."""
-    backend, role = NODES[request.param]
-    folder = tmp_path_factory.mktemp(request.param)
+def nodes(tmp_path_factory):
+    """Nodes per database and role, each built once for the module: every row below is a read or a refusal."""
+    built: dict[str, Node] = {}
+    cleanups: list = []
+
+    def get(name: str) -> Node:
+        if name not in built:
+            built[name] = _node(name, tmp_path_factory, cleanups)
+        return built[name]
+
+    yield get
+    for cleanup in reversed(cleanups):
+        cleanup()
+
+
+def _node(name: str, tmp_path_factory, cleanups: list) -> Node:
+    """A node of this kind (database, role) full of hostile text."""
+    backend, role = NODES[name]
+    folder = tmp_path_factory.mktemp(name)
     config = {"INSTANCE_PATH": str(folder / "instance"), "TESTING": True, "ROLE": role, "DEMO": False,
               "SECRET_KEY": "hostile-pages-" + "k" * 32, "SECURE_COOKIES": False}
-    databases = None
     if backend == "postgres":
         from tests.test_migrations import make_postgres_database
 
@@ -77,6 +91,7 @@ def node(request, tmp_path_factory):
         require(admin_url is not None, "PostgreSQL is not answering on 127.0.0.1:5432")
         databases = make_postgres_database(admin_url)
         config["DATABASE_URL"] = next(databases)
+        cleanups.append(databases.close)
     app = create_app(config)
     with app.app_context():
         upgrade()
@@ -86,13 +101,15 @@ def node(request, tmp_path_factory):
             ensure_self_device(session, role)
     world = build(app, text=HOSTILE, warnings=WARNINGS, answer=ANSWER, peer=True)
     _non_finite_numbers(app, world)
-    yield Node(app, world)
+    cleanups.append(lambda: _dispose(app))
+    return Node(app, world)
+
+
+def _dispose(app) -> None:
     from app.extensions import db
 
     with app.app_context():
         db.engine.dispose()
-    if databases:
-        databases.close()
 
 
 def _non_finite_numbers(app, world) -> None:
@@ -187,12 +204,13 @@ def _params():
             yield pytest.param(name, row, id=f"{name}-{row.name}", marks=marks)
 
 
-@pytest.mark.parametrize("node,row", list(_params()), indirect=["node"])
-def test_hostile_row(node, row):
+@pytest.mark.parametrize("node_name,row", list(_params()))
+def test_hostile_row(nodes, node_name, row):
     from geo.exports import available_formats
 
     if row.check == "gpkg" and "gpkg" not in available_formats():
         require(False, "GeoPackage export needs the GIS stack")
+    node = nodes(node_name)
     browser = node.browser(row.persona)
     path = _fill(row.path, node.world)
     before = _state(node.app)
