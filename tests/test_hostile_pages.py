@@ -432,3 +432,30 @@ def test_csrf_token_expires(app, auditor, monkeypatch):
     assert _last_login(app, "siti") is None
     fresh = html(client.get("/login")).find("input", {"name": "csrf_token"})["value"]
     assert client.post("/login", data={"username": "siti", "password": "rahasia-123", "csrf_token": fresh}).status_code == 302
+
+
+# -- template gettext, one expression at a time ----------------------------------------------------------
+
+@pytest.mark.parametrize("name,source,value,present,absent", [
+    ("markup as a msgid is text", "{{ _(v) }}", "<b>x</b>", "&lt;b&gt;x&lt;/b&gt;", "<b>"),
+    ("% and placeholders in a msgid never raise", "{{ _(v, m=3) }}", "100% %(m)s %s", "100% %(m)s %s", None),
+    ("ngettext with device text", "{{ ngettext(v, v, 2) }}", "<i>%(num)d</i>", "&lt;i&gt;%(num)d&lt;/i&gt;", "<i>"),
+    ("a known msgid escapes its params", "{{ _('Map of %(name)s', name=v) }}", "<b>x</b>", "&lt;b&gt;x&lt;/b&gt;", "<b>"),
+    ("a known msgid without its param never raises", "{{ _('Map of %(name)s') }}", "", "%(name)s", None),
+    ("an unknown label value is text", "{{ label(answer_labels, v) }}", "<script>x()</script>", "&lt;script&gt;", "<script>"),
+    ("a known label value is translated", "{{ label(answer_labels, v) }}", "ya", "Ya", None),
+    ("a warning code with markup and a param", "{{ label(warning_messages, v, m=3) }}", "<b>%(m)s</b>", "&lt;b&gt;%(m)s", "<b>"),
+    ("our own markup in a param still renders", "{{ _('Every demo account has the password %(password)s.', "
+     "password='<code>demo</code>'|safe) }}", "", "<code>demo</code>", None),
+    ("a lone surrogate is printable", "{{ v }}", "a\ud800b\x00", "a\ufffdb\ufffd", None),
+    ("Infinity as a whole number", "{{ v|int }}", float("inf"), "0", None),
+])
+def test_template_text_rules(app, name, source, value, present, absent):
+    from flask import render_template_string
+
+    with app.test_request_context():
+        out = render_template_string(source, v=value)
+    out.encode("utf-8")  # the response can always be encoded
+    assert present in out
+    if absent:
+        assert absent not in out
