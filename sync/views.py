@@ -1,6 +1,6 @@
 """Sync pages: devices and enrollment codes, the device's sync panel, bundle upload, reviews, conflicts.
 
-Who may act for the node (docs/security.md): on a field device its own users enroll it, export its
+Who may act for the node (docs/pages-and-roles.md): on a field device its own users enroll it, export its
 bundle and import its return bundle, as the device is theirs. On a hub the upstream link and the
 upstream bundle (password hashes, every kecamatan's audits) speak for the whole hub: admins only.
 A hub imports devices' bundles and hands out return bundles to supervisors and admins only, who see
