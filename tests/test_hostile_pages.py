@@ -55,6 +55,23 @@ class Node:
         return self.browsers[persona]
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def app_config(request, tmp_path):
+    """The function-scoped `app` of the throttling and CSRF rows: a field device on SQLite, a hub on PostgreSQL."""
+    config = {"INSTANCE_PATH": str(tmp_path / "instance"), "TESTING": True, "ROLE": "field", "DEMO": False}
+    if request.param == "sqlite":
+        yield config
+        return
+    from tests.test_migrations import make_postgres_database
+
+    admin_url = postgres_url()
+    require(admin_url is not None, "PostgreSQL is not answering on 127.0.0.1:5432")
+    databases = make_postgres_database(admin_url)
+    yield {**config, "ROLE": "hub", "SECRET_KEY": "hostile-pages-" + "k" * 32, "SECURE_COOKIES": False,
+           "DATABASE_URL": next(databases)}
+    databases.close()
+
+
 NODES = {
     "sqlite-field": ("sqlite", "field"),
     "sqlite-hub": ("sqlite", "hub"),
@@ -436,6 +453,12 @@ def test_csrf_token_expires(app, auditor, monkeypatch):
 
 # -- template gettext, one expression at a time ----------------------------------------------------------
 
+@pytest.fixture(scope="module")
+def text_app(tmp_path_factory):
+    """An app to render template snippets with (no database needed)."""
+    return create_app({"INSTANCE_PATH": str(tmp_path_factory.mktemp("text")), "TESTING": True, "DEMO": False})
+
+
 @pytest.mark.parametrize("name,source,value,present,absent", [
     ("markup as a msgid is text", "{{ _(v) }}", "<b>x</b>", "&lt;b&gt;x&lt;/b&gt;", "<b>"),
     ("% and placeholders in a msgid never raise", "{{ _(v, m=3) }}", "100% %(m)s %s", "100% %(m)s %s", None),
@@ -450,10 +473,10 @@ def test_csrf_token_expires(app, auditor, monkeypatch):
     ("a lone surrogate is printable", "{{ v }}", "a\ud800b\x00", "a\ufffdb\ufffd", None),
     ("Infinity as a whole number", "{{ v|int }}", float("inf"), "0", None),
 ])
-def test_template_text_rules(app, name, source, value, present, absent):
+def test_template_text_rules(text_app, name, source, value, present, absent):
     from flask import render_template_string
 
-    with app.test_request_context():
+    with text_app.test_request_context():
         out = render_template_string(source, v=value)
     out.encode("utf-8")  # the response can always be encoded
     assert present in out
