@@ -42,6 +42,7 @@ class World:
     conflict: str = ""
     return_name: str = ""
     year: int = 0
+    user_ids: dict[str, str] = field(default_factory=dict)
 
 
 def build(app, text: str = "", warnings: tuple[str, ...] = (), answer: object = "ya", peer: bool = False) -> World:
@@ -59,6 +60,7 @@ def build(app, text: str = "", warnings: tuple[str, ...] = (), answer: object = 
     with app.app_context(), write_transaction() as session:
         for user in session.execute(select(User)).scalars():
             user.full_name = f"{user.username.title()} {text}".strip()
+            world.user_ids[user.username] = str(user.id)
     for side, kecamatan, username, lat in (("own", OWN_KECAMATAN, "siti", -6.115), ("foreign", FOREIGN_KECAMATAN, "rina", -6.06)):
         world.facility[side] = make_facility(app, name=f"Taman {side} {text}".strip(), kecamatan_code=kecamatan,
                                              lat=lat, lon=106.16)

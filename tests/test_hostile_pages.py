@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from app import create_app
 from app.cli_support import write_transaction
-from tests.pages_world import KABKOTA, OWN_KECAMATAN, build, login
+from tests.pages_world import KABKOTA, build, login
 from tests.support import html, postgres_url, require
 from tests.sync_corpus import photo_files, snapshot
 
