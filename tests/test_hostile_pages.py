@@ -20,6 +20,7 @@ import uuid
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask_migrate import upgrade
@@ -130,12 +131,18 @@ def _dispose(app) -> None:
 
 
 def _non_finite_numbers(app, world) -> None:
-    """NaN and Infinity where a device sends numbers (SQLite stores NaN as NULL; PostgreSQL keeps it)."""
+    """NaN and Infinity where a device sends numbers (SQLite stores NaN as NULL; PostgreSQL keeps it).
+
+    The audit is approved, so indicators count it and their evidence packages show it.
+    """
+    from indicators import service
     from survey.audits.models import Audit
 
     with app.app_context(), write_transaction() as session:
         audit = session.get(Audit, uuid.UUID(world.submitted["own"]))
-        audit.score, audit.accuracy_m = float("nan"), float("inf")
+        audit.score, audit.accuracy_m, audit.review_status = float("nan"), float("inf"), "approved"
+        session.flush()
+        service.compute_year(session, world.year, ZoneInfo(app.config["TIMEZONE"]))
 
 
 @dataclass(frozen=True)
@@ -177,6 +184,9 @@ EXPORT_ROWS = [
 ] + [
     Row("indicator table as CSV", "planner", "GET", f"/indicators/{KABKOTA}/{{year}}/export.csv", 200, check="csv"),
     Row("indicator table as XLSX", "planner", "GET", f"/indicators/{KABKOTA}/{{year}}/export.xlsx", 200, check="xlsx"),
+] + [
+    Row(f"evidence package of indicator {number}", "planner", "GET", f"/indicators/{KABKOTA}/{{year}}/{number}/evidence.zip",
+        200, check="zip") for number in (1, 15, 20)
 ]
 ROLE_ROWS = [
     Row("auditor downloads the hub's upstream bundle", "auditor", "GET", "/sync/export", 403, "auth.forbidden", nodes=HUBS),
