@@ -37,7 +37,8 @@ def configure(app: Flask, overrides: dict[str, Any]) -> None:
         REMEMBER_COOKIE_SECURE=secure,
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
-        WTF_CSRF_TIME_LIMIT=None,  # an auditor may keep a checklist open all day; the session bounds it
+        # Bounded, but long: an auditor keeps a checklist open all day (CSRF_TIME_LIMIT_HOURS).
+        WTF_CSRF_TIME_LIMIT=int(values["CSRF_TIME_LIMIT_HOURS"]) * 3600,
         BABEL_DEFAULT_LOCALE=values["DEFAULT_LOCALE"],
         BABEL_DEFAULT_TIMEZONE=values["TIMEZONE"],
         BABEL_TRANSLATION_DIRECTORIES=str(Path(app.root_path).parent / "translations"),

@@ -1,14 +1,23 @@
-"""Bahasa Indonesia first, English second: locale choice and Indonesian date and number formats."""
+"""Bahasa Indonesia first, English second: locale choice, safe template gettext, Indonesian date and number formats."""
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from babel.messages.pofile import read_po
 from flask import Flask, current_app, request, session
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_translations
 from flask_login import current_user
+from jinja2.filters import do_int
+from markupsafe import Markup, escape
 
 from app.extensions import babel
 
 LOCALES = {"id": "Bahasa Indonesia", "en": "English"}
+# A lone surrogate cannot be encoded as UTF-8 (the response would fail), NUL is no character of HTML.
+UNWRITABLE = re.compile(r"[\x00\ud800-\udfff]")
 
 
 def select_locale() -> str:
@@ -21,9 +30,85 @@ def select_locale() -> str:
     return current_app.config["DEFAULT_LOCALE"]
 
 
+@lru_cache(maxsize=4)
+def known_msgids(catalog: str) -> frozenset[str]:
+    """The msgids of our own catalog: text the app wrote, the only text a template may treat as markup."""
+    with open(catalog, "rb") as handle:
+        messages = read_po(handle)
+    return frozenset(m.id if isinstance(m.id, str) else m.id[0] for m in messages if m.id)
+
+
+def _format(translated: str, params: dict) -> Markup:
+    """Our translated text as markup with the params escaped into it; a bad placeholder never raises."""
+    try:
+        return Markup(translated) % params
+    except (KeyError, ValueError, TypeError, IndexError):
+        return Markup(escape(translated))
+
+
+def make_template_gettext(known: frozenset[str]):
+    """Template `_`/`gettext`/`ngettext` that never mark text from outside the catalog as markup.
+
+    Jinja's newstyle gettext wraps whatever msgid it is given in Markup, so a value from a device
+    passed to `_()` would render as HTML, and a `%` in it raised. Here only a msgid the catalog knows
+    is markup; anything else is shown as escaped plain text, never formatted.
+    """
+
+    def gettext(msgid, **params) -> Markup:
+        text = "" if msgid is None else str(msgid)
+        if text not in known:
+            return Markup(escape(text))
+        return _format(get_translations().ugettext(text), params)
+
+    def ngettext(singular, plural, num, **params) -> Markup:
+        params.setdefault("num", num)
+        singular, plural = str(singular), str(plural)
+        if singular not in known:
+            return Markup(escape(singular if num == 1 else plural))
+        return _format(get_translations().ungettext(singular, plural, num), params)
+
+    return gettext, ngettext
+
+
+def make_label(gettext):
+    """Template `label(table, value, **params)`: a known value's translated label, any other value as plain text."""
+
+    def label(table, value, **params) -> Markup:
+        if isinstance(value, str) and value in table:
+            return gettext(table[value], **params)
+        return Markup(escape("" if value is None else str(value)))
+
+    return label
+
+
+def writable(value):
+    """Jinja's `finalize`: every printed text with lone surrogates and NUL replaced by U+FFFD, markup kept as markup.
+
+    JSON answers from devices can hold "\\ud800" (json.loads gives a lone surrogate), which would make
+    the page fail when the response is encoded.
+    """
+    if isinstance(value, str) and UNWRITABLE.search(value):
+        cleaned = UNWRITABLE.sub("\ufffd", value)
+        return Markup(cleaned) if isinstance(value, Markup) else cleaned
+    return value
+
+
+def whole(value, default: int = 0, base: int = 10) -> int:
+    """Jinja's `int` filter, but Infinity (a device's accuracy or score) gives the default instead of failing the page."""
+    try:
+        return do_int(value, default, base)
+    except (OverflowError, ValueError):
+        return default
+
+
 def init_app(app: Flask) -> None:
     """Bind Flask-Babel and give templates the formatting helpers."""
     babel.init_app(app, locale_selector=select_locale)
+    catalog = Path(app.config["BABEL_TRANSLATION_DIRECTORIES"]) / "id" / "LC_MESSAGES" / "messages.po"
+    gettext, ngettext = make_template_gettext(known_msgids(str(catalog)))
+    app.jinja_env.globals.update(_=gettext, gettext=gettext, ngettext=ngettext, label=make_label(gettext))
+    app.jinja_env.finalize = writable
+    app.jinja_env.filters["int"] = whole
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else "–"
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else "–"
     # Coordinates keep the decimal point in every language: a comma would merge "lat, lon".

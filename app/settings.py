@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 ROLES = ("field", "hub")
+# A hub's sessions and CSRF tokens are only as strong as this key: 32 characters is 128 bits of hex.
+MIN_SECRET_KEY_LENGTH = 32
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DATABASE_URL", None, "SQLAlchemy URL. Default: SQLite `pantau.db` in DATA_DIR. A hub uses "
             "PostgreSQL: `postgresql+psycopg://user@host/db`.", env="DATABASE_URL"),
     Setting("SECRET_KEY", None, "Signs sessions and CSRF tokens. A field device generates one into "
-            "`instance/secret_key` on first start; a hub refuses to start without one."),
+            "`instance/secret_key` (mode 0600) on first start; a hub refuses to start without one of at least "
+            f"{MIN_SECRET_KEY_LENGTH} characters."),
+    Setting("CSRF_TIME_LIMIT_HOURS", 12, "How long a page's form token stays valid, in hours: an auditor keeps a "
+            "checklist open all day; after that the form asks to reload the page.", int),
     Setting("DEMO", False, "Demo mode: seeds Kota Serang demo data and the `demo` users, shows a DEMO banner.",
             _bool),
     Setting("SECURE_COOKIES", None, "Send session cookies over HTTPS only. Default: on for a hub, off for a "
@@ -101,21 +106,17 @@ def _read_file(path: Path) -> dict[str, Any]:
 
 def ensure_secret_key(values: dict[str, Any], instance_path: str) -> str:
     """Return the secret key; a field device makes one per install, a hub must be given one."""
+    if values["ROLE"] == "hub":
+        return _hub_secret_key(values.get("SECRET_KEY"))
     if values.get("SECRET_KEY"):
         return values["SECRET_KEY"]
-    if values["ROLE"] == "hub":
-        raise RuntimeError(
-            "A hub needs a SECRET_KEY: set PANTAU_SECRET_KEY or SECRET_KEY in instance/settings.toml. "
-            "Hub membutuhkan SECRET_KEY: atur PANTAU_SECRET_KEY atau SECRET_KEY di instance/settings.toml."
-        )
     key_file = Path(instance_path) / "secret_key"
     if not key_file.exists():
         key_file.parent.mkdir(parents=True, exist_ok=True)
         # Written whole to a temporary file, then linked into place: link fails if the key exists,
         # so two processes starting at once agree on one key and never read a half-written one.
         tmp = key_file.with_name(f".secret_key.{os.getpid()}")
-        tmp.write_text(secrets.token_hex(32))
-        tmp.chmod(0o600)
+        _write_private(tmp, secrets.token_hex(32))
         try:
             os.link(tmp, key_file)
         except FileExistsError:
@@ -123,6 +124,30 @@ def ensure_secret_key(values: dict[str, Any], instance_path: str) -> str:
         finally:
             tmp.unlink()
     return key_file.read_text().strip()
+
+
+def _hub_secret_key(key: str | None) -> str:
+    """A hub's key as given; a missing or short one stops the hub with a message in both languages."""
+    if not key:
+        raise RuntimeError(
+            "A hub needs a SECRET_KEY: set PANTAU_SECRET_KEY or SECRET_KEY in instance/settings.toml. "
+            "Hub membutuhkan SECRET_KEY: atur PANTAU_SECRET_KEY atau SECRET_KEY di instance/settings.toml."
+        )
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        raise RuntimeError(
+            f"The hub's SECRET_KEY is too short ({len(key)} characters): use at least {MIN_SECRET_KEY_LENGTH}, e.g. "
+            "python3 -c 'import secrets; print(secrets.token_hex(32))'. "
+            f"SECRET_KEY hub terlalu pendek ({len(key)} karakter): gunakan minimal {MIN_SECRET_KEY_LENGTH}, misalnya "
+            "python3 -c 'import secrets; print(secrets.token_hex(32))'."
+        )
+    return key
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Create a file only its owner can read, from the first byte (no moment it is world-readable)."""
+    handle = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream.write(text)
 
 
 def markdown_table() -> str:

@@ -41,7 +41,7 @@ def prepare(folder: Path, facilities: int):
     from survey.registry import installed, store_version
     from sync.service import ensure_self_device
 
-    app = create_app({"INSTANCE_PATH": str(folder), "ROLE": "hub", "SECRET_KEY": "bench", "SECURE_COOKIES": False})
+    app = create_app({"INSTANCE_PATH": str(folder), "ROLE": "hub", "SECRET_KEY": "bench-" + "x" * 32, "SECURE_COOKIES": False})
     with app.app_context():
         upgrade()
         with write_transaction() as session:

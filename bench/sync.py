@@ -73,7 +73,7 @@ def prepare_hub(folder: Path, database_url: str | None, answers: int):
     from survey.facilities.service import FacilityInput, create_facility
     from sync import service
 
-    config = {"INSTANCE_PATH": str(folder), "ROLE": "hub", "SECRET_KEY": "bench", "SECURE_COOKIES": False}
+    config = {"INSTANCE_PATH": str(folder), "ROLE": "hub", "SECRET_KEY": "bench-" + "x" * 32, "SECURE_COOKIES": False}
     if database_url:
         config["DATABASE_URL"] = database_url
     app = create_app(config)
@@ -218,7 +218,7 @@ def push_over_http(folder: Path, app, database_url, credentials, device_id, faci
 
     from tests.support import ServerProcess
 
-    env = {"PANTAU_ROLE": "hub", "PANTAU_SECRET_KEY": "bench", "PANTAU_SECURE_COOKIES": "0"}
+    env = {"PANTAU_ROLE": "hub", "PANTAU_SECRET_KEY": "bench-" + "x" * 32, "PANTAU_SECURE_COOKIES": "0"}
     if database_url:
         env["DATABASE_URL"] = database_url
     server = ServerProcess(folder, env=env, demo=False)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.auth.models import User
 from app.problems import AppError, N_
-from app.spreadsheets import safe_cell
+from app.spreadsheets import clean_value, safe_cell
 from geo.maps import year_period
 from geo.models import Wilayah
 from survey.audits.models import Answer, AnswerPhoto, Audit
@@ -191,6 +191,7 @@ def write(table: Table, fmt: str, path: Path) -> int:
     handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".part.{fmt}")
     os.close(handle)
     temp = Path(temp_name)
+    table = _cleaned(table)
     try:
         temp.unlink()  # the writers create the file themselves (GeoPackage refuses an empty one)
         {"geojson": _geojson, "csv": _csv, "xlsx": _xlsx, "gpkg": _gpkg}[fmt](table, temp)
@@ -198,6 +199,13 @@ def write(table: Table, fmt: str, path: Path) -> int:
     finally:
         temp.unlink(missing_ok=True)
     return len(table.rows)
+
+
+def _cleaned(table: Table) -> Table:
+    """The table with every value one each format can write (app.spreadsheets): what a device sent never fails a file."""
+    columns = [clean_value(c) for c in table.columns]
+    rows = [{clean_value(c): clean_value(v) for c, v in row.items()} for row in table.rows]
+    return Table(table.name, columns, rows)
 
 
 def file_name(what: str, region: str, fmt: str, when: datetime) -> str:
@@ -233,7 +241,7 @@ def _xlsx(table: Table, path: Path) -> None:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = table.name
-    sheet.append(table.columns)
+    sheet.append([safe_cell(c) for c in table.columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in table.rows:

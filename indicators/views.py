@@ -257,7 +257,7 @@ def export_table(built: reports.Report, kecamatan_values: dict) -> tuple[list[st
     locale = _locale()
     header = [_("No."), _("Group"), _("Indicator"), _("Source"), _("Obtained"), _("Unit"), _("Target"), _("Points"),
               _("Value"), _("Numerator"), _("Denominator"), _("Points earned"), _("Value last year")]
-    header += [f"{k.name} ({k.code})" for k in built.kecamatan]
+    header = [safe_cell(cell) for cell in [*header, *(f"{k.name} ({k.code})" for k in built.kecamatan)]]
     rows = []
     for row in built.rows:
         indicator = row.indicator
@@ -280,7 +280,7 @@ def xlsx_bytes(built: reports.Report, header: list[str], rows: list[list]) -> by
     book = Workbook()
     sheet = book.active
     sheet.title = _("Indicators")[:31]
-    sheet.append([f"{built.region.name} {built.year} · {built.indicator_set.title.get(_locale())}"])
+    sheet.append([safe_cell(f"{built.region.name} {built.year} · {built.indicator_set.title.get(_locale())}")])
     sheet.append(header)
     for cell in sheet[2]:
         cell.font = Font(bold=True)
@@ -292,7 +292,7 @@ def xlsx_bytes(built: reports.Report, header: list[str], rows: list[list]) -> by
     coverage = book.create_sheet(_("Audit coverage")[:31])
     coverage.append([_("Kecamatan"), _("Code"), _("Facilities with an approved audit"), _("Facilities")])
     for row in built.coverage:
-        coverage.append([row.kecamatan.name, row.kecamatan.code, row.audited, row.facilities])
+        coverage.append([safe_cell(cell) for cell in (row.kecamatan.name, row.kecamatan.code, row.audited, row.facilities)])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -1,9 +1,19 @@
-"""Sync pages: devices and enrollment codes, the device's sync panel, bundle upload, reviews, conflicts."""
+"""Sync pages: devices and enrollment codes, the device's sync panel, bundle upload, reviews, conflicts.
+
+Who may act for the node (docs/pages-and-roles.md): on a field device its own users enroll it, export its
+bundle and import its return bundle, as the device is theirs. On a hub the upstream link and the
+upstream bundle (password hashes, every kecamatan's audits) speak for the whole hub: admins only.
+A hub imports devices' bundles and hands out return bundles to supervisors and admins only, who see
+every kecamatan; auditors and planners never.
+"""
 
 from __future__ import annotations
 
+import re
+import shutil
 import tempfile
 import uuid
+from functools import wraps
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
@@ -29,6 +39,28 @@ from sync.queries import (device_is_new, list_devices, pending_counts, self_devi
                           waiting_by_sender)
 
 bp = Blueprint("sync", __name__)
+
+RETURN_NAME = re.compile(r"return-[0-9a-f]{32}\.zip")
+EVERY_ROLE = ("auditor", "supervisor", "planner", "admin")
+
+
+def node_roles(*, field: tuple[str, ...], hub: tuple[str, ...]):
+    """Allow the view to these roles, chosen by what this node is (ROLE=field or ROLE=hub)."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            roles = hub if current_app.config["ROLE"] == "hub" else field
+            return role_required(*roles)(view)(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def operates_node() -> bool:
+    """Whether the signed-in user may sync, export or enroll this node (shown only to them; checked in the views)."""
+    return current_app.config["ROLE"] != "hub" or current_user.role == "admin"
 
 
 @bp.get("/devices/")
@@ -70,12 +102,13 @@ def revoke(device_id: str):
 
 
 @bp.post("/sync/enroll")
-@role_required("supervisor", "admin", "auditor")
+@node_roles(field=("supervisor", "admin", "auditor"), hub=("admin",))
 def enroll():
     """On a device: enroll with a hub using the code shown there; a refusal is shown beside its field."""
     answer, refusal = _enroll_from_form()
     if refusal:
-        return render_page("sync/status.html", peer=None, counts=pending_counts(db.session), **refusal), 422
+        return render_page("sync/status.html", peer=None, counts=pending_counts(db.session), may_operate=True,
+                           **refusal), 422
     flash(_("Enrolled with %(hub)s. Sync now to fetch the facilities of your kecamatan.", hub=answer["hub_name"]), "success")
     return redirect(url_for("sync.status"))
 
@@ -124,11 +157,12 @@ def _enroll_from_form() -> tuple[dict | None, dict | None]:
 @login_required
 def status():
     """On a device: what waits to be sent, what came back, when the last sync was."""
-    return render_page("sync/status.html", peer=service.peer(db.session), counts=pending_counts(db.session))
+    return render_page("sync/status.html", peer=service.peer(db.session), counts=pending_counts(db.session),
+                       may_operate=operates_node())
 
 
 @bp.post("/sync/now")
-@login_required
+@node_roles(field=EVERY_ROLE, hub=("admin",))
 def sync_now():
     """Push then pull over HTTP. Each batch commits on its own (docs/sync.md), so this view does not wrap one transaction."""
     try:
@@ -141,18 +175,31 @@ def sync_now():
 
 
 @bp.get("/sync/export")
-@login_required
+@node_roles(field=EVERY_ROLE, hub=("admin",))
 @transactional
 def export():
-    """Download this device's bundle (everything the hub has not acknowledged)."""
-    folder = Path(tempfile.mkdtemp(dir=current_app.config["DATA_DIR"]))
-    out = folder / f"pantau-{self_device_id(db.session)}.zip"
-    service.export_bundle(db.session, out, run.photo_store())
-    return send_file(out, as_attachment=True, download_name=out.name, mimetype="application/zip")
+    """Download this node's bundle (everything its hub has not acknowledged); no copy stays in the data folder."""
+    name = f"pantau-{self_device_id(db.session)}.zip"
+    # Spooled: a bundle with many photos goes to an anonymous temporary file (deleted when closed, on
+    # every OS), not memory; the named file the bundle writer needs is gone before the response leaves.
+    spool = tempfile.SpooledTemporaryFile(max_size=32 << 20, dir=current_app.config["DATA_DIR"])
+    try:
+        with tempfile.TemporaryDirectory(prefix="export-", dir=current_app.config["DATA_DIR"]) as folder:
+            out = Path(folder) / name
+            service.export_bundle(db.session, out, run.photo_store())
+            with open(out, "rb") as written:
+                shutil.copyfileobj(written, spool)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    response = send_file(spool, as_attachment=True, download_name=name, mimetype="application/zip")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/sync/upload", methods=["GET", "POST"])
-@role_required("supervisor", "admin", "auditor")
+@node_roles(field=("supervisor", "admin", "auditor"), hub=("supervisor", "admin"))
 @transactional
 def upload():
     """Import a bundle: a device's bundle on a hub (then download its return bundle), a return bundle on a device."""
@@ -168,18 +215,22 @@ def upload():
     folder = Path(current_app.config["DATA_DIR"]) / "returns"
     folder.mkdir(exist_ok=True)
     target = folder / f"return-{uuid.uuid4().hex}.zip"
-    ack, _manifest = service.import_push_bundle(db.session, data, run.photo_store(),
-                                                current_app.config["MAX_CONTENT_LENGTH"], target)
+    try:
+        ack, _manifest = service.import_push_bundle(db.session, data, run.photo_store(),
+                                                    current_app.config["MAX_CONTENT_LENGTH"], target)
+    except BaseException:
+        target.unlink(missing_ok=True)  # a refused bundle leaves nothing behind
+        raise
     return render_page("sync/upload.html", result={"applied": ack.applied, "received": ack.applied + ack.duplicates,
                                                    "duplicates": ack.duplicates, "waiting": ack.waiting,
                                                    "conflicts": ack.conflicts, "return": target.name})
 
 
 @bp.get("/sync/returns/<name>")
-@role_required("supervisor", "admin", "auditor")
+@role_required("supervisor", "admin")
 def return_bundle(name: str):
-    """Download a return bundle made by an upload."""
-    if not name.startswith("return-") or "/" in name or "\\" in name or not name.endswith(".zip"):
+    """Download a return bundle made by an upload on a hub (supervisors and admins, who see every kecamatan)."""
+    if current_app.config["ROLE"] != "hub" or not RETURN_NAME.fullmatch(name):
         abort(404)
     path = Path(current_app.config["DATA_DIR"]) / "returns" / name
     if not path.exists():

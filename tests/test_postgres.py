@@ -51,7 +51,7 @@ def app_config(tmp_path):
     databases = make_postgres_database(admin_url)
     url = next(databases)
     yield {"INSTANCE_PATH": str(tmp_path / "instance"), "TESTING": True, "ROLE": "hub", "DEMO": False,
-           "SECRET_KEY": "test-hub-secret", "SECURE_COOKIES": False, "DATABASE_URL": url}
+           "SECRET_KEY": "test-hub-secret-" + "x" * 32, "SECURE_COOKIES": False, "DATABASE_URL": url}
     databases.close()
 
 

@@ -36,7 +36,7 @@ RECORDS = ("sync_change", "audit", "answer", "photo", "facility")
 @pytest.fixture
 def app_config(tmp_path):
     """A kota hub."""
-    return {"INSTANCE_PATH": str(tmp_path / "hub"), "ROLE": "hub", "SECRET_KEY": "x", "TESTING": True}
+    return {"INSTANCE_PATH": str(tmp_path / "hub"), "ROLE": "hub", "SECRET_KEY": "x" * 32, "TESTING": True}
 
 
 @dataclass

@@ -26,7 +26,7 @@ CASES = build_corpus(tmp_dir=None, valid_builder=None)  # lazy: listing the corp
 @pytest.fixture
 def app_config(tmp_path):
     """A kota hub."""
-    return {"INSTANCE_PATH": str(tmp_path / "hub"), "ROLE": "hub", "SECRET_KEY": "x", "TESTING": True}
+    return {"INSTANCE_PATH": str(tmp_path / "hub"), "ROLE": "hub", "SECRET_KEY": "x" * 32, "TESTING": True}
 
 
 @dataclass(frozen=True)

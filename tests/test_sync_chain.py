@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def province(tmp_path):
     """An empty provincial hub: it learns regions, users and audits from the kota hub below it."""
-    server = ServerProcess(tmp_path / "province", env={**HUB_ENV, "PANTAU_SECRET_KEY": "province-secret"}, demo=False)
+    server = ServerProcess(tmp_path / "province", env={**HUB_ENV, "PANTAU_SECRET_KEY": "province-secret-" + "x" * 32}, demo=False)
     server.instance.mkdir()
     server.init()
     server.start()

@@ -15,7 +15,7 @@ from tests.conftest import Session
 from tests.support import ROOT, ServerProcess
 
 pytestmark = pytest.mark.slow
-HUB_ENV = {"PANTAU_ROLE": "hub", "PANTAU_SECRET_KEY": "hub-secret-for-tests", "PANTAU_SECURE_COOKIES": "0"}
+HUB_ENV = {"PANTAU_ROLE": "hub", "PANTAU_SECRET_KEY": "hub-secret-for-tests-" + "x" * 32, "PANTAU_SECURE_COOKIES": "0"}
 KTR = ["tanda_dilarang_merokok", "tidak_ada_yang_merokok", "tidak_ada_ruang_merokok", "tidak_ada_iklan_rokok",
        "tidak_ada_asbak", "tidak_ada_bau_asap", "tidak_ada_puntung"]
 
@@ -52,7 +52,7 @@ def hub(tmp_path):
 
 def hub_app(hub: ServerProcess):
     """The hub's database opened in this process, for reviews and checks."""
-    return create_app({"INSTANCE_PATH": str(hub.instance), "ROLE": "hub", "SECRET_KEY": "hub-secret-for-tests",
+    return create_app({"INSTANCE_PATH": str(hub.instance), "ROLE": "hub", "SECRET_KEY": "hub-secret-for-tests-" + "x" * 32,
                        "TESTING": True})
 
 

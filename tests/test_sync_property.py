@@ -68,7 +68,7 @@ PROPERTY = settings(max_examples=EXAMPLES, deadline=None, print_blob=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                            HealthCheck.data_too_large])
 RELAY = uuid.UUID("00000000-0000-4000-8000-00000000aaaa")  # the peer the hub receives from (via_id)
-HUB_CONFIG = {"TESTING": True, "ROLE": "hub", "DEMO": False, "SECRET_KEY": "test-hub-secret", "SECURE_COOKIES": False}
+HUB_CONFIG = {"TESTING": True, "ROLE": "hub", "DEMO": False, "SECRET_KEY": "test-hub-secret-" + "x" * 32, "SECURE_COOKIES": False}
 # Tables the merge writes, children first; emptied between examples on PostgreSQL (DELETE: on these
 # few rows it is much faster than TRUNCATE, which makes new files).
 MERGED_TABLES = ("answer", "answer_photo", "gps_reading", "audit_review", "facility_edit", "sync_conflict", "audit",

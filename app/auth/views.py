@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_limiter.errors import RateLimitExceeded
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
 
@@ -13,7 +17,7 @@ from app.auth.forms import ROLE_LABELS, LoginForm, UserForm
 from app.auth.queries import list_users, user_by_id, user_by_username
 from app.auth.service import create_user, update_user
 from app.db import utcnow
-from app.extensions import db
+from app.extensions import db, limiter
 from app.htmx import render_page
 from app.problems import AppError, NotFound, N_
 from app.tx import transactional
@@ -22,8 +26,24 @@ from sync.queries import device_is_new, self_device_id
 
 bp = Blueprint("auth", __name__)
 
+# Only failed sign-ins count (the form answers 401): an office of auditors behind one address signing
+# in at eight o'clock is not an attack; guessing one account's password, or many, from one place is.
+PER_ADDRESS = "10 per minute"
+PER_ACCOUNT = "5 per 5 minutes"
+
+
+def _failed(response) -> bool:
+    return response.status_code == 401
+
+
+def _account_key() -> str:
+    """The username tried, as the limiter's key: guesses at one account count together wherever they come from."""
+    return "login:" + request.form.get("username", "").strip().lower()[:80]
+
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(PER_ADDRESS, key_func=get_remote_address, methods=["POST"], deduct_when=_failed)
+@limiter.limit(PER_ACCOUNT, key_func=_account_key, methods=["POST"], deduct_when=_failed)
 @transactional
 def login():
     """Sign in with username and password."""
@@ -42,8 +62,22 @@ def login():
             return redirect(_safe_next(request.args.get("next")) or url_for("core.home"))
         # One message for unknown user and wrong password: do not reveal which usernames exist.
         error = _("Wrong username or password.")
-    return render_page("auth/login.html", form=form, error=error,
-                       device_is_new=device_is_new(db.session, current_app.config["ROLE"], current_app.config["DEMO"])), (401 if error else 200)
+    return _login_page(form, error), (401 if error else 200)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _too_many(error: RateLimitExceeded):
+    """Too many failed sign-ins: say so beside the form, with how long to wait, not on a dead-end page."""
+    if request.endpoint != "auth.login":
+        return error
+    minutes = max(1, math.ceil(error.limit.limit.get_expiry() / 60))
+    message = _("Too many failed sign-in attempts. Wait %(minutes)d minutes, then try again.", minutes=minutes)
+    return _login_page(LoginForm(), message, "auth.throttled"), 429
+
+
+def _login_page(form: LoginForm, error: str | None, error_code: str | None = None):
+    return render_page("auth/login.html", form=form, error=error, error_code=error_code,
+                       device_is_new=device_is_new(db.session, current_app.config["ROLE"], current_app.config["DEMO"]))
 
 
 @bp.post("/logout")

@@ -66,6 +66,8 @@ class SingleInstance:
         port = self._listener.getsockname()[1]
         state = json.dumps({"port": port, "token": self.token, "pid": os.getpid(), "url": url})
         path = self.folder / STATE_FILE
+        # write_atomic's temporary file comes from mkstemp, which creates it 0600: the token is never
+        # readable by others, not even before this chmod (kept for a file a user copied over).
         write_atomic(path, state.encode())
         os.chmod(path, 0o600)
         self._thread = threading.Thread(target=self._serve, name="desktop-single-instance", daemon=True)

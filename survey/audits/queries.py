@@ -172,3 +172,12 @@ def audited_by_kecamatan(session: Session, since: datetime, counted: str, kecama
     if kinds:
         stmt = stmt.where(Facility.kind.in_(kinds))
     return dict(session.execute(stmt.group_by(Facility.kecamatan_code)).all())
+
+
+def photo_visible_in(session: Session, sha256: str, kecamatan_codes: tuple[str, ...], user_id: uuid.UUID) -> bool:
+    """Whether a photo belongs to an audit of these kecamatan that this user may open (a draft: only its auditor's)."""
+    stmt = (select(AnswerPhoto.sha256).join(Audit, Audit.id == AnswerPhoto.audit_id)
+            .join(Facility, Facility.id == Audit.facility_id)
+            .where(AnswerPhoto.sha256 == sha256, Facility.kecamatan_code.in_(kecamatan_codes),
+                   or_(Audit.status != "draft", Audit.auditor_id == user_id)).limit(1))
+    return session.execute(stmt).first() is not None

@@ -202,6 +202,10 @@ def photo(sha256: str, variant: str):
     """A stored photo: original, display copy or thumbnail."""
     if variant not in ("original", "display", "thumb"):
         abort(404)
+    scope = user_scope()
+    # A photo is seen by whoever may open an audit that uses it; for an auditor, one of their kecamatan.
+    if scope and not queries.photo_visible_in(db.session, sha256, scope, current_user.id):
+        abort(404)
     store = photo_store()
     try:
         path = store.path(sha256, variant) if variant == "original" else store.ensure_variants(sha256)[variant]
@@ -209,8 +213,11 @@ def photo(sha256: str, variant: str):
         abort(404)
     if not Path(path).exists():
         abort(404)
-    # Content-addressed: the bytes behind a URL never change, so the browser may keep them.
-    return send_file(path, max_age=31536000, conditional=True)
+    # Content-addressed: the bytes never change, so the browser may keep them, but only this user's browser.
+    response = send_file(path, max_age=31536000, conditional=True)
+    response.cache_control.private = True
+    response.cache_control.public = False
+    return response
 
 
 def _visible(audit_id: str) -> Audit:
