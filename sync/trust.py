@@ -20,9 +20,11 @@ FACILITY_FIELDS = frozenset(("kind", "name", "official_id", "address", "lat", "l
                              "status", "verified"))
 # What a field device may send; regions, accounts and review decisions are made on hubs.
 FIELD_KINDS = frozenset({"audit", "facility", "checklist"})
-# The facility fields a field device may set; `kind` only when it registers the facility.
-FIELD_EDITABLE = frozenset({"name", "official_id", "address", "lat", "lon", "desa_code", "kecamatan_code", "status"})
-REGISTRATION_ONLY = frozenset({"kind"})
+# The facility fields a field device may set: everything a supervisor may correct on a tablet, but never
+# `verified` = true (verification is the hub's). A rule stricter than the field app's own forms would
+# refuse the device's whole outbox at every sync, so the two are kept equal (tests/test_hostile_identity.py).
+FIELD_EDITABLE = frozenset({"kind", "name", "official_id", "address", "lat", "lon", "desa_code", "kecamatan_code",
+                            "status"})
 # Accounts that may be named as an audit's auditor: never an admin or a planner.
 AUDITOR_ROLES = frozenset({"auditor", "supervisor"})
 # A lower hub may hand up accounts of these roles only, and only of kecamatan in its scope.
@@ -203,10 +205,15 @@ def _check_audit(change: Change, batch: list[Change], sender: Sender, facts: Fac
     account = facts.accounts.get(auditor) or _relayed_account(auditor, batch)
     if account is None and sender.role == "hub":
         return  # an account on its way through this hub: the audit waits for it
-    if account is None or not account.active or account.role not in AUDITOR_ROLES or kecamatan not in account.kecamatan:
+    if account is None or not account.active or account.role not in AUDITOR_ROLES or not _covers(account, kecamatan):
         raise SyncError("sync.bad_auditor", N_("The auditor %(name)s of an audit is not an active auditor of "
                                                "kecamatan %(kecamatan)s."), status=403,
                         name=str(doc.get("auditor"))[:40], kecamatan=kecamatan)
+
+
+def _covers(account: Account, kecamatan: str) -> bool:
+    """An auditor works in their kecamatan; a supervisor without kecamatan works city-wide (as the pages treat them)."""
+    return kecamatan in account.kecamatan or (account.role == "supervisor" and not account.kecamatan)
 
 
 def _relayed_account(username, batch: list[Change]) -> Account | None:
@@ -227,8 +234,8 @@ def _check_facility(change: Change, batch: list[Change], sender: Sender, facts: 
     current = facts.facility_kecamatan.get(facility_id)
     registering = facility_id not in facts.facility_exists and current is None
     if sender.role != "hub":
-        allowed = FIELD_EDITABLE | (REGISTRATION_ONLY if registering else frozenset())
-        refused = sorted(name for name in fields if name not in allowed and not (name == "verified" and fields[name] is False))
+        refused = sorted(name for name in fields
+                         if name not in FIELD_EDITABLE and not (name == "verified" and fields[name] is False))
         if refused:
             raise _field_not_allowed(refused)
     if current is not None and not _in_scope(current, sender):

@@ -77,7 +77,9 @@ def test_supervisor_registers_a_verified_facility(app, auth, supervisor):
         from app.extensions import db
 
         created = db.session.execute(select(Facility)).scalar_one()
-        assert created.verified and created.official_id == "20601234" and created.lat == -6.1201
+        # Verified where it was registered only on a hub; a field device's registration waits for the hub's check.
+        assert created.verified is (app.config["ROLE"] == "hub")
+        assert created.official_id == "20601234" and created.lat == -6.1201
         entry = db.session.execute(select(AuditLogEntry).where(AuditLogEntry.action == "create",
                                                                AuditLogEntry.entity == "facility")).scalar_one()
         assert entry.changes["name"] == [None, "SD Negeri 3 Serang"] and entry.device_id is not None
@@ -176,15 +178,18 @@ def test_supervisor_edits_and_verifies(app, auth, supervisor, auditor):
     auth.login("budi")
     response = auth.post(f"/facilities/{facility_id}/edit", {**VALID, "name": "SD Negeri 3 Kota Serang"})
     assert response.status_code == 302
-    assert auth.post(f"/facilities/{facility_id}/verify").status_code == 302
+    # A hub confirms; a field device refuses (the hub would refuse `verified` from it) and says where to do it.
+    on_hub = app.config["ROLE"] == "hub"
+    verified = auth.post(f"/facilities/{facility_id}/verify")
+    assert verified.status_code == (302 if on_hub else 409)
     with app.app_context():
         from app.extensions import db
 
         stored = db.session.get(Facility, facility_id)
-        assert stored.name == "SD Negeri 3 Kota Serang" and stored.verified
+        assert stored.name == "SD Negeri 3 Kota Serang" and stored.verified is on_hub
         actions = db.session.execute(select(AuditLogEntry.action).where(
             AuditLogEntry.entity_id == str(facility_id)).order_by(AuditLogEntry.at)).scalars().all()
-        assert actions == ["create", "update", "verify"]
+        assert actions == ["create", "update", "verify"] if on_hub else ["create", "update"]
 
 
 def test_planner_cannot_register(auth, planner):

@@ -372,8 +372,6 @@ ROWS = [
         edit(w.tablet.device_id, w.ours, {"located_kecamatan_code": KASEMEN})]), 403, "sync.field_not_allowed"),
     Row("a lower hub setting id", push("south", lambda w: [edit(w.south.device_id, w.ours, {"id": str(uuid.uuid4())})]),
         403, "sync.field_not_allowed"),
-    Row("a tablet changing the kind of an existing facility", push("tablet", lambda w: [
-        edit(w.tablet.device_id, w.ours, {"kind": "sekolah"})]), 403, "sync.field_not_allowed"),
     # clocks
     Row("a change dated two days ahead", push("tablet", lambda w: [registration(w.tablet.device_id, when=_far(2))]),
         422, "sync.clock_ahead"),
@@ -616,7 +614,7 @@ def test_the_facility_fields_trust_knows_are_those_that_sync():
     from sync.documents import FACILITY_FIELDS
 
     assert trust.FACILITY_FIELDS == frozenset(FACILITY_FIELDS)
-    assert trust.FIELD_EDITABLE | trust.REGISTRATION_ONLY < trust.FACILITY_FIELDS
+    assert trust.FIELD_EDITABLE < trust.FACILITY_FIELDS
 
 
 # --- the device adopts the id the hub minted -------------------------------------------------------------

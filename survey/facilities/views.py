@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.auth import role_required
 from app.extensions import db
 from app.htmx import render_page
-from app.problems import AppError, Forbidden, NotFound, N_
+from app.problems import AppError, Conflict, Forbidden, NotFound, N_
 from app.tx import transactional
 from geo.queries import kecamatan_choices
 from survey.facilities.forms import FacilityForm
@@ -18,7 +18,7 @@ from survey.facilities.service import (FacilityInput, check_facility, create_fac
                                        verify_facility)
 from survey.audits.queries import drafts_of, history_of, latest_results
 from survey.kinds import KIND_CODES, KINDS, kind_label
-from sync.queries import self_device_id
+from sync.queries import self_device, self_device_id
 
 bp = Blueprint("facilities", __name__, url_prefix="/facilities")
 DUPLICATE_RADIUS_M = 100
@@ -76,7 +76,7 @@ def new():
             if data.lat is not None and request.form.get("confirm_new") != "1":
                 duplicates = facilities_near(db.session, data.kind, data.lat, data.lon, DUPLICATE_RADIUS_M)
             if not duplicates:
-                created = create_facility(db.session, data, verified=current_user.role != "auditor",
+                created = create_facility(db.session, data, verified=_may_verify() and current_user.role != "auditor",
                                           user_id=current_user.id, device_id=self_device_id(db.session))
                 flash(_("Facility %(name)s registered.", name=created.name), "success")
                 return redirect(url_for("facilities.show", facility_id=created.id))
@@ -111,8 +111,11 @@ def edit(facility_id: str):
 @role_required("supervisor", "admin")
 @transactional
 def verify(facility_id: str):
-    """Confirm a facility registered in the field."""
+    """Confirm a facility registered in the field (on a hub: a device's word is not a confirmation)."""
     found = _visible(facility_id)
+    if not _may_verify():
+        raise Conflict("facility.verify_on_hub", N_("Facilities are confirmed on the hub, where the supervisor "
+                                                    "sees every registration. Sync this device first."))
     verify_facility(db.session, found, user_id=current_user.id, device_id=self_device_id(db.session))
     flash(_("%(name)s is verified.", name=found.name), "success")
     return redirect(url_for("facilities.show", facility_id=found.id))
@@ -149,9 +152,22 @@ def _visible(facility_id: str):
     return found
 
 
+def _may_verify() -> bool:
+    """Only a hub confirms facilities: the hub refuses `verified` from a field device (sync.trust)."""
+    return current_app.config["ROLE"] == "hub"
+
+
+def _device_scope() -> tuple[str, ...]:
+    """On an enrolled field device, the kecamatan the hub gave it: work outside them could never be sent."""
+    if current_app.config["ROLE"] != "field":
+        return ()
+    me = self_device(db.session)
+    return tuple(me.scope or ()) if me is not None else ()
+
+
 def _visible_kecamatan() -> list[tuple[str, str]]:
-    scope = user_scope()
-    return [c for c in kecamatan_choices(db.session) if not scope or c[0] in scope]
+    scope, device = user_scope(), _device_scope()
+    return [c for c in kecamatan_choices(db.session) if (not scope or c[0] in scope) and (not device or c[0] in device)]
 
 
 def _kecamatan_filter() -> tuple[str, ...]:
@@ -163,9 +179,12 @@ def _kecamatan_filter() -> tuple[str, ...]:
 
 
 def _check_scope(kecamatan_code: str) -> None:
-    scope = user_scope()
+    scope, device = user_scope(), _device_scope()
     if scope and kecamatan_code not in scope:
         raise Forbidden("facility.outside_scope", N_("You can only register facilities in your own kecamatan."))
+    if device and kecamatan_code not in device:
+        raise Forbidden("facility.outside_device", N_("This device syncs only the kecamatan it was enrolled for; "
+                                                      "register this facility on a device of that kecamatan."))
 
 
 def _near() -> tuple[float, float] | None:
