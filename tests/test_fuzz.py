@@ -181,7 +181,10 @@ def hostile_bundles(draw, data: bytes, manifest: dict, members: dict, key: str):
         lines[index] = encode(mutate(json.loads(lines[index]), draw))
         changed = {**members, "changes.jsonl": b"\n".join(lines) + b"\n"}
         return pack(resign(relist(manifest, changed), key), changed)
-    return pack(resign(mutate(manifest, draw), key) if draw(st.booleans()) else mutate(manifest, draw), members)
+    changed = mutate(manifest, draw)
+    if not isinstance(changed, dict):
+        return pack(encode(changed), members)
+    return pack(resign(changed, key) if draw(st.booleans()) else changed, members)
 
 
 def test_mutated_bundles_never_crash_and_a_refusal_changes_nothing(app, tablet, valid, tmp_path):
