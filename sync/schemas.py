@@ -24,6 +24,8 @@ from typing import Annotated, Any, Literal, Union
 
 import pydantic_core
 import yaml
+from shapely import wkb
+from shapely.errors import ShapelyError
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag,
                       TypeAdapter, ValidationError, model_validator)
 
@@ -294,6 +296,16 @@ def parsed_checklist(content: str) -> tuple[str, int]:
     return checklist.id, checklist.version
 
 
+def _is_wkb(value: str) -> str:
+    """A boundary the map can read: hex of WKB that shapely parses (as sync.documents.boundary_bytes does)."""
+    if value:
+        try:
+            wkb.loads(bytes.fromhex(value))
+        except (ShapelyError, ValueError):
+            raise ValueError("boundary is not WKB") from None
+    return value
+
+
 class WilayahPayload(Strict):
     """A region and its boundary (WKB as hex)."""
 
@@ -303,7 +315,7 @@ class WilayahPayload(Strict):
     kind: _pattern(r"^[a-z_]{1,10}$", 10) | None = None
     parent_code: Code | None = None
     bps_code: Code | None = None
-    boundary: _pattern(r"^(?:[0-9a-fA-F]{2})*$", MAX_BOUNDARY_HEX) | None = None
+    boundary: Annotated[_pattern(r"^(?:[0-9a-fA-F]{2})*$", MAX_BOUNDARY_HEX), AfterValidator(_is_wkb)] | None = None
     boundary_note: _text(200) | None = None
 
 

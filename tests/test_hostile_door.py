@@ -113,6 +113,16 @@ def checklist_edit(content: Callable[[str], str] | None = None, rehash: bool = T
     return edit(change)
 
 
+USER_ID = "7d0c4b8e-2f57-4c8e-9a4f-2d5c1b9e6a10"
+
+
+def one_change(v: ValidBundle, kind: str, entity_id: str, payload: dict) -> dict:
+    """A batch of one change of any kind from tablet-1."""
+    change = {"origin_id": v.device_id, "origin_seq": 1, "kind": kind, "entity_id": entity_id,
+              "hlc": "0001795000000000.0001", "scope": "36.73.01", "payload": payload}
+    return {"after": 0, "up_to": 1, "entries": [{"local_seq": 1, "change": change}]}
+
+
 def raw(text: Callable[[ValidBundle], str]) -> Callable[[ValidBundle], bytes]:
     """A body sent as these exact bytes (for what json.dumps would never write)."""
     return lambda v: text(v).encode("utf-8", "surrogatepass")
@@ -240,6 +250,18 @@ ROWS = [
     Row("facility name null", "POST", PUSH, lambda v: facility_push(v, fields={"name": None}), 422, "sync.bad_change"),
     Row("facility base not a clock reading", "POST", PUSH,
         lambda v: facility_push(v, base={"name": "yesterday"}), 422, "sync.bad_change"),
+    # the other kinds
+    Row("a region whose boundary is not WKB", "POST", PUSH, lambda v: one_change(v, "wilayah", "36.73", {
+        "code": "36.73", "level": "kabkota", "name": "Kota Serang", "boundary": "00ff"}), 422, "sync.bad_change"),
+    Row("an account with the role root", "POST", PUSH, lambda v: one_change(v, "user", USER_ID, {
+        "id": USER_ID, "username": "mallory", "role": "root", "password_hash": "scrypt:1$a$b", "active": True}),
+        422, "sync.bad_change"),
+    Row("a review decided at no date", "POST", PUSH, lambda v: one_change(v, "review", v.audit_id, {
+        "id": USER_ID, "audit_id": v.audit_id, "decision": "approved", "decided_at": NOT_A_DATE}), 422,
+        "sync.bad_change"),
+    Row("a review with an unknown decision", "POST", PUSH, lambda v: one_change(v, "review", v.audit_id, {
+        "id": USER_ID, "audit_id": v.audit_id, "decision": "approved!", "decided_at": "2026-11-20T03:00:00Z"}), 422,
+        "sync.bad_change"),
     # checklists from below
     Row("checklist content not YAML", "POST", PUSH, checklist_edit(lambda c: c + "\n  - : ]["), 422,
         "sync.bad_checklist"),
