@@ -396,7 +396,7 @@ class EnrollBody(BaseModel):
 
     model_config = ConfigDict(strict=True, extra="allow", allow_inf_nan=False, frozen=True)
 
-    code: _pattern(r"^[A-Za-z0-9 -]{0,32}$", 32) = ""
+    code: _name(32) = ""  # as typed: case, dashes and spaces do not matter (sync.service.normalise_code)
     name: _name(80) = ""
 
 
