@@ -58,25 +58,26 @@ def raw_body() -> bytes:
         parts.append(part)
 
 
-def inflate(raw: bytes, limit: int = MAX_BODY) -> bytearray:
+def inflate(raw: bytes, limit: int = MAX_BODY) -> bytes:
     """gunzip streaming, refused with 413 as soon as the output passes `limit`: a small bomb never
     inflates whole. Concatenated gzip members are read one after another, as gzip does."""
-    out = bytearray()
+    pieces, size = [], 0  # a list, not a growing bytearray: no over-allocation while a bomb inflates
     try:
         while True:
             inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
             data = raw
             while not inflater.eof:
                 piece = inflater.decompress(data, CHUNK)
-                out += piece
-                if len(out) > limit:
+                size += len(piece)
+                if size > limit:
                     raise _too_large()
+                pieces.append(piece)
                 data = inflater.unconsumed_tail
                 if not piece and not data:
                     raise zlib.error("truncated")
             raw = inflater.unused_data
             if not raw:
-                return out
+                return b"".join(pieces)
     except zlib.error:
         raise SyncError("sync.bad_request", N_("The request body is not valid gzip."), status=400) from None
 
