@@ -92,3 +92,6 @@ def document() -> dict:
                 "responses": {"200": _answer("A page", schemas.Page), **auth_refusals, **_refusals(400)}}},
         },
     }
+
+
+DOCUMENT = document()  # the name the module exported before the document was generated
