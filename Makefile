@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 PORT ?= 5000
 
-.PHONY: setup run desktop package test test-fast bench translations extract clean
+.PHONY: setup run desktop package test test-fast bench fuzz translations extract clean
 
 setup: $(VENV)/.installed static/vendor/.installed translations/.compiled
 
@@ -48,8 +48,14 @@ test: setup
 test-fast: setup
 	$(BIN)/pytest -m "not browser and not slow"
 
-bench: setup
+bench: setup fuzz
 	$(BIN)/python -m bench
+
+# The long fuzz run of the sync door: schemathesis against /api/v1/openapi.json and structural fuzzing of
+# push bodies and bundles (tests/test_fuzz.py), with a large budget; CI runs the same tests small.
+PANTAU_FUZZ_EXAMPLES ?= 5000
+fuzz: setup
+	PANTAU_FUZZ_EXAMPLES=$(PANTAU_FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:randomly -o timeout=0 tests/test_fuzz.py
 
 # Maintainers: collect new strings, then translate them in translations/id/LC_MESSAGES/messages.po.
 extract: $(VENV)/.installed

@@ -7,7 +7,7 @@ import logging
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext, lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
@@ -32,6 +32,7 @@ def register(app: Flask) -> None:
     app.register_error_handler(AppError, _handle_app_error)
     app.register_error_handler(CSRFError, _handle_csrf)
     app.register_error_handler(IntegrityError, _handle_integrity)
+    app.register_error_handler(DataError, _handle_data)
     app.register_error_handler(OperationalError, _handle_operational)
     app.register_error_handler(HTTPException, _handle_http)
 
@@ -51,6 +52,14 @@ def _handle_integrity(error: IntegrityError):
     db.session.rollback()
     log.warning("integrity error: %s", error.orig, exc_info=True)
     return respond_error("db.conflict", gettext("This conflicts with a record that already exists."), 409)
+
+
+def _handle_data(error: DataError):
+    # A value the database refuses (too long for its column, out of a type's range) that a check above
+    # missed: logged as the bug it is, answered as a refusal that changed nothing, never a 500.
+    db.session.rollback()
+    log.error("data error: %s", error.orig, exc_info=True)
+    return respond_error("db.bad_value", gettext("A value does not fit what the database stores."), 422)
 
 
 def _handle_operational(error: OperationalError):

@@ -1,24 +1,34 @@
-"""The versioned JSON sync API, `/api/v1/sync/`: token-authenticated, gzip in and out, one transaction per request."""
+"""The versioned JSON sync API, `/api/v1/sync/`: token-authenticated, gzip in and out, one transaction per request.
+
+Every body is read with hard limits (raw and inflated bytes), parsed strictly and checked against its
+model in sync.schemas before anything else happens; a refusal is a SyncError with a stable code and
+the place the body went wrong, and changes nothing.
+"""
 
 from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from pydantic import TypeAdapter, ValidationError
 
 from app.extensions import csrf, db, limiter
 from app.problems import N_
 from app.tx import transactional
 from survey.photos import PhotoStore
-from sync import service
-from sync.changes import SCHEMA_VERSION, SyncError
+from sync import schemas, service
+from sync.changes import SCHEMA_VERSION, SyncError, build_entry, push_refusal
 from sync.queries import self_device_id
 
 bp = Blueprint("sync_api", __name__, url_prefix="/api/v1/sync")
 csrf.exempt(bp)  # token auth, no cookies: CSRF does not apply
-MAX_BODY = 64 * 1024 * 1024
+MAX_BODY = 32 * 1024 * 1024  # inflated JSON: a 500-change batch is a few MiB; this bounds memory per request
+MAX_RAW_BODY = MAX_BODY  # as sent, before inflating
+CHUNK = 256 * 1024  # read and inflate this much at a time
 # Wrong enrollment codes per address (only failures count): a code does not say which registration it
 # was meant for, so guessing is throttled by who guesses (docs/sync.md, "Enrollment and scope").
 ENROLL_LIMIT = "10 per minute;50 per hour"
@@ -28,22 +38,79 @@ def store() -> PhotoStore:
     return PhotoStore(Path(current_app.config["DATA_DIR"]) / "photos")
 
 
-def body_json() -> dict:
-    """The request body as JSON, gunzipped when sent with Content-Encoding: gzip."""
-    raw = request.get_data(cache=False)
-    if request.headers.get("Content-Encoding") == "gzip":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError):
-            raise SyncError("sync.bad_request", N_("The request body is not valid gzip."), status=400) from None
-    if len(raw) > MAX_BODY:
-        raise SyncError("sync.too_large", N_("The request is too large."), status=413)
+def _too_large() -> SyncError:
+    return SyncError("sync.too_large", N_("The request is too large."), status=413)
+
+
+def _not_json() -> SyncError:
+    return SyncError("sync.bad_request", N_("The request body is not valid JSON."), status=400)
+
+
+def raw_body() -> bytes:
+    """The body as sent, read a chunk at a time and refused past MAX_RAW_BODY (whatever Content-Length says)."""
+    if (request.content_length or 0) > MAX_RAW_BODY:
+        raise _too_large()
+    parts, size = [], 0
+    while True:
+        part = request.stream.read(CHUNK)
+        if not part:
+            return b"".join(parts)
+        size += len(part)
+        if size > MAX_RAW_BODY:
+            raise _too_large()
+        parts.append(part)
+
+
+def inflate(raw: bytes, limit: int = MAX_BODY) -> bytes:
+    """gunzip streaming, refused with 413 as soon as the output passes `limit`: a small bomb never
+    inflates whole. Concatenated gzip members are read one after another, as gzip does."""
+    pieces, size = [], 0  # a list, not a growing bytearray: no over-allocation while a bomb inflates
     try:
-        data = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise SyncError("sync.bad_request", N_("The request body is not valid JSON."), status=400) from None
+        while True:
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            data = raw
+            while not inflater.eof:
+                piece = inflater.decompress(data, CHUNK)
+                size += len(piece)
+                if size > limit:
+                    raise _too_large()
+                pieces.append(piece)
+                data = inflater.unconsumed_tail
+                if not piece and not data:
+                    raise zlib.error("truncated")
+            raw = inflater.unused_data
+            if not raw:
+                return b"".join(pieces)
+    except zlib.error:
+        raise SyncError("sync.bad_request", N_("The request body is not valid gzip."), status=400) from None
+
+
+def body_json() -> Any:
+    """The request body parsed as JSON (gunzipped when sent with Content-Encoding: gzip), strictly:
+    NaN, Infinity, lone surrogates and nesting beyond schemas.MAX_DEPTH are refused."""
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding not in ("gzip", "identity", ""):
+        raise SyncError("sync.bad_encoding", N_("The request body uses an encoding this hub does not read (%(encoding)s)."),
+                        status=415, encoding=encoding[:20].encode("ascii", "replace").decode())
+    raw = raw_body()
+    text = inflate(raw) if encoding == "gzip" else raw
+    if len(text) > MAX_BODY:
+        raise _too_large()
+    try:
+        return schemas.parse_json(text)
+    except schemas.BadJson:
+        raise _not_json() from None
+
+
+def checked_body(adapter: TypeAdapter) -> dict:
+    """The JSON body, checked against its model; SyncError `sync.bad_request` naming where it is wrong."""
+    data = body_json()
     if not isinstance(data, dict):
-        raise SyncError("sync.bad_request", N_("The request body is not valid JSON."), status=400)
+        raise _not_json()
+    try:
+        schemas.check(adapter, data)
+    except ValidationError as error:
+        raise SyncError("sync.bad_request", schemas.BAD_REQUEST, status=400, where=schemas.first_error(error)[0]) from None
     return data
 
 
@@ -68,8 +135,8 @@ def device():
 @transactional
 def enroll():
     """Exchange a one-time code for a device token and key; the hub mints the id and decides role and scope."""
-    data = body_json()
-    answer = service.enroll(db.session, str(data.get("code", "")), str(data.get("name", ""))[:80])
+    data = checked_body(schemas.ENROLL)
+    answer = service.enroll(db.session, str(data.get("code", "")), str(data.get("name") or "")[:80])
     return reply(answer, 201)
 
 
@@ -87,11 +154,9 @@ def status():
 def photos_missing():
     """Which of these photos the hub lacks."""
     device()
-    shas = body_json().get("sha256") or []
-    if not isinstance(shas, list) or len(shas) > 10_000:
-        raise SyncError("sync.bad_request", N_("The request body is not valid JSON."), status=400)
+    shas = checked_body(schemas.PHOTOS_MISSING).get("sha256") or []
     photos = store()
-    return reply({"missing": [s for s in shas if not (isinstance(s, str) and service.has_photo(db.session, photos, s))]})
+    return reply({"missing": [s for s in shas if not service.has_photo(db.session, photos, s)]})
 
 
 @bp.put("/photos/<sha256>")
@@ -110,11 +175,14 @@ def push():
     """Apply one batch of the device's changes and acknowledge it."""
     sender = device()
     data = body_json()
-    entries = service.parse_entries(data.get("entries"), "entries")
-    after, up_to = data.get("after"), data.get("up_to")
-    if not isinstance(after, int) or not isinstance(up_to, int) or up_to < after:
-        raise SyncError("sync.bad_request", N_("The request body is not valid JSON."), status=400)
-    ack = service.receive_push(db.session, sender, after, up_to, entries, store())
+    if not isinstance(data, dict):
+        raise _not_json()
+    try:
+        schemas.check(schemas.PUSH, data)
+    except ValidationError as error:
+        raise push_refusal(error, data) from None
+    entries = [build_entry(entry) for entry in data["entries"]]
+    ack = service.receive_push(db.session, sender, data["after"], data["up_to"], entries, store())
     return reply(ack.__dict__)
 
 
@@ -124,11 +192,11 @@ def pull():
     """A page of the hub's changes for this device after a cursor."""
     receiver = device()
     try:
-        cursor = int(request.args.get("cursor", 0))
-        limit = max(1, min(int(request.args.get("limit", service.PAGE)), 2000))
-    except ValueError:
-        raise SyncError("sync.bad_request", N_("The request body is not valid JSON."), status=400) from None
-    entries, next_cursor, more = service.changes_for(db.session, receiver, cursor, limit)
+        query = schemas.PULL.validate_python(request.args.to_dict())
+    except ValidationError as error:
+        raise SyncError("sync.bad_request", N_("The query is not valid at %(where)s."), status=400,
+                        where=schemas.first_error(error)[0]) from None
+    entries, next_cursor, more = service.changes_for(db.session, receiver, query.cursor, query.limit)
     return reply({"entries": [{"local_seq": seq, "change": c.to_dict()} for seq, c in entries],
                   "cursor": next_cursor, "more": more})
 
@@ -138,6 +206,6 @@ def init_app(app) -> None:
 
     @app.get("/api/v1/openapi.json")
     def openapi():
-        from sync.openapi import DOCUMENT
+        from sync.openapi import document
 
-        return jsonify(DOCUMENT)
+        return jsonify(document())

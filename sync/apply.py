@@ -350,7 +350,7 @@ def _apply_checklists(session: Session, changes: list[Change]) -> set:
                                          sha256=doc["sha256"], content=doc["content"]))
             session.flush()
         elif stored.sha256 != doc["sha256"]:
-            _record_conflict(session, "checklist", change.entity_id, f"{stored.sha256}|{doc['sha256']}",
+            _record_conflict(session, "checklist", change.entity_id, f"{stored.sha256[:48]}|{doc['sha256'][:48]}",  # detail_key: 120 characters
                              {"kept_sha256": stored.sha256, "other_sha256": doc["sha256"], "other_origin": change.origin_id})
         done.add(change.key)
     return done

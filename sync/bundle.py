@@ -12,6 +12,7 @@ import io
 import json
 import os
 import re
+import struct
 import tempfile
 import zipfile
 import zlib
@@ -19,13 +20,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from pydantic import ValidationError
+
 from app.problems import N_
+from sync import schemas
 from sync.changes import SCHEMA_VERSION, Change, SyncError, canonical, parse_entry
 
 FORMAT = "pantau-bundle"
 MAX_TOTAL_BYTES = 2 * 1024 ** 3
 MAX_CHANGES_BYTES = 512 * 1024 ** 2
-MAX_RATIO = 200  # a member that inflates more than this is treated as a zip bomb
+MAX_MANIFEST_BYTES = 1024 ** 2
+MAX_RATIO = 200  # a member (or a whole bundle) that inflates more than this is treated as a zip bomb
+RATIO_FLOOR = 64 * 1024  # below this a member may compress as well as it likes (a short JSON file does)
+READ_CHUNK = 1024 ** 2
 PHOTO_NAME = re.compile(r"^photos/([0-9a-f]{64})\.(jpg|png|webp)$")
 
 
@@ -93,20 +100,17 @@ def read(data: bytes, key_for: Callable[[dict], str], max_photo_bytes: int,
     imported before, the changes are not parsed again: a re-import costs its checks, not its merge.
     """
     archive = _open(data)
-    infos = _safe_members(archive, max_photo_bytes)
-    manifest = _manifest(archive, infos)
+    infos = _safe_members(archive, max_photo_bytes, len(data))
+    budget = _Budget(min(MAX_TOTAL_BYTES, MAX_RATIO * len(data) + RATIO_FLOOR))
+    manifest = _manifest(archive, infos, budget)
     key = key_for(manifest)
     if not isinstance(manifest.get("signature"), str) or not hmac.compare_digest(manifest["signature"], sign(manifest, key)):
         raise SyncError("bundle.bad_signature", N_("The bundle is not signed with this device's key."))
-    contents = _members(archive, infos, manifest)
+    contents = _members(archive, infos, manifest, budget)
     if already_have(manifest):
         return Bundle(manifest, [], {}, skipped=contents["changes.jsonl"].count(b"\n"))
-    try:
-        text = contents.pop("changes.jsonl").decode("utf-8")
-    except UnicodeDecodeError:
-        raise SyncError("sync.bad_change", N_("A change in %(where)s is malformed."), where="changes.jsonl") from None
     entries = [parse_entry(_json_line(line, number), f"changes.jsonl line {number}")
-               for number, line in enumerate(text.splitlines(), 1) if line.strip()]
+               for number, line in enumerate(contents.pop("changes.jsonl").splitlines(), 1) if line.strip()]
     photos = {PHOTO_NAME.match(name).group(1): body for name, body in contents.items()}
     for sha, body in photos.items():
         if hashlib.sha256(body).hexdigest() != sha:
@@ -114,55 +118,87 @@ def read(data: bytes, key_for: Callable[[dict], str], max_photo_bytes: int,
     return Bundle(manifest, entries, photos)
 
 
+# What zipfile raises on a hostile archive, beyond BadZipFile: it reads headers with struct and
+# decodes names, and each of those fails in its own way.
+ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, ValueError, OSError, EOFError, struct.error,
+              NotImplementedError, KeyError, IndexError, OverflowError)
+
+
+def _unreadable() -> SyncError:
+    return SyncError("bundle.unreadable", N_("This file is not a readable bundle (damaged or incomplete?)."))
+
+
+def _bomb() -> SyncError:
+    return SyncError("bundle.too_large", N_("The bundle unpacks to more than is allowed (a zip bomb?)."))
+
+
 def _open(data: bytes) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(io.BytesIO(data))  # reads and checks the central directory
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
-        raise SyncError("bundle.unreadable", N_("This file is not a readable bundle (damaged or incomplete?).")) from None
+    except ZIP_ERRORS:
+        raise _unreadable() from None
 
 
-def _safe_members(archive: zipfile.ZipFile, max_photo_bytes: int) -> dict[str, zipfile.ZipInfo]:
+def _safe_members(archive: zipfile.ZipFile, max_photo_bytes: int, bundle_size: int) -> dict[str, zipfile.ZipInfo]:
+    """Every member checked by its headers before a byte is inflated: path, encryption, compression,
+    declared size and ratio, and the declared total against the bundle's own size."""
     infos, total = {}, 0
     for info in archive.infolist():
         name = info.filename
-        if name.startswith(("/", "\\")) or "\\" in name or ".." in name.split("/") or ":" in name:
-            raise SyncError("bundle.unsafe_path", N_("The bundle holds an unsafe file path: %(name)s."), name=name[:80])
+        if name.startswith(("/", "\\")) or "\\" in name or ".." in name.split("/") or ":" in name or "\0" in name:
+            raise SyncError("bundle.unsafe_path", N_("The bundle holds an unsafe file path: %(name)s."), name=_shown(name))
         if name in infos:
-            raise SyncError("bundle.member_mismatch", N_("The bundle lists %(name)s twice."), name=name[:80])
+            raise SyncError("bundle.member_mismatch", N_("The bundle lists %(name)s twice."), name=_shown(name))
+        if info.flag_bits & 0x1:
+            raise SyncError("bundle.encrypted", N_("%(name)s in the bundle is encrypted; bundles are never encrypted."),
+                            name=_shown(name))
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            # Only deflate inflates in bounded steps (zipfile hands bzip2/lzma whole chunks to the decoder).
+            raise SyncError("bundle.unsupported_compression",
+                            N_("%(name)s in the bundle is compressed in a way this app does not read."), name=_shown(name))
         total += info.file_size
-        if total > MAX_TOTAL_BYTES or (info.compress_size and info.file_size / info.compress_size > MAX_RATIO
-                                       and info.file_size > 1024 * 1024):
-            raise SyncError("bundle.too_large", N_("The bundle unpacks to more than is allowed (a zip bomb?)."))
-        limit = MAX_CHANGES_BYTES if name in ("changes.jsonl", "manifest.json") else max_photo_bytes
-        if info.file_size > limit:
-            raise SyncError("bundle.member_too_large", N_("%(name)s in the bundle is larger than allowed."), name=name[:80])
+        if total > min(MAX_TOTAL_BYTES, MAX_RATIO * bundle_size + RATIO_FLOOR) or (
+                info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1)):
+            raise _bomb()
+        if info.file_size > _limit(name, max_photo_bytes):
+            raise SyncError("bundle.member_too_large", N_("%(name)s in the bundle is larger than allowed."), name=_shown(name))
         infos[name] = info
     return infos
 
 
-def _manifest(archive: zipfile.ZipFile, infos: dict) -> dict:
+def _limit(name: str, max_photo_bytes: int) -> int:
+    if name == "manifest.json":
+        return MAX_MANIFEST_BYTES
+    return MAX_CHANGES_BYTES if name == "changes.jsonl" else max_photo_bytes
+
+
+def _shown(name: str) -> str:
+    """A member's name as it may appear in a message: printable ASCII, short."""
+    return "".join(c if " " <= c <= "~" else "?" for c in name[:80])
+
+
+def _manifest(archive: zipfile.ZipFile, infos: dict, budget: "_Budget") -> dict:
     if "manifest.json" not in infos:
         raise SyncError("bundle.bad_manifest", N_("The bundle has no manifest."))
     try:
-        manifest = json.loads(_read(archive, infos["manifest.json"]))
-    except (ValueError, UnicodeDecodeError):
+        manifest = schemas.parse_json(_read(archive, infos["manifest.json"], MAX_MANIFEST_BYTES, budget))
+    except schemas.BadJson:
         raise SyncError("bundle.bad_manifest", N_("The bundle's manifest is not valid JSON.")) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or not isinstance(manifest.get("members"), dict):
         raise SyncError("bundle.bad_manifest", N_("The bundle's manifest is not a Pantau KLA manifest."))
-    if manifest.get("schema_version") != SCHEMA_VERSION:
+    version = manifest.get("schema_version")
+    if version != SCHEMA_VERSION or isinstance(version, bool):
         raise SyncError("bundle.schema_version", N_("This bundle has schema version %(version)s; this app reads version %(ours)s."),
-                        version=str(manifest.get("schema_version"))[:10], ours=SCHEMA_VERSION)
-    for field in ("device_id", "hub_id", "direction", "cursor"):
-        if field not in manifest:
-            raise SyncError("bundle.bad_manifest", N_("The bundle's manifest lacks %(field)s."), field=field)
-    for field in ("cursor", "after", "up_to", "first_seq", "last_seq", "acked_seq", "from_cursor"):
-        value = manifest.get(field, 0)
-        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 2 ** 53:
-            raise SyncError("bundle.bad_manifest", N_("The bundle's manifest lacks %(field)s."), field=field)
+                        version=_shown(str(version)[:10]), ours=SCHEMA_VERSION)
+    try:
+        schemas.check(schemas.MANIFEST, manifest)
+    except ValidationError as error:
+        raise SyncError("bundle.bad_manifest", N_("The bundle's manifest is not valid at %(where)s."),
+                        where=schemas.first_error(error)[0]) from None
     return manifest
 
 
-def _members(archive: zipfile.ZipFile, infos: dict, manifest: dict) -> dict[str, bytes]:
+def _members(archive: zipfile.ZipFile, infos: dict, manifest: dict, budget: "_Budget") -> dict[str, bytes]:
     listed = manifest["members"]
     present = set(infos) - {"manifest.json"}
     if set(listed) != present or "changes.jsonl" not in present:
@@ -170,29 +206,54 @@ def _members(archive: zipfile.ZipFile, infos: dict, manifest: dict) -> dict[str,
     contents = {}
     for name in sorted(present):
         if name != "changes.jsonl" and not PHOTO_NAME.match(name):
-            raise SyncError("bundle.member_mismatch", N_("The bundle holds an unexpected file: %(name)s."), name=name[:80])
-        body = _read(archive, infos[name])
+            raise SyncError("bundle.member_mismatch", N_("The bundle holds an unexpected file: %(name)s."), name=_shown(name))
+    for name in sorted(present):
+        body = _read(archive, infos[name], infos[name].file_size, budget)
         if hashlib.sha256(body).hexdigest() != listed[name]:
-            raise SyncError("bundle.member_mismatch", N_("%(name)s in the bundle was changed or damaged."), name=name[:80])
+            raise SyncError("bundle.member_mismatch", N_("%(name)s in the bundle was changed or damaged."), name=_shown(name))
         contents[name] = body
     return contents
 
 
-def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
-    # Read at most the declared size + 1: a lying header cannot make us inflate more than that.
+class _Budget:
+    """Bytes the whole bundle may still inflate to, counted as they come out, not as headers claim."""
+
+    def __init__(self, total: int):
+        self.left = total
+
+    def spend(self, size: int) -> None:
+        self.left -= size
+        if self.left < 0:
+            raise _bomb()
+
+
+def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, budget: _Budget) -> bytes:
+    """A member's bytes, inflated a chunk at a time: refused as soon as it passes its declared size,
+    its own limit, its ratio or the bundle's budget, before the rest is inflated."""
+    parts, size = [], 0
+    cap = min(limit, info.file_size)
+    ratio_cap = max(RATIO_FLOOR, MAX_RATIO * max(info.compress_size, 1))
     try:
         with archive.open(info) as member:
-            body = member.read(info.file_size + 1)
-    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError):
-        raise SyncError("bundle.unreadable", N_("This file is not a readable bundle (damaged or incomplete?).")) from None
-    if len(body) != info.file_size:
-        raise SyncError("bundle.too_large", N_("The bundle unpacks to more than is allowed (a zip bomb?)."))
-    return body
+            while True:
+                part = member.read(READ_CHUNK)
+                if not part:
+                    break
+                size += len(part)
+                budget.spend(len(part))
+                if size > cap or size > ratio_cap:
+                    raise _bomb()
+                parts.append(part)
+    except ZIP_ERRORS:
+        raise _unreadable() from None
+    if size != info.file_size:
+        raise _unreadable()
+    return b"".join(parts)
 
 
-def _json_line(line: str, number: int):
+def _json_line(line: bytes, number: int):
     try:
-        return json.loads(line)
-    except ValueError:
+        return schemas.parse_json(line)
+    except schemas.BadJson:
         raise SyncError("sync.bad_change", N_("A change in %(where)s is malformed."),
                         where=f"changes.jsonl line {number}") from None

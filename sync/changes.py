@@ -1,4 +1,4 @@
-"""Changes as data: canonical JSON, content hashes, shape checks. Pure; no Flask, no database."""
+"""Changes as data: canonical JSON, content hashes, the check at the door (sync.schemas). Pure; no Flask, no database."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from app.problems import AppError, N_
-from sync.hlc import valid as hlc_valid
+from pydantic import ValidationError
 
-KINDS = ("checklist", "wilayah", "user", "facility", "audit", "review")
+from app.problems import AppError, N_
+from sync import schemas
+
+KINDS = schemas.CHANGE_KINDS
 # Kinds are applied in this order within a batch: what others depend on first.
 APPLY_ORDER = {kind: index for index, kind in enumerate(KINDS)}
 SCHEMA_VERSION = 1
@@ -70,59 +72,48 @@ class Change:
 
 
 def parse_entry(data: Any, where: str) -> tuple[int, Change]:
-    """(local_seq, Change) from a push entry or bundle line; SyncError `sync.bad_change` when malformed."""
+    """(local_seq, Change) from a push entry or bundle line, checked against sync.schemas.Entry;
+    SyncError `sync.bad_change` (or `sync.bad_checklist`) naming where it went wrong."""
     try:
-        local_seq = data["local_seq"]
-        raw = data["change"]
-        change = Change(origin_id=str(uuid.UUID(str(raw["origin_id"]))), origin_seq=raw["origin_seq"],
-                        kind=raw["kind"], entity_id=raw["entity_id"], hlc=raw["hlc"], payload=raw["payload"],
-                        scope=raw.get("scope"))
-    except (KeyError, TypeError, ValueError, AttributeError):
-        raise SyncError("sync.bad_change", N_("A change in %(where)s is malformed."), where=where) from None
-    ok = (_count(local_seq) and _count(change.origin_seq)
-          and change.kind in KINDS and isinstance(change.entity_id, str) and 0 < len(change.entity_id) <= 80
-          and hlc_valid(change.hlc) and isinstance(change.payload, dict)
-          and (change.scope is None or (isinstance(change.scope, str) and len(change.scope) <= 16))
-          and _payload_ok(change))
-    if not ok:
-        raise SyncError("sync.bad_change", N_("A change in %(where)s is malformed."), where=where)
-    return local_seq, change
+        schemas.check(schemas.ENTRY, data)
+    except ValidationError as error:
+        raise refusal(error, where, data) from None
+    return build_entry(data)
 
 
-MAX_SEQ = 2 ** 53  # the largest integer JSON carries exactly, far below a database BIGINT
+def build_entry(data: dict) -> tuple[int, Change]:
+    """(local_seq, Change) from an entry already checked against sync.schemas.Entry."""
+    raw = data["change"]
+    change = Change(origin_id=str(uuid.UUID(raw["origin_id"])), origin_seq=raw["origin_seq"], kind=raw["kind"],
+                    entity_id=raw["entity_id"], hlc=raw["hlc"], payload=raw["payload"], scope=raw.get("scope"))
+    return data["local_seq"], change
 
 
-def _count(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_SEQ
+def refusal(error: ValidationError, where: str, entry: Any = None, skip: int = 0) -> SyncError:
+    """The SyncError for an entry that breaks its schema: where it broke, and whether a checklist's
+    text, hash or key was the problem. `skip` leading steps of the error's path lead to the entry."""
+    place, loc = schemas.first_error(error)
+    loc = loc[skip:]
+    place = schemas.where(loc, where)
+    change = entry.get("change") if isinstance(entry, dict) else None
+    if isinstance(change, dict) and change.get("kind") == "checklist" and loc == ("change", "payload"):
+        return SyncError("sync.bad_checklist", N_("The checklist in %(where)s is not valid, or its key or "
+                                                  "sha256 does not match its content."), where=place)
+    return SyncError("sync.bad_change", schemas.BAD_CHANGE, where=place)
 
 
-# The fields each kind of change must carry, with their types: checked before anything is merged.
-_REQUIRED = {
-    "audit": {"id": str, "facility_id": str, "checklist_key": str, "answers": dict},
-    "facility": {"facility_id": str, "fields": dict},
-    "review": {"id": str, "audit_id": str, "decision": str, "decided_at": str},
-    "checklist": {"key": str, "checklist_id": str, "version": int, "sha256": str, "content": str},
-    "wilayah": {"code": str, "level": str, "name": str},
-    "user": {"id": str, "username": str, "role": str, "password_hash": str, "active": bool},
-}
-_UUID_FIELDS = {"audit": ("id", "facility_id"), "facility": ("facility_id",), "review": ("id", "audit_id"), "user": ("id",)}
+def push_refusal(error: ValidationError, body: dict) -> SyncError:
+    """A push body that breaks sync.schemas.PushBody: `sync.bad_change` (422) when an entry is wrong,
+    `sync.bad_request` (400) when the batch's own fields are."""
+    _, loc = schemas.first_error(error)
+    entries = body.get("entries")
+    if loc[:1] == ("entries",) and isinstance(entries, list):
+        if len(loc) >= 2 and isinstance(loc[1], int) and loc[1] < len(entries):
+            return refusal(error, f"entries[{loc[1]}]", entries[loc[1]], skip=2)
+        return SyncError("sync.bad_change", schemas.BAD_CHANGE, where=schemas.where(loc))
+    if loc[:1] == ("entries",):  # missing, or not a list
+        return SyncError("sync.bad_change", schemas.BAD_CHANGE, where="entries")
+    return SyncError("sync.bad_request", schemas.BAD_REQUEST, status=400, where=schemas.where(loc))
 
 
-def _payload_ok(change: Change) -> bool:
-    payload = change.payload
-    for name, kind in _REQUIRED[change.kind].items():
-        if not isinstance(payload.get(name), kind) or isinstance(payload.get(name), bool) and kind is not bool:
-            return False
-    for name in _UUID_FIELDS.get(change.kind, ()):
-        try:
-            uuid.UUID(payload[name])
-        except ValueError:
-            return False
-    if change.kind == "audit":
-        answers_ok = all(isinstance(v, dict) for v in payload["answers"].values())
-        photos = payload.get("photos") or {}
-        photos_ok = isinstance(photos, dict) and all(isinstance(v, list) and all(isinstance(s, str) for s in v)
-                                                     for v in photos.values())
-        return answers_ok and photos_ok and isinstance(payload.get("readings") or [], list) \
-            and isinstance(payload.get("auditor"), str)
-    return True
+MAX_SEQ = schemas.MAX_SEQ

@@ -1,81 +1,97 @@
-"""The OpenAPI 3.1 description of the sync API, served at /api/v1/openapi.json."""
+"""The OpenAPI 3.1 description of the sync API, served at /api/v1/openapi.json.
 
-_ERROR = {"description": "Refused: a stable error code and a message",
-          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+Generated from the pydantic models in sync.schemas, the same ones the API validates with: the
+document cannot promise a shape the door does not check, or the other way round.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic.json_schema import models_json_schema
+
+from sync import schemas
+
+_REF = "#/components/schemas/{model}"
 _AUTH = [{"deviceToken": []}]
+_REQUESTS = (schemas.EnrollBody, schemas.PhotosMissingBody, schemas.PushBody)
+_ANSWERS = (schemas.Error, schemas.Enrolled, schemas.Status, schemas.Missing, schemas.PhotoStored, schemas.Ack,
+            schemas.Page, schemas.Manifest, schemas.Entry)
 
 
-def _json(schema: str) -> dict:
-    return {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+def _json(model: type) -> dict:
+    return {"content": {"application/json": {"schema": {"$ref": _REF.format(model=model.__name__)}}}}
 
 
-DOCUMENT = {
-    "openapi": "3.1.0",
-    "info": {"title": "Pantau KLA sync API", "version": "1",
-             "description": "Devices and hubs exchange changes (audits, facility edits, reviews, checklists, regions, "
-                            "users). See docs/sync.md for the model and rules. Bodies may be gzip-encoded."},
-    "servers": [{"url": "/"}],
-    "components": {
-        "securitySchemes": {"deviceToken": {"type": "http", "scheme": "bearer",
-                                            "description": "The token a device received at enrollment."}},
-        "schemas": {
-            "Error": {"type": "object", "required": ["error"], "properties": {"error": {
-                "type": "object", "required": ["code", "message"],
-                "properties": {"code": {"type": "string", "examples": ["sync.unauthorized"]}, "message": {"type": "string"}}}}},
-            "Change": {"type": "object", "required": ["origin_id", "origin_seq", "kind", "entity_id", "hlc", "payload"],
-                       "properties": {"origin_id": {"type": "string", "format": "uuid"},
-                                      "origin_seq": {"type": "integer", "minimum": 1},
-                                      "kind": {"enum": ["checklist", "wilayah", "user", "facility", "audit", "review"]},
-                                      "entity_id": {"type": "string", "maxLength": 80},
-                                      "hlc": {"type": "string", "pattern": "^[0-9]{16}\\.[0-9]{4}$"},
-                                      "payload": {"type": "object"}, "scope": {"type": ["string", "null"]}}},
-            "Entry": {"type": "object", "required": ["local_seq", "change"],
-                      "properties": {"local_seq": {"type": "integer", "minimum": 1},
-                                     "change": {"$ref": "#/components/schemas/Change"}}},
-            "Enroll": {"type": "object", "required": ["code", "device_id"],
-                       "properties": {"code": {"type": "string", "examples": ["K7QD-9MXA"]},
-                                      "device_id": {"type": "string", "format": "uuid"}, "name": {"type": "string"},
-                                      "role": {"enum": ["field", "hub"]}}},
-            "Enrolled": {"type": "object", "properties": {"token": {"type": "string"}, "device_key": {"type": "string"},
-                                                         "hub_id": {"type": "string"}, "hub_name": {"type": "string"}}},
-            "Status": {"type": "object", "properties": {"hub_id": {"type": "string"}, "acked_seq": {"type": "integer"},
-                                                       "schema_version": {"type": "integer"},
-                                                       "scope": {"type": "array", "items": {"type": "string"}}}},
-            "Push": {"type": "object", "required": ["after", "up_to", "entries"],
-                     "properties": {"after": {"type": "integer", "description": "the last position the hub acknowledged"},
-                                    "up_to": {"type": "integer", "description": "the sender's position this batch reaches"},
-                                    "entries": {"type": "array", "maxItems": 2000, "items": {"$ref": "#/components/schemas/Entry"}}}},
-            "Ack": {"type": "object", "properties": {k: {"type": "integer"} for k in
-                                                    ("acked_seq", "applied", "duplicates", "waiting", "conflicts")}},
-            "Page": {"type": "object", "properties": {"entries": {"type": "array", "items": {"$ref": "#/components/schemas/Entry"}},
-                                                     "cursor": {"type": "integer"}, "more": {"type": "boolean"}}},
+def _answer(description: str, model: type | None = None) -> dict:
+    return {"description": description, **(_json(model) if model else {})}
+
+
+def _refusals(*statuses: int) -> dict:
+    """Refusals: a stable error code and a message, in the user's language."""
+    return {str(status): _answer("Refused: a stable error code and a message", schemas.Error) for status in statuses}
+
+
+def _query_parameters(model: type) -> list[dict]:
+    """One OpenAPI query parameter per field of a query model."""
+    schema = model.model_json_schema()
+    return [{"name": name, "in": "query", "required": name in schema.get("required", ()), "schema": field}
+            for name, field in schema["properties"].items()]
+
+
+@lru_cache(maxsize=1)
+def document() -> dict:
+    """The whole OpenAPI document (made once per process)."""
+    _, definitions = models_json_schema([(model, "validation") for model in _REQUESTS + _ANSWERS],
+                                        ref_template=_REF)
+    auth_refusals = _refusals(401, 403)
+    body_refusals = _refusals(400, 413, 415)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Pantau KLA sync API", "version": "1",
+                 "description": "Devices and hubs exchange changes (audits, facility edits, reviews, checklists, "
+                                "regions, users). See docs/sync.md for the model and rules. Bodies may be "
+                                "gzip-encoded. Every body is checked against the schemas below before anything "
+                                "is stored; a refusal changes nothing."},
+        "servers": [{"url": "/"}],
+        "components": {
+            "securitySchemes": {"deviceToken": {"type": "http", "scheme": "bearer",
+                                                "description": "The token a device received at enrollment."}},
+            "schemas": definitions["$defs"],
         },
-    },
-    "paths": {
-        "/api/v1/sync/enroll": {"post": {"summary": "Exchange a one-time code for a device token", "operationId": "enroll",
-                                         "requestBody": {"required": True, **_json("Enroll")},
-                                         "responses": {"201": {"description": "Enrolled", **_json("Enrolled")}, "401": _ERROR, "422": _ERROR}}},
-        "/api/v1/sync/status": {"get": {"summary": "What the hub has acknowledged", "operationId": "status", "security": _AUTH,
-                                        "responses": {"200": {"description": "Status", **_json("Status")}, "401": _ERROR, "403": _ERROR}}},
-        "/api/v1/sync/photos/missing": {"post": {
-            "summary": "Which photos the hub lacks", "operationId": "photosMissing", "security": _AUTH,
-            "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                "type": "object", "properties": {"sha256": {"type": "array", "items": {"type": "string"}}}}}}},
-            "responses": {"200": {"description": "Missing hashes", "content": {"application/json": {"schema": {
-                "type": "object", "properties": {"missing": {"type": "array", "items": {"type": "string"}}}}}}},
-                          "401": _ERROR}}},
-        "/api/v1/sync/photos/{sha256}": {"put": {
-            "summary": "Store a photo under its SHA-256", "operationId": "photoPut", "security": _AUTH,
-            "parameters": [{"name": "sha256", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}],
-            "requestBody": {"required": True, "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}},
-            "responses": {"200": {"description": "Already held"}, "201": {"description": "Stored"}, "401": _ERROR, "422": _ERROR}}},
-        "/api/v1/sync/push": {"post": {"summary": "Apply a batch of changes", "operationId": "push", "security": _AUTH,
-                                       "requestBody": {"required": True, **_json("Push")},
-                                       "responses": {"200": {"description": "Acknowledged", **_json("Ack")},
-                                                     "400": _ERROR, "401": _ERROR, "409": _ERROR, "422": _ERROR}}},
-        "/api/v1/sync/pull": {"get": {"summary": "Changes for this device after a cursor", "operationId": "pull", "security": _AUTH,
-                                      "parameters": [{"name": "cursor", "in": "query", "schema": {"type": "integer", "minimum": 0}},
-                                                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 2000}}],
-                                      "responses": {"200": {"description": "A page", **_json("Page")}, "401": _ERROR}}},
-    },
-}
+        "paths": {
+            "/api/v1/sync/enroll": {"post": {
+                "summary": "Exchange a one-time code for a device token", "operationId": "enroll",
+                "requestBody": {"required": True, **_json(schemas.EnrollBody)},
+                "responses": {"201": _answer("Enrolled", schemas.Enrolled), **body_refusals,
+                              **_refusals(401, 409, 422, 429)}}},
+            "/api/v1/sync/status": {"get": {
+                "summary": "What the hub has acknowledged", "operationId": "status", "security": _AUTH,
+                "responses": {"200": _answer("Status", schemas.Status), **auth_refusals}}},
+            "/api/v1/sync/photos/missing": {"post": {
+                "summary": "Which photos the hub lacks", "operationId": "photosMissing", "security": _AUTH,
+                "requestBody": {"required": True, **_json(schemas.PhotosMissingBody)},
+                "responses": {"200": _answer("Missing hashes", schemas.Missing), **auth_refusals, **body_refusals}}},
+            "/api/v1/sync/photos/{sha256}": {"put": {
+                "summary": "Store a photo under its SHA-256", "operationId": "photoPut", "security": _AUTH,
+                "parameters": [{"name": "sha256", "in": "path", "required": True,
+                                "schema": {"type": "string", "pattern": schemas.SHA256_PATTERN}}],
+                "requestBody": {"required": True, "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {},
+                                                              "application/octet-stream": {}}},
+                "responses": {"200": _answer("Already held", schemas.PhotoStored),
+                              "201": _answer("Stored", schemas.PhotoStored), **auth_refusals,
+                              **_refusals(413, 422)}}},
+            "/api/v1/sync/push": {"post": {
+                "summary": "Apply a batch of changes", "operationId": "push", "security": _AUTH,
+                "requestBody": {"required": True, **_json(schemas.PushBody)},
+                "responses": {"200": _answer("Acknowledged", schemas.Ack), **auth_refusals, **body_refusals,
+                              **_refusals(409, 422)}}},
+            "/api/v1/sync/pull": {"get": {
+                "summary": "Changes for this device after a cursor", "operationId": "pull", "security": _AUTH,
+                "parameters": _query_parameters(schemas.PullQuery),
+                "responses": {"200": _answer("A page", schemas.Page), **auth_refusals, **_refusals(400)}}},
+        },
+    }
+
+
+DOCUMENT = document()  # the name the module exported before the document was generated
