@@ -6,6 +6,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_translations
@@ -31,10 +32,21 @@ def select_locale() -> str:
 
 
 @lru_cache(maxsize=4)
-def known_msgids(catalog: str) -> frozenset[str]:
-    """The msgids of our own catalog: text the app wrote, the only text a template may treat as markup."""
-    with open(catalog, "rb") as handle:
-        messages = read_po(handle)
+def known_msgids(folder: str) -> frozenset[str]:
+    """The msgids of our own catalog: text the app wrote, the only text a template may treat as markup.
+
+    Read from the compiled catalog, which every install has (the desktop package ships only the .mo);
+    the .po where it is not compiled yet; none at all means every message is shown as plain text.
+    """
+    compiled, source = Path(folder) / "messages.mo", Path(folder) / "messages.po"
+    if compiled.exists():
+        with open(compiled, "rb") as handle:
+            messages = read_mo(handle)
+    elif source.exists():
+        with open(source, "rb") as handle:
+            messages = read_po(handle)
+    else:
+        return frozenset()
     return frozenset(m.id if isinstance(m.id, str) else m.id[0] for m in messages if m.id)
 
 
@@ -104,7 +116,7 @@ def whole(value, default: int = 0, base: int = 10) -> int:
 def init_app(app: Flask) -> None:
     """Bind Flask-Babel and give templates the formatting helpers."""
     babel.init_app(app, locale_selector=select_locale)
-    catalog = Path(app.config["BABEL_TRANSLATION_DIRECTORIES"]) / "id" / "LC_MESSAGES" / "messages.po"
+    catalog = Path(app.config["BABEL_TRANSLATION_DIRECTORIES"]) / "id" / "LC_MESSAGES"
     gettext, ngettext = make_template_gettext(known_msgids(str(catalog)))
     app.jinja_env.globals.update(_=gettext, gettext=gettext, ngettext=ngettext, label=make_label(gettext))
     app.jinja_env.finalize = writable
