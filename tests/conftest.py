@@ -15,6 +15,21 @@ from tests.support import html
 PASSWORD = "rahasia-123"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def quick_password_hashes():
+    """Accounts made in tests get a cheap PBKDF2 hash instead of scrypt (0.14 s to make and again to check):
+    a test is about who may do what, not about the hash's cost. Real installs keep werkzeug's default."""
+    from functools import partial
+
+    from werkzeug.security import generate_password_hash
+
+    from app.auth import models
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(models, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000"))
+        yield
+
+
 @pytest.fixture
 def app_config(tmp_path):
     """Settings for the app under test; override in a module to change role or database."""
