@@ -57,6 +57,19 @@ def postgres_url() -> str | None:
         return None
 
 
+def fresh_postgres_database():
+    """Generator: the URL of a new PostgreSQL database (the test skips loudly without a server), dropped after."""
+    from tests.test_migrations import make_postgres_database
+
+    admin_url = postgres_url()
+    require(admin_url is not None, "PostgreSQL is not answering on 127.0.0.1:5432")
+    databases = make_postgres_database(admin_url)
+    try:
+        yield next(databases)
+    finally:
+        databases.close()
+
+
 class ServerProcess:
     """The real app under waitress in a child process, as `make run` starts it."""
 

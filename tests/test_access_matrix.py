@@ -244,14 +244,10 @@ def app_config(request, tmp_path):
     if request.param == "field":
         yield config
         return
-    from tests.support import postgres_url, require
-    from tests.test_migrations import make_postgres_database
+    from tests.support import fresh_postgres_database
 
-    admin_url = postgres_url()
-    require(admin_url is not None, "PostgreSQL is not answering on 127.0.0.1:5432")
-    databases = make_postgres_database(admin_url)
-    yield {**config, "DATABASE_URL": next(databases)}
-    databases.close()
+    for url in fresh_postgres_database():
+        yield {**config, "DATABASE_URL": url}
 
 
 def test_every_route_has_an_entry_in_the_matrix(app):

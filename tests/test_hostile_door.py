@@ -32,9 +32,8 @@ from survey.audits.models import Answer, Audit
 from survey.photos import PhotoStore
 from sync import api, service
 from sync.changes import SyncError
-from tests.support import postgres_url, require
+from tests.support import fresh_postgres_database
 from tests.sync_corpus import MiB, ValidBundle, pack, photo_files, relist, resign, unpack
-from tests.test_migrations import make_postgres_database
 from tests.test_sync_api import (API, Tablet, error_code, photo_root, push_body, register, state,  # noqa: F401
                                  tablet, valid)
 
@@ -46,11 +45,8 @@ def app_config(request, tmp_path):
     if request.param == "sqlite":
         yield config
         return
-    admin_url = postgres_url()
-    require(admin_url is not None, "PostgreSQL is not answering on 127.0.0.1:5432")
-    databases = make_postgres_database(admin_url)
-    yield {**config, "DATABASE_URL": next(databases)}
-    databases.close()
+    for url in fresh_postgres_database():
+        yield {**config, "DATABASE_URL": url}
 
 
 # --- building hostile pushes -------------------------------------------------------------------------------

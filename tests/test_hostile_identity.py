@@ -36,7 +36,7 @@ from sync import hlc, service, trust
 from sync.changes import Change, SyncError
 from sync.models import AuditReview, Device, SyncChange, SyncPeer
 from tests.conftest import make_facility, make_user
-from tests.support import make_jpeg, postgres_url, require
+from tests.support import fresh_postgres_database, make_jpeg
 from tests.sync_corpus import ValidBundle, photo_files, snapshot
 
 API = "/api/v1/sync"
@@ -51,14 +51,8 @@ def app_config(request, tmp_path):
     if request.param == "sqlite":
         yield config
         return
-    admin = postgres_url()
-    require(admin is not None, "PostgreSQL does not answer on 127.0.0.1:5432")
-    from tests.test_migrations import make_postgres_database
-
-    databases = make_postgres_database(admin)
-    url = next(databases)
-    yield {**config, "DATABASE_URL": url}
-    databases.close()
+    for url in fresh_postgres_database():
+        yield {**config, "DATABASE_URL": url}
 
 
 @dataclass

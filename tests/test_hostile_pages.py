@@ -29,7 +29,7 @@ from sqlalchemy import select
 from app import create_app
 from app.cli_support import write_transaction
 from tests.pages_world import KABKOTA, build, login
-from tests.support import html, postgres_url, require
+from tests.support import fresh_postgres_database, html, postgres_url, require
 from tests.sync_corpus import photo_files, snapshot
 
 # What devices and users wrote. Text columns hold no NUL and no lone surrogate (neither database can);
@@ -63,14 +63,9 @@ def app_config(request, tmp_path):
     if request.param == "sqlite":
         yield config
         return
-    from tests.test_migrations import make_postgres_database
-
-    admin_url = postgres_url()
-    require(admin_url is not None, "PostgreSQL is not answering on 127.0.0.1:5432")
-    databases = make_postgres_database(admin_url)
-    yield {**config, "ROLE": "hub", "SECRET_KEY": "hostile-pages-" + "k" * 32, "SECURE_COOKIES": False,
-           "DATABASE_URL": next(databases)}
-    databases.close()
+    for url in fresh_postgres_database():
+        yield {**config, "ROLE": "hub", "SECRET_KEY": "hostile-pages-" + "k" * 32, "SECURE_COOKIES": False,
+               "DATABASE_URL": url}
 
 
 NODES = {
