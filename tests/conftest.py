@@ -5,12 +5,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from flask_migrate import upgrade
-
 from app import create_app
 from app.cli_support import write_transaction
 from app.extensions import db as _db
-from tests.support import html
+from tests.support import html, migrate
 
 PASSWORD = "rahasia-123"
 
@@ -46,7 +44,7 @@ def app(app_config):
     """
     application = create_app(app_config)
     with application.app_context():
-        upgrade()
+        migrate(application)
         from sync.service import ensure_self_device
 
         with write_transaction() as session:

@@ -44,7 +44,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from flask_migrate import upgrade
 from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
@@ -56,7 +55,7 @@ from app.extensions import db
 from sync.changes import Change, SyncError, canonical
 from sync.hlc import encode
 from tests import sync_model as model
-from tests.support import IN_CI, postgres_url, require
+from tests.support import IN_CI, migrate, postgres_url, require
 
 EXAMPLES = int(os.environ.get("PANTAU_PROPERTY_EXAMPLES", "25"))
 # Shrinking a failure to a minimal world takes Hypothesis up to 5 minutes per test here (every try
@@ -89,7 +88,7 @@ def prepare_hub(app) -> None:
     from sync.service import ensure_self_device
 
     with app.app_context():
-        upgrade()
+        migrate(app)
         with write_transaction() as session:
             ensure_self_device(session, "hub")
             demo.seed_regions(session)
