@@ -20,19 +20,45 @@
   if (!summary || !window.localStorage) return;  // a read-only audit: nothing to send
   var T = summary.dataset, audit = T.audit;
   var inflight = null, timers = {}, retryTimer = null, backoff = 0, unsent = {};
+  // Each tab sends only its own entries (two tabs on one draft must not send each other's answers);
+  // the tab's id survives a reload (sessionStorage), and a closed tab's entries are adopted by the
+  // next page of the audit once its heartbeat is older than DEAD_MS.
+  var ALIVE = PREFIX + "alive.", DEAD_MS = 10000;
+  var tab = sessionStorage.getItem("pantau.tab") || Math.random().toString(36).slice(2, 10);
+  sessionStorage.setItem("pantau.tab", tab);
+  var mine = PREFIX + audit + "." + tab + ".";
 
-  function keyOf(kind, item) { return PREFIX + audit + "." + kind + "." + item; }
+  function keyOf(kind, item) { return mine + kind + "." + item; }
   function read(key) { try { return JSON.parse(localStorage.getItem(key)); } catch (e) { return null; } }
   function write(key, entry) { localStorage.setItem(key, JSON.stringify(entry)); }
   function same(a, b) { return JSON.stringify(a) === JSON.stringify(b); }
 
-  function keys() {
+  function stored(prefix) {
     var out = [];
     for (var i = 0; i < localStorage.length; i++) {
       var key = localStorage.key(i);
-      if (key && key.indexOf(PREFIX + audit + ".") === 0) out.push(key);
+      if (key && key.indexOf(prefix) === 0) out.push(key);
     }
-    return out.sort(function (a, b) { return (read(a) || {}).at - (read(b) || {}).at; });
+    return out;
+  }
+
+  function keys() {
+    return stored(mine).sort(function (a, b) { return (read(a) || {}).at - (read(b) || {}).at; });
+  }
+
+  function beat() { localStorage.setItem(ALIVE + tab, String(Date.now())); }
+
+  // Entries of tabs that are gone become this tab's; the newest value of an item wins.
+  function adopt() {
+    var now = Date.now();
+    stored(ALIVE).forEach(function (key) { if (now - Number(localStorage.getItem(key)) > 86400000) localStorage.removeItem(key); });
+    stored(PREFIX + audit + ".").forEach(function (key) {
+      var owner = key.slice(PREFIX.length + audit.length + 1).split(".")[0];
+      if (owner === tab || now - Number(localStorage.getItem(ALIVE + owner) || 0) < DEAD_MS) return;
+      var entry = read(key), own = entry && keyOf(entry.kind, entry.item), held = own && read(own);
+      if (entry && (!held || held.at < entry.at)) write(own, entry);
+      localStorage.removeItem(key);
+    });
   }
 
   function kindOf(form) { return form.hasAttribute("data-note-form") ? "note" : "answer"; }
@@ -94,12 +120,14 @@
                  base: old ? old.base : (baseInput ? Number(baseInput.value) : null) });
     mark(kind, item, unsent[key] ? "unsent" : "sending", unsent[key] ? T.unsent : T.sending);
     clearTimeout(timers[key]);
-    timers[key] = setTimeout(function () { delete timers[key]; flush(); }, delay);
+    timers[key] = setTimeout(function () { delete timers[key]; flush(key); }, delay);
   }
 
-  function flush() {
+  // One request at a time: the answer just given first, then the oldest waiting.
+  function flush(preferred) {
     if (inflight) return;
-    var next = keys().filter(function (k) { return !timers[k]; })[0];
+    var waiting = keys().filter(function (k) { return !timers[k]; });
+    var next = waiting.indexOf(preferred) >= 0 ? preferred : waiting[0];
     if (next) send(next);
   }
 
@@ -182,13 +210,21 @@
   }
 
   function failed(key, entry, words) {
+    var state = words === T.signedOut ? "signed-out" : "unsent";
     if (read(key)) {
       unsent[key] = true;
-      mark(entry.kind, entry.item, words === T.signedOut ? "signed-out" : "unsent", words);
+      mark(entry.kind, entry.item, state, words);
     }
+    // What waits behind it cannot get through either: say so now, not after its own attempt.
+    keys().forEach(function (other) {
+      var waiting = read(other);
+      if (other === key || timers[other] || !waiting) return;
+      unsent[other] = true;
+      mark(waiting.kind, waiting.item, state, state === "unsent" ? T.unsent : T.signedOut);
+    });
     showSummary();
-    backoff = Math.min(backoff ? backoff * 2 : 1000, 15000);
-    clearTimeout(retryTimer);
+    if (retryTimer) return;  // answers given while waiting do not lengthen the wait
+    backoff = Math.min(backoff ? backoff * 2 : 1000, 10000);
     retryTimer = setTimeout(function () { retryTimer = null; flush(); }, backoff);
   }
 
@@ -230,6 +266,9 @@
     if (keys().length || inflight) { e.preventDefault(); e.returnValue = ""; }
   });
 
+  beat();
+  setInterval(beat, 3000);
+  adopt();
   restore(document);
   htmx.onLoad(function (root) { if (root !== document.body) restore(root); });
   flush();
