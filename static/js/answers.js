@@ -241,6 +241,8 @@
       var entry = read(key), form = entry && formOf(entry.kind, entry.item);
       if (!form || !root.contains(form)) return;
       fill(form, entry.fields);
+      var details = form.closest("details");
+      if (details) details.open = true;  // an unsent note is shown, not folded away
       unsent[key] = true;
       mark(entry.kind, entry.item, "unsent", T.unsent);
     });
