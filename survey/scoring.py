@@ -130,12 +130,18 @@ def _dependencies(item: Item, position: Mapping[str, int]) -> set[str]:
 def progress(checklist: Checklist, answers: Mapping[str, object],
              today: datetime.date | None = None, resolved: tuple[set[str], dict[str, object]] | None = None
              ) -> dict[str, tuple[int, int]]:
-    """Per section id, in order: (answered, relevant) item counts for the UI."""
+    """Per section id, in order: (answered, relevant) item counts for the UI.
+
+    An answer with a problem (wrong shape, failed constraint) is kept but not counted as answered:
+    the auditor still has to fix it before the audit can be submitted.
+    """
     relevant, visible = resolved or _resolve(checklist, answers, today)
     counts = {}
     for section in checklist.sections:
-        shown = [item.id for item in section.items if item.id in relevant]
-        counts[section.id] = (sum(1 for item_id in shown if item_id in visible), len(shown))
+        shown = [item for item in section.items if item.id in relevant]
+        done = sum(1 for item in shown
+                   if item.id in visible and not _problem(item, visible[item.id], visible, today))
+        counts[section.id] = (done, len(shown))
     return counts
 
 

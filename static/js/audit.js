@@ -92,22 +92,14 @@
     if (event.target.matches && event.target.matches("[data-manual]") && event.target.open) initMaps(event.target);
   }, true);
 
-  // Every answer is a request: show when one did not reach the app, so nothing is lost unnoticed.
+  // Uploads and positions in flight keep the page from closing unnoticed; answers and notes have their
+  // own outbox (answers.js).
   document.addEventListener("htmx:beforeRequest", function (e) {
     pending++;
     var status = e.detail.elt.querySelector && e.detail.elt.querySelector("[data-upload-status]");
     if (status) status.textContent = T.uploading;
   });
-  document.addEventListener("htmx:afterRequest", function (e) {
-    pending = Math.max(0, pending - 1);
-    var form = e.detail.elt.closest && e.detail.elt.closest("[data-answer-form]");
-    if (!form) return;
-    var article = form.closest(".item");
-    if (e.detail.failed && article) {
-      var fb = article.querySelector(".feedback");
-      if (fb) { fb.classList.add("has-problem"); fb.innerHTML = ""; var s = document.createElement("span"); s.className = "error-text"; s.textContent = T.notSaved; fb.appendChild(s); }
-    }
-  });
+  document.addEventListener("htmx:afterRequest", function () { pending = Math.max(0, pending - 1); });
   window.addEventListener("beforeunload", function (e) { if (pending > 0) { e.preventDefault(); e.returnValue = ""; } });
 
   htmx.onLoad(function (root) {

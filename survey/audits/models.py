@@ -90,6 +90,9 @@ class Answer(Base):
     value: Mapped[Any] = mapped_column(JSON, nullable=True)
     note: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Bumped by every change of the value: a save names the version it was based on, so a second tab's
+    # stale save is refused instead of silently overwriting (0: never answered on this device).
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Photo(Base):

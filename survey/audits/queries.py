@@ -40,6 +40,12 @@ def notes_of(session: Session, audit_id: uuid.UUID) -> dict[str, str]:
     return dict(session.execute(stmt).all())
 
 
+def versions_of(session: Session, audit_id: uuid.UUID) -> dict[str, int]:
+    """The version of each stored answer by item id (an item without a row is at version 0)."""
+    stmt = select(Answer.item_id, Answer.version).where(Answer.audit_id == audit_id)
+    return dict(session.execute(stmt).all())
+
+
 def photos_of(session: Session, audit_id: uuid.UUID) -> dict[str, list[str]]:
     """Photo hashes attached to each item, in the order they were added."""
     result: dict[str, list[str]] = {}

@@ -72,11 +72,22 @@ class SaveOutcome:
     answers: dict[str, object]
     relevant: set[str]
     visible: dict[str, object]
+    version: int = 0
+
+
+class StaleAnswer(Conflict):
+    """A save based on an older version of the answer than the stored one (another tab changed it)."""
 
 
 def save_answer(session: Session, audit: Audit, checklist: Checklist, item_id: str, raw, actor: Actor,
-                today: dt.date | None = None) -> SaveOutcome:
-    """Store one answer as given and report its problem and the relevance it changed."""
+                today: dt.date | None = None, base_version: int | None = None) -> SaveOutcome:
+    """Store one answer as given and report its problem and the relevance it changed.
+
+    `base_version` is the version of the answer the page showed when the auditor changed it; a save
+    based on an older version than the stored one is refused (StaleAnswer), unless it brings the
+    value already stored: a resend whose first reply was lost is acknowledged, not refused.
+    Without `base_version` (scripts, old pages) the save is taken as it comes.
+    """
     item = _editable_item(audit, checklist, item_id, actor)
     if item.type == "photo":
         raise AppError("audit.photo_by_upload", N_("Add photos with the camera button."))
@@ -86,12 +97,17 @@ def save_answer(session: Session, audit: Audit, checklist: Checklist, item_id: s
     value = _coerce(item, raw)
     row = session.get(Answer, (audit.id, item_id))
     old = row.value if row else None
+    current = row.version if row else 0
+    if base_version is not None and base_version != current and old != value:
+        raise StaleAnswer("answer.stale", N_("Another tab or window changed this answer meanwhile. It now shows "
+                                             "the newer value: check it, and answer again if it is not right."))
     if row is None:
-        row = Answer(audit_id=audit.id, item_id=item_id)
+        row = Answer(audit_id=audit.id, item_id=item_id, version=0)
         session.add(row)
     row.value = value
     audit.updated_at = utcnow()
     if old != value:
+        row.version = current + 1
         _log(session, actor, "answer", audit, {item_id: [old, value]})
     if value is None:
         answers.pop(item_id, None)
@@ -100,7 +116,7 @@ def save_answer(session: Session, audit: Audit, checklist: Checklist, item_id: s
     relevant, visible = resolve(checklist, answers, today)
     problem = item_problem(checklist, item_id, visible, today) if item_id in relevant else None
     return SaveOutcome(value, problem, frozenset(relevant - before), frozenset(before - relevant), answers,
-                       relevant, visible)
+                       relevant, visible, row.version)
 
 
 def save_note(session: Session, audit: Audit, checklist: Checklist, item_id: str, note: str, actor: Actor) -> None:
@@ -111,7 +127,7 @@ def save_note(session: Session, audit: Audit, checklist: Checklist, item_id: str
         raise AppError("audit.note_too_long", N_("A note has at most 2000 characters."))
     row = session.get(Answer, (audit.id, item_id))
     if row is None:
-        row = Answer(audit_id=audit.id, item_id=item_id)
+        row = Answer(audit_id=audit.id, item_id=item_id, version=0)
         session.add(row)
     if (row.note or "") != note:
         _log(session, actor, "note", audit, {item_id: [row.note, note or None]})
@@ -212,7 +228,8 @@ def revise(session: Session, audit: Audit, actor: Actor) -> Audit:
     session.add(revision)
     session.flush()
     for answer in session.execute(select(Answer).where(Answer.audit_id == audit.id)).scalars():
-        session.add(Answer(audit_id=revision.id, item_id=answer.item_id, value=answer.value, note=answer.note))
+        session.add(Answer(audit_id=revision.id, item_id=answer.item_id, value=answer.value, note=answer.note,
+                           version=answer.version))
     for link in session.execute(select(AnswerPhoto).where(AnswerPhoto.audit_id == audit.id)).scalars():
         session.add(AnswerPhoto(audit_id=revision.id, item_id=link.item_id, sha256=link.sha256))
     for reading in session.execute(select(GpsReading).where(GpsReading.audit_id == audit.id)).scalars():

@@ -20,7 +20,7 @@ from survey import registry
 from survey.audits import queries
 from survey.audits.models import Audit
 from survey.audits.service import (Actor, attach_photo, detach_photo, discard_draft, record_position, review,
-                                   revise, save_answer, save_note, start_audits, submit)
+                                   revise, save_answer, save_note, StaleAnswer, start_audits, submit)
 from survey.facilities.views import user_scope, visible_facility
 from survey.photos import PhotoStore
 from survey.scoring import progress, relevant_items, score_audit
@@ -73,22 +73,35 @@ def show(audit_id: str):
 @role_required("auditor")
 @transactional
 def answer(audit_id: str, item_id: str):
-    """Save one answer the moment it is given; reply with its feedback and any relevance changes."""
+    """Save one answer the moment it is given; reply with its feedback and any relevance changes.
+
+    A save based on an older version than the stored one (another tab changed the answer) is refused
+    with 409 and the item as stored, so the page shows the newer value instead of overwriting it.
+    """
     audit = _visible(audit_id)
     checklist = registry.for_audit(db.session, audit.checklist_key)
     item = _item(checklist, item_id)
     raw = request.form.getlist("value") if item.type == "select_multiple" else request.form.get("value", "")
-    outcome = save_answer(db.session, audit, checklist, item_id, raw, actor())
+    try:
+        outcome = save_answer(db.session, audit, checklist, item_id, raw, actor(),
+                              base_version=_base_version(request.form.get("base_version")))
+    except StaleAnswer as stale:
+        db.session.rollback()
+        audit = _visible(audit_id)
+        context = _page_context(audit, checklist)
+        html = render_template("audits/_item_response.html", item=item, notice=_(stale.message), **context)
+        return html, stale.status, {"X-Problem-Code": stale.code}
     changed = sorted(outcome.shown | outcome.hidden)
     counts = progress(checklist, outcome.answers, resolved=(outcome.relevant, outcome.visible))
     # Only what the response shows: the item's feedback, items that appeared or vanished, progress.
     return render_template(
         "audits/_answer_response.html", item=item, problem=outcome.problem, changed=changed,
-        saved_at=audit.updated_at, audit=audit, checklist=checklist, answers=outcome.answers,
-        relevant=outcome.relevant, progress=counts, answered=sum(a for a, _ in counts.values()),
-        total=sum(t for _, t in counts.values()), editable=True,
+        saved_at=audit.updated_at, version=outcome.version, audit=audit, checklist=checklist,
+        answers=outcome.answers, relevant=outcome.relevant, progress=counts,
+        answered=sum(a for a, _ in counts.values()), total=sum(t for _, t in counts.values()), editable=True,
         notes=queries.notes_of(db.session, audit.id) if changed else {},
-        photos=queries.photos_of(db.session, audit.id) if changed else {})
+        photos=queries.photos_of(db.session, audit.id) if changed else {},
+        versions=queries.versions_of(db.session, audit.id) if changed else {})
 
 
 @bp.post("/audits/<audit_id>/notes/<item_id>")
@@ -250,6 +263,7 @@ def _page_context(audit: Audit, checklist=None) -> dict:
         "problems": dict(scored.invalid), "scored": scored,
         "audit": audit, "checklist": checklist, "facility": audit.facility, "answers": answers,
         "notes": queries.notes_of(db.session, audit.id), "photos": queries.photos_of(db.session, audit.id),
+        "versions": queries.versions_of(db.session, audit.id),
         "relevant": relevant_items(checklist, answers, today), "progress": counts,
         "answered": sum(a for a, _ in counts.values()), "total": sum(t for _, t in counts.values()),
         "readings": queries.readings_of(db.session, audit.id), "limits": _limits(),
@@ -278,6 +292,14 @@ def _review_context(audit: Audit) -> dict:
 def _limits() -> Limits:
     return Limits(accuracy_m=current_app.config["GPS_ACCURACY_WARN_M"],
                   distance_m=current_app.config["FACILITY_DISTANCE_WARN_M"])
+
+
+def _base_version(text: str | None) -> int | None:
+    """The answer version a save was based on; None when the form sent none (or garbage: no check)."""
+    try:
+        return int(text) if text not in (None, "") else None
+    except ValueError:
+        return None
 
 
 def _number(text: str | None) -> float | None:
