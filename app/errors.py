@@ -39,7 +39,7 @@ def register(app: Flask) -> None:
 
 def _handle_app_error(error: AppError):
     db.session.rollback()
-    return respond_error(error.code, gettext(error.message, **error.params), error.status)
+    return respond_error(error.code, gettext(error.message, **error.params), error.status, field=error.field)
 
 
 def _handle_csrf(error: CSRFError):
@@ -77,12 +77,13 @@ def _handle_http(error: HTTPException):
     return respond_error(code, str(message), error.code)
 
 
-def respond_error(code: str, message: str, status: int):
+def respond_error(code: str, message: str, status: int, field: str | None = None):
     """Render one error as JSON (API), a fragment (htmx) or a full page."""
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
         return jsonify({"error": {"code": code, "message": message}}), status
     if is_htmx():
-        html = render_template("errors/fragment.html", code=code, message=message)
-        # htmx ignores 4xx bodies by default; let the fragment replace the error target instead.
-        return html, status, {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"}
+        # htmx 2 swaps no 4xx/5xx body: static/js/app.js reads this fragment and shows the message beside
+        # the control that sent the request (never in the request's hx-target, which it would destroy).
+        html = render_template("errors/fragment.html", code=code, message=message, field=field)
+        return html, status, {"HX-Reswap": "none"}
     return render_template("errors/page.html", code=code, message=message, status=status), status
