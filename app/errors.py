@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext, lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from app.extensions import db
 from app.htmx import is_htmx
@@ -74,6 +74,9 @@ def _handle_http(error: HTTPException):
     if error.code is None or error.code < 400:
         return error
     code, message = HTTP_MESSAGES.get(error.code, (f"http.{error.code}", error.description))
+    if error.code == 413 and current_app.config.get("MAX_CONTENT_LENGTH"):
+        limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+        message = gettext("The file is too large: the limit is %(limit)d MB.", limit=limit)
     return respond_error(code, str(message), error.code)
 
 
@@ -87,3 +90,30 @@ def respond_error(code: str, message: str, status: int, field: str | None = None
         html = render_template("errors/fragment.html", code=code, message=message, field=field)
         return html, status, {"HX-Reswap": "none"}
     return render_template("errors/page.html", code=code, message=message, status=status), status
+
+
+def field_errors(error: AppError, field: str | None, fields: tuple[str, ...], default: str) -> dict[str, str]:
+    """A refusal as {field: message} for a form page re-rendered with it: beside `field` when the form has it."""
+    field = field or error.field
+    return {field if field in fields else default: gettext(error.message, **error.params)}
+
+
+def upload_refusal() -> str | None:
+    """Parse the posted form now: the message to show beside the file field if the body is over the limit.
+
+    Werkzeug refuses the body when the form is first read; a form page catches that here to re-render
+    itself with the message, instead of the dead-end 413 page the error handler would give.
+    """
+    try:
+        request.files  # noqa: B018  (reading it parses the body)
+    except RequestEntityTooLarge:
+        limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+        return gettext("The file is too large: the limit is %(limit)d MB.", limit=limit)
+    return None
+
+
+def show_on_form(form, error: AppError, field: str | None = None, default: str | None = None) -> None:
+    """Put a domain refusal beside its field on a Flask-WTF form: `field`, else the error's, else `default`."""
+    fields = form._fields
+    name = next((n for n in (field, error.field, default) if n in fields), next(iter(fields)))
+    fields[name].errors = [*fields[name].errors, gettext(error.message, **error.params)]

@@ -11,6 +11,7 @@ import io
 
 import pytest
 
+from tests.browser.conftest import SCREENSHOTS
 from tests.browser.test_audit_flow import GEO, answer_everything, db_rows, open_facility
 
 MESSAGES = {
@@ -33,6 +34,12 @@ def huge_png(width: int = 12_000, height: int = 9_000) -> bytes:
 @pytest.fixture(scope="module")
 def huge_photo() -> bytes:
     return huge_png()
+
+
+def shot(tab, name: str) -> None:
+    """The screen as the user sees it (not the whole page): the refusal is beside the control in view."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    tab.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
 def start_ktr_audit(tab) -> str:
@@ -87,8 +94,8 @@ def test_every_refusal_is_shown_beside_its_control(demo_server, tab_factory, tmp
     assert text.startswith("photo.empty") and words["empty"] in text.lower()
     text = refused_upload(page, form, "panorama.png", "image/png", huge_photo)
     assert text.startswith("photo.too_many_pixels") and words["pixels"] in text
-    form.scroll_into_view_if_needed()
-    tab.shot(f"refusal-photo-{size}-{lang}")
+    form.evaluate("el => el.closest('article').scrollIntoView({block: 'center'})")
+    shot(tab, f"refusal-photo-{size}-{lang}")
     assert db_rows(demo_server, "SELECT count(*) FROM photo")[0][0] == photos_before  # nothing stored
 
     page.locator("[data-manual] summary").click()
@@ -96,8 +103,8 @@ def test_every_refusal_is_shown_beside_its_control(demo_server, tab_factory, tmp
     assert text.startswith("geo.bad_coordinates")
     text = refused_position(page, "95", "106.1")
     assert text.startswith("geo.bad_coordinates") and words["coords"] in text.lower()
-    page.locator("[data-manual-form]").scroll_into_view_if_needed()
-    tab.shot(f"refusal-coordinates-{size}-{lang}")
+    page.locator("[data-manual-form]").evaluate("el => el.scrollIntoView({block: 'center'})")
+    shot(tab, f"refusal-coordinates-{size}-{lang}")
 
     # The app out of reach: said in words, beside the form; the next success clears it.
     tab.context.set_offline(True)
