@@ -15,6 +15,7 @@ from app.htmx import is_htmx
 from app.problems import AppError, Conflict, Forbidden, NotFound  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
+TOO_LARGE = "pantau.body_too_large"  # set on the request when its body was refused as over the size limit
 
 
 HTTP_MESSAGES = {
@@ -75,8 +76,13 @@ def _handle_http(error: HTTPException):
         return error
     code, message = HTTP_MESSAGES.get(error.code, (f"http.{error.code}", error.description))
     if error.code == 413 and current_app.config.get("MAX_CONTENT_LENGTH"):
-        limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
-        message = gettext("The file is too large: the limit is %(limit)d MB.", limit=limit)
+        view = current_app.view_functions.get(request.endpoint)
+        if request.method == "POST" and not is_htmx() and getattr(view, "rerenders_too_large", False):
+            # The body was refused before the view ran (CSRF reads the form first): let the form page
+            # re-render itself with the message beside its file field instead of a dead-end page.
+            request.environ[TOO_LARGE] = True
+            return current_app.make_response(view(**(request.view_args or {})))
+        message = _too_large_message()
     return respond_error(code, str(message), error.code)
 
 
@@ -98,18 +104,30 @@ def field_errors(error: AppError, field: str | None, fields: tuple[str, ...], de
     return {field if field in fields else default: gettext(error.message, **error.params)}
 
 
-def upload_refusal() -> str | None:
-    """Parse the posted form now: the message to show beside the file field if the body is over the limit.
+def rerenders_too_large(view):
+    """Mark a form view that shows "file too large" beside its field itself (it calls upload_refusal first)."""
+    view.rerenders_too_large = True
+    return view
 
-    Werkzeug refuses the body when the form is first read; a form page catches that here to re-render
-    itself with the message, instead of the dead-end 413 page the error handler would give.
+
+def upload_refusal() -> str | None:
+    """The message to show beside a file field when the posted body is over MAX_CONTENT_LENGTH, else None.
+
+    Werkzeug refuses such a body when the form is first read, usually by the CSRF check before the view;
+    the 413 handler then calls a view marked with @rerenders_too_large again, and this tells it why.
     """
+    if request.environ.get(TOO_LARGE):
+        return _too_large_message()
     try:
         request.files  # noqa: B018  (reading it parses the body)
     except RequestEntityTooLarge:
-        limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
-        return gettext("The file is too large: the limit is %(limit)d MB.", limit=limit)
+        return _too_large_message()
     return None
+
+
+def _too_large_message() -> str:
+    limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+    return gettext("The file is too large: the limit is %(limit)d MB.", limit=limit)
 
 
 def show_on_form(form, error: AppError, field: str | None = None, default: str | None = None) -> None:

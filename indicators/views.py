@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth import role_required
-from app.errors import upload_refusal
+from app.errors import rerenders_too_large, upload_refusal
 from app.extensions import db
 from app.htmx import render_page
 from app.problems import AppError, NotFound, N_
@@ -158,6 +158,7 @@ def compute():
 @bp.route("/entry/<code>/<int:year>/<int:number>", methods=["GET", "POST"])
 @role_required(*EDITORS)
 @transactional
+@rerenders_too_large
 def entry(code: str, year: int, number: int):
     """Enter or correct a value for a kecamatan or the kabupaten/kota, with a note and evidence files."""
     region = wilayah(db.session, code)

@@ -23,8 +23,8 @@ from sqlalchemy import select
 
 from app.auth import role_required
 from app.auth.service import kecamatan_list
+from app.errors import field_errors, rerenders_too_large, upload_refusal
 from app.extensions import db
-from app.errors import field_errors, upload_refusal
 from app.htmx import render_page
 from app.problems import AppError, Forbidden, NotFound, N_
 from app.tx import transactional
@@ -218,6 +218,7 @@ def export():
 @bp.route("/sync/upload", methods=["GET", "POST"])
 @node_roles(field=("supervisor", "admin", "auditor"), hub=("supervisor", "admin"))
 @transactional
+@rerenders_too_large
 def upload():
     """Import a bundle: a device's bundle on a hub (then download its return bundle), a return bundle on a device."""
     if request.method == "GET":
