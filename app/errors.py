@@ -95,7 +95,15 @@ def respond_error(code: str, message: str, status: int, field: str | None = None
         # the control that sent the request (never in the request's hx-target, which it would destroy).
         html = render_template("errors/fragment.html", code=code, message=message, field=field)
         return html, status, {"HX-Reswap": "none"}
-    return render_template("errors/page.html", code=code, message=message, status=status), status
+    return render_template("errors/page.html", code=code, message=message, status=status, back=_back()), status
+
+
+def _back() -> str | None:
+    """The page the refused request came from, on this site: the way back to what the user was doing."""
+    referrer = request.referrer or ""
+    if referrer.startswith(request.host_url) and (request.method != "GET" or referrer != request.url):
+        return referrer
+    return None
 
 
 def field_errors(error: AppError, field: str | None, fields: tuple[str, ...], default: str) -> dict[str, str]:
