@@ -74,6 +74,10 @@ def devices():
                        sent=sent_by_device(db.session), waiting=waiting_by_sender(db.session), max_waiting=trust.MAX_WAITING)
 
 
+# Where a refusal of device registration belongs on the form.
+REGISTER_FIELDS = {"device.bad_name": "name", "wilayah.unknown_kecamatan": "kecamatan", "device.bad_role": "role"}
+
+
 @bp.post("/devices/register")
 @role_required("supervisor", "admin")
 @transactional
@@ -92,11 +96,8 @@ def register():
     except AppError as error:
         db.session.rollback()
         errors = field_errors(error, REGISTER_FIELDS.get(error.code, error.field), ("name", "kecamatan", "role"), "name")
-        return _devices_page(code=None, errors=errors, values=values), 422
+        return _devices_page(code=None, errors=errors, values=values, error_code=error.code), 422
     return _devices_page(code=code, code_for=device.name)
-
-
-REGISTER_FIELDS = {"device.bad_name": "name", "wilayah.unknown_kecamatan": "kecamatan", "device.bad_role": "role"}
 
 
 def _devices_page(**context):
@@ -225,7 +226,8 @@ def upload():
         return render_page("sync/upload.html", result=None)
     too_large = upload_refusal()
     if too_large:
-        return render_page("sync/upload.html", result=None, errors={"bundle": too_large}), 413
+        return render_page("sync/upload.html", result=None, errors={"bundle": too_large},
+                           error_code="upload.too_large"), 413
     upload_file = request.files.get("bundle")
     try:
         if upload_file is None or not upload_file.filename:
@@ -235,7 +237,7 @@ def upload():
         db.session.rollback()
         # A wrong file is named beside the file field; the page stays usable to choose another.
         return render_page("sync/upload.html", result=None, errors=field_errors(error, None, ("bundle",), "bundle"),
-                           filename=getattr(upload_file, "filename", "")), error.status
+                           error_code=error.code, filename=getattr(upload_file, "filename", "")), error.status
 
 
 def _import_bundle(filename: str, data: bytes):

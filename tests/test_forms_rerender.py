@@ -71,6 +71,7 @@ def test_device_registration_keeps_what_was_typed_and_ticked(app, auth, supervis
     before = count(app, Device)
     page = refused(auth.post("/devices/register", form), field, words)
     assert page.select_one("#device-name")["value"] == form["name"]
+    assert page.select_one(f"#{field}-error")["data-error-code"]
     ticked = sorted(box["value"] for box in page.select("input[name=kecamatan][checked]"))
     assert ticked == sorted(k for k in form["kecamatan"] if k != "99.99.99")
     assert not page.select_one(".code, [data-enroll-code]")  # no code was made
@@ -104,6 +105,7 @@ def test_a_wrong_bundle_file_is_named_beside_the_file_field(app, auth, request, 
     page = refused(response, "bundle", status=response.status_code)
     assert name in page.select_one(".field.has-error").get_text()  # which file was refused
     assert page.select_one("#bundle")["aria-invalid"] == "true"
+    assert page.select_one("#bundle-error")["data-error-code"].startswith(("bundle.", "sync."))  # the stable code
 
 
 @pytest.mark.parametrize("role", ["hub"])

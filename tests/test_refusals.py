@@ -198,3 +198,15 @@ def test_last_problem_keeps_code_and_detail_apart():
     assert "Errno" not in problem.message and problem.message.startswith("The hub could not be reached")
     assert last_problem("http.500 HTTP 500").message.startswith("The last sync did not finish")
     assert last_problem(None) is None
+
+
+def test_a_dead_end_page_offers_the_way_back(client, auth, auditor):
+    auth.login(auditor)
+    came_from = "http://localhost/facilities/new"
+    response = client.post("/facilities/new", data={"name": "Taman"}, headers={"Referer": came_from})  # no CSRF token
+    assert response.status_code == 400
+    page = html(response)
+    assert page.select_one("[data-error-code]")["data-error-code"] == "request.csrf"
+    assert page.find("a", string="Kembali ke halaman sebelumnya")["href"] == came_from
+    elsewhere = client.post("/facilities/new", data={}, headers={"Referer": "https://example.org/x"})
+    assert not html(elsewhere).find("a", string="Kembali ke halaman sebelumnya")  # never off this site
