@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext, lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from app.extensions import db
 from app.htmx import is_htmx
 from app.problems import AppError, Conflict, Forbidden, NotFound  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
+TOO_LARGE = "pantau.body_too_large"  # set on the request when its body was refused as over the size limit
 
 
 HTTP_MESSAGES = {
@@ -39,7 +40,7 @@ def register(app: Flask) -> None:
 
 def _handle_app_error(error: AppError):
     db.session.rollback()
-    return respond_error(error.code, gettext(error.message, **error.params), error.status)
+    return respond_error(error.code, gettext(error.message, **error.params), error.status, field=error.field)
 
 
 def _handle_csrf(error: CSRFError):
@@ -74,15 +75,71 @@ def _handle_http(error: HTTPException):
     if error.code is None or error.code < 400:
         return error
     code, message = HTTP_MESSAGES.get(error.code, (f"http.{error.code}", error.description))
+    if error.code == 413 and current_app.config.get("MAX_CONTENT_LENGTH"):
+        view = current_app.view_functions.get(request.endpoint)
+        if request.method == "POST" and not is_htmx() and getattr(view, "rerenders_too_large", False):
+            # The body was refused before the view ran (CSRF reads the form first): let the form page
+            # re-render itself with the message beside its file field instead of a dead-end page.
+            request.environ[TOO_LARGE] = True
+            return current_app.make_response(view(**(request.view_args or {})))
+        message = _too_large_message()
     return respond_error(code, str(message), error.code)
 
 
-def respond_error(code: str, message: str, status: int):
+def respond_error(code: str, message: str, status: int, field: str | None = None):
     """Render one error as JSON (API), a fragment (htmx) or a full page."""
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
         return jsonify({"error": {"code": code, "message": message}}), status
     if is_htmx():
-        html = render_template("errors/fragment.html", code=code, message=message)
-        # htmx ignores 4xx bodies by default; let the fragment replace the error target instead.
-        return html, status, {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"}
-    return render_template("errors/page.html", code=code, message=message, status=status), status
+        # htmx 2 swaps no 4xx/5xx body: static/js/app.js reads this fragment and shows the message beside
+        # the control that sent the request (never in the request's hx-target, which it would destroy).
+        html = render_template("errors/fragment.html", code=code, message=message, field=field)
+        return html, status, {"HX-Reswap": "none"}
+    return render_template("errors/page.html", code=code, message=message, status=status, back=_back()), status
+
+
+def _back() -> str | None:
+    """The page the refused request came from, on this site: the way back to what the user was doing."""
+    referrer = request.referrer or ""
+    if referrer.startswith(request.host_url) and (request.method != "GET" or referrer != request.url):
+        return referrer
+    return None
+
+
+def field_errors(error: AppError, field: str | None, fields: tuple[str, ...], default: str) -> dict[str, str]:
+    """A refusal as {field: message} for a form page re-rendered with it: beside `field` when the form has it."""
+    field = field or error.field
+    return {field if field in fields else default: gettext(error.message, **error.params)}
+
+
+def rerenders_too_large(view):
+    """Mark a form view that shows "file too large" beside its field itself (it calls upload_refusal first)."""
+    view.rerenders_too_large = True
+    return view
+
+
+def upload_refusal() -> str | None:
+    """The message to show beside a file field when the posted body is over MAX_CONTENT_LENGTH, else None.
+
+    Werkzeug refuses such a body when the form is first read, usually by the CSRF check before the view;
+    the 413 handler then calls a view marked with @rerenders_too_large again, and this tells it why.
+    """
+    if request.environ.get(TOO_LARGE):
+        return _too_large_message()
+    try:
+        request.files  # noqa: B018  (reading it parses the body)
+    except RequestEntityTooLarge:
+        return _too_large_message()
+    return None
+
+
+def _too_large_message() -> str:
+    limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+    return gettext("The file is too large: the limit is %(limit)d MB.", limit=limit)
+
+
+def show_on_form(form, error: AppError, field: str | None = None, default: str | None = None) -> None:
+    """Put a domain refusal beside its field on a Flask-WTF form: `field`, else the error's, else `default`."""
+    fields = form._fields
+    name = next((n for n in (field, error.field, default) if n in fields), next(iter(fields)))
+    fields[name].errors = [*fields[name].errors, gettext(error.message, **error.params)]

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth import role_required
+from app.errors import rerenders_too_large, upload_refusal
 from app.extensions import db
 from app.htmx import render_page
 from app.problems import AppError, NotFound, N_
@@ -157,6 +158,7 @@ def compute():
 @bp.route("/entry/<code>/<int:year>/<int:number>", methods=["GET", "POST"])
 @role_required(*EDITORS)
 @transactional
+@rerenders_too_large
 def entry(code: str, year: int, number: int):
     """Enter or correct a value for a kecamatan or the kabupaten/kota, with a note and evidence files."""
     region = wilayah(db.session, code)
@@ -176,7 +178,10 @@ def entry(code: str, year: int, number: int):
         form.update(value=_plain(existing.value), numerator=_plain(existing.numerator),
                     denominator=_plain(existing.denominator), note=existing.note)
     errors: dict[str, str] = {}
-    if request.method == "POST":
+    too_large = upload_refusal() if request.method == "POST" else None
+    if too_large:  # the body was refused unread: nothing typed came with it, the message goes beside the files
+        errors["files"] = too_large
+    elif request.method == "POST":
         form.update({k: request.form.get(k, "") for k in form})
         uploads = tuple((f.filename or "", f.read()) for f in request.files.getlist("files") if f.filename)
         try:
@@ -192,7 +197,8 @@ def entry(code: str, year: int, number: int):
             flash(_("Value saved for %(region)s.", region=region.name), "success")
             return redirect(url_for("indicators.indicator", code=kabkota_code, year=year, number=number))
     return render_page("indicators/entry.html", region=region, year=year, indicator=indicator, form=form,
-                       errors=errors, existing=existing, kabkota_code=kabkota_code), (422 if errors else 200)
+                       errors=errors, existing=existing, kabkota_code=kabkota_code), (
+                           413 if too_large else 422 if errors else 200)
 
 
 @bp.get("/evidence/<entry_id>/<sha256>")

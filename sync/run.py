@@ -112,13 +112,20 @@ def pull(url: str | None = None, summary: Summary | None = None) -> Summary:
 
 
 def now(url: str | None = None) -> Summary:
-    """Push then pull."""
-    summary = push(url)
-    return pull(url, summary)
+    """Push then pull; a failure of either is remembered for the device's sync page."""
+    try:
+        summary = pull(url, push(url))
+    except SyncError as error:
+        _remember_error(error)
+        raise
+    with write_transaction() as session:
+        service.peer(session).last_error = None
+    return summary
 
 
 def _remember_error(error: SyncError) -> None:
+    """Keep the stable code and the technical detail; the page says it in words (sync.client.last_problem)."""
     with write_transaction() as session:
         peer = service.peer(session)
         if peer is not None:
-            peer.last_error = f"{error.code}"
+            peer.last_error = f"{error.code} {error.params.get('detail', '')}".strip()[:300]

@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from app.auth import role_required
 from app.auth.service import kecamatan_list
+from app.errors import field_errors, rerenders_too_large, upload_refusal
 from app.extensions import db
 from app.htmx import render_page
 from app.problems import AppError, Forbidden, NotFound, N_
@@ -34,6 +35,7 @@ from survey.facilities.models import Facility
 from sync import conflicts as sync_conflicts
 from sync import reviews, run, service, trust
 from sync.changes import SyncError
+from sync.client import last_problem
 from sync.models import Device, SyncConflict
 from sync.queries import (device_is_new, list_devices, pending_counts, self_device_id, sent_by_device,
                           waiting_by_sender)
@@ -72,22 +74,37 @@ def devices():
                        sent=sent_by_device(db.session), waiting=waiting_by_sender(db.session), max_waiting=trust.MAX_WAITING)
 
 
+# Where a refusal of device registration belongs on the form.
+REGISTER_FIELDS = {"device.bad_name": "name", "wilayah.unknown_kecamatan": "kecamatan", "device.bad_role": "role"}
+
+
 @bp.post("/devices/register")
 @role_required("supervisor", "admin")
 @transactional
 def register():
-    """Register a device and show its one-time code, once."""
+    """Register a device and show its one-time code, once; a refusal is shown beside its field, input kept."""
     scope = request.form.getlist("kecamatan")
     role = request.form.get("role", "field")
+    values = {"name": request.form.get("name", ""), "kecamatan": scope, "role": role}
     if role != "field" and current_user.role != "admin":  # a lower hub relays for others: an admin's decision
         raise Forbidden("device.role_forbidden", N_("Only an admin can register a lower hub."))
-    kecamatan_list(db.session, scope)
-    if not scope:
-        raise AppError("device.no_scope", N_("Choose at least one kecamatan for the device."))
-    device, code = service.register_device(db.session, request.form.get("name", ""), scope, role)
+    try:
+        kecamatan_list(db.session, scope)
+        if not scope:
+            raise AppError("device.no_scope", N_("Choose at least one kecamatan for the device."), field="kecamatan")
+        device, code = service.register_device(db.session, values["name"], scope, role)
+    except AppError as error:
+        db.session.rollback()
+        errors = field_errors(error, REGISTER_FIELDS.get(error.code, error.field), ("name", "kecamatan", "role"), "name")
+        return _devices_page(code=None, errors=errors, values=values, error_code=error.code), 422
+    return _devices_page(code=code, code_for=device.name)
+
+
+def _devices_page(**context):
+    """The devices page with the registration form's state (a new code, or refusals and the typed values)."""
     return render_page("sync/devices.html", devices=list_devices(db.session), kecamatan=kecamatan_choices(db.session),
-                       peer=service.peer(db.session), counts=pending_counts(db.session), code=code, code_for=device.name,
-                       sent=sent_by_device(db.session), waiting=waiting_by_sender(db.session), max_waiting=trust.MAX_WAITING)
+                       peer=service.peer(db.session), counts=pending_counts(db.session), sent=sent_by_device(db.session),
+                       waiting=waiting_by_sender(db.session), max_waiting=trust.MAX_WAITING, **context)
 
 
 @bp.post("/devices/<device_id>/revoke")
@@ -157,8 +174,9 @@ def _enroll_from_form() -> tuple[dict | None, dict | None]:
 @login_required
 def status():
     """On a device: what waits to be sent, what came back, when the last sync was."""
-    return render_page("sync/status.html", peer=service.peer(db.session), counts=pending_counts(db.session),
-                       may_operate=operates_node())
+    peer = service.peer(db.session)
+    return render_page("sync/status.html", peer=peer, counts=pending_counts(db.session), may_operate=operates_node(),
+                       problem=last_problem(peer.last_error if peer else None))
 
 
 @bp.post("/sync/now")
@@ -201,14 +219,31 @@ def export():
 @bp.route("/sync/upload", methods=["GET", "POST"])
 @node_roles(field=("supervisor", "admin", "auditor"), hub=("supervisor", "admin"))
 @transactional
+@rerenders_too_large
 def upload():
     """Import a bundle: a device's bundle on a hub (then download its return bundle), a return bundle on a device."""
     if request.method == "GET":
         return render_page("sync/upload.html", result=None)
+    too_large = upload_refusal()
+    if too_large:
+        return render_page("sync/upload.html", result=None, errors={"bundle": too_large},
+                           error_code="upload.too_large"), 413
     upload_file = request.files.get("bundle")
-    if upload_file is None:
-        raise AppError("bundle.none", N_("Choose a bundle file first."))
-    data = upload_file.read()
+    try:
+        if upload_file is None or not upload_file.filename:
+            raise AppError("bundle.none", N_("Choose a bundle file first."))
+        return _import_bundle(upload_file.filename, upload_file.read())
+    except AppError as error:
+        db.session.rollback()
+        # A wrong file is named beside the file field; the page stays usable to choose another.
+        return render_page("sync/upload.html", result=None, errors=field_errors(error, None, ("bundle",), "bundle"),
+                           error_code=error.code, filename=getattr(upload_file, "filename", "")), error.status
+
+
+def _import_bundle(filename: str, data: bytes):
+    """Apply a bundle and render what it changed (a field device's return bundle, or a device's bundle on a hub)."""
+    if not data:
+        raise AppError("bundle.empty", N_("The file %(name)s is empty. Choose the bundle (.zip) again."), name=filename)
     if current_app.config["ROLE"] == "field":
         result = service.import_return_bundle(db.session, data, run.photo_store(), current_app.config["MAX_CONTENT_LENGTH"])
         return render_page("sync/upload.html", result={"applied": result.applied, "received": result.received})

@@ -17,6 +17,7 @@ from app.auth.forms import ROLE_LABELS, LoginForm, UserForm
 from app.auth.queries import list_users, user_by_id, user_by_username
 from app.auth.service import create_user, update_user
 from app.db import utcnow
+from app.errors import show_on_form
 from app.extensions import db, limiter
 from app.htmx import render_page
 from app.problems import AppError, NotFound, N_
@@ -113,7 +114,7 @@ def user_new():
                             device_id=self_device_id(db.session))
             except AppError as error:
                 db.session.rollback()
-                form.username.errors.append(_(error.message, **error.params))
+                show_on_form(form, error, USER_FIELDS.get(error.code), "username")
             else:
                 flash(_("User %(name)s created.", name=form.username.data), "success")
                 return redirect(url_for("auth.users"))
@@ -136,13 +137,23 @@ def user_edit(user_id: str):
         if user.id == current_user.id and (form.role.data != "admin" or not form.active.data):
             form.role.errors.append(_("You cannot remove your own administrator access."))
         else:
-            update_user(db.session, user, role=form.role.data, full_name=form.full_name.data or "",
-                        kecamatan_codes=form.kecamatan.data, active=form.active.data,
-                        password=form.password.data or None, actor_id=current_user.id,
-                        device_id=self_device_id(db.session))
-            flash(_("Changes to %(name)s saved.", name=user.username), "success")
-            return redirect(url_for("auth.users"))
+            try:
+                update_user(db.session, user, role=form.role.data, full_name=form.full_name.data or "",
+                            kecamatan_codes=form.kecamatan.data, active=form.active.data,
+                            password=form.password.data or None, actor_id=current_user.id,
+                            device_id=self_device_id(db.session))
+            except AppError as error:
+                db.session.rollback()
+                show_on_form(form, error, USER_FIELDS.get(error.code), "role")
+            else:
+                flash(_("Changes to %(name)s saved.", name=user.username), "success")
+                return redirect(url_for("auth.users"))
     return render_page("auth/user_form.html", form=form, user=user), (422 if form.errors else 200)
+
+
+# Where a refusal of the user service belongs on the form.
+USER_FIELDS = {"user.bad_username": "username", "user.exists": "username", "user.bad_role": "role",
+               "user.weak_password": "password", "wilayah.unknown_kecamatan": "kecamatan"}
 
 
 def _user_form(**kwargs) -> UserForm:

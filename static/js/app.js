@@ -48,3 +48,108 @@ document.addEventListener("submit", function (event) {
 document.addEventListener("change", function (event) {
   if (event.target.matches && event.target.matches("select[data-autosubmit]")) { event.target.form.submit(); }
 });
+
+// Every refused htmx request is shown. htmx 2 swaps nothing for a 4xx/5xx answer and nothing at all when the
+// request never reached the app, so without this a refusal (a photo that is not a photo, garbage coordinates,
+// an audit submitted in another tab) left the page unchanged and "Uploading photo…" on screen forever.
+// Event handlers, not htmx's `responseHandling` config: swapping the error into the element's own hx-target
+// would replace the item card or position panel the user is working in, and a network failure has no
+// response to swap at all. Here one place puts the server's message (already in the user's language) beside
+// the control that caused it, clears it on the next success, and resets busy states.
+// Answer and note saves are not handled here: their outbox (answers.js) shows their refusals itself.
+(function () {
+  "use strict";
+  var OWN_FEEDBACK = "[data-answer-form], [data-note-form]";
+
+  function text(name, id, en) {
+    // Texts rendered by the server through gettext (data-* on <body>), with a fallback in both languages.
+    var fromPage = document.body && document.body.getAttribute("data-msg-" + name);
+    return fromPage || (document.documentElement.lang === "en" ? en : id);
+  }
+
+  function scopeOf(elt) {
+    return (elt.closest && elt.closest("form")) || elt;
+  }
+
+  function slotOf(elt, create) {
+    var scope = scopeOf(elt);
+    var slot = scope.querySelector && scope.querySelector("[data-error-slot]");
+    if (slot) return slot;
+    var next = scope.nextElementSibling;
+    if (next && next.hasAttribute("data-refusal")) return next;
+    if (!create || !scope.parentNode) return null;
+    slot = document.createElement("p");
+    slot.setAttribute("data-refusal", "");
+    scope.parentNode.insertBefore(slot, scope.nextSibling);
+    return slot;
+  }
+
+  function refusalOf(xhr) {
+    // The server's refusal: the htmx error fragment (templates/errors/fragment.html) or the JSON of the API.
+    var body = (xhr && xhr.responseText) || "";
+    try {
+      var json = JSON.parse(body);
+      if (json && json.error && json.error.message) return { code: json.error.code || "", message: json.error.message };
+    } catch (ignored) { /* not JSON: HTML */ }
+    var doc = new DOMParser().parseFromString(body, "text/html");
+    var found = doc.querySelector("[data-error-code]");
+    if (found && found.textContent.trim()) {
+      return { code: found.getAttribute("data-error-code"), message: found.textContent.trim() };
+    }
+    var status = xhr ? xhr.status : 0;
+    return { code: "http." + status, message: text("server", "Aplikasi menolak permintaan ini (HTTP " + status + "). Muat ulang halaman lalu coba lagi.",
+      "The app refused this request (HTTP " + status + "). Reload the page and try again.").replace("%(status)s", status) };
+  }
+
+  function resetBusy(scope) {
+    // What a request in flight changed: the upload status text, the chosen file (so choosing it again fires
+    // a change), buttons htmx disabled (htmx re-enables those it disabled; others are ours to free).
+    scope.querySelectorAll("[data-upload-status]").forEach(function (el) { el.textContent = ""; });
+    scope.querySelectorAll("input[type=file]").forEach(function (el) { el.value = ""; });
+    scope.querySelectorAll("[data-busy]").forEach(function (el) { el.disabled = false; el.removeAttribute("data-busy"); });
+  }
+
+  function show(elt, refusal) {
+    var slot = slotOf(elt, true);
+    if (!slot) return;
+    slot.className = "notice error refusal";
+    slot.setAttribute("role", "alert");
+    slot.setAttribute("data-error-code", refusal.code);
+    slot.hidden = false;
+    slot.textContent = refusal.message;
+    resetBusy(scopeOf(elt));
+  }
+
+  function clear(elt) {
+    var slot = slotOf(elt, false);
+    if (!slot) return;
+    slot.textContent = "";
+    slot.removeAttribute("data-error-code");
+    slot.removeAttribute("role");
+    if (slot.hasAttribute("data-refusal")) slot.remove(); else slot.hidden = true;
+  }
+
+  function handled(event) {
+    var elt = event.detail && event.detail.elt;
+    return elt && elt.closest && !elt.closest(OWN_FEEDBACK) ? elt : null;
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var elt = handled(event);
+    if (elt) show(elt, refusalOf(event.detail.xhr));
+  });
+  document.addEventListener("htmx:sendError", function (event) {
+    var elt = handled(event);
+    if (elt) show(elt, { code: "network.unreachable", message: text("network",
+      "Tidak terhubung ke aplikasi — periksa koneksi lalu coba lagi.", "Cannot reach the app — check the connection and try again.") });
+  });
+  document.addEventListener("htmx:timeout", function (event) {
+    var elt = handled(event);
+    if (elt) show(elt, { code: "network.timeout", message: text("timeout",
+      "Aplikasi tidak menjawab tepat waktu — periksa koneksi lalu coba lagi.", "The app did not answer in time — check the connection and try again.") });
+  });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = handled(event);
+    if (elt) clear(elt);
+  });
+})();

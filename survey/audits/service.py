@@ -257,7 +257,9 @@ def _editable_item(audit: Audit, checklist: Checklist, item_id: str, actor: Acto
 
 def _check_draft(audit: Audit, actor: Actor) -> None:
     if audit.status != "draft":
-        raise Conflict("audit.read_only", N_("This audit is submitted and can no longer change. Make a correction instead."))
+        # Seen most in a second tab after the first one submitted: say what happened and what to do.
+        raise Conflict("audit.read_only", N_("This audit was already submitted and can no longer change. "
+                                             "Reload the page to see it; to change it, make a correction."))
     if audit.auditor_id != actor.user_id:
         raise Forbidden("audit.not_yours", N_("Only the auditor who started this audit can change it."))
 

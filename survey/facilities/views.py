@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.auth import role_required
+from app.errors import show_on_form
 from app.extensions import db
 from app.htmx import render_page
 from app.problems import AppError, Conflict, Forbidden, NotFound, N_
@@ -70,8 +71,8 @@ def new():
     duplicates = []
     if form.validate_on_submit():
         data = _input(form)
-        _check_scope(data.kecamatan_code)
         try:
+            _check_scope(data.kecamatan_code)
             check_facility(db.session, data)
             if data.lat is not None and request.form.get("confirm_new") != "1":
                 duplicates = facilities_near(db.session, data.kind, data.lat, data.lon, DUPLICATE_RADIUS_M)
@@ -123,8 +124,7 @@ def verify(facility_id: str):
 
 def _show_error(form: FacilityForm, error: AppError) -> None:
     """Put a domain error beside the field it concerns (the name when it concerns the whole record)."""
-    field = form._fields.get(error.field or "name", form.name)
-    field.errors = [*field.errors, _(error.message, **error.params)]
+    show_on_form(form, error, "kecamatan_code" if error.code.startswith("facility.outside_") else None, "name")
 
 
 def _form(**kwargs) -> FacilityForm:
