@@ -386,11 +386,18 @@ def _apply_wilayah(session: Session, changes: list[Change]) -> set:
 
 def _apply_users(session: Session, changes: list[Change]) -> set:
     done = set()
+    from sync.queries import self_device
+
+    me = self_device(session)
+    scope = set(me.scope or []) if me is not None else set()
     for change in sorted(changes, key=lambda c: (c.hlc, c.key)):
         doc = change.payload
-        codes = doc.get("kecamatan") or []
-        if codes and len(set(session.execute(select(Wilayah.code).where(Wilayah.code.in_(codes))).scalars())) < len(set(codes)):
+        held = set(session.execute(select(Wilayah.code).where(Wilayah.code.in_(doc.get("kecamatan") or []))).scalars())
+        # Wait for the regions this node will receive; a kecamatan outside its scope never comes (an auditor of
+        # two kecamatan on a device of one): the account is kept here with the kecamatan held here.
+        if {c for c in doc.get("kecamatan") or [] if not scope or c in scope} - held:
             continue
+        codes = sorted(held)
         user_id = uuid.UUID(doc["id"])
         clash = session.execute(select(User).where(User.username == doc["username"], User.id != user_id)).scalar_one_or_none()
         if clash is not None:

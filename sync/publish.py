@@ -6,16 +6,21 @@ Called inside the caller's transaction, so the record and its change commit toge
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, insert, or_, select
 from sqlalchemy.orm import Session
+
+from app.db import utcnow
 
 from app.auth.models import User
 from geo.models import Wilayah
 from survey.audits.models import Audit, ChecklistVersion
 from survey.facilities.models import Facility
 from sync import documents, outbox
-from sync.models import AuditReview, FacilityEdit, SyncChange
+from sync.changes import content_hash
+from sync.models import AuditReview, FacilityEdit, SyncChange, SyncState
 
 
 def audit_submitted(session: Session, audit: Audit) -> None:
@@ -45,10 +50,10 @@ def facility_changed(session: Session, facility: Facility, fields: list[str]) ->
                                  device_id=row.origin_id, base_hlc=base.get(name), change_seq=row.local_seq))
 
 
-def user_changed(session: Session, user: User) -> None:
+def user_changed(session: Session, user: User, demo: bool = False) -> None:
     """Accounts travel so auditors can sign in offline and audits name a known auditor."""
-    if user.is_demo or _role(session) != "hub":
-        return  # demo accounts never leave their machine; accounts are made on hubs and travel down
+    if (user.is_demo and not demo) or _role(session) != "hub":
+        return  # demo accounts leave only a hub in demo mode; accounts are made on hubs and travel down
     outbox.emit_if_changed(session, "user", str(user.id), documents.user_document(user), None)
 
 
@@ -66,28 +71,118 @@ def review_decided(session: Session, review: AuditReview, kecamatan_code: str, a
     outbox.emit(session, "review", str(review.audit_id), doc, kecamatan_code, hlc=review.hlc)
 
 
-def publish_state(session: Session) -> dict[str, int]:
-    """Put the current state of regions, users, checklists and facilities made outside the log
-    (demo seed, imports before sync existed) into the log, so a new device gets everything."""
+CAUGHT_UP = "published_at"  # sync_state: when catch_up last looked at every table
+RECHECK = timedelta(minutes=10)  # rows written this long before the last look are looked at again
+BACKLOG_CHUNK = 1000  # facilities published per statement batch
+
+
+def catch_up(session: Session, *, demo: bool = False, checklists: Iterable = (), everything: bool = False) -> dict[str, int]:
+    """On a hub: put into the log whatever reached the database without entering it (the demo seed, data
+    from before sync, rows made by the CLI, boundary and checklist imports), so a device never pulls an
+    empty hub. Idempotent; when nothing is new it costs a few indexed queries (docs/sync.md, "Publishing").
+
+    `demo`: this hub runs in demo mode, so its demo accounts travel too. `checklists`: the installed
+    checklist versions (survey.registry), each stored and published once. `everything`: look at every
+    row again, not only the unpublished and the recently written (`flask sync publish`).
+    """
     counts = {"wilayah": 0, "user": 0, "checklist": 0, "facility": 0}
-    for region in session.execute(select(Wilayah).order_by(func.length(Wilayah.code), Wilayah.code)).scalars():
-        before = _count(session)
-        wilayah_changed(session, region)
-        counts["wilayah"] += _count(session) - before
-    for user in session.execute(select(User).where(User.is_demo.is_(False))).scalars():
-        before = _count(session)
-        user_changed(session, user)
-        counts["user"] += _count(session) - before
-    for version in session.execute(select(ChecklistVersion)).scalars():
-        before = _count(session)
-        checklist_used(session, version)
-        counts["checklist"] += _count(session) - before
-    edited = set(session.execute(select(FacilityEdit.facility_id).distinct()).scalars())
-    for facility in session.execute(select(Facility)).scalars():
-        if facility.id not in edited:
-            facility_changed(session, facility, list(documents.FACILITY_FIELDS))
-            counts["facility"] += 1
+    if _role(session) != "hub":
+        return counts  # devices make their records through the write paths, which publish them
+    started = utcnow()
+    # FOR UPDATE: two pulls at once on PostgreSQL take turns, the second seeing what the first published.
+    mark = session.execute(select(SyncState).where(SyncState.key == CAUGHT_UP).with_for_update()).scalar_one_or_none()
+    since = None if everything or mark is None else documents.parse_time(mark.value) - RECHECK
+    counts["wilayah"] = _catch_up_regions(session, since)
+    counts["user"] = _catch_up_users(session, demo)
+    counts["checklist"] = _catch_up_checklists(session, checklists)
+    counts["facility"] = _catch_up_facilities(session, since)
+    if mark is None:
+        mark = SyncState(key=CAUGHT_UP, value="")
+        session.add(mark)
+    mark.value = started.isoformat()
     return counts
+
+
+def publish_state(session: Session, demo: bool = False, checklists: Iterable = ()) -> dict[str, int]:
+    """Look at every row and publish what differs from the log (`flask sync publish`)."""
+    return catch_up(session, demo=demo, checklists=checklists, everything=True)
+
+
+def _catch_up_regions(session: Session, since) -> int:
+    """Regions never published, and those written since the last look (a boundary import updates them)."""
+    stmt = select(Wilayah)
+    if since is not None:
+        published = exists().where(SyncChange.kind == "wilayah", SyncChange.entity_id == Wilayah.code)
+        stmt = stmt.where(or_(~published, Wilayah.updated_at >= since))
+    # Parents first; emit_if_changed skips a region whose last published state is its current one.
+    stmt = stmt.order_by(func.length(Wilayah.code), Wilayah.code)
+    return sum(_emitted(session, wilayah_changed, region) for region in session.execute(stmt).scalars())
+
+
+def _catch_up_users(session: Session, demo: bool) -> int:
+    """Accounts whose current state is not the last one published (accounts are few: all are compared)."""
+    last: dict[str, dict] = {}
+    for entity, payload in session.execute(select(SyncChange.entity_id, SyncChange.payload)
+                                           .where(SyncChange.kind == "user", SyncChange.applied.is_(True))
+                                           .order_by(SyncChange.hlc)):
+        last[entity] = payload
+    stmt = select(User) if demo else select(User).where(User.is_demo.is_(False))
+    count = 0
+    for user in session.execute(stmt.order_by(User.username)).scalars():
+        before = last.get(str(user.id))
+        if before is None or content_hash(before) != content_hash(documents.user_document(user)):
+            count += _emitted(session, user_changed, user, demo)
+    return count
+
+
+def _catch_up_checklists(session: Session, checklists: Iterable) -> int:
+    """Installed versions not yet stored (imported on this hub) are stored; stored ones never published are."""
+    from survey import registry  # here: survey.registry publishes through this module
+
+    stored = set(session.execute(select(ChecklistVersion.key)).scalars())
+    count = 0
+    for checklist in checklists:
+        if checklist.key not in stored:
+            registry.store_version(session, checklist)
+            stored.add(checklist.key)
+            count += 1
+    published = exists().where(SyncChange.kind == "checklist", SyncChange.entity_id == ChecklistVersion.key)
+    for version in session.execute(select(ChecklistVersion).where(~published)).scalars():
+        count += _emitted(session, checklist_used, version)
+    return count
+
+
+def _catch_up_facilities(session: Session, since) -> int:
+    """Facilities with no edit in the log (made by the demo seed, by a script or before sync) get one with
+    every field; after the first look only those created since the last look are looked at (a scan, not
+    10 000 look-ups).
+
+    Later edits go through survey.facilities.service, which publishes them as it writes them; a facility's
+    row is not compared with its edits here, as a held-back NPSN claim (docs/sync.md, rule 3) differs on purpose.
+    """
+    edited = exists().where(FacilityEdit.facility_id == Facility.id)
+    stmt = select(Facility).where(~edited).order_by(Facility.created_at, Facility.id).limit(BACKLOG_CHUNK)
+    if since is not None:
+        stmt = stmt.where(Facility.created_at >= since)
+    count, origin = 0, outbox.self_device_id(session)
+    while facilities := session.execute(stmt).scalars().all():
+        # In bulk: one facility at a time costs ~15 statements, two minutes for a 10 000-facility hub.
+        values = [documents.facility_values(f) for f in facilities]
+        written = outbox.emit_many(session, [("facility", str(f.id), {"facility_id": str(f.id), "fields": v, "base": {}},
+                                              f.kecamatan_code) for f, v in zip(facilities, values)])
+        session.execute(insert(FacilityEdit.__table__), [
+            {"facility_id": f.id, "field": name, "value": v[name], "hlc": stamp, "device_id": origin, "base_hlc": None,
+             "change_seq": local_seq}
+            for f, v, (local_seq, stamp) in zip(facilities, values, written) for name in documents.FACILITY_FIELDS])
+        count += len(facilities)
+    return count
+
+
+def _emitted(session: Session, publish_one, *args) -> int:
+    """1 when publishing this record added a change to the log."""
+    before = _count(session)
+    publish_one(session, *args)
+    return 1 if _count(session) > before else 0
 
 
 def _current_hlcs(session: Session, facility_id: uuid.UUID, fields: list[str]) -> dict[str, str]:
@@ -98,7 +193,8 @@ def _current_hlcs(session: Session, facility_id: uuid.UUID, fields: list[str]) -
 
 
 def _count(session: Session) -> int:
-    return session.execute(select(func.count()).select_from(SyncChange)).scalar_one()
+    """The newest position in the log (the primary key: no scan)."""
+    return session.execute(select(func.max(SyncChange.local_seq))).scalar_one() or 0
 
 
 def _role(session: Session) -> str:

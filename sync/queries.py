@@ -90,15 +90,48 @@ def sent_by_device(session: Session) -> dict[uuid.UUID, dict[str, int]]:
 
 
 def device_is_new(session: Session, role: str, demo: bool = False) -> bool:
-    """A field device with no hub and no account anyone can sign in with: only enrolling it makes sense.
-    (Demo accounts sign in only in demo mode.)"""
+    """A field device with no account anyone can sign in with: only enrolling it, or syncing it again until
+    the hub sends an account, makes sense (its setup page stays open until then)."""
     from app.auth.models import User
-    from sync.models import SyncPeer
 
-    if role != "field" or session.execute(select(SyncPeer.hub_id).limit(1)).first() is not None:
+    if role != "field":
         return False
-    accounts = select(User.id) if demo else select(User.id).where(User.is_demo.is_(False))
-    return session.execute(accounts.limit(1)).first() is None
+    accounts = session.execute(select(User).where(User.active.is_(True))).scalars()
+    return not any(may_sign_in(session, user, demo) for user in accounts)
+
+
+def may_sign_in(session: Session, user, demo: bool = False) -> bool:
+    """An active account; a demo account (password `demo`) only in demo mode, or on a device its demo hub sent
+    it to (a hub publishes demo accounts only while it runs in demo mode: docs/sync.md, "Publishing")."""
+    if user is None or not user.active:
+        return False
+    return demo or not user.is_demo or sent_by_hub(session, user.id)
+
+
+def sent_by_hub(session: Session, user_id) -> bool:
+    """The account came here in a change another node made (not made on this node)."""
+    from sync.models import SyncChange
+
+    me = self_device_id(session)
+    stmt = select(SyncChange.local_seq).where(SyncChange.kind == "user", SyncChange.entity_id == str(user_id),
+                                              SyncChange.origin_id != me).limit(1)
+    return me is not None and session.execute(stmt).first() is not None
+
+
+def kecamatan_without_auditor(session: Session, codes, demo: bool = False) -> list[tuple[str, str]]:
+    """(code, name) of the kecamatan among these where no auditor can sign in (on a hub: none would reach a device)."""
+    from app.auth.models import User, user_kecamatan
+    from geo.models import Wilayah
+
+    codes = sorted(set(codes or []))
+    if not codes:
+        return []
+    rows = session.execute(select(User, user_kecamatan.c.kecamatan_code).join(
+        user_kecamatan, user_kecamatan.c.user_id == User.id).where(
+        User.role == "auditor", User.active.is_(True), user_kecamatan.c.kecamatan_code.in_(codes))).all()
+    covered = {code for user, code in rows if may_sign_in(session, user, demo)}
+    names = dict(session.execute(select(Wilayah.code, Wilayah.name).where(Wilayah.code.in_(codes))).all())
+    return [(code, names.get(code, code)) for code in codes if code not in covered]
 
 
 def waiting_by_sender(session: Session) -> dict[uuid.UUID, int]:

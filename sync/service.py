@@ -22,7 +22,7 @@ from app.db import Base, utcnow
 from app.problems import N_
 from survey.audits.models import Photo
 from survey.photos import PhotoStore, inspect_photo
-from sync import apply, bundle, faults, hlc, queries, trust
+from sync import apply, bundle, faults, hlc, publish, queries, trust
 from sync.changes import Change, SyncError, parse_entry
 from sync.models import Device, SyncChange, SyncPeer, SyncState
 from sync.queries import self_device, self_device_id
@@ -188,8 +188,21 @@ def vet_from_above(session: Session, hub_id: uuid.UUID, new: list[Change]) -> li
     return trust.vet(new, trust.Sender(str(hub_id), "upper"), facts).changes
 
 
+def catch_up(session: Session) -> dict[str, int]:
+    """Before a hub serves its log (a pull, a return bundle, an upward push or bundle): publish what was
+    written without entering it (sync.publish.catch_up), with this node's demo mode and checklists."""
+    from flask import current_app, has_app_context
+
+    if not has_app_context():
+        return {}
+    from survey import registry  # here: survey.registry publishes through sync
+
+    return publish.catch_up(session, demo=bool(current_app.config.get("DEMO")), checklists=registry.installed().values())
+
+
 def outgoing(session: Session, peer_id: uuid.UUID, after: int, limit: int = PAGE) -> tuple[list[tuple[int, Change]], int]:
     """Changes to push to a peer after position `after` (not those it sent us), and the position scanned up to."""
+    catch_up(session)
     rows = session.execute(select(SyncChange).where(SyncChange.local_seq > after, SyncChange.applied.is_(True))
                            .order_by(SyncChange.local_seq).limit(limit)).scalars().all()
     picked = [(row.local_seq, _change(row)) for row in rows if row.via_id != peer_id]
@@ -198,6 +211,7 @@ def outgoing(session: Session, peer_id: uuid.UUID, after: int, limit: int = PAGE
 
 def changes_for(session: Session, device: Device, cursor: int, limit: int = PAGE) -> tuple[list[tuple[int, Change]], int, bool]:
     """A page of this hub's changes in a device's scope after `cursor`; the next cursor; whether more wait."""
+    catch_up(session)
     scope = set(device.scope or [])
     # Positions first (cheap), payloads only for the changes that may go to this device.
     positions = session.execute(

@@ -19,9 +19,10 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.auth import role_required
+from app.auth.models import User
 from app.auth.service import kecamatan_list
 from app.errors import field_errors, rerenders_too_large, upload_refusal
 from app.extensions import db
@@ -37,8 +38,8 @@ from sync import reviews, run, service, trust
 from sync.changes import SyncError
 from sync.client import last_problem
 from sync.models import Device, SyncConflict
-from sync.queries import (device_is_new, list_devices, pending_counts, self_device_id, sent_by_device,
-                          waiting_by_sender)
+from sync.queries import (device_is_new, kecamatan_without_auditor, list_devices, pending_counts, self_device,
+                          self_device_id, sent_by_device, waiting_by_sender)
 
 bp = Blueprint("sync", __name__)
 
@@ -97,6 +98,9 @@ def register():
         db.session.rollback()
         errors = field_errors(error, REGISTER_FIELDS.get(error.code, error.field), ("name", "kecamatan", "role"), "name")
         return _devices_page(code=None, errors=errors, values=values, error_code=error.code), 422
+    for _code, name in kecamatan_without_auditor(db.session, scope, current_app.config["DEMO"]) if role == "field" else ():
+        flash(_("No active auditor account exists for Kecamatan %(name)s: the device will have no one to sign in "
+                "with until an admin creates one (Users page) and the device syncs again.", name=name), "warning")
     return _devices_page(code=code, code_for=device.name)
 
 
@@ -132,27 +136,53 @@ def enroll():
 
 @bp.route("/setup", methods=["GET", "POST"])
 def first_run():
-    """A new field device with no accounts: enroll it with the hub, which sends the accounts of its kecamatan.
+    """A new field device with no account to sign in with: enroll it with the hub, which sends the accounts,
+    regions, facilities and checklists of its kecamatan; once enrolled, sync again until an account arrives.
 
-    Open without signing in only while the device has no accounts and no hub: nobody could sign in
-    to do it otherwise (the desktop app and a fresh tablet start like this).
+    Open without signing in only while no account on the device can sign in: nobody could sign in to do it
+    otherwise (the desktop app and a fresh tablet start like this, and so does a device whose hub has no
+    auditor for its kecamatan yet).
     """
     if not device_is_new(db.session, current_app.config["ROLE"], current_app.config["DEMO"]):
         return redirect(url_for("auth.login"))
+    hub = service.peer(db.session)
     if request.method == "GET":
-        return render_page("sync/setup.html")
-    answer, refusal = _enroll_from_form()
-    if refusal:
-        return render_page("sync/setup.html", **refusal), 422
+        return render_page("sync/setup.html", **_setup_facts(hub))
+    if hub is None:
+        answer, refusal = _enroll_from_form()
+        if refusal:
+            return render_page("sync/setup.html", **_setup_facts(None), **refusal), 422
+        flash(_("Enrolled with %(hub)s.", hub=answer["hub_name"]), "success")
     try:
         summary = run.pull()
     except SyncError as error:
-        flash(_("Enrolled with %(hub)s, but the first sync failed: %(reason)s", hub=answer["hub_name"],
-                reason=_(error.message, **error.params)), "error")
-    else:
-        flash(_("Enrolled with %(hub)s: %(n)d records received. Sign in with your account.", hub=answer["hub_name"],
-                n=summary.pulled), "success")
+        flash(_("The sync with the hub failed: %(reason)s", reason=_(error.message, **error.params)), "error")
+        return redirect(url_for("sync.first_run"))
+    db.session.rollback()  # read what the sync committed
+    if device_is_new(db.session, current_app.config["ROLE"], current_app.config["DEMO"]):
+        return redirect(url_for("sync.first_run"))  # the page says which kecamatan has no auditor yet
+    flash(_("%(n)d records received. Sign in with your account.", n=summary.pulled), "success")
+    for _code, name in _missing_auditors():
+        flash(_("The hub has no auditor account for Kecamatan %(name)s yet.", name=name), "warning")
     return redirect(url_for("auth.login"))
+
+
+def _setup_facts(hub) -> dict:
+    """What the setup page shows once the device is enrolled: the hub, what arrived, what is missing."""
+    if hub is None:
+        return {"hub": None}
+    from geo.models import Wilayah  # here: the setup page is the only view here that counts regions
+
+    counts = {"facilities": db.session.execute(select(func.count()).select_from(Facility)).scalar_one(),
+              "regions": db.session.execute(select(func.count()).select_from(Wilayah)).scalar_one(),
+              "accounts": db.session.execute(select(func.count()).select_from(User)).scalar_one()}
+    return {"hub": hub, "held": counts, "missing": _missing_auditors()}
+
+
+def _missing_auditors() -> list[tuple[str, str]]:
+    """The kecamatan of this device where no auditor account can sign in here."""
+    me = self_device(db.session)
+    return kecamatan_without_auditor(db.session, me.scope if me else [], current_app.config["DEMO"])
 
 
 def _enroll_from_form() -> tuple[dict | None, dict | None]:

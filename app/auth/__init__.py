@@ -43,7 +43,9 @@ def init_app(app: Flask) -> None:
     @login_manager.user_loader
     def _load(user_id: str):
         user = user_by_id(db.session, user_id)
-        if user is not None and user.is_demo and not app.config["DEMO"]:
+        from sync.queries import may_sign_in  # here: sync imports the auth models
+
+        if user is not None and user.is_demo and not may_sign_in(db.session, user, app.config["DEMO"]):
             return None
         return user
 

@@ -23,7 +23,7 @@ from app.htmx import render_page
 from app.problems import AppError, NotFound, N_
 from app.tx import transactional
 from geo.queries import kecamatan_choices
-from sync.queries import device_is_new, self_device_id
+from sync.queries import device_is_new, may_sign_in, self_device_id
 
 bp = Blueprint("auth", __name__)
 
@@ -54,7 +54,7 @@ def login():
     error = None
     if form.validate_on_submit():
         user = user_by_username(db.session, form.username.data)
-        allowed = user is not None and user.active and (current_app.config["DEMO"] or not user.is_demo)
+        allowed = may_sign_in(db.session, user, current_app.config["DEMO"])
         if allowed and user.check_password(form.password.data):
             login_user(user)
             user.last_login_at = utcnow()
