@@ -92,6 +92,7 @@ def test_saving_without_a_decision_is_refused_beside_the_choices_with_the_commen
     assert form.select_one("fieldset.decisions")["aria-describedby"] == "decision-error"
     assert form.select_one("#review-comment").get_text() == "Sudah lengkap"
     assert page.select(".checklist-section")  # the audit page again, not an error page
+    assert page.select_one("nav.bottom-nav a[aria-current=page]")["href"] == "/reviews/"
     assert audit_row(app, audit_id).review_status is None
 
 
