@@ -17,7 +17,7 @@ from app.tx import transactional
 from geo.queries import count_by_level, kabkota_list, children
 from survey.facilities.queries import count_unverified, counts_by_kecamatan_and_kind
 from survey.kinds import KINDS
-from sync.queries import list_devices, self_device
+from sync.queries import list_devices, review_counts, self_device
 
 bp = Blueprint("core", __name__)
 
@@ -37,8 +37,9 @@ def init_app(app: Flask) -> None:
 def home():
     """Each role starts where its work is."""
     if current_user.role == "auditor":
-        return redirect(url_for("facilities.index"))
-    return render_page("home.html", **_overview())
+        return redirect(url_for("facilities.index"))  # where their returned audits and drafts are listed first
+    on_hub = current_app.config["ROLE"] == "hub" and current_user.role in ("supervisor", "admin")
+    return render_page("home.html", review_counts=review_counts(db.session) if on_hub else None, **_overview())
 
 
 @bp.post("/language")

@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(audit_views.bp)
     cli.register(app)
     app.jinja_env.globals["kind_label"] = kind_label
+    app.jinja_env.globals["checklist_title"] = _checklist_title
     from survey.audits import messages
 
     app.jinja_env.globals.update(problem_messages=messages.PROBLEMS, warning_messages=messages.WARNINGS,
@@ -26,3 +27,18 @@ def init_app(app: Flask) -> None:
                                  source_labels=messages.SOURCES, status_labels=messages.STATUSES,
                                  review_labels=messages.REVIEWS, sync_labels=messages.SYNC_STATES,
                                  conflict_labels=messages.CONFLICTS)
+
+
+def _checklist_title(key: str) -> str:
+    """A checklist version's title in the reader's language (lists name what was audited, not "KTR")."""
+    from flask import g
+    from flask_babel import get_locale
+
+    from app.extensions import db
+    from survey.audits.queries import checklist_titles
+
+    known = g.setdefault("checklist_titles", {})  # one look-up per checklist version and request
+    if key not in known:
+        known.update(checklist_titles(db.session, [key]))
+    title = known.get(key)
+    return title.get(str(get_locale() or "")) if title else key.split("@")[0].upper()

@@ -46,7 +46,10 @@ def pending_counts(session: Session) -> dict[str, int]:
 
     counts = dict.fromkeys(("draft", "waiting", "sent", "received", "approved", "returned", "rejected"), 0)
     audits = session.execute(select(Audit)).scalars().all()
-    for state in audit_sync_states(session, audits).values():
+    settled = corrected_ids(session)
+    for audit_id, state in audit_sync_states(session, audits).items():
+        if state == "returned" and audit_id in settled:
+            continue  # its correction is submitted: the return asks nothing more of the auditor
         counts[state] += 1
     return counts
 
@@ -232,3 +235,63 @@ def _rows(session: Session, stmt, column, keys: set) -> list:
     for start in range(0, len(values), 500):
         rows += session.execute(stmt.where(column.in_(values[start:start + 500]))).all()
     return rows
+
+
+# --- Review lists (issue #12) ---------------------------------------------------------------------
+
+REVIEW_STATES = ("waiting", "returned", "approved", "rejected", "all")
+
+
+def corrected_ids(session: Session) -> set[uuid.UUID]:
+    """Audits that a submitted correction replaces (a returned one among them is settled)."""
+    from survey.audits.models import Audit
+
+    return set(session.execute(select(Audit.revision_of).where(Audit.revision_of.is_not(None),
+                                                               Audit.status == "submitted")).scalars())
+
+
+def _in_state(stmt, state: str):
+    """Restrict a select over submitted audits to one review state of the hub's list."""
+    from survey.audits.models import Audit
+
+    if state == "waiting":
+        return stmt.where(Audit.review_status.is_(None))
+    if state == "returned":
+        corrected = select(Audit.revision_of).where(Audit.revision_of.is_not(None), Audit.status == "submitted")
+        return stmt.where(Audit.review_status == "returned", Audit.id.not_in(corrected))
+    if state in ("approved", "rejected"):
+        return stmt.where(Audit.review_status == state)
+    return stmt
+
+
+def _received(stmt, kecamatan_code: str):
+    """Submitted audits, of one kecamatan when one is chosen."""
+    from survey.audits.models import Audit
+    from survey.facilities.models import Facility
+
+    stmt = stmt.join(Facility, Facility.id == Audit.facility_id).where(Audit.status == "submitted")
+    return stmt.where(Facility.kecamatan_code == kecamatan_code) if kecamatan_code else stmt
+
+
+def review_counts(session: Session, kecamatan_code: str = "") -> dict[str, int]:
+    """How many received audits are in each review state (returned: not yet corrected), and in all."""
+    from sqlalchemy import func
+
+    from survey.audits.models import Audit
+
+    return {state: session.execute(_in_state(_received(select(func.count(Audit.id)), kecamatan_code), state))
+            .scalar_one() for state in REVIEW_STATES}
+
+
+def review_queue(session: Session, state: str, kecamatan_code: str = "", limit: int = 300) -> list:
+    """Received audits in one review state: those waiting for a decision first, then returned, newest first."""
+    from sqlalchemy import case
+    from sqlalchemy.orm import joinedload
+
+    from survey.audits.models import Audit
+
+    waiting_first = case((Audit.review_status.is_(None), 0), (Audit.review_status == "returned", 1), else_=2)
+    stmt = (_in_state(_received(select(Audit), kecamatan_code), state)
+            .options(joinedload(Audit.facility), joinedload(Audit.auditor))
+            .order_by(waiting_first, Audit.submitted_at.desc()).limit(limit))
+    return list(session.execute(stmt).scalars())

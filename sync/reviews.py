@@ -17,8 +17,11 @@ DECISIONS = ("approved", "returned", "rejected")
 
 def decide(session, audit: Audit, decision: str, comment: str, reviewer: str, user_id=None, device_id=None) -> AuditReview:
     """Record a decision; it travels to the device that made the audit. Returning or rejecting needs a reason."""
+    if not decision:
+        raise AppError("review.decision_required", N_("Choose a decision: approve, return for correction, or reject."),
+                       field="decision")
     if decision not in DECISIONS:
-        raise AppError("review.bad_decision", N_("Unknown review decision."))
+        raise AppError("review.bad_decision", N_("Unknown review decision."), field="decision")
     comment = (comment or "").strip()
     if decision != "approved" and not comment:
         raise AppError("review.comment_required", N_("Say what must change: a returned or rejected audit needs a comment."),

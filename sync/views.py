@@ -31,6 +31,7 @@ from app.problems import AppError, Forbidden, NotFound, N_
 from app.tx import transactional
 from geo.queries import kecamatan_choices
 from survey.audits import queries as audit_queries
+from survey.audits.views import _page_context as audit_page_context  # a refused review shows the audit page again
 from survey.audits.models import Audit
 from survey.facilities.models import Facility
 from sync import conflicts as sync_conflicts
@@ -38,7 +39,8 @@ from sync import reviews, run, service, trust
 from sync.changes import SyncError
 from sync.client import last_problem
 from sync.models import Device, SyncConflict
-from sync.queries import (device_is_new, kecamatan_without_auditor, list_devices, pending_counts, self_device,
+from sync.queries import (REVIEW_STATES, device_is_new, kecamatan_without_auditor, list_devices, pending_counts,
+                          review_counts, review_queue, self_device,
                           self_device_id, sent_by_device, waiting_by_sender)
 
 bp = Blueprint("sync", __name__)
@@ -306,28 +308,36 @@ def return_bundle(name: str):
 @bp.get("/reviews/")
 @role_required("supervisor", "admin")
 def review_list():
-    """Received audits per kecamatan, those waiting for a decision first."""
+    """Received audits by review state, with a count per state; those waiting for a decision first."""
     chosen = request.args.get("kecamatan", "")
-    stmt = (select(Audit).join(Facility, Facility.id == Audit.facility_id).where(Audit.status == "submitted")
-            .order_by(Audit.review_status.is_not(None), Audit.submitted_at.desc()))
-    if chosen:
-        stmt = stmt.where(Facility.kecamatan_code == chosen)
-    audits = db.session.execute(stmt.limit(300)).scalars().all()
-    photos = {a.id: sum(len(v) for v in audit_queries.photos_of(db.session, a.id).values()) for a in audits}
-    return render_page("sync/reviews.html", audits=audits, photos=photos, kecamatan=kecamatan_choices(db.session),
-                       chosen=chosen)
+    state = request.args.get("state", "waiting")
+    if state not in REVIEW_STATES:
+        state = "waiting"
+    audits = review_queue(db.session, state, chosen)
+    return render_page("sync/reviews.html", audits=audits, state=state, counts=review_counts(db.session, chosen),
+                       photos=audit_queries.photo_counts(db.session, [a.id for a in audits]),
+                       titles=audit_queries.checklist_titles(db.session, {a.checklist_key for a in audits}),
+                       corrections=audit_queries.corrections_of(db.session, [a.id for a in audits]),
+                       kecamatan=kecamatan_choices(db.session), chosen=chosen)
 
 
 @bp.post("/reviews/<audit_id>")
 @role_required("supervisor", "admin")
 @transactional
 def decide(audit_id: str):
-    """Approve, return with a comment, or reject."""
+    """Approve, return with a comment, or reject; a refusal shows the audit again with the input kept."""
     audit = audit_queries.audit(db.session, audit_id)
     if audit is None:
         raise NotFound("audit.not_found", N_("This audit does not exist."))
-    reviews.decide(db.session, audit, request.form.get("decision", ""), request.form.get("comment", ""),
-                   current_user.username, user_id=current_user.id)
+    decision, comment = request.form.get("decision", ""), request.form.get("comment", "")
+    try:
+        reviews.decide(db.session, audit, decision, comment, current_user.username, user_id=current_user.id)
+    except AppError as problem:
+        db.session.rollback()
+        refused = {"decision": decision if decision in reviews.DECISIONS else "", "comment": comment,
+                   "field": problem.field or "form", "message": _(problem.message, **problem.params)}
+        audit = audit_queries.audit(db.session, audit_id)
+        return render_page("audits/checklist.html", review_input=refused, **audit_page_context(audit)), problem.status
     flash(_("Decision saved: it reaches the device at its next sync."), "success")
     return redirect(url_for("audits.show", audit_id=audit.id))
 

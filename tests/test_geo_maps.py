@@ -220,7 +220,7 @@ def test_facility_card_is_a_named_block_of_the_full_map_page(auth, city):
     assert card.h2.get_text() == "Taman Bermain RW 01"
     assert card.select_one(".card-badges .badge.ok") and card.select_one(".badge.review-approved")
     history = card.select(".history li")
-    assert len(history) == 1 and "RBRA" in history[0].get_text() and "90%" in history[0].get_text()
+    assert len(history) == 1 and "Ruang Bermain Ramah Anak" in history[0].get_text() and "90%" in history[0].get_text()
     full = html(auth.client.get(path))
     assert full.select_one("header.topbar") and full.select_one("section#card h2").get_text() == "Taman Bermain RW 01"
     assert full.select_one("[data-region-map]")["data-selected"] == city["park"]

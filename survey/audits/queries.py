@@ -187,3 +187,58 @@ def photo_visible_in(session: Session, sha256: str, kecamatan_codes: tuple[str, 
             .where(AnswerPhoto.sha256 == sha256, Facility.kecamatan_code.in_(kecamatan_codes),
                    or_(Audit.status != "draft", Audit.auditor_id == user_id)).limit(1))
     return session.execute(stmt).first() is not None
+
+
+# --- Review and return (issue #12) ----------------------------------------------------------------
+
+
+def _corrected():
+    """Ids of audits a submitted correction replaces: a return is settled once its correction is sent."""
+    return select(Audit.revision_of).where(Audit.revision_of.is_not(None), Audit.status == "submitted")
+
+
+def returned_audits(session: Session, *, auditor_id: uuid.UUID | None = None,
+                    facility_id: uuid.UUID | None = None) -> list[Audit]:
+    """Submitted audits the hub returned and no submitted correction replaces yet, latest decision first.
+
+    The decision reaches a field device as a synced review (sync.apply refresh_review sets review_status),
+    so the same query answers on the device and on the hub.
+    """
+    stmt = (select(Audit).options(joinedload(Audit.facility))
+            .where(Audit.status == "submitted", Audit.review_status == "returned", Audit.id.not_in(_corrected()))
+            .order_by(Audit.reviewed_at.desc(), Audit.submitted_at.desc()))
+    if auditor_id is not None:
+        stmt = stmt.where(Audit.auditor_id == auditor_id)
+    if facility_id is not None:
+        stmt = stmt.where(Audit.facility_id == facility_id)
+    return list(session.execute(stmt).scalars())
+
+
+def corrections_of(session: Session, audit_ids: list[uuid.UUID]) -> dict[uuid.UUID, Audit]:
+    """For each of these audits, the correction made of it (a draft in progress or a submitted one)."""
+    if not audit_ids:
+        return {}
+    stmt = select(Audit).where(Audit.revision_of.in_(audit_ids)).order_by(Audit.started_at)
+    return {row.revision_of: row for row in session.execute(stmt).scalars()}
+
+
+def photo_counts(session: Session, audit_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """Photos attached to each of these audits, in one query."""
+    if not audit_ids:
+        return {}
+    stmt = (select(AnswerPhoto.audit_id, func.count()).where(AnswerPhoto.audit_id.in_(audit_ids))
+            .group_by(AnswerPhoto.audit_id))
+    return dict(session.execute(stmt).all())
+
+
+def checklist_titles(session: Session, keys) -> dict:
+    """The bilingual title of each checklist version: lists name what was audited, never a key like ktr@1."""
+    from survey import registry  # the stored version's text, parsed once per process
+
+    titles = {}
+    for key in set(keys):
+        try:
+            titles[key] = registry.for_audit(session, key).title
+        except KeyError:
+            continue
+    return titles

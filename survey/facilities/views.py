@@ -18,6 +18,7 @@ from survey.facilities.queries import FacilityFilter, facilities_near, facility,
 from survey.facilities.service import (FacilityInput, check_facility, create_facility, update_facility,
                                        verify_facility)
 from survey.audits.queries import drafts_of, history_of, latest_results
+from survey.audits.queries import corrections_of, returned_audits
 from survey.kinds import KIND_CODES, KINDS, kind_label
 from sync.queries import self_device, self_device_id
 
@@ -50,8 +51,11 @@ def index():
     rows = list_facilities(db.session, flt)
     results = latest_results(db.session, [row.facility.id for row in rows])
     drafts = drafts_of(db.session, current_user.id) if current_user.role == "auditor" else []
+    # The auditor's start page: audits the hub returned to them come first, one tap from a correction.
+    returned = returned_audits(db.session, auditor_id=current_user.id) if current_user.role == "auditor" else []
     return render_page("facilities/index.html", block="results", rows=rows, flt=flt, kinds=KINDS,
-                       kecamatan=_visible_kecamatan(), results=results, drafts=drafts)
+                       kecamatan=_visible_kecamatan(), results=results, drafts=drafts, returned=returned,
+                       corrections=corrections_of(db.session, [a.id for a in returned]))
 
 
 @bp.get("/<facility_id>")
@@ -59,7 +63,10 @@ def index():
 def show(facility_id: str):
     """One facility: where it is, what it is, its audit history."""
     found = _visible(facility_id)
-    return render_page("facilities/show.html", facility=found, history=history_of(db.session, found.id))
+    history = history_of(db.session, found.id)
+    returned = returned_audits(db.session, facility_id=found.id)
+    return render_page("facilities/show.html", facility=found, history=history, returned=returned,
+                       corrections=corrections_of(db.session, [a.id for a in history]))
 
 
 @bp.route("/new", methods=["GET", "POST"])
