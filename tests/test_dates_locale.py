@@ -50,6 +50,23 @@ def test_a_page_shows_the_registration_time_in_the_users_locale(app, auth, audit
 # --- No developer notes ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("source, shown", [
+    ("UU 36/2009 tentang Kesehatan Ps. 115; PP 109/2012; kla-reference.md §3", "UU 36/2009 tentang Kesehatan Ps. 115; PP 109/2012"),
+    ('KemenPPPA, slide "KLA 24 indikator" (kla-reference §1); PKA criteria weak (§3 PKA)',
+     'KemenPPPA, slide "KLA 24 indikator"; PKA criteria weak'),
+    ("KTR named in Klaster III (kla-reference §1, weak); UU 36/2009 Ps. 115, PP 109/2012 (§3 KTR)",
+     "KTR named in Klaster III (weak); UU 36/2009 Ps. 115, PP 109/2012"),
+    ("Perpres 25/2021; Permen PPPA 12/2022; kla-reference.md §1-§3", "Perpres 25/2021; Permen PPPA 12/2022"),
+    ("Subject only: kla-reference §1, Klaster II", "Subject only: Klaster II"),
+    ("SNI 9169:2023", "SNI 9169:2023"),
+    (None, ""),
+])
+def test_source_lines_lose_the_research_note_citations(source, shown):
+    from app.i18n import source_text
+
+    assert source_text(source) == shown
+
+
 def _pages(auditor: Session, planner: Session, scenario) -> dict[str, str]:
     """Every page that shows a checklist or indicator source, as markup: the auditor's and the planner's."""
     ids = scenario["facilities"]
