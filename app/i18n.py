@@ -93,6 +93,36 @@ def make_label(gettext):
     return label
 
 
+# How people here write a date and a time; Babel's own "en" is American (12/6/26, 7:24 AM), its "id"
+# short form has a two-digit year. Times are in the configured zone (BABEL_DEFAULT_TIMEZONE), 24-hour.
+DATE_PATTERNS = {
+    "id": {"date": "dd/MM/yyyy", "datetime": "dd/MM/yyyy HH.mm", "time": "HH.mm"},
+    "en": {"date": "d MMM y", "datetime": "d MMM y, HH:mm", "time": "HH:mm"},
+}
+_NAMED_FORMATS = ("short", "medium")
+# A citation of the project's own research notes ("kla-reference.md §3", "kla-reference §1-§3"): for
+# maintainers, not for the people using the app.
+_DEVELOPER_CITATION = re.compile(r"\s*(?:menurut\s+)?kla-reference(?:\.md)?\s*§\s*\d+(?:\s*[-–,]\s*§\s*\d+(?:\s+[A-Z]{2,5})?)*"
+                                 r"|\s*\(\s*§\s*\d+(?:\s+[A-Z]{2,5})?\s*\)")
+
+
+def date_pattern(kind: str, fmt: str) -> str:
+    """The Babel pattern for a `date`/`datetime`/`time` filter: ours for short and medium, else `fmt` as given."""
+    if fmt not in _NAMED_FORMATS:
+        return fmt
+    return DATE_PATTERNS.get(str(get_locale() or ""), DATE_PATTERNS["en"])[kind]
+
+
+def source_text(value) -> str:
+    """A source line for users: the text with citations of the project's research notes taken out."""
+    text = _DEVELOPER_CITATION.sub("", "" if value is None else str(value))
+    text = re.sub(r"\(\s*[,;]?\s*\)", "", text)  # "(kla-reference §1)" leaves "()"
+    text = re.sub(r"\(\s*[,;]\s*", "(", text)
+    text = re.sub(r"\s*([;,])(\s*[;,])*", r"\1", text)
+    text = re.sub(r":\s*[;,]\s*", ": ", text)
+    return re.sub(r"\s+", " ", text).strip(" ;,:")
+
+
 def writable(value):
     """Jinja's `finalize`: every printed text with lone surrogates and NUL replaced by U+FFFD, markup kept as markup.
 
@@ -121,8 +151,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(_=gettext, gettext=gettext, ngettext=ngettext, label=make_label(gettext))
     app.jinja_env.finalize = writable
     app.jinja_env.filters["int"] = whole
-    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else "–"
-    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else "–"
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, date_pattern("date", fmt)) if value else "–"
+    app.jinja_env.filters["datetime"] = (lambda value, fmt="medium":
+                                         format_datetime(value, date_pattern("datetime", fmt)) if value else "–")
+    app.jinja_env.filters["source_text"] = source_text
     # Coordinates keep the decimal point in every language: a comma would merge "lat, lon".
     app.jinja_env.filters["coord"] = lambda value: f"{value:.6f}" if value is not None else "–"
     app.jinja_env.filters["number"] = lambda value, fmt=None: format_decimal(value, fmt) if value is not None else "–"

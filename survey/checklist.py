@@ -113,6 +113,7 @@ class Section:
     source: str
     items: tuple[Item, ...]
     source_status: str | None = None
+    source_text: Text | None = None  # `source` as users read it, without the research-note citations
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ class Checklist:
     sections: tuple[Section, ...]
     description: Text | None = None
     source_note: Text | None = None
+    source_text: Text | None = None  # `source` as users read it, without the research-note citations
     items: tuple[Item, ...] = field(init=False, repr=False, compare=False)
     _items_by_id: dict = field(init=False, repr=False, compare=False)
     _sections_by_item: dict = field(init=False, repr=False, compare=False)
@@ -316,9 +318,9 @@ def _list(fields: _Fields, key: str) -> list:
 
 # --- Building the model ----------------------------------------------------------------------
 
-_CHECKLIST_FIELDS = ("id", "version", "title", "description", "facility_kinds", "source",
+_CHECKLIST_FIELDS = ("id", "version", "title", "description", "facility_kinds", "source", "source_text",
                      "source_status", "source_note", "scoring", "sections")
-_SECTION_FIELDS = ("id", "title", "source", "source_status", "items")
+_SECTION_FIELDS = ("id", "title", "source", "source_text", "source_status", "items")
 _ITEM_FIELDS = ("id", "type", "label", "hint", "required", "relevant", "constraint",
                 "constraint_message", "weight", "critical", "allow_na", "min", "max", "choices",
                 "source", "source_status")
@@ -341,6 +343,7 @@ def checklist_from_dict(data: object, origin: str = "<checklist>") -> Checklist:
         source=fields.string("source", required=True, missing_code="checklist.missing_source"),
         source_status=fields.choice("source_status", SOURCE_STATUSES, required=True),
         source_note=fields.text("source_note"),
+        source_text=fields.text("source_text"),
         scoring=_scoring(fields),
         sections=_sections(fields),
     )
@@ -395,10 +398,12 @@ def _section(fields: _Fields) -> Section:
     title = fields.text("title", required=True)
     source = fields.string("source", required=True, missing_code="checklist.missing_source")
     status = fields.choice("source_status", SOURCE_STATUSES)
+    source_text = fields.text("source_text")
     items = tuple(
         _item(_Fields(data, fields.origin, fields.child(f"items[{index}]"), _ITEM_FIELDS))
         for index, data in enumerate(_list(fields, "items")))
-    return Section(id=section_id, title=title, source=source, items=items, source_status=status)
+    return Section(id=section_id, title=title, source=source, items=items, source_status=status,
+                   source_text=source_text)
 
 
 def _item(fields: _Fields) -> Item:
@@ -605,6 +610,7 @@ def _item_dict(item: Item) -> dict:
 
 def _section_dict(section: Section) -> dict:
     data = {"id": section.id, "title": _text_dict(section.title), "source": section.source}
+    _put(data, "source_text", section.source_text)
     _put(data, "source_status", section.source_status)
     data["items"] = [_item_dict(item) for item in section.items]
     return data
@@ -616,6 +622,7 @@ def checklist_to_dict(checklist: Checklist) -> dict:
     _put(data, "description", checklist.description)
     data["facility_kinds"] = list(checklist.facility_kinds)
     data["source"] = checklist.source
+    _put(data, "source_text", checklist.source_text)
     data["source_status"] = checklist.source_status
     _put(data, "source_note", checklist.source_note)
     data["scoring"] = {"memenuhi_min": checklist.scoring.memenuhi_min}

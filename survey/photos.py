@@ -84,10 +84,8 @@ class PhotoInfo:
     gps_accuracy_m: float | None = None
 
     def taken_at_aware(self, assumed_zone: datetime.tzinfo) -> datetime.datetime | None:
-        """taken_at with a time zone: the camera's offset if it wrote one, else `assumed_zone` (the device's)."""
-        if self.taken_at is None or self.taken_at.tzinfo is not None:
-            return self.taken_at
-        return self.taken_at.replace(tzinfo=assumed_zone)
+        """taken_at with a time zone: the camera's offset if it wrote one, else `assumed_zone` (the installation's)."""
+        return in_zone(self.taken_at, assumed_zone)
 
     @property
     def extension(self) -> str:
@@ -240,14 +238,45 @@ def _orientation(exif: _Exif) -> int:
 
 
 def _taken_at(exif: _Exif) -> datetime.datetime | None:
-    """When the shutter fired: DateTimeOriginal, else DateTime; aware only if the camera wrote an offset."""
-    original = _parse_exif_datetime(exif.exif.get(ExifTags.Base.DateTimeOriginal))
-    if original:
-        return _with_offset(original, exif.exif.get(ExifTags.Base.OffsetTimeOriginal))
-    modified = _parse_exif_datetime(exif.main.get(ExifTags.Base.DateTime))
-    if modified:
-        return _with_offset(modified, exif.exif.get(ExifTags.Base.OffsetTime))
+    """When the shutter fired, as the camera wrote it: aware only if the camera wrote an offset."""
+    fields = {name: exif.exif.get(getattr(ExifTags.Base, name)) for name in _EXIF_TIME_FIELDS}
+    fields["DateTime"] = exif.main.get(ExifTags.Base.DateTime)
+    return exif_taken_at(fields)
+
+
+# Each EXIF time with the offset tags that may describe it, the camera's own first (EXIF 2.31).
+_EXIF_TIMES = (
+    ("DateTimeOriginal", ("OffsetTimeOriginal", "OffsetTimeDigitized", "OffsetTime")),
+    ("DateTimeDigitized", ("OffsetTimeDigitized", "OffsetTimeOriginal", "OffsetTime")),
+    ("DateTime", ("OffsetTime",)),
+)
+_EXIF_TIME_FIELDS = ("DateTimeOriginal", "DateTimeDigitized", "OffsetTimeOriginal", "OffsetTimeDigitized", "OffsetTime")
+
+
+def exif_taken_at(fields: dict, zone: datetime.tzinfo | None = None) -> datetime.datetime | None:
+    """EXIF time tags (by name) as the moment the photo was taken; None when missing or garbage.
+
+    EXIF times are the camera's local clock, never UTC. The camera's own offset wins; without one,
+    the time is read in `zone` (the installation's time zone, WIB by default). Without a zone the
+    result stays naive, for the caller to place once it knows the zone.
+    """
+    for time_field, offset_fields in _EXIF_TIMES:
+        moment = _parse_exif_datetime(fields.get(time_field))
+        if moment is None:
+            continue
+        for offset_field in offset_fields:
+            placed = _with_offset(moment, fields.get(offset_field))
+            if placed.tzinfo is not None:
+                return placed
+        return in_zone(moment, zone)
     return None
+
+
+def in_zone(moment: datetime.datetime | None, zone: datetime.tzinfo | None) -> datetime.datetime | None:
+    """A camera's naive local time placed in `zone`; an aware time (or no zone) is left as it is."""
+    if moment is None or moment.tzinfo is not None or zone is None:
+        return moment
+    return moment.replace(tzinfo=zone)
 
 
 def _text(value) -> str | None:

@@ -276,7 +276,7 @@ def store_photo(session: Session, store: PhotoStore, sha256: str, data: bytes, m
     if session.get(Photo, info.sha256) is not None:
         return False
     session.add(Photo(sha256=info.sha256, mime=info.mime, size_bytes=info.size_bytes, width=info.width,
-                      height=info.height, taken_at=info.taken_at_aware(_utc()), gps_lat=info.gps_lat, gps_lon=info.gps_lon))
+                      height=info.height, taken_at=info.taken_at_aware(_camera_zone()), gps_lat=info.gps_lat, gps_lon=info.gps_lon))
     session.flush()
     return True
 
@@ -295,10 +295,16 @@ def photos_of(entries: list[tuple[int, Change]]) -> set[str]:
     return {sha for _, c in entries if c.kind == "audit" for shas in (c.payload.get("photos") or {}).values() for sha in shas}
 
 
-def _utc():
-    from datetime import timezone
+def _camera_zone():
+    """The zone a camera's EXIF time without offset is read in: the installation's, as on the device that took it.
 
-    return timezone.utc
+    Never UTC: EXIF times are the camera's local clock, so reading them as UTC put a 10:00 WIB photo at 17:00.
+    """
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app  # here, not at the top: the rest of this module runs without an app
+
+    return ZoneInfo(current_app.config["TIMEZONE"])
 
 
 # --- peers (device side) -----------------------------------------------------------------------------

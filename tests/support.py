@@ -164,8 +164,8 @@ def chromium_available() -> bool:
 
 
 def make_jpeg(width: int = 640, height: int = 480, color=(40, 140, 60), exif_time: str | None = "2026:11:20 09:15:00",
-              gps: tuple[float, float] | None = (-6.1151, 106.1602)) -> bytes:
-    """A real JPEG, as a tablet camera writes it: EXIF time and GPS when asked."""
+              gps: tuple[float, float] | None = (-6.1151, 106.1602), exif_offset: str | None = None) -> bytes:
+    """A real JPEG, as a tablet camera writes it: EXIF time (local, with its offset when given) and GPS when asked."""
     from io import BytesIO
 
     from PIL import Image
@@ -175,6 +175,8 @@ def make_jpeg(width: int = 640, height: int = 480, color=(40, 140, 60), exif_tim
     if exif_time:
         exif[0x0132] = exif_time  # DateTime
         exif.get_ifd(0x8769)[0x9003] = exif_time  # DateTimeOriginal
+    if exif_offset:
+        exif.get_ifd(0x8769).update({0x9010: exif_offset, 0x9011: exif_offset})  # OffsetTime, OffsetTimeOriginal
     if gps:
         lat, lon = gps
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from survey.audits.models import Answer, AnswerPhoto, Audit, GpsReading
+from survey.audits.models import Answer, AnswerPhoto, Audit, GpsReading, Photo
 from survey.facilities.models import Facility
 
 
@@ -54,6 +54,13 @@ def photos_of(session: Session, audit_id: uuid.UUID) -> dict[str, list[str]]:
     for item_id, sha256 in session.execute(stmt):
         result.setdefault(item_id, []).append(sha256)
     return result
+
+
+def photo_times_of(session: Session, audit_id: uuid.UUID) -> dict[str, datetime | None]:
+    """When each photo of an audit was taken (from its EXIF), by hash."""
+    stmt = (select(Photo.sha256, Photo.taken_at).join(AnswerPhoto, AnswerPhoto.sha256 == Photo.sha256)
+            .where(AnswerPhoto.audit_id == audit_id))
+    return dict(session.execute(stmt).all())
 
 
 def readings_of(session: Session, audit_id: uuid.UUID) -> list[GpsReading]:

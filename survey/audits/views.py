@@ -264,6 +264,7 @@ def _page_context(audit: Audit, checklist=None) -> dict:
         "audit": audit, "checklist": checklist, "facility": audit.facility, "answers": answers,
         "notes": queries.notes_of(db.session, audit.id), "photos": queries.photos_of(db.session, audit.id),
         "versions": queries.versions_of(db.session, audit.id),
+        "photo_times": queries.photo_times_of(db.session, audit.id),
         "relevant": relevant_items(checklist, answers, today), "progress": counts,
         "answered": sum(a for a, _ in counts.values()), "total": sum(t for _, t in counts.values()),
         "readings": queries.readings_of(db.session, audit.id), "limits": _limits(),
