@@ -155,7 +155,7 @@
         var bounds = outline ? L.latLngBounds(outline.getBounds().getSouthWest(), outline.getBounds().getNorthEast()) : null;
         [facility, chosen].forEach(function (p) { if (p) bounds = bounds ? bounds.extend(p) : L.latLngBounds(p, p); });
         if (!bounds) { map.setView([-2.5, 118], 5); return; }
-        map.fitBounds(bounds, { padding: [16, 16], maxZoom: 16 });
+        map.fitBounds(bounds, { padding: [16, 16], maxZoom: 16, animate: false });
       }
       frame();
       fetch(d.boundary, { credentials: "same-origin" }).then(function (r) { return r.ok ? r.json() : null; }).then(function (gj) {
@@ -190,6 +190,11 @@
         }
         showDistance();
         if (reframe && !map.getBounds().contains(chosen)) frame();
+      }
+      if (!chosen) {
+        // Coordinates kept as typed after a refusal: shown on the map with their distance.
+        var typedLat = parseCoordinate(form.querySelector("[name=lat]").value), typedLon = parseCoordinate(form.querySelector("[name=lon]").value);
+        if (typedLat !== null && typedLon !== null && Math.abs(typedLat) <= 90 && Math.abs(typedLon) <= 180) chosen = L.latLng(typedLat, typedLon);
       }
       if (chosen) place(chosen, false);
       map.on("click", function (e) {
