@@ -49,7 +49,8 @@
       show(pos);
       if (accuracy(pos) <= target) finish(best);
     }, function (err) {
-      if (err.code !== 3) finish(null, t.fail + err.message);  // a slow fix keeps waiting until the window closes
+      // A slow fix, or a lost signal after a first reading, keeps waiting until the window closes.
+      if (err.code === 1 || (err.code === 2 && !best)) finish(null, t.fail + err.message);
     }, { enableHighAccuracy: true, timeout: wait, maximumAge: 0 });
     tick = setInterval(function () { show(null); }, 1000);
     timer = setTimeout(function () { finish(best, best ? "" : fill(t.noFix, { s: wait / 1000 })); }, wait);

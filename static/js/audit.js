@@ -90,9 +90,9 @@
       if (panel) panel.show(pos, best, left());
       if (accuracyOf(pos) <= target) finish(best);
     }, function (err) {
-      // A slow fix (timeout) keeps waiting until the window closes; denied or unavailable ends it:
-      // said in the user's language, since the browser's own message is English.
-      if (err.code === 3 || done) return;
+      // Denied, or no position source at all (no reading yet), ends it: said in the user's language, since
+      // the browser's own message is English. A slow fix or a lost signal after a reading keeps waiting.
+      if (done || err.code === 3 || (err.code === 2 && best)) return;
       finish(null, T.off);
       if (onFail) onFail();
     }, { enableHighAccuracy: true, timeout: WAIT_MS, maximumAge: 0 });
