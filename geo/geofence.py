@@ -1,7 +1,9 @@
 """Where an audit was taken compared with where it should be. Pure; shapely only, no Flask.
 
-Warnings, never blocks: GPS in a courtyard may be poor, a registry position may be wrong; the
-supervisor decides.
+Warnings, not blocks, for what may be right: GPS in a courtyard may be poor, a registry position may be
+wrong; the supervisor decides. Two exceptions (`decide`): a point more than FAR_OUTSIDE_M from the
+facility's kecamatan cannot be the audit's position (a flipped sign, a mistyped digit) and is refused;
+a point set by hand outside the kecamatan is confirmed by the user before it is kept.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ def placement(lat: float, lon: float, *, facility_lat: float | None, facility_lo
 
 
 def decide(where: Placement, source: str, limits: Limits) -> str:
-    """ACCEPT, CONFIRM or REFUSE a position .
+    """ACCEPT, CONFIRM or REFUSE a position.
 
     Beyond `limits.far_m` from the kecamatan (or, without a boundary, from the facility) nothing can be
     the audit's position: refused, whatever the source. A point outside the kecamatan set by hand (typed

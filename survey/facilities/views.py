@@ -99,7 +99,7 @@ def new():
 
 
 def _use_located_kecamatan(form: FacilityForm, data: FacilityInput) -> None:
-    """"Use kecamatan X" pressed on the warning: X replaces the chosen one (if the user may register there)."""
+    """The warning's "Use kecamatan X" was pressed: X replaces the chosen one (if the user may register there)."""
     located = request.form.get("use_kecamatan", "")
     if located and located in {code for code, _ in _visible_kecamatan()}:
         data.kecamatan_code = form.kecamatan_code.data = located
