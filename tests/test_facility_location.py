@@ -110,3 +110,15 @@ def test_the_supervisor_sees_the_mismatch_before_confirming(app, auth, superviso
     assert page.select_one(f"form[action='/facilities/{mismatched}/verify'] button")  # confirmed on the same page
     assert not html(auth.client.get(f"/facilities/{fine}")).select_one("[data-kecamatan-mismatch]")
     assert html(auth.client.get(f"/facilities/{outside}")).select_one("[data-kecamatan-mismatch=nowhere]")
+
+
+def test_a_kept_kecamatan_stays_kept_through_the_duplicate_question(app, auth, rina):
+    make_facility(app, name="Taman Lama", lat=-6.1401, lon=106.1701)  # 15 m away: a likely duplicate
+    auth.login("rina")
+    keep = html(auth.post("/facilities/new", {**NEW, **IN_CIPOCOK})).select_one("button[name=kecamatan_kept]")
+    asked = html(auth.post("/facilities/new", {**NEW, **IN_CIPOCOK, "kecamatan_kept": keep["value"]}))
+    assert "Taman Lama" in asked.select_one(".notice.warning").get_text()
+    assert not asked.select_one("[data-kecamatan-check]")
+    form = {i["name"]: i["value"] for i in asked.select("input[type=hidden]") if i.get("name") != "csrf_token"}
+    assert auth.post("/facilities/new", {**NEW, **IN_CIPOCOK, **form}).status_code == 302
+    assert ("Taman Bermain Baru", "36.73.01", "36.73.05", False) in stored(app)
