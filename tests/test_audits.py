@@ -170,7 +170,10 @@ def test_position_readings_are_all_kept_with_warnings(app, signed_in, facility):
     fragment = html(position(signed_in, audit_id, lat=-6.1300, lon=106.1700, accuracy="5"))
     assert fragment.select_one("[data-warning='gps.far_from_facility']")
     assert not fragment.select_one("[data-warning='gps.poor_accuracy']")
-    fragment = html(position(signed_in, audit_id, lat=-6.06, lon=106.19, source="manual", accuracy=""))
+    asked = position(signed_in, audit_id, lat=-6.06, lon=106.19, source="manual", accuracy="")
+    assert asked.status_code == 409  # by hand outside the kecamatan: confirmed first (tests/test_position_checks.py)
+    fragment = html(signed_in.post(f"/audits/{audit_id}/position", {"lat": -6.06, "lon": 106.19, "source": "manual",
+                                                                     "confirm_outside": "1"}, headers={"HX-Request": "true"}))
     assert fragment.select_one("[data-warning='gps.outside_kecamatan']")
     readings = query(app, select(GpsReading.source, GpsReading.accuracy_m).order_by(GpsReading.recorded_at)).all()
     assert readings == [("gps", 65.0), ("gps", 5.0), ("manual", None)]

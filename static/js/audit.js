@@ -11,18 +11,97 @@
         notSaved: "Belum tersimpan — periksa koneksi lalu ubah jawaban sekali lagi.", uploading: "Mengunggah foto…" };
   var pending = 0;
 
+  // GPS as ODK Collect takes it: watch the readings for up to WAIT_MS, show each one's accuracy live, keep
+  // the best, and stop early at the target accuracy (GPS_ACCURACY_WARN_M, data-gps-target) or when the
+  // user takes the best so far; a first fix is often 50-100 m off and improves over a few seconds.
+  var WAIT_MS = 45000;
+  var G = en
+    ? { waiting: "Waiting for GPS… target ± {t} m", now: "± {a} m now", best: "best ± {b} m", left: "{s} s left",
+        use: "Use this position", cancel: "Cancel", noFix: "No GPS fix in {s} s. Set the position by hand below." }
+    : { waiting: "Menunggu GPS… target ± {t} m", now: "± {a} m sekarang", best: "terbaik ± {b} m", left: "sisa {s} dtk",
+        use: "Pakai posisi ini", cancel: "Batal", noFix: "Tidak ada sinyal GPS dalam {s} dtk. Atur posisi secara manual di bawah." };
+
+  function fill(text, values) {
+    return text.replace(/\{(\w)\}/g, function (_, key) { return values[key]; });
+  }
+
+  function gpsTarget() {
+    var holder = document.querySelector("[data-gps-target]");
+    return holder ? +holder.getAttribute("data-gps-target") || 30 : 30;
+  }
+
+  function accuracyOf(pos) {
+    return pos.coords.accuracy == null ? Infinity : pos.coords.accuracy;
+  }
+
+  // The live panel under a status line: the current and best accuracy, the time left, Use and Cancel.
+  function gpsPanel(status, onUse, onCancel) {
+    var panel = document.createElement("div");
+    panel.className = "gps-live";
+    panel.setAttribute("data-gps-live", "");
+    var reading = document.createElement("p");
+    reading.className = "gps-reading";
+    reading.setAttribute("aria-live", "polite");
+    var now = document.createElement("strong");
+    now.setAttribute("data-gps-accuracy", "");
+    var rest = document.createElement("span");
+    rest.setAttribute("data-gps-best", "");
+    reading.appendChild(now); reading.appendChild(document.createTextNode(" ")); reading.appendChild(rest);
+    var use = document.createElement("button");
+    use.type = "button"; use.className = "btn small"; use.textContent = G.use; use.disabled = true;
+    use.setAttribute("data-gps-use", "");
+    var cancel = document.createElement("button");
+    cancel.type = "button"; cancel.className = "btn secondary small"; cancel.textContent = G.cancel;
+    use.addEventListener("click", onUse);
+    cancel.addEventListener("click", onCancel);
+    panel.appendChild(reading); panel.appendChild(use); panel.appendChild(cancel);
+    status.parentNode.insertBefore(panel, status.nextSibling);
+    return {
+      show: function (pos, best, left) {
+        if (pos) now.textContent = fill(G.now, { a: Math.round(accuracyOf(pos)) });
+        rest.textContent = (best ? fill(G.best, { b: Math.round(accuracyOf(best)) }) + " · " : "") + fill(G.left, { s: left });
+        use.disabled = !best;
+      },
+      remove: function () { panel.remove(); }
+    };
+  }
+
   function readPosition(onPosition, status, onFail) {
     if (!("geolocation" in navigator)) { if (status) status.textContent = T.none; if (onFail) onFail(); return; }
-    if (status) status.textContent = T.busy;
-    navigator.geolocation.getCurrentPosition(function (pos) {
-      if (status) status.textContent = "";
-      onPosition(pos);
+    if (status && status._watching) return;  // already waiting: the panel is on screen
+    var target = gpsTarget(), best = null, done = false, started = Date.now(), watch = null, timer = null, tick = null;
+    var before = status ? status.textContent : "";  // an answer's current point, shown again on cancel
+    function left() { return Math.max(0, Math.ceil((WAIT_MS - (Date.now() - started)) / 1000)); }
+    function finish(pos, message) {
+      if (done) return;
+      done = true;
+      if (watch !== null) navigator.geolocation.clearWatch(watch);
+      clearTimeout(timer); clearInterval(tick);
+      if (panel) panel.remove();
+      if (status) { status._watching = false; status.textContent = message !== undefined ? message : pos ? "" : before; }
+      if (pos) onPosition(pos);
+    }
+    var panel = status ? gpsPanel(status, function () { finish(best); }, function () { finish(null); }) : null;
+    if (status) { status._watching = true; status.textContent = fill(G.waiting, { t: target }); }
+    if (panel) panel.show(null, null, left());
+    watch = navigator.geolocation.watchPosition(function (pos) {
+      if (done) return;
+      if (!best || accuracyOf(pos) < accuracyOf(best)) best = pos;
+      if (panel) panel.show(pos, best, left());
+      if (accuracyOf(pos) <= target) finish(best);
     }, function (err) {
-      // Denied or unavailable (the desktop window without a position source, location switched off):
-      // say so in the user's language; the browser's own message is English.
-      if (status) status.textContent = err.code === 3 ? T.denied + err.message : T.off;
+      // Denied, or no position source at all (no reading yet), ends it: said in the user's language, since
+      // the browser's own message is English. A slow fix or a lost signal after a reading keeps waiting.
+      if (done || err.code === 3 || (err.code === 2 && best)) return;
+      finish(null, T.off);
       if (onFail) onFail();
-    }, { enableHighAccuracy: true, timeout: 30000, maximumAge: 0 });
+    }, { enableHighAccuracy: true, timeout: WAIT_MS, maximumAge: 0 });
+    tick = setInterval(function () { if (panel) panel.show(null, best, left()); }, 1000);
+    timer = setTimeout(function () {
+      if (best) { finish(best); return; }
+      finish(null, fill(G.noFix, { s: Math.round(WAIT_MS / 1000) }));
+      if (onFail) onFail();
+    }, WAIT_MS);
   }
 
   function takeGps(form) {
@@ -38,39 +117,98 @@
     });
   }
 
+  function parseCoordinate(text) {
+    var value = parseFloat(String(text || "").trim().replace(",", "."));
+    return isFinite(value) ? value : null;
+  }
+
+  function formatDistance(metres) {
+    var lang = document.documentElement.lang || "id";
+    if (metres < 1000) return Math.round(metres) + " m";
+    return (metres / 1000).toLocaleString(lang, { maximumFractionDigits: metres < 10000 ? 1 : 0 }) + " km";
+  }
+
+  // The hand-set position map: the kecamatan outline, the facility's registered point, the chosen point
+  // and its distance to the registered one, a metric scale. Tiles only from this app's MBTiles basemap
+  // (data-tiles-url); without one the map has a plain background: never another host.
   function initMaps(root) {
     if (!window.L) return;
     root.querySelectorAll("[data-map]").forEach(function (el) {
-      if (el._map || el.offsetParent === null) return;
-      var map = L.map(el, { attributionControl: false, zoomSnap: 0.5 });
+      if (el._map) { el._map.invalidateSize(); return; }
+      if (el.offsetParent === null) return;  // inside a closed <details>: drawn when it opens (toggle below)
+      var d = el.dataset, details = el.parentNode, form = details.querySelector("[data-manual-form]");
+      var note = details.querySelector("[data-map-distance]");
+      var map = L.map(el, { attributionControl: !!d.tilesUrl, zoomSnap: 0.5, maxZoom: 19 });
       el._map = map;
-      var d = el.dataset, marker = null, form = el.parentNode.querySelector("[data-manual-form]");
-      var points = [];
-      if (d.lat) points.push([+d.lat, +d.lon]);
-      if (d.facilityLat) points.push([+d.facilityLat, +d.facilityLon]);
-      if (points.length) map.fitBounds(L.latLngBounds(points).pad(0.6), { maxZoom: 17 });
-      else map.setView([-2.5, 118], 5);
+      if (d.tilesUrl) {
+        L.tileLayer(d.tilesUrl, { minZoom: +d.tilesMin || 0, maxNativeZoom: +d.tilesMax || 18, maxZoom: 19,
+                                  attribution: d.tilesAttribution || "" }).addTo(map);
+        el.classList.add("has-basemap");
+      }
+      L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
+      var facility = d.facilityLat ? L.latLng(+d.facilityLat, +d.facilityLon) : null;
+      var chosen = d.lat ? L.latLng(+d.lat, +d.lon) : null;
+      var outline = null, marker = null, line = null;
+      // The whole kecamatan with both points in view: at the points alone (zoom 17) the outline's fill
+      // covered the map, which then showed as a plain grey box.
+      function frame() {
+        var bounds = outline ? L.latLngBounds(outline.getBounds().getSouthWest(), outline.getBounds().getNorthEast()) : null;
+        [facility, chosen].forEach(function (p) { if (p) bounds = bounds ? bounds.extend(p) : L.latLngBounds(p, p); });
+        if (!bounds) { map.setView([-2.5, 118], 5); return; }
+        map.fitBounds(bounds, { padding: [16, 16], maxZoom: 16, animate: false });
+      }
+      frame();
       fetch(d.boundary, { credentials: "same-origin" }).then(function (r) { return r.ok ? r.json() : null; }).then(function (gj) {
-        if (!gj) return;
-        var layer = L.geoJSON(gj, { style: { color: "#00539b", weight: 3, fillColor: "#e3eefa", fillOpacity: 0.35 } }).addTo(map);
-        if (!points.length) map.fitBounds(layer.getBounds());
+        if (!gj) { if (note && !chosen) note.textContent = d.textNoOutline || ""; return; }
+        outline = L.geoJSON(gj, { interactive: false, style: { color: "#00539b", weight: 3, fillColor: "#e3eefa", fillOpacity: 0.25 } }).addTo(map);
+        outline.bringToBack();
+        frame();
       });
-      if (d.facilityLat) {
-        L.circleMarker([+d.facilityLat, +d.facilityLon], { radius: 9, color: "#8a4b00", weight: 3, fillColor: "#ffbf00", fillOpacity: 1 })
-          .addTo(map).bindTooltip(en ? "Registered location" : "Lokasi terdaftar");
+      if (facility) {
+        L.circleMarker(facility, { radius: 9, color: "#8a4b00", weight: 3, fillColor: "#ffbf00", fillOpacity: 1 })
+          .addTo(map).bindTooltip(d.textRegistered || (en ? "Registered location" : "Lokasi terdaftar"),
+                                  { permanent: true, direction: "top", offset: [0, -8], className: "map-point-label" });
       }
-      function place(latlng) {
-        if (marker) marker.setLatLng(latlng);
-        else marker = L.circleMarker(latlng, { radius: 10, color: "#003a6e", weight: 3, fillColor: "#00539b", fillOpacity: 0.9 }).addTo(map);
+      function showDistance() {
+        if (!note) return;
+        note.className = "map-distance";
+        if (!chosen || !facility) { note.textContent = ""; return; }
+        var metres = map.distance(chosen, facility);
+        var text = (d.textDistance || "{d}").replace("{d}", formatDistance(metres));
+        if (metres > +d.farM) { text += " — " + d.textAbsurd; note.classList.add("absurd"); }
+        else if (metres > +d.warnM) { text += " — " + d.textFar; note.classList.add("far"); }
+        note.textContent = text;
       }
-      if (d.lat) place([+d.lat, +d.lon]);
+      function place(latlng, reframe) {
+        chosen = L.latLng(latlng);
+        if (marker) marker.setLatLng(chosen);
+        else marker = L.circleMarker(chosen, { radius: 10, color: "#003a6e", weight: 3, fillColor: "#00539b", fillOpacity: 0.9 })
+          .addTo(map).bindTooltip(d.textChosen || "", { direction: "bottom", offset: [0, 8] });
+        if (facility) {
+          if (line) line.setLatLngs([chosen, facility]);
+          else line = L.polyline([chosen, facility], { color: "#003a6e", weight: 2, dashArray: "6 6", interactive: false }).addTo(map);
+        }
+        showDistance();
+        if (reframe && !map.getBounds().contains(chosen)) frame();
+      }
+      if (!chosen) {
+        // Coordinates kept as typed after a refusal: shown on the map with their distance.
+        var typedLat = parseCoordinate(form.querySelector("[name=lat]").value), typedLon = parseCoordinate(form.querySelector("[name=lon]").value);
+        if (typedLat !== null && typedLon !== null && Math.abs(typedLat) <= 90 && Math.abs(typedLon) <= 180) chosen = L.latLng(typedLat, typedLon);
+      }
+      if (chosen) place(chosen, false);
       map.on("click", function (e) {
-        place(e.latlng);
+        place(e.latlng, false);
         form.querySelector("[name=lat]").value = e.latlng.lat.toFixed(7);
         form.querySelector("[name=lon]").value = e.latlng.lng.toFixed(7);
         form.querySelector("[name=source]").value = "map";
       });
-      form.addEventListener("input", function () { form.querySelector("[name=source]").value = "manual"; });
+      form.addEventListener("input", function () {
+        form.querySelector("[name=source]").value = "manual";
+        var lat = parseCoordinate(form.querySelector("[name=lat]").value);
+        var lon = parseCoordinate(form.querySelector("[name=lon]").value);
+        if (lat !== null && lon !== null && Math.abs(lat) <= 90 && Math.abs(lon) <= 180) place([lat, lon], true);
+      });
     });
   }
 
@@ -85,6 +223,17 @@
           (pos.coords.accuracy || 0).toFixed(1)].join(" ");
         htmx.trigger(form, "change");
       }, form.querySelector("[data-gps-text]"));
+    }
+  });
+
+  // The position panel answers a refused (422) or to-be-confirmed (409) position with itself, message
+  // beside the form: swap it in, as htmx leaves 4xx responses unswapped by default.
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var target = e.detail.target;
+    if (target && target.id === "position" && (e.detail.xhr.status === 409 || e.detail.xhr.status === 422)
+        && e.detail.xhr.getResponseHeader("HX-Retarget") === null) {
+      e.detail.shouldSwap = true;
+      e.detail.isError = false;
     }
   });
 

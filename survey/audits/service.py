@@ -18,7 +18,7 @@ from app import auditlog
 from app.db import utcnow
 from app.problems import AppError, Conflict, Forbidden, N_
 from geo.coordinates import check_position
-from geo.geofence import Limits, position_warnings
+from geo.geofence import CONFIRM, REFUSE, Limits, decide, placement, position_warnings
 from geo.models import Wilayah
 from survey import registry
 from survey.audits.models import Answer, AnswerPhoto, Audit, GpsReading, Photo
@@ -165,16 +165,35 @@ def detach_photo(session: Session, audit: Audit, checklist: Checklist, item_id: 
 
 
 def record_position(session: Session, audit: Audit, *, lat: float, lon: float, accuracy_m: float | None,
-                    source: str, taken_at: dt.datetime | None, limits: Limits, actor: Actor) -> GpsReading:
-    """Keep a reading and make it the audit's position, with its warnings."""
+                    source: str, taken_at: dt.datetime | None, limits: Limits, actor: Actor,
+                    confirmed_outside: bool = False) -> GpsReading:
+    """Keep a reading and make it the audit's position, with its warnings.
+
+    Refused beyond `limits.far_m` from the kecamatan (geo.geofence.decide); a hand-set position outside
+    the kecamatan needs `confirmed_outside` (gps.confirm_outside names how far outside it is).
+    """
     _check_draft(audit, actor)
     _check_coordinates(lat, lon, accuracy_m)
     if source not in ("gps", "manual", "map"):
         raise AppError("gps.bad_source", N_("Unknown position source."))
     facility = audit.facility
     kecamatan = session.get(Wilayah, facility.kecamatan_code)
+    boundary = kecamatan.boundary if kecamatan else None
+    where = placement(lat, lon, facility_lat=facility.lat, facility_lon=facility.lon, kecamatan_boundary=boundary)
+    verdict = decide(where, source, limits)
+    name = kecamatan.name if kecamatan else facility.kecamatan_code
+    if verdict == REFUSE:
+        raise AppError("gps.far_outside",
+                       N_("This position is %(km)d km from kecamatan %(name)s: it cannot be where the facility is. "
+                          "Check the coordinates (south of the equator the latitude is negative, e.g. -6.12)."),
+                       field="lat", km=round(where.far_m / 1000), name=name)
+    if verdict == CONFIRM and not confirmed_outside:
+        raise AppError("gps.confirm_outside",
+                       N_("This position is %(km)s km outside kecamatan %(name)s. Is it right?"),
+                       status=409, field="lat", km=f"{where.outside_by_m / 1000:.1f}", name=name,
+                       outside_m=where.outside_by_m)
     warnings = position_warnings(lat, lon, accuracy_m, source, facility_lat=facility.lat, facility_lon=facility.lon,
-                                 kecamatan_boundary=kecamatan.boundary if kecamatan else None, limits=limits)
+                                 kecamatan_boundary=boundary, limits=limits)
     now = utcnow()
     # A browser clock can be wrong or a reading stale; a time in the future is the server's now.
     taken = min(taken_at, now) if taken_at else now

@@ -15,6 +15,7 @@ from app.extensions import db
 from app.htmx import is_htmx, render_page
 from app.problems import AppError, Forbidden, NotFound, N_
 from app.tx import transactional
+from geo.distance import haversine_m
 from geo.geofence import Limits
 from survey import registry
 from survey.audits import queries
@@ -147,18 +148,55 @@ def remove_photo(audit_id: str, item_id: str, sha256: str):
 @role_required("auditor")
 @transactional
 def position(audit_id: str):
-    """Record a position: from the device GPS, typed, or tapped on the map."""
+    """Record a position: from the device GPS, typed, or tapped on the map.
+
+    A refused or unconfirmed position re-renders the position panel with the message beside the form and
+    the coordinates kept (422 refused, 409 asks to confirm a hand-set position outside the kecamatan).
+    """
     audit = _visible(audit_id)
-    lat, lon = _number(request.form.get("lat")), _number(request.form.get("lon"))
-    accuracy = _number(request.form.get("accuracy")) if request.form.get("accuracy") else None
-    if lat is None or lon is None:
-        raise AppError("geo.bad_coordinates", N_("The position is not a valid latitude and longitude."))
-    record_position(db.session, audit, lat=lat, lon=lon, accuracy_m=accuracy,
-                    source=request.form.get("source", "gps"), taken_at=_timestamp(request.form.get("taken_at")),
-                    limits=_limits(), actor=actor())
+    source = request.form.get("source", "gps")
+    try:
+        lat, lon = _number(request.form.get("lat")), _number(request.form.get("lon"))
+        accuracy = _number(request.form.get("accuracy")) if request.form.get("accuracy") else None
+        if lat is None or lon is None:
+            raise AppError("geo.bad_coordinates", N_("The position is not a valid latitude and longitude."))
+        record_position(db.session, audit, lat=lat, lon=lon, accuracy_m=accuracy, source=source,
+                        taken_at=_timestamp(request.form.get("taken_at")), limits=_limits(), actor=actor(),
+                        confirmed_outside=request.form.get("confirm_outside") == "1")
+    except AppError as problem:
+        if not problem.code.startswith(("geo.", "gps.")):
+            raise
+        db.session.rollback()
+        typed = {"lat": (request.form.get("lat") or "")[:40], "lon": (request.form.get("lon") or "")[:40],
+                 "source": source if source in ("gps", "manual", "map") else "manual"}
+        return render_page("audits/checklist.html", block="position", **_page_context(audit),
+                           position_problem=problem, typed=typed), problem.status
     if is_htmx():
         return render_page("audits/checklist.html", block="position", **_page_context(audit))
     return redirect(url_for("audits.show", audit_id=audit.id) + "#position")
+
+
+def _position_context(audit: Audit) -> dict:
+    """The position panel's extras: the distance to the facility's registered point, the offline basemap."""
+    facility = audit.facility
+    distance = None
+    if audit.lat is not None and facility.lat is not None:
+        distance = haversine_m(audit.lat, audit.lon, facility.lat, facility.lon)
+    return {"facility_distance_m": distance, "basemap": _basemap()}
+
+
+def _basemap():
+    """The configured offline basemap (MBTiles), or None: the map then has a plain background, never a tile host."""
+    path = current_app.config.get("MBTILES")
+    if not path:
+        return None
+    from geo.tiles import open_basemap
+
+    try:
+        return open_basemap(path)
+    except AppError as error:
+        current_app.logger.warning("basemap unusable: %s", error)
+        return None
 
 
 @bp.get("/audits/<audit_id>/review")
@@ -267,7 +305,7 @@ def _page_context(audit: Audit, checklist=None) -> dict:
         "photo_times": queries.photo_times_of(db.session, audit.id),
         "relevant": relevant_items(checklist, answers, today), "progress": counts,
         "answered": sum(a for a, _ in counts.values()), "total": sum(t for _, t in counts.values()),
-        "readings": queries.readings_of(db.session, audit.id), "limits": _limits(),
+        "readings": queries.readings_of(db.session, audit.id), "limits": _limits(), **_position_context(audit),
         "chain": queries.chain_of(db.session, audit),
         "siblings": [a for a in queries.drafts_of(db.session, audit.auditor_id)
                      if a.facility_id == audit.facility_id and a.id != audit.id] if audit.is_draft else [],

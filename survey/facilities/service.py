@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from app import auditlog
 from app.problems import AppError, Conflict, N_
 from geo.coordinates import check_position
-from geo.service import located_codes
+from geo.geofence import KecamatanCheck, check_kecamatan
+from geo.service import locate_position, located_codes
 from geo.models import Wilayah
 from survey.facilities.models import STATUSES, Facility
 from survey.kinds import KIND_CODES
@@ -74,6 +75,15 @@ def verify_facility(session: Session, facility: Facility, *, user_id=None, devic
         publish.facility_changed(session, facility, ["verified"])
         auditlog.record(session, action="verify", entity="facility", entity_id=facility.id,
                         changes={"verified": [False, True]}, user_id=user_id, device_id=device_id)
+
+
+def kecamatan_check(session: Session, kecamatan_code: str, lat: float | None, lon: float | None) -> KecamatanCheck:
+    """The kecamatan chosen for a facility against the one its position lies in, by the loaded boundaries."""
+    if lat is None or lon is None:
+        return check_kecamatan(kecamatan_code, None, has_position=False, boundaries_loaded=False)
+    found = locate_position(session, lon, lat)
+    return check_kecamatan(kecamatan_code, found.get("kecamatan"), has_position=True,
+                           boundaries_loaded="kecamatan" in found)
 
 
 def check_facility(session: Session, data: FacilityInput, existing: Facility | None = None) -> None:

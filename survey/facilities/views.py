@@ -15,8 +15,8 @@ from app.tx import transactional
 from geo.queries import kecamatan_choices
 from survey.facilities.forms import FacilityForm
 from survey.facilities.queries import FacilityFilter, facilities_near, facility, list_facilities
-from survey.facilities.service import (FacilityInput, check_facility, create_facility, update_facility,
-                                       verify_facility)
+from survey.facilities.service import (FacilityInput, check_facility, create_facility, kecamatan_check,
+                                       update_facility, verify_facility)
 from survey.audits.queries import drafts_of, history_of, latest_results
 from survey.audits.queries import corrections_of, returned_audits
 from survey.kinds import KIND_CODES, KINDS, kind_label
@@ -65,8 +65,10 @@ def show(facility_id: str):
     found = _visible(facility_id)
     history = history_of(db.session, found.id)
     returned = returned_audits(db.session, facility_id=found.id)
+    # Located now rather than read from located_kecamatan_code: a registration synced to the hub arrives without it.
+    placed = kecamatan_check(db.session, found.kecamatan_code, found.lat, found.lon)
     return render_page("facilities/show.html", facility=found, history=history, returned=returned,
-                       corrections=corrections_of(db.session, [a.id for a in history]))
+                       corrections=corrections_of(db.session, [a.id for a in history]), placed=placed)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -75,24 +77,44 @@ def show(facility_id: str):
 def new():
     """Register a facility; one registered by an auditor waits for a supervisor's check."""
     form = _form()
-    duplicates = []
+    duplicates, placed = [], None
     if form.validate_on_submit():
         data = _input(form)
+        _use_located_kecamatan(form, data)
         try:
             _check_scope(data.kecamatan_code)
             check_facility(db.session, data)
-            if data.lat is not None and request.form.get("confirm_new") != "1":
-                duplicates = facilities_near(db.session, data.kind, data.lat, data.lon, DUPLICATE_RADIUS_M)
-            if not duplicates:
+            placed = kecamatan_check(db.session, data.kecamatan_code, data.lat, data.lon)
+            if not placed.needs_confirmation or _kept_kecamatan(data) in request.form.getlist("kecamatan_kept"):
+                placed = None
+                if data.lat is not None and request.form.get("confirm_new") != "1":
+                    duplicates = facilities_near(db.session, data.kind, data.lat, data.lon, DUPLICATE_RADIUS_M)
+            if not duplicates and placed is None:
                 created = create_facility(db.session, data, verified=_may_verify() and current_user.role != "auditor",
                                           user_id=current_user.id, device_id=self_device_id(db.session))
                 flash(_("Facility %(name)s registered.", name=created.name), "success")
                 return redirect(url_for("facilities.show", facility_id=created.id))
         except AppError as error:
             db.session.rollback()
+            placed = None
             _show_error(form, error)
     status = 422 if form.errors else 200
-    return render_page("facilities/form.html", form=form, facility=None, duplicates=duplicates), status
+    token = _kept_kecamatan(_input(form))
+    return render_page("facilities/form.html", form=form, facility=None, duplicates=duplicates, placed=placed,
+                       kept_token=token, kept=token in request.form.getlist("kecamatan_kept"),
+                       choosable={code for code, _ in _visible_kecamatan()}), status
+
+
+def _use_located_kecamatan(form: FacilityForm, data: FacilityInput) -> None:
+    """The warning's "Use kecamatan X" was pressed: X replaces the chosen one (if the user may register there)."""
+    located = request.form.get("use_kecamatan", "")
+    if located and located in {code for code, _ in _visible_kecamatan()}:
+        data.kecamatan_code = form.kecamatan_code.data = located
+
+
+def _kept_kecamatan(data: FacilityInput) -> str:
+    """What "Keep Y, the point is right" confirms: this kecamatan for this position (a new position asks again)."""
+    return f"{data.kecamatan_code}@{data.lat},{data.lon}"
 
 
 @bp.route("/<facility_id>/edit", methods=["GET", "POST"])
@@ -112,7 +134,8 @@ def edit(facility_id: str):
         else:
             flash(_("Changes to %(name)s saved.", name=found.name), "success")
             return redirect(url_for("facilities.show", facility_id=found.id))
-    return render_page("facilities/form.html", form=form, facility=found, duplicates=[]), (422 if form.errors else 200)
+    return render_page("facilities/form.html", form=form, facility=found, duplicates=[], placed=None,
+                       kept_token="", kept=False, choosable=set()), (422 if form.errors else 200)
 
 
 @bp.post("/<facility_id>/verify")
