@@ -136,3 +136,11 @@ def test_progress_counts_only_valid_answers(app):
     section = next(s.id for s in checklist.sections if any(i.id == "jumlah_peralatan" for i in s.items))
     assert invalid[section][0] == wrong_shape[section][0] == valid[section][0] - 1
     assert invalid[section][1] == valid[section][1]
+
+
+@pytest.mark.parametrize("base", ["abc", "-1", "1.5", "9" * 20])
+def test_a_malformed_base_version_is_refused_and_changes_nothing(app, signed_in, ktr, base):
+    response = save(signed_in, ktr, "tidak_ada_asbak", "ya", base=base)
+    assert response.status_code == 422
+    assert html(response).select_one("[data-error-code]")["data-error-code"] == "answer.bad_version"
+    assert query(app, select(Answer.value).where(Answer.item_id == "tidak_ada_asbak")).first() is None

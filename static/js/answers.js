@@ -17,27 +17,38 @@
   var PREFIX = "pantau.outbox.";
   var REFUSALS = [403, 404, 409, 413, 422];
   var summary = document.querySelector("[data-outbox-summary]");
-  if (!summary || !window.localStorage) return;  // a read-only audit: nothing to send
+  if (!summary) return;  // a read-only audit: nothing to send
+  var store = null, session = null;
+  try { store = window.localStorage; session = window.sessionStorage; store.length; } catch (e) { store = session = null; }
   var T = summary.dataset, audit = T.audit;
   var inflight = null, timers = {}, retryTimer = null, backoff = 0, unsent = {};
   // Each tab sends only its own entries (two tabs on one draft must not send each other's answers);
   // the tab's id survives a reload (sessionStorage), and a closed tab's entries are adopted by the
   // next page of the audit once its heartbeat is older than DEAD_MS.
   var ALIVE = PREFIX + "alive.", DEAD_MS = 10000;
-  var tab = sessionStorage.getItem("pantau.tab") || Math.random().toString(36).slice(2, 10);
-  sessionStorage.setItem("pantau.tab", tab);
+  var tab = (session && session.getItem("pantau.tab")) || Math.random().toString(36).slice(2, 10);
+  try { session.setItem("pantau.tab", tab); } catch (e) { /* a new id each load: entries are adopted */ }
   var mine = PREFIX + audit + "." + tab + ".";
 
   function keyOf(kind, item) { return mine + kind + "." + item; }
-  function read(key) { try { return JSON.parse(localStorage.getItem(key)); } catch (e) { return null; } }
-  function write(key, entry) { localStorage.setItem(key, JSON.stringify(entry)); }
+  // A full or refused storage (quota, a private window) must not stop the answer from being sent:
+  // the entry then lives in memory, for this page only.
+  var memory = {};
+  function read(key) {
+    if (key in memory) return memory[key];
+    try { return JSON.parse(store.getItem(key)); } catch (e) { return null; }
+  }
+  function write(key, entry) {
+    try { store.setItem(key, JSON.stringify(entry)); delete memory[key]; } catch (e) { memory[key] = entry; }
+  }
+  function remove(key) { delete memory[key]; try { store.removeItem(key); } catch (e) { /* nothing stored */ } }
   function same(a, b) { return JSON.stringify(a) === JSON.stringify(b); }
 
   function stored(prefix) {
-    var out = [];
-    for (var i = 0; i < localStorage.length; i++) {
-      var key = localStorage.key(i);
-      if (key && key.indexOf(prefix) === 0) out.push(key);
+    var out = Object.keys(memory).filter(function (key) { return key.indexOf(prefix) === 0; });
+    for (var i = 0; store && i < store.length; i++) {
+      var key = store.key(i);
+      if (key && key.indexOf(prefix) === 0 && out.indexOf(key) < 0) out.push(key);
     }
     return out;
   }
@@ -46,18 +57,18 @@
     return stored(mine).sort(function (a, b) { return (read(a) || {}).at - (read(b) || {}).at; });
   }
 
-  function beat() { localStorage.setItem(ALIVE + tab, String(Date.now())); }
+  function beat() { try { store.setItem(ALIVE + tab, String(Date.now())); } catch (e) { /* memory only */ } }
 
   // Entries of tabs that are gone become this tab's; the newest value of an item wins.
   function adopt() {
     var now = Date.now();
-    stored(ALIVE).forEach(function (key) { if (now - Number(localStorage.getItem(key)) > 86400000) localStorage.removeItem(key); });
+    stored(ALIVE).forEach(function (key) { if (now - Number(store.getItem(key)) > 86400000) remove(key); });
     stored(PREFIX + audit + ".").forEach(function (key) {
       var owner = key.slice(PREFIX.length + audit.length + 1).split(".")[0];
-      if (owner === tab || now - Number(localStorage.getItem(ALIVE + owner) || 0) < DEAD_MS) return;
+      if (owner === tab || now - Number(store.getItem(ALIVE + owner) || 0) < DEAD_MS) return;
       var entry = read(key), own = entry && keyOf(entry.kind, entry.item), held = own && read(own);
       if (entry && (!held || held.at < entry.at)) write(own, entry);
-      localStorage.removeItem(key);
+      remove(key);
     });
   }
 
@@ -175,14 +186,15 @@
     if (form && version !== null) form.querySelector("[data-base-version]").value = version;
     var done = current && same(current.fields, entry.fields);
     if (done) {
-      localStorage.removeItem(key);
+      remove(key);
       delete unsent[key];
       if (form) form._acked = JSON.stringify(entry.fields);
     } else if (current && version !== null) {
       current.base = Number(version);  // the newer value typed meanwhile builds on what was just stored
       write(key, current);
     }
-    var target = feedbackOf(entry.kind, entry.item);
+    var target = feedbackOf(entry.kind, entry.item), article = target && target.closest(".item");
+    if (article && entry.kind === "answer") article.classList.toggle("has-problem", reply.getAttribute("data-state") === "problem");
     if (target) htmx.swap(target, html, { swapStyle: "outerHTML" });
     if (current && !done) mark(entry.kind, entry.item, unsent[key] ? "unsent" : "sending", unsent[key] ? T.unsent : T.sending);
     else settled(entry.kind, entry.item);
@@ -191,7 +203,7 @@
   }
 
   function stale(key, entry, html) {
-    localStorage.removeItem(key);
+    remove(key);
     delete unsent[key];
     clearTimeout(timers[key]);
     delete timers[key];
@@ -202,7 +214,7 @@
   }
 
   function refused(key, entry, words) {
-    localStorage.removeItem(key);
+    remove(key);
     delete unsent[key];
     mark(entry.kind, entry.item, "refused", words);
     showSummary();

@@ -334,11 +334,12 @@ def _limits() -> Limits:
 
 
 def _base_version(text: str | None) -> int | None:
-    """The answer version a save was based on; None when the form sent none (or garbage: no check)."""
-    try:
-        return int(text) if text not in (None, "") else None
-    except ValueError:
+    """The answer version a save was based on; None when the form sent none (a script: no check)."""
+    if text in (None, ""):
         return None
+    if not text.isdigit() or len(text) > 9:
+        raise AppError("answer.bad_version", N_("This page is out of date. Reload it and answer again."))
+    return int(text)
 
 
 def _number(text: str | None) -> float | None:

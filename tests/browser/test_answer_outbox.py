@@ -148,6 +148,7 @@ def test_an_out_of_range_number_is_red_never_saved_and_not_counted(server, tab_f
     feedback = page.locator("#fb-jumlah_peralatan")
     assert "(200)" in feedback.locator(".error-text").inner_text()
     assert feedback.locator(".saved").count() == 0
+    assert "has-problem" in page.locator("#item-jumlah_peralatan").get_attribute("class")
     assert int(page.locator("#overall-progress").inner_text().split()[0]) == counted - 1
     tab.shot("outbox-constraint-phone-id")
     page.reload()  # kept as typed, still red, still not counted
