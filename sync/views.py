@@ -334,10 +334,12 @@ def decide(audit_id: str):
         reviews.decide(db.session, audit, decision, comment, current_user.username, user_id=current_user.id)
     except AppError as problem:
         db.session.rollback()
+        context = audit_page_context(audit_queries.audit(db.session, audit_id))
+        if problem.field is None or not context["can_review"]:
+            raise  # not about the form (a draft, a device's copy): the error page says so
         refused = {"decision": decision if decision in reviews.DECISIONS else "", "comment": comment,
-                   "field": problem.field or "form", "message": _(problem.message, **problem.params)}
-        audit = audit_queries.audit(db.session, audit_id)
-        return render_page("audits/checklist.html", review_input=refused, **audit_page_context(audit)), problem.status
+                   "field": problem.field, "message": _(problem.message, **problem.params)}
+        return render_page("audits/checklist.html", review_input=refused, **context), problem.status
     flash(_("Decision saved: it reaches the device at its next sync."), "success")
     return redirect(url_for("audits.show", audit_id=audit.id))
 

@@ -247,3 +247,13 @@ def test_on_a_field_device_the_synced_return_shows_and_clears_after_the_correcti
         rows = db.session.execute(select(Audit.revision, Audit.status, Audit.review_status).order_by(Audit.revision)).all()
         assert [tuple(r) for r in rows] == [(1, "submitted", "returned"), (2, "submitted", None)]
         db.engine.dispose()
+
+
+def test_a_refused_decision_on_a_draft_shows_the_error_page_never_the_draft(app, people):
+    siti, budi = people
+    draft = start(siti, make_facility(app), "ktr@1")
+    response = budi.post(f"/reviews/{draft}", {"comment": "x"})
+    assert response.status_code == 422
+    page = html(response)
+    assert not page.select(".checklist-section") and not page.select("form.review-form")
+    assert budi.post(f"/reviews/{draft}", {"decision": "approved"}).status_code == 409
