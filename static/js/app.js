@@ -25,10 +25,12 @@
     use.textContent = t.use; cancel.textContent = t.cancel; use.disabled = true; use.setAttribute("data-gps-use", "");
     panel.appendChild(line); panel.appendChild(use); panel.appendChild(cancel);
     var left = function () { return Math.max(0, Math.ceil((wait - (Date.now() - started)) / 1000)); };
+    var now = document.createElement("strong"), rest = document.createElement("span");
+    line.appendChild(now); line.appendChild(document.createTextNode(" ")); line.appendChild(rest);
     var show = function (pos) {
       last = pos || last;
-      line.textContent = (last ? fill(t.now, { a: Math.round(accuracy(last)) }) + " · " : "")
-        + (best ? fill(t.best, { b: Math.round(accuracy(best)) }) + " · " : "") + fill(t.left, { s: left() });
+      if (last) now.textContent = fill(t.now, { a: Math.round(accuracy(last)) });
+      rest.textContent = (best ? fill(t.best, { b: Math.round(accuracy(best)) }) + " · " : "") + fill(t.left, { s: left() });
       use.disabled = !best;
     };
     var finish = function (pos, message) {
