@@ -93,8 +93,7 @@ def respond_error(code: str, message: str, status: int, field: str | None = None
     if is_htmx():
         # htmx 2 swaps no 4xx/5xx body: static/js/app.js reads this fragment and shows the message beside
         # the control that sent the request (never in the request's hx-target, which it would destroy).
-        html = render_template("errors/fragment.html", code=code, message=message, field=field)
-        return html, status, {"HX-Reswap": "none"}
+        return render_template("errors/fragment.html", code=code, message=message, field=field), status
     return render_template("errors/page.html", code=code, message=message, status=status, back=_back()), status
 
 
