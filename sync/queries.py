@@ -137,6 +137,18 @@ def kecamatan_without_auditor(session: Session, codes, demo: bool = False) -> li
     return [(code, names.get(code, code)) for code in codes if code not in covered]
 
 
+def held_counts(session: Session) -> dict[str, int]:
+    """How many facilities, regions and accounts this node holds (the setup page of a device)."""
+    from sqlalchemy import func
+
+    from app.auth.models import User
+    from geo.models import Wilayah
+    from survey.facilities.models import Facility
+
+    return {name: session.execute(select(func.count()).select_from(model)).scalar_one()
+            for name, model in (("facilities", Facility), ("regions", Wilayah), ("accounts", User))}
+
+
 def waiting_by_sender(session: Session) -> dict[uuid.UUID, int]:
     """On a hub: per sending device, its changes that wait for a dependency (docs/sync.md, rule 5)."""
     from sqlalchemy import func

@@ -205,8 +205,24 @@ def outgoing(session: Session, peer_id: uuid.UUID, after: int, limit: int = PAGE
     catch_up(session)
     rows = session.execute(select(SyncChange).where(SyncChange.local_seq > after, SyncChange.applied.is_(True))
                            .order_by(SyncChange.local_seq).limit(limit)).scalars().all()
-    picked = [(row.local_seq, _change(row)) for row in rows if row.via_id != peer_id]
+    me = self_device(session)
+    upward = me is not None and me.role == "hub"
+    scope = set(me.scope or []) if me is not None else set()
+    picked = [(row.local_seq, _change(row)) for row in rows
+              if row.via_id != peer_id and (not upward or _upper_hub_takes(row, scope))]
     return picked, (rows[-1].local_seq if rows else after)
+
+
+def _upper_hub_takes(row: SyncChange, scope: set) -> bool:
+    """What a lower hub hands up (sync.trust's rules for it): accounts of auditors and supervisors of its
+    kecamatan, regions of its kecamatan and those they lie in, everything else. The rest stays here: the
+    upper hub would refuse the whole batch for one admin account or one region outside its scope."""
+    if row.kind == "user":
+        codes = set(row.payload.get("kecamatan") or [])
+        return row.payload.get("role") in trust.RELAYED_USER_ROLES and bool(codes) and codes <= scope
+    if row.kind == "wilayah":
+        return row.scope in scope if row.scope else any(code.startswith(f"{row.entity_id}.") for code in scope)
+    return True
 
 
 def changes_for(session: Session, device: Device, cursor: int, limit: int = PAGE) -> tuple[list[tuple[int, Change]], int, bool]:

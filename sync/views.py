@@ -19,10 +19,9 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.auth import role_required
-from app.auth.models import User
 from app.auth.service import kecamatan_list
 from app.errors import field_errors, rerenders_too_large, upload_refusal
 from app.extensions import db
@@ -39,9 +38,9 @@ from sync import reviews, run, service, trust
 from sync.changes import SyncError
 from sync.client import last_problem
 from sync.models import Device, SyncConflict
-from sync.queries import (REVIEW_STATES, device_is_new, kecamatan_without_auditor, list_devices, pending_counts,
-                          review_counts, review_queue, self_device,
-                          self_device_id, sent_by_device, waiting_by_sender)
+from sync.queries import (REVIEW_STATES, device_is_new, held_counts, kecamatan_without_auditor, list_devices,
+                          pending_counts, review_counts, review_queue, self_device, self_device_id, sent_by_device,
+                          waiting_by_sender)
 
 bp = Blueprint("sync", __name__)
 
@@ -173,12 +172,7 @@ def _setup_facts(hub) -> dict:
     """What the setup page shows once the device is enrolled: the hub, what arrived, what is missing."""
     if hub is None:
         return {"hub": None}
-    from geo.models import Wilayah  # here: the setup page is the only view here that counts regions
-
-    counts = {"facilities": db.session.execute(select(func.count()).select_from(Facility)).scalar_one(),
-              "regions": db.session.execute(select(func.count()).select_from(Wilayah)).scalar_one(),
-              "accounts": db.session.execute(select(func.count()).select_from(User)).scalar_one()}
-    return {"hub": hub, "held": counts, "missing": _missing_auditors()}
+    return {"hub": hub, "held": held_counts(db.session), "missing": _missing_auditors()}
 
 
 def _missing_auditors() -> list[tuple[str, str]]:
