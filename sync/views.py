@@ -31,8 +31,6 @@ from app.tx import transactional
 from geo.queries import kecamatan_choices
 from survey.audits import queries as audit_queries
 from survey.audits.views import _page_context as audit_page_context  # a refused review shows the audit page again
-from survey.audits.models import Audit
-from survey.facilities.models import Facility
 from sync import conflicts as sync_conflicts
 from sync import reviews, run, service, trust
 from sync.changes import SyncError

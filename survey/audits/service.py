@@ -23,7 +23,7 @@ from geo.models import Wilayah
 from survey import registry
 from survey.audits.models import Answer, AnswerPhoto, Audit, GpsReading, Photo
 from survey.audits.queries import answers_of, drafts_of, open_revision_of
-from survey.checklist import Checklist, Item, coerce_answer, validate_answer
+from survey.checklist import Checklist, Item, coerce_answer
 from survey.facilities.models import Facility
 from sync import publish
 from survey.scoring import ScoreResult, item_problem, resolve, score_audit
