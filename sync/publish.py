@@ -132,6 +132,13 @@ def _catch_up_users(session: Session, demo: bool) -> int:
         before = last.get(str(user.id))
         if before is None or content_hash(before) != content_hash(documents.user_document(user)):
             count += _emitted(session, user_changed, user, demo)
+    if not demo:  # a hub out of demo mode withdraws the demo accounts (password "demo") it once sent down
+        for user in session.execute(select(User).where(User.is_demo.is_(True)).order_by(User.username)).scalars():
+            before = last.get(str(user.id))
+            if before is not None and before.get("active"):
+                withdrawn = {**documents.user_document(user), "active": False}
+                outbox.emit_if_changed(session, "user", str(user.id), withdrawn, None)
+                count += 1
     return count
 
 

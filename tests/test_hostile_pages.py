@@ -154,7 +154,8 @@ class Row:
     nodes: tuple[str, ...] = tuple(NODES)
     data: dict | None = None
     files: dict | None = None
-    records: str = ""  # a table this request legitimately writes (the export marks what it wrote); the rest holds
+    records: str = ""  # tables this request legitimately writes (the export marks what it wrote; a hub first
+    # publishes what never entered its change log, docs/sync.md "Publishing"); the rest holds
 
 
 HUBS = ("sqlite-hub", "postgres-hub")
@@ -211,7 +212,7 @@ ROLE_ROWS = [
 ]
 TEMP_ROWS = [
     Row("admin downloads the hub's upstream bundle: no copy stays", "admin", "GET", "/sync/export", 200, check="zip",
-        nodes=HUBS, records="sync_state"),
+        nodes=HUBS, records="sync_state sync_change facility_edit checklist_version"),
     Row("auditor downloads the device's bundle: no copy stays", "auditor", "GET", "/sync/export", 200, check="zip",
         nodes=FIELD, records="sync_state"),
     Row("a refused bundle upload leaves no return file", "supervisor", "POST", "/sync/upload", 422, "bundle.",
@@ -262,7 +263,7 @@ def _state(app, records: str = "") -> tuple:
     with app.app_context(), write_transaction() as session:
         rows = snapshot(session, hashed=("audit", "answer", "facility", "device", "sync_conflict", "user_account",
                                           "sync_change", "sync_peer", "sync_state"))
-    rows = {key: value for key, value in rows.items() if not records or key.split()[-1] != records}
+    rows = {key: value for key, value in rows.items() if key.split()[-1] not in records.split()}
     files = {str(p.relative_to(data)) for p in data.rglob("*") if p.is_file() and not p.name.startswith("pantau.db")}
     return rows, photo_files(data / "photos"), files
 

@@ -29,6 +29,22 @@
   var tab = (session && session.getItem("pantau.tab")) || Math.random().toString(36).slice(2, 10);
   try { session.setItem("pantau.tab", tab); } catch (e) { /* a new id each load: entries are adopted */ }
   var mine = PREFIX + audit + "." + tab + ".";
+  // "Duplicate tab" copies sessionStorage: two tabs would share an id and send each other's answers.
+  // A new page asks whether its id is in use; a tab already running says so, and the new one renames.
+  var settledId = false;
+  if (window.BroadcastChannel) {
+    var channel = new BroadcastChannel("pantau.answers.tabs");
+    channel.onmessage = function (e) {
+      var data = e.data || {};
+      if (data.hello === tab && settledId) channel.postMessage({ taken: tab });
+      else if (data.taken === tab && !settledId) {
+        tab = Math.random().toString(36).slice(2, 10);
+        try { session.setItem("pantau.tab", tab); } catch (err) { /* kept in memory */ }
+        mine = PREFIX + audit + "." + tab + ".";
+      }
+    };
+    channel.postMessage({ hello: tab });
+  }
 
   function keyOf(kind, item) { return mine + kind + "." + item; }
   // A full or refused storage (quota, a private window) must not stop the answer from being sent:
@@ -61,15 +77,16 @@
 
   // Entries of tabs that are gone become this tab's; the newest value of an item wins.
   function adopt() {
-    var now = Date.now();
+    var now = Date.now(), adopted = 0;
     stored(ALIVE).forEach(function (key) { if (now - Number(store.getItem(key)) > 86400000) remove(key); });
     stored(PREFIX + audit + ".").forEach(function (key) {
       var owner = key.slice(PREFIX.length + audit.length + 1).split(".")[0];
       if (owner === tab || now - Number(store.getItem(ALIVE + owner) || 0) < DEAD_MS) return;
       var entry = read(key), own = entry && keyOf(entry.kind, entry.item), held = own && read(own);
-      if (entry && (!held || held.at < entry.at)) write(own, entry);
+      if (entry && (!held || held.at < entry.at)) { write(own, entry); adopted++; }
       remove(key);
     });
+    return adopted;
   }
 
   function kindOf(form) { return form.hasAttribute("data-note-form") ? "note" : "answer"; }
@@ -128,7 +145,7 @@
     if (!old && form._acked === JSON.stringify(fields)) return;  // a change event after the typing was saved
     var baseInput = form.querySelector("[data-base-version]");
     write(key, { kind: kind, item: item, url: form.action, fields: fields, at: old ? old.at : Date.now(),
-                 base: old ? old.base : (baseInput ? Number(baseInput.value) : null) });
+                 base: old ? old.base : (baseInput ? Number(baseInput.value) : null), tried: old ? old.tried : [] });
     mark(kind, item, unsent[key] ? "unsent" : "sending", unsent[key] ? T.unsent : T.sending);
     clearTimeout(timers[key]);
     timers[key] = setTimeout(function () { delete timers[key]; flush(key); }, delay);
@@ -148,6 +165,9 @@
 
   function send(key) {
     var entry = read(key);
+    // Remember what was sent: if the reply is lost, the server may have stored it (see stale()).
+    entry.tried = (entry.tried || []).concat([JSON.stringify(entry.fields)]).slice(-5);
+    write(key, entry);
     var body = new URLSearchParams();
     entry.fields.forEach(function (f) { body.append(f[0], f[1]); });
     if (entry.kind === "answer" && entry.base !== null && entry.base !== undefined) body.append("base_version", String(entry.base));
@@ -203,6 +223,16 @@
   }
 
   function stale(key, entry, html) {
+    // The stored value is one this tab sent earlier whose reply never came (server stopped, timeout):
+    // not another tab's change. Build on the version it got and send the newest value again.
+    var current = read(key), storedForm = parse(html).querySelector("form[data-answer-form]");
+    var storedVersion = storedForm && storedForm.querySelector("[data-base-version]");
+    if (current && storedVersion && (current.tried || []).indexOf(JSON.stringify(fieldsOf(storedForm))) >= 0) {
+      current.base = Number(storedVersion.value);
+      current.tried = [];
+      write(key, current);
+      return flush(key);
+    }
     remove(key);
     delete unsent[key];
     clearTimeout(timers[key]);
@@ -280,10 +310,18 @@
     if (keys().length || inflight) { e.preventDefault(); e.returnValue = ""; }
   });
 
-  beat();
-  setInterval(beat, 3000);
-  adopt();
-  restore(document);
-  htmx.onLoad(function (root) { if (root !== document.body) restore(root); });
-  flush();
+  // Start once the tab's id is settled (a duplicated tab must not restore and send another tab's answers).
+  function start() {
+    settledId = true;
+    beat();
+    setInterval(function () {
+      beat();
+      if (adopt()) { restore(document); flush(); }
+    }, 3000);
+    adopt();
+    restore(document);
+    htmx.onLoad(function (root) { if (root !== document.body) restore(root); });
+    flush();
+  }
+  if (window.BroadcastChannel) setTimeout(start, 300); else start();
 })();

@@ -195,3 +195,20 @@ document.addEventListener("change", function (event) {
     if (elt) clear(elt);
   });
 })();
+
+// Submitting a draft whose answers still wait in this device's outbox (answers.js) would leave them out:
+// the submit button waits until they have reached the app, and the page says where to send them from.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("form[data-outbox-guard]").forEach(function (form) {
+    var prefix = "pantau.outbox." + form.getAttribute("data-audit") + ".", waiting = 0;
+    try {
+      for (var i = 0; i < window.localStorage.length; i++) {
+        if ((window.localStorage.key(i) || "").indexOf(prefix) === 0) waiting++;
+      }
+    } catch (e) { return; }  // no storage here: nothing can be waiting in it
+    if (!waiting) return;
+    form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; b.setAttribute("aria-disabled", "true"); });
+    var note = document.querySelector("[data-outbox-guard-message]");
+    if (note) note.hidden = false;
+  });
+});

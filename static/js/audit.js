@@ -227,11 +227,11 @@
   });
 
   // The position panel answers a refused (422) or to-be-confirmed (409) position with itself, message
-  // beside the form: swap it in, as htmx leaves 4xx responses unswapped by default.
+  // beside the form (marked X-Position-Panel): swap it in, as htmx leaves 4xx responses unswapped by
+  // default. Any other refusal (a submitted audit, an expired form) is shown by app.js beside the form.
   document.addEventListener("htmx:beforeSwap", function (e) {
     var target = e.detail.target;
-    if (target && target.id === "position" && (e.detail.xhr.status === 409 || e.detail.xhr.status === 422)
-        && e.detail.xhr.getResponseHeader("HX-Retarget") === null) {
+    if (target && target.id === "position" && e.detail.xhr.getResponseHeader("X-Position-Panel") === "1") {
       e.detail.shouldSwap = true;
       e.detail.isError = false;
     }

@@ -102,6 +102,7 @@ def answer(audit_id: str, item_id: str):
         answered=sum(a for a, _ in counts.values()), total=sum(t for _, t in counts.values()), editable=True,
         notes=queries.notes_of(db.session, audit.id) if changed else {},
         photos=queries.photos_of(db.session, audit.id) if changed else {},
+        photo_times=queries.photo_times_of(db.session, audit.id) if changed else {},
         versions=queries.versions_of(db.session, audit.id) if changed else {})
 
 
@@ -169,8 +170,9 @@ def position(audit_id: str):
         db.session.rollback()
         typed = {"lat": (request.form.get("lat") or "")[:40], "lon": (request.form.get("lon") or "")[:40],
                  "source": source if source in ("gps", "manual", "map") else "manual"}
-        return render_page("audits/checklist.html", block="position", **_page_context(audit),
-                           position_problem=problem, typed=typed), problem.status
+        # The header tells the page that this refusal is the panel itself (swap it in), not an error fragment.
+        return (render_page("audits/checklist.html", block="position", **_page_context(audit),
+                            position_problem=problem, typed=typed), problem.status, {"X-Position-Panel": "1"})
     if is_htmx():
         return render_page("audits/checklist.html", block="position", **_page_context(audit))
     return redirect(url_for("audits.show", audit_id=audit.id) + "#position")

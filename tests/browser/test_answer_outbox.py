@@ -191,3 +191,45 @@ def test_a_stale_tab_is_refused_and_shows_the_newer_answer(server, tab_factory):
     second.wait_for_selector("#fb-jauh_dari_sumber_bahaya .saved")
     assert stored_answers(server, audit_id)["jauh_dari_sumber_bahaya"] == "tidak"
     assert not first.foreign and not own_errors(first)
+
+
+def test_a_lost_reply_a_duplicated_tab_and_submit_wait_for_the_outbox(server, tab_factory):
+    tab = tab_factory(server.url, "tablet", geolocation=GEO, permissions=["geolocation"])
+    tab.login("auditor")
+    tab.goto("/facilities/?q=RPTRA+Cipocok")
+    tab.page.locator("#results .row-link").first.click()
+    tab.page.click("a.start-audit")
+    tab.page.uncheck("input[value='ktr@1']")
+    tab.page.click("button[type=submit].btn.block")
+    tab.page.wait_for_selector("#position .pos-line")
+    page, audit_id = tab.page, tab.page.url.rstrip("/").rsplit("/", 1)[1]
+    item = "jauh_dari_sumber_bahaya"
+
+    # The server stores "ya" but its reply never arrives; the auditor changes to "tidak" before the resend.
+    def lost_reply(route):
+        route.fetch()
+        route.abort()
+    page.route(f"**/answers/{item}", lost_reply)
+    give(page, item, "ya")
+    page.wait_for_selector(f"#fb-{item}{UNSENT}")
+    page.unroute(f"**/answers/{item}")
+    give(page, item, "tidak")
+    page.wait_for_selector(f"#fb-{item} .saved")
+    assert page.locator(f"#fb-{item} .stale-text").count() == 0, "its own lost save is not another tab's change"
+    assert stored_answers(server, audit_id)[item] == "tidak" and shown_value(page, item) == "tidak"
+
+    # "Duplicate tab" copies sessionStorage, so the copy starts with the same tab id: it takes a new one.
+    own_id = page.evaluate("sessionStorage.getItem('pantau.tab')")
+    copy = tab.context.new_page()
+    copy.add_init_script(f"sessionStorage.setItem('pantau.tab', {json.dumps(own_id)})")
+    copy.goto(page.url)
+    copy.wait_for_function("id => sessionStorage.getItem('pantau.tab') !== id", arg=own_id)
+
+    # An answer still waiting on this device holds the submit button on the review page.
+    page.route("**/answers/ruang_dapat_digunakan", lambda route: route.abort())
+    give(page, "ruang_dapat_digunakan", "ya")
+    page.wait_for_selector(f"#fb-ruang_dapat_digunakan{UNSENT}")
+    copy.goto(f"{server.url}/audits/{audit_id}/review")
+    assert copy.get_by_text("Beberapa jawaban di perangkat ini belum sampai").is_visible()
+    assert copy.get_by_role("button", name="Kirim audit").is_disabled()
+    assert not tab.foreign and not own_errors(tab)

@@ -48,7 +48,7 @@ def test_the_hand_set_map_shows_the_outline_the_registered_point_and_the_distanc
     page.get_by_label("Bujur").fill(f"{facility_lon:.5f}")
     distance = page.locator("[data-map-distance]")
     assert re.match(r"1\.3\d\d km dari lokasi terdaftar", distance.inner_text())  # ~1,360 km, Indonesian digits
-    assert "server akan menolak" in distance.inner_text()
+    assert "titik sejauh ini ditolak" in distance.inner_text()
     # A tap on the map near the registered point: the distance follows the tap.
     canvas.click(position={"x": box["width"] / 2 + 20, "y": box["height"] / 2 + 20})
     assert " km dari lokasi terdaftar" in distance.inner_text() or " m dari lokasi terdaftar" in distance.inner_text()
