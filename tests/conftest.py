@@ -13,6 +13,16 @@ from tests.support import html, migrate
 PASSWORD = "rahasia-123"
 
 
+# The longest files run first: under `make test` (two workers, a file per worker at a time) the other
+# worker takes the rest meanwhile, and no long file is left running alone at the end.
+LONGEST_FIRST = ("test_sync_faults.py", "test_package.py", "test_desktop.py")
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-randomly's shuffle: the sort is stable, the rest stays shuffled
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: item.path.name not in LONGEST_FIRST)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def quick_password_hashes():
     """Accounts made in tests get a cheap PBKDF2 hash instead of scrypt (0.14 s to make and again to check):

@@ -48,6 +48,7 @@ def counts(instance) -> dict:
     return result
 
 
+@pytest.mark.timeout(900)  # about 30 kill points, three imports each, a process start per import
 def test_sigkill_at_every_point_of_an_import_loses_and_duplicates_nothing(hub, device, tmp_path):
     enrol(hub, device)
     make_audits(device)
