@@ -135,8 +135,11 @@ def revoke(device_id):
 @sync.command("publish")
 def publish_command():
     """On a hub: put regions, users, checklists and facilities made outside sync into the change log."""
+    from survey import registry  # here: survey.registry publishes through sync
+
     with write_transaction() as session:
-        counts = publish.publish_state(session)
+        counts = publish.publish_state(session, demo=bool(current_app.config.get("DEMO")),
+                                       checklists=registry.installed().values())
     click.echo("published " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
 
