@@ -1,6 +1,8 @@
 // The checklist page: GPS readings, the hand-set map, save-state feedback. No inline script (CSP).
 (function () {
   "use strict";
+  // Leaflet renders an attribution as HTML; a basemap file's metadata is text from outside, shown as text.
+  function asText(text) { var el = document.createElement("span"); el.textContent = text || ""; return el.innerHTML; }
   var en = document.documentElement.lang === "en";
   var T = en
     ? { busy: "Finding your position…", none: "This device has no GPS. Set the position by hand below.", denied: "Position not available: ",
@@ -142,7 +144,7 @@
       el._map = map;
       if (d.tilesUrl) {
         L.tileLayer(d.tilesUrl, { minZoom: +d.tilesMin || 0, maxNativeZoom: +d.tilesMax || 18, maxZoom: 19,
-                                  attribution: d.tilesAttribution || "" }).addTo(map);
+                                  attribution: asText(d.tilesAttribution) }).addTo(map);
         el.classList.add("has-basemap");
       }
       L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);

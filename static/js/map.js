@@ -8,6 +8,8 @@
 // plus optional data-layer-url (outlines), data-focus (a kecamatan code to zoom to) and data-tiles-* (basemap).
 (function () {
   "use strict";
+  // Leaflet renders an attribution as HTML; a basemap file's metadata is text from outside, shown as text.
+  function asText(text) { var el = document.createElement("span"); el.textContent = text || ""; return el.innerHTML; }
 
   var SVG = "http://www.w3.org/2000/svg";
   var BRAND = "#00539b";
@@ -86,7 +88,7 @@
     map.createPane("facilities").style.zIndex = 450;
     if (d.tilesUrl) {
       var options = { minZoom: +d.tilesMin || 0, maxNativeZoom: +d.tilesMax || 18, maxZoom: 19,
-                      attribution: d.tilesAttribution || "" };
+                      attribution: asText(d.tilesAttribution) };
       if (d.tilesBounds) {
         var b = d.tilesBounds.split(",").map(Number);
         options.bounds = L.latLngBounds([b[1], b[0]], [b[3], b[2]]);
