@@ -13,97 +13,14 @@
         notSaved: "Belum tersimpan — periksa koneksi lalu ubah jawaban sekali lagi.", uploading: "Mengunggah foto…" };
   var pending = 0;
 
-  // GPS as ODK Collect takes it: watch the readings for up to WAIT_MS, show each one's accuracy live, keep
-  // the best, and stop early at the target accuracy (GPS_ACCURACY_WARN_M, data-gps-target) or when the
-  // user takes the best so far; a first fix is often 50-100 m off and improves over a few seconds.
+  // GPS: the best reading of up to 45 s (gps.js), then the hand-set map when the device gives none.
   var WAIT_MS = 45000;
-  var G = en
-    ? { waiting: "Waiting for GPS… target ± {t} m", now: "± {a} m now", best: "best ± {b} m", left: "{s} s left",
-        use: "Use this position", cancel: "Cancel", noFix: "No GPS fix in {s} s. Set the position by hand below." }
-    : { waiting: "Menunggu GPS… target ± {t} m", now: "± {a} m sekarang", best: "terbaik ± {b} m", left: "sisa {s} dtk",
-        use: "Pakai posisi ini", cancel: "Batal", noFix: "Tidak ada sinyal GPS dalam {s} dtk. Atur posisi secara manual di bawah." };
-
-  function fill(text, values) {
-    return text.replace(/\{(\w)\}/g, function (_, key) { return values[key]; });
-  }
-
-  function gpsTarget() {
-    var holder = document.querySelector("[data-gps-target]");
-    return holder ? +holder.getAttribute("data-gps-target") || 30 : 30;
-  }
-
-  function accuracyOf(pos) {
-    return pos.coords.accuracy == null ? Infinity : pos.coords.accuracy;
-  }
-
-  // The live panel under a status line: the current and best accuracy, the time left, Use and Cancel.
-  function gpsPanel(status, onUse, onCancel) {
-    var panel = document.createElement("div");
-    panel.className = "gps-live";
-    panel.setAttribute("data-gps-live", "");
-    var reading = document.createElement("p");
-    reading.className = "gps-reading";
-    reading.setAttribute("aria-live", "polite");
-    var now = document.createElement("strong");
-    now.setAttribute("data-gps-accuracy", "");
-    var rest = document.createElement("span");
-    rest.setAttribute("data-gps-best", "");
-    reading.appendChild(now); reading.appendChild(document.createTextNode(" ")); reading.appendChild(rest);
-    var use = document.createElement("button");
-    use.type = "button"; use.className = "btn small"; use.textContent = G.use; use.disabled = true;
-    use.setAttribute("data-gps-use", "");
-    var cancel = document.createElement("button");
-    cancel.type = "button"; cancel.className = "btn secondary small"; cancel.textContent = G.cancel;
-    use.addEventListener("click", onUse);
-    cancel.addEventListener("click", onCancel);
-    panel.appendChild(reading); panel.appendChild(use); panel.appendChild(cancel);
-    status.parentNode.insertBefore(panel, status.nextSibling);
-    return {
-      show: function (pos, best, left) {
-        if (pos) now.textContent = fill(G.now, { a: Math.round(accuracyOf(pos)) });
-        rest.textContent = (best ? fill(G.best, { b: Math.round(accuracyOf(best)) }) + " · " : "") + fill(G.left, { s: left });
-        use.disabled = !best;
-      },
-      remove: function () { panel.remove(); }
-    };
-  }
+  var NO_FIX = en ? "No GPS fix in {s} s. Set the position by hand below."
+                  : "Tidak ada sinyal GPS dalam {s} dtk. Atur posisi secara manual di bawah.";
 
   function readPosition(onPosition, status, onFail) {
-    if (!("geolocation" in navigator)) { if (status) status.textContent = T.none; if (onFail) onFail(); return; }
-    if (status && status._watching) return;  // already waiting: the panel is on screen
-    var target = gpsTarget(), best = null, done = false, started = Date.now(), watch = null, timer = null, tick = null;
-    var before = status ? status.textContent : "";  // an answer's current point, shown again on cancel
-    function left() { return Math.max(0, Math.ceil((WAIT_MS - (Date.now() - started)) / 1000)); }
-    function finish(pos, message) {
-      if (done) return;
-      done = true;
-      if (watch !== null) navigator.geolocation.clearWatch(watch);
-      clearTimeout(timer); clearInterval(tick);
-      if (panel) panel.remove();
-      if (status) { status._watching = false; status.textContent = message !== undefined ? message : pos ? "" : before; }
-      if (pos) onPosition(pos);
-    }
-    var panel = status ? gpsPanel(status, function () { finish(best); }, function () { finish(null); }) : null;
-    if (status) { status._watching = true; status.textContent = fill(G.waiting, { t: target }); }
-    if (panel) panel.show(null, null, left());
-    watch = navigator.geolocation.watchPosition(function (pos) {
-      if (done) return;
-      if (!best || accuracyOf(pos) < accuracyOf(best)) best = pos;
-      if (panel) panel.show(pos, best, left());
-      if (accuracyOf(pos) <= target) finish(best);
-    }, function (err) {
-      // Denied, or no position source at all (no reading yet), ends it: said in the user's language, since
-      // the browser's own message is English. A slow fix or a lost signal after a reading keeps waiting.
-      if (done || err.code === 3 || (err.code === 2 && best)) return;
-      finish(null, T.off);
-      if (onFail) onFail();
-    }, { enableHighAccuracy: true, timeout: WAIT_MS, maximumAge: 0 });
-    tick = setInterval(function () { if (panel) panel.show(null, best, left()); }, 1000);
-    timer = setTimeout(function () {
-      if (best) { finish(best); return; }
-      finish(null, fill(G.noFix, { s: Math.round(WAIT_MS / 1000) }));
-      if (onFail) onFail();
-    }, WAIT_MS);
+    window.PantauGps.readBest(status, { waitMs: WAIT_MS, onPosition: onPosition, onFail: onFail,
+                                        none: T.none, off: T.off, noFix: NO_FIX });
   }
 
   function takeGps(form) {

@@ -93,3 +93,17 @@ def test_the_gps_wait_shows_live_accuracy_and_keeps_the_best_reading(demo_server
     page.locator("#position .pos-line .badge", has_text="± 8 m").wait_for()
     assert page.locator("#position [data-gps-live]").count() == 0
     tab.assert_clean()
+
+
+def test_the_facility_form_takes_its_position_through_the_same_gps_wait(demo_server, tab_factory):
+    tab = tab_factory(demo_server.url, "phone", geolocation={"latitude": -6.1201, "longitude": 106.1503, "accuracy": 7},
+                      permissions=["geolocation"])
+    tab.login("auditor")
+    tab.goto("/facilities/new")
+    page = tab.page
+    page.get_by_role("button", name="Gunakan posisi saya").click()
+    page.wait_for_function("() => document.querySelector('[name=lat]').value !== ''")
+    assert float(page.get_by_label("Lintang").input_value()) == -6.1201
+    assert float(page.get_by_label("Bujur").input_value()) == 106.1503
+    assert page.get_by_text("± 7 m").is_visible(), "the accuracy taken stays beside the button"
+    tab.assert_clean()
