@@ -340,10 +340,15 @@ def decide(audit_id: str):
 @role_required("supervisor", "admin")
 def conflicts():
     """Open conflicts first, then resolved ones; an audit conflict shows what differs."""
+    return _conflicts_page()
+
+
+def _conflicts_page(**refused):
+    """The conflicts page; after a refused resolution, the refusal beside that conflict's form, note kept."""
     rows = db.session.execute(select(SyncConflict).order_by(SyncConflict.resolved_at.is_not(None),
                                                             SyncConflict.created_at.desc()).limit(200)).scalars().all()
     compared = {c.id: sync_conflicts.compare_audit(db.session, c) for c in rows if c.kind == "audit" and c.resolved_at is None}
-    return render_page("sync/conflicts.html", conflicts=rows, compared=compared)
+    return render_page("sync/conflicts.html", conflicts=rows, compared=compared, **refused)
 
 
 @bp.post("/conflicts/<conflict_id>/resolve")
@@ -352,6 +357,18 @@ def conflicts():
 def resolve(conflict_id: str):
     """Resolve a conflict: keep what stands (with a note), a facility value, or the other audit version."""
     conflict = sync_conflicts.find(db.session, conflict_id)
+    try:
+        return _resolve(conflict)
+    except AppError as error:
+        if isinstance(error, NotFound) or request.accept_mimetypes.best == "application/json":
+            raise
+        db.session.rollback()
+        refusal = {"id": conflict.id, "code": error.code, "message": _(error.message, **error.params)}
+        return _conflicts_page(refusal=refusal, typed_note=request.form.get("note", "")[:300]), error.status
+
+
+def _resolve(conflict):
+    """The chosen resolution of one conflict, then back to the list (or to the audit made of the other version)."""
     resolver = sync_conflicts.Resolver(current_user.username, current_user.id, self_device_id(db.session))
     note, choice = request.form.get("note", ""), request.form.get("keep", "")
     if conflict.kind == "facility" and request.form.get("value_index", "") != "":

@@ -152,6 +152,16 @@ def test_refused_and_nothing_changes(app, auth, supervisor, conflict, form, prep
     assert state(app, RECORDS) == before
 
 
+def test_a_refused_resolution_shows_the_page_again_with_the_reason_and_the_note(app, auth, supervisor, conflict):
+    signed_in(auth, supervisor)
+    _photo_gone(app, conflict)
+    response = auth.post(f"/conflicts/{conflict}/resolve", {"keep": "other", "note": "Foto tertinggal di tablet"})
+    assert response.status_code == 422
+    page = html(response)
+    assert page.select_one("[role=alert][data-error-code='sync.photo_missing']") is not None
+    assert page.select_one(f"#note-{conflict}")["value"] == "Foto tertinggal di tablet"
+
+
 @pytest.mark.parametrize("path", ["/conflicts/not-a-uuid/resolve", "/conflicts/5f0c3a52-2d7e-4c1a-9b1e-0d6f2a7c4e11/resolve"])
 def test_unknown_conflict_is_not_found(app, auth, supervisor, conflict, path):
     signed_in(auth, supervisor)
