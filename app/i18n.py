@@ -96,10 +96,10 @@ def make_label(gettext):
 # How people here write a date and a time; Babel's own "en" is American (12/6/26, 7:24 AM), its "id"
 # short form has a two-digit year. Times are in the configured zone (BABEL_DEFAULT_TIMEZONE), 24-hour.
 DATE_PATTERNS = {
-    "id": {"date": "dd/MM/yyyy", "datetime": "dd/MM/yyyy HH.mm", "time": "HH.mm"},
-    "en": {"date": "d MMM y", "datetime": "d MMM y, HH:mm", "time": "HH:mm"},
+    "id": {"date": "dd/MM/yyyy", "datetime": "dd/MM/yyyy HH.mm", "time": "HH.mm", "seconds": "HH.mm.ss"},
+    "en": {"date": "d MMM y", "datetime": "d MMM y, HH:mm", "time": "HH:mm", "seconds": "HH:mm:ss"},
 }
-_NAMED_FORMATS = ("short", "medium")
+_NAMED_FORMATS = ("short", "medium", "seconds")  # "seconds": a time of day to the second (a save's time)
 # A citation of the project's own research notes ("kla-reference.md §3", "kla-reference §1-§3"): for
 # maintainers, not for the people using the app.
 _DEVELOPER_CITATION = re.compile(r"\s*(?:menurut\s+)?kla-reference(?:\.md)?\s*§\s*\d+(?:\s*[-–,]\s*§\s*\d+(?:\s+[A-Z]{2,5})?)*"
@@ -110,7 +110,8 @@ def date_pattern(kind: str, fmt: str) -> str:
     """The Babel pattern for a `date`/`datetime`/`time` filter: ours for short and medium, else `fmt` as given."""
     if fmt not in _NAMED_FORMATS:
         return fmt
-    return DATE_PATTERNS.get(str(get_locale() or ""), DATE_PATTERNS["en"])[kind]
+    patterns = DATE_PATTERNS.get(str(get_locale() or ""), DATE_PATTERNS["en"])
+    return patterns["seconds" if fmt == "seconds" else kind]
 
 
 def source_text(value) -> str:

@@ -22,15 +22,17 @@ WHEN = dt.datetime(2026, 12, 6, 0, 24, tzinfo=dt.timezone.utc)  # 07:24 WIB
 US_FORMATS = re.compile(r"\b\d{1,2}/\d{1,2}/\d{2}\b(?!\d)|\b\d{1,2}:\d{2}(:\d{2})?\s?[AP]M\b|\bDec \d{1,2}, 20\d\d\b")
 
 
-@pytest.mark.parametrize("locale, when, day", [
-    ("id", "06/12/2026 07.24", "06/12/2026"),
-    ("en", "6 Dec 2026, 07:24", "6 Dec 2026"),
+@pytest.mark.parametrize("locale, when, day, clock", [
+    ("id", "06/12/2026 07.24", "06/12/2026", "07.24"),
+    ("en", "6 Dec 2026, 07:24", "6 Dec 2026", "07:24"),
 ])
-def test_dates_render_in_the_users_locale_and_zone(app, locale, when, day):
+def test_dates_render_in_the_users_locale_and_zone(app, locale, when, day, clock):
     template = app.jinja_env.from_string("{{ t|datetime }}|{{ t|datetime('short') }}|{{ t|datetime('medium') }}|"
-                                         "{{ t|date }}|{{ t|date('medium') }}|{{ none|datetime }}")
+                                         "{{ t|date }}|{{ t|date('medium') }}|{{ none|datetime }}|{{ t|datetime('seconds') }}")
     with app.test_request_context(), force_locale(locale):
-        assert template.render(t=WHEN) == f"{when}|{when}|{when}|{day}|{day}|–"
+        rendered = template.render(t=WHEN)
+    assert rendered.rsplit("|", 1)[0] == f"{when}|{when}|{when}|{day}|{day}|–"
+    assert rendered.rsplit("|", 1)[1].startswith(clock) and len(rendered.rsplit("|", 1)[1]) == 8  # a save's time
 
 
 @pytest.mark.parametrize("locale, shown", [("id", "06/12/2026 07.24"), ("en", "6 Dec 2026, 07:24")])
