@@ -103,6 +103,13 @@ def device_is_new(session: Session, role: str, demo: bool = False) -> bool:
     return not any(may_sign_in(session, user, demo) for user in accounts)
 
 
+def is_enrolled(session: Session) -> bool:
+    """This node has a hub to sync with."""
+    from sync.models import SyncPeer
+
+    return session.execute(select(SyncPeer.hub_id).limit(1)).first() is not None
+
+
 def may_sign_in(session: Session, user, demo: bool = False) -> bool:
     """An active account; a demo account (password `demo`) only in demo mode, or on a device its demo hub sent
     it to (a hub publishes demo accounts only while it runs in demo mode: docs/sync.md, "Publishing")."""

@@ -153,6 +153,7 @@ def test_no_auditor_for_the_kecamatan_is_said_and_setup_stays_open_until_one_arr
     assert "Kasemen" in setup.get_text(" ", strip=True)
     login = html(client.get("/login"))
     assert login.find("a", href="/setup") is not None, "the sign-in page points to setup"
+    assert "sudah terdaftar" in login.get_text(" ", strip=True), "it says the device is enrolled, not new"
     held = device_holds(fresh_device)
     assert held["users"] == {} and held["facility_kecamatan"] == {KASEMEN}
 

@@ -23,7 +23,7 @@ from app.htmx import render_page
 from app.problems import AppError, NotFound, N_
 from app.tx import transactional
 from geo.queries import kecamatan_choices
-from sync.queries import device_is_new, may_sign_in, self_device_id
+from sync.queries import device_is_new, is_enrolled, may_sign_in, self_device_id
 
 bp = Blueprint("auth", __name__)
 
@@ -77,8 +77,9 @@ def _too_many(error: RateLimitExceeded):
 
 
 def _login_page(form: LoginForm, error: str | None, error_code: str | None = None):
-    return render_page("auth/login.html", form=form, error=error, error_code=error_code,
-                       device_is_new=device_is_new(db.session, current_app.config["ROLE"], current_app.config["DEMO"]))
+    new = device_is_new(db.session, current_app.config["ROLE"], current_app.config["DEMO"])
+    return render_page("auth/login.html", form=form, error=error, error_code=error_code, device_is_new=new,
+                       enrolled=new and is_enrolled(db.session))
 
 
 @bp.post("/logout")
