@@ -43,7 +43,7 @@ package: setup
 	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller pantau-kla.spec
 
 test: setup
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 test-fast: setup
 	$(BIN)/pytest -m "not browser and not slow"

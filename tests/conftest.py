@@ -13,7 +13,7 @@ from tests.support import html, migrate
 PASSWORD = "rahasia-123"
 
 
-# The longest files run first: under `make test` (two workers, a file per worker at a time) the other
+# The longest files run first: under `make test` (two workers, a file per worker at a time, in this order) the other
 # worker takes the rest meanwhile, and no long file is left running alone at the end.
 LONGEST_FIRST = ("test_sync_faults.py", "test_package.py", "test_desktop.py")
 
