@@ -263,10 +263,9 @@ REVIEW_STATES = ("waiting", "returned", "approved", "rejected", "all")
 
 def corrected_ids(session: Session) -> set[uuid.UUID]:
     """Audits that a submitted correction replaces (a returned one among them is settled)."""
-    from survey.audits.models import Audit
+    from survey.audits.queries import corrected_select
 
-    return set(session.execute(select(Audit.revision_of).where(Audit.revision_of.is_not(None),
-                                                               Audit.status == "submitted")).scalars())
+    return set(session.execute(corrected_select()).scalars())
 
 
 def _in_state(stmt, state: str):
@@ -276,8 +275,9 @@ def _in_state(stmt, state: str):
     if state == "waiting":
         return stmt.where(Audit.review_status.is_(None))
     if state == "returned":
-        corrected = select(Audit.revision_of).where(Audit.revision_of.is_not(None), Audit.status == "submitted")
-        return stmt.where(Audit.review_status == "returned", Audit.id.not_in(corrected))
+        from survey.audits.queries import corrected_select
+
+        return stmt.where(Audit.review_status == "returned", Audit.id.not_in(corrected_select()))
     if state in ("approved", "rejected"):
         return stmt.where(Audit.review_status == state)
     return stmt

@@ -199,7 +199,7 @@ def photo_visible_in(session: Session, sha256: str, kecamatan_codes: tuple[str, 
 # --- Review and return (issue #12) ----------------------------------------------------------------
 
 
-def _corrected():
+def corrected_select():
     """Ids of audits a submitted correction replaces: a return is settled once its correction is sent."""
     return select(Audit.revision_of).where(Audit.revision_of.is_not(None), Audit.status == "submitted")
 
@@ -212,7 +212,7 @@ def returned_audits(session: Session, *, auditor_id: uuid.UUID | None = None,
     so the same query answers on the device and on the hub.
     """
     stmt = (select(Audit).options(joinedload(Audit.facility))
-            .where(Audit.status == "submitted", Audit.review_status == "returned", Audit.id.not_in(_corrected()))
+            .where(Audit.status == "submitted", Audit.review_status == "returned", Audit.id.not_in(corrected_select()))
             .order_by(Audit.reviewed_at.desc(), Audit.submitted_at.desc()))
     if auditor_id is not None:
         stmt = stmt.where(Audit.auditor_id == auditor_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -38,6 +40,23 @@ def demo_server(tmp_path_factory):
     server.start()
     yield server
     server.stop()
+
+
+@contextmanager
+def demo_hub_and_fresh_device(folder: Path, secret: str):
+    """A demo hub as `make run` makes one (hub role) and a field device straight out of the box, both serving."""
+    hub = ServerProcess(folder / "hub", env={"PANTAU_ROLE": "hub", "PANTAU_SECRET_KEY": secret,
+                                             "PANTAU_SECURE_COOKIES": "0"}, demo=True)
+    device = ServerProcess(folder / "device", demo=False)
+    try:
+        for server in (hub, device):
+            server.instance.mkdir()
+            server.init()
+            server.start()
+        yield hub, device
+    finally:
+        device.stop()
+        hub.stop()
 
 
 class Tab:

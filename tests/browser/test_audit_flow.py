@@ -58,6 +58,17 @@ def answer_everything(tab, photo_path) -> int:
     raise AssertionError("items kept appearing")
 
 
+def start_ktr_audit(tab) -> str:
+    """Open a facility and start a KTR-only audit; return the audit's URL."""
+    open_facility(tab)
+    tab.page.click("a.start-audit")
+    tab.page.wait_for_load_state("networkidle")
+    tab.page.uncheck("input[value='rbra@1']")
+    tab.page.click("button[type=submit].btn.block")
+    tab.page.wait_for_selector("#position .pos-line")
+    return tab.page.url
+
+
 def submit(tab) -> None:
     tab.page.click("text=" + ("Periksa & kirim"))
     tab.page.wait_for_load_state("networkidle")
@@ -121,12 +132,7 @@ def test_killing_the_server_mid_audit_loses_no_answer(tmp_path, tab_factory):
     try:
         tab = tab_factory(server.url, "tablet", geolocation=GEO, permissions=["geolocation"])
         tab.login("auditor")
-        open_facility(tab)
-        tab.page.click("a.start-audit")
-        tab.page.wait_for_load_state("networkidle")
-        tab.page.uncheck("input[value='rbra@1']")
-        tab.page.click("button[type=submit].btn.block")
-        tab.page.wait_for_selector("#position .pos-line")
+        start_ktr_audit(tab)
         given = {"tanda_dilarang_merokok": "sebagian", "tidak_ada_yang_merokok": "ya", "tidak_ada_asbak": "tidak",
                  "tidak_ada_bau_asap": "tidak_berlaku"}
         for item, value in given.items():

@@ -13,26 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, demo_hub_and_fresh_device
 from tests.support import ServerProcess
 
-HUB_ENV = {"PANTAU_ROLE": "hub", "PANTAU_SECRET_KEY": "browser-stranded-hub-" + "k" * 32, "PANTAU_SECURE_COOKIES": "0"}
 SHOTS = Path("/work/shots-enroll")
 
 
 @pytest.fixture(scope="module")
 def hub_and_device(tmp_path_factory):
     """A demo hub (flask init with PANTAU_DEMO=1, then serve) and a field device straight out of the box."""
-    folder = tmp_path_factory.mktemp("stranded")
-    hub = ServerProcess(folder / "hub", env=HUB_ENV, demo=True)
-    device = ServerProcess(folder / "device", demo=False)
-    for server in (hub, device):
-        server.instance.mkdir()
-        server.init()
-        server.start()
-    yield hub, device
-    device.stop()
-    hub.stop()
+    with demo_hub_and_fresh_device(tmp_path_factory.mktemp("stranded"), "browser-stranded-hub-" + "k" * 32) as pair:
+        yield pair
 
 
 def shot(tab, name: str) -> None:

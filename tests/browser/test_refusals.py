@@ -13,7 +13,7 @@ import os
 import pytest
 
 from tests.browser.conftest import SCREENSHOTS
-from tests.browser.test_audit_flow import GEO, answer_everything, db_rows, open_facility
+from tests.browser.test_audit_flow import GEO, answer_everything, db_rows, start_ktr_audit
 from tests.support import ServerProcess, make_jpeg
 
 MESSAGES = {
@@ -52,17 +52,6 @@ def shot(tab, name: str) -> None:
     """The screen as the user sees it (not the whole page): the refusal is beside the control in view."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     tab.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
-
-
-def start_ktr_audit(tab) -> str:
-    """Open a facility and start a KTR-only audit; return the audit's URL."""
-    open_facility(tab)
-    tab.page.click("a.start-audit")
-    tab.page.wait_for_load_state("networkidle")
-    tab.page.uncheck("input[value='rbra@1']")
-    tab.page.click("button[type=submit].btn.block")
-    tab.page.wait_for_selector("#position .pos-line")
-    return tab.page.url
 
 
 def refused_upload(page, form, name: str, mime: str, data: bytes, code: str) -> str:

@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from tests.support import ServerProcess, make_jpeg
+from tests.browser.conftest import demo_hub_and_fresh_device
+from tests.support import make_jpeg
 
-HUB_ENV = {"PANTAU_ROLE": "hub", "PANTAU_SECRET_KEY": "browser-season-hub-" + "s" * 32, "PANTAU_SECURE_COOKIES": "0"}
 PLAYGROUND = "Taman Bermain RW 01"
 GEO = {"latitude": -6.1125, "longitude": 106.1612, "accuracy": 8}
 COMMENT = "Foto papan nama kurang jelas, mohon ambil ulang."
@@ -19,16 +19,8 @@ COMMENT = "Foto papan nama kurang jelas, mohon ambil ulang."
 @pytest.fixture(scope="module")
 def hub_and_device(tmp_path_factory):
     """A demo hub as `make run` makes one, and a field device straight out of the box."""
-    folder = tmp_path_factory.mktemp("season")
-    hub = ServerProcess(folder / "hub", env=HUB_ENV, demo=True)
-    device = ServerProcess(folder / "device", demo=False)
-    for server in (hub, device):
-        server.instance.mkdir()
-        server.init()
-        server.start()
-    yield hub, device
-    device.stop()
-    hub.stop()
+    with demo_hub_and_fresh_device(tmp_path_factory.mktemp("season"), "browser-season-hub-" + "s" * 32) as pair:
+        yield pair
 
 
 def rbra_figure(planner) -> tuple[int, str]:
