@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from app.extensions import db
 from app.htmx import is_htmx
-from app.problems import AppError, Conflict, Forbidden, NotFound  # noqa: F401  (re-exported)
+from app.problems import KERNEL_PROBLEMS, AppError, Conflict, Forbidden, NotFound  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
 TOO_LARGE = "pantau.body_too_large"  # set on the request when its body was refused as over the size limit
@@ -44,30 +44,25 @@ def _handle_app_error(error: AppError):
 
 
 def _handle_csrf(error: CSRFError):
-    db.session.rollback()
-    message = gettext("Your session form expired. Reload the page and try again.")
-    return respond_error("request.csrf", message, 400)
+    return _handle_app_error(KERNEL_PROBLEMS("request.csrf"))
 
 
 def _handle_integrity(error: IntegrityError):
-    db.session.rollback()
     log.warning("integrity error: %s", error.orig, exc_info=True)
-    return respond_error("db.conflict", gettext("This conflicts with a record that already exists."), 409)
+    return _handle_app_error(KERNEL_PROBLEMS("db.conflict"))
 
 
 def _handle_data(error: DataError):
     # A value the database refuses (too long for its column, out of a type's range) that a check above
     # missed: logged as the bug it is, answered as a refusal that changed nothing, never a 500.
-    db.session.rollback()
     log.error("data error: %s", error.orig, exc_info=True)
-    return respond_error("db.bad_value", gettext("A value does not fit what the database stores."), 422)
+    return _handle_app_error(KERNEL_PROBLEMS("db.bad_value"))
 
 
 def _handle_operational(error: OperationalError):
-    db.session.rollback()
     if "locked" in str(error.orig).lower():
-        message = gettext("The database is busy. Please try again in a moment.")
-        return respond_error("db.busy", message, 503)
+        return _handle_app_error(KERNEL_PROBLEMS("db.busy"))
+    db.session.rollback()
     raise error
 
 

@@ -34,9 +34,9 @@ from pathlib import Path, PurePosixPath
 
 import shapely
 
-from app.problems import AppError, N_
 from geo.codes import level_of, parent_of
 from geo.coordinates import INDONESIA
+from geo.problems import GEO_PROBLEMS
 
 LEVELS = ("kecamatan", "desa")
 SUFFIXES = {".geojson": "GeoJSON", ".json": "GeoJSON", ".shp": "Shapefile", ".zip": "zipped Shapefile",
@@ -109,7 +109,7 @@ def read_boundaries(path: str | Path, level: str, code_field: str | None = None,
     source, layer = _source(path, layer, notes)
     frame = _read(source, layer, path)
     if len(frame) == 0:
-        raise AppError("geo.empty", N_("The file %(file)s holds no features."), file=path.name)
+        raise GEO_PROBLEMS("geo.empty", file=path.name)
     columns = {str(c).lower(): str(c) for c in frame.columns if c != frame.geometry.name}
     fields = _fields(columns, level, code_field, name_field, parent_field)
     notes.append("fields: " + ", ".join(f"{role} {name}" for role, name in fields.items() if name))
@@ -133,11 +133,9 @@ def _source(path: Path, layer: str | None, notes: list[str]) -> tuple[str, str |
     """What to hand to GDAL (a path, or /vsizip/ path into an archive) and the layer to read."""
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise AppError("geo.unreadable",
-                       N_("Unknown boundary file type %(suffix)s: use GeoJSON (.geojson), a Shapefile (.shp, or "
-                          ".zip holding one) or a GeoPackage (.gpkg)."), suffix=suffix or "-")
+        raise GEO_PROBLEMS("geo.unreadable/type", suffix=suffix or "-")
     if not path.is_file():
-        raise AppError("geo.unreadable", N_("There is no file %(file)s."), file=str(path))
+        raise GEO_PROBLEMS("geo.unreadable/missing", file=str(path))
     if suffix == ".zip":
         member = _zip_member(path, layer, notes)
         return f"/vsizip/{path.resolve().as_posix()}/{member}", None
@@ -152,26 +150,22 @@ def _zip_member(path: Path, layer: str | None, notes: list[str]) -> str:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError) as error:
-        raise AppError("geo.unreadable", N_("Cannot read %(file)s: %(reason)s"), file=path.name,
-                       reason=str(error)) from None
+        raise GEO_PROBLEMS("geo.unreadable", file=path.name, reason=str(error)) from None
     for member in members:
         if not _safe_member(member):
-            raise AppError("geo.unsafe_zip",
-                           N_("The zip file %(file)s has an unsafe member %(member)s (a path leaving the folder, "
-                              "or a link): it is refused."), file=path.name, member=member.filename)
+            raise GEO_PROBLEMS("geo.unsafe_zip", file=path.name, member=member.filename)
     if sum(member.file_size for member in members) > MAX_UNZIPPED_BYTES:
-        raise AppError("geo.unsafe_zip", N_("The zip file %(file)s unpacks to more than 2 GB: it is refused."),
-                       file=path.name)
+        raise GEO_PROBLEMS("geo.unsafe_zip/too_large", file=path.name)
     shapefiles = sorted(m.filename for m in members
                         if m.filename.lower().endswith(".shp") and not m.filename.startswith("__MACOSX/"))
     if layer:
         chosen = [name for name in shapefiles if PurePosixPath(name).stem == layer]
         if not chosen:
-            raise AppError("geo.unknown_layer", N_("There is no layer %(layer)s in %(file)s. Layers: %(available)s."),
-                           layer=layer, file=path.name, available=_listing([PurePosixPath(n).stem for n in shapefiles]))
+            raise GEO_PROBLEMS("geo.unknown_layer", layer=layer, file=path.name,
+                               available=_listing([PurePosixPath(n).stem for n in shapefiles]))
         return chosen[0]
     if not shapefiles:
-        raise AppError("geo.unreadable", N_("The zip file %(file)s holds no Shapefile (.shp)."), file=path.name)
+        raise GEO_PROBLEMS("geo.unreadable/no_shapefile", file=path.name)
     if len(shapefiles) > 1:
         notes.append(f"read {shapefiles[0]}; the zip also holds {', '.join(shapefiles[1:])} (choose with --layer)")
     return shapefiles[0]
@@ -195,16 +189,14 @@ def _gpkg_layer(path: Path, layer: str | None, notes: list[str]) -> str:
     try:
         layers = [(str(name), geometry_type) for name, geometry_type in pyogrio.list_layers(path)]
     except (RuntimeError, OSError) as error:  # pyogrio's errors derive from RuntimeError
-        raise AppError("geo.unreadable", N_("Cannot read %(file)s: %(reason)s"), file=path.name,
-                       reason=_reason(error)) from None
+        raise GEO_PROBLEMS("geo.unreadable", file=path.name, reason=_reason(error)) from None
     spatial = [name for name, geometry_type in layers if geometry_type]
     if layer:
         if layer not in spatial:
-            raise AppError("geo.unknown_layer", N_("There is no layer %(layer)s in %(file)s. Layers: %(available)s."),
-                           layer=layer, file=path.name, available=_listing(spatial))
+            raise GEO_PROBLEMS("geo.unknown_layer", layer=layer, file=path.name, available=_listing(spatial))
         return layer
     if not spatial:
-        raise AppError("geo.empty", N_("The file %(file)s holds no features."), file=path.name)
+        raise GEO_PROBLEMS("geo.empty", file=path.name)
     if len(spatial) > 1:
         notes.append(f"read layer {spatial[0]}; the file also holds {', '.join(spatial[1:])} (choose with --layer)")
     return spatial[0]
@@ -217,8 +209,7 @@ def _read(source: str, layer: str | None, path: Path):
     try:
         return geopandas.read_file(source, layer=layer, engine="pyogrio")
     except (RuntimeError, OSError, ValueError, UnicodeDecodeError) as error:  # pyogrio's errors are RuntimeErrors
-        raise AppError("geo.unreadable", N_("Cannot read %(file)s: %(reason)s"), file=path.name,
-                       reason=_reason(error)) from None
+        raise GEO_PROBLEMS("geo.unreadable", file=path.name, reason=_reason(error)) from None
 
 
 def _reason(error: Exception) -> str:
@@ -245,8 +236,7 @@ def _field(columns: dict[str, str], asked: str | None, defaults: tuple[str, ...]
     if not required:
         return None
     described = asked if asked else f"{defaults[0]} (or {', '.join(defaults[1:])})"
-    raise AppError("geo.missing_field", N_("The file has no field %(column)s. Its fields: %(available)s."),
-                   column=described, available=_listing(sorted(columns.values()), limit=40))
+    raise GEO_PROBLEMS("geo.missing_field", column=described, available=_listing(sorted(columns.values()), limit=40))
 
 
 def _check_layer_level(columns: dict[str, str], level: str) -> None:
@@ -255,9 +245,7 @@ def _check_layer_level(columns: dict[str, str], level: str) -> None:
     has_own = any(name.lower() in columns for name in CODE_FIELDS[level][:-1])
     found = [columns[name.lower()] for name in CODE_FIELDS[other][:-1] if name.lower() in columns]
     if found and (level == "kecamatan" or not has_own):
-        raise AppError("geo.wrong_level",
-                       N_("This file holds %(found)s codes (field %(column)s), not %(level)s codes: import it with "
-                          "--level %(found)s."), found=other, column=found[0], level=level)
+        raise GEO_PROBLEMS("geo.wrong_level", found=other, column=found[0], level=level)
 
 
 def _column(frame, name: str) -> list:
@@ -290,9 +278,8 @@ def _check_geometry_types(frame, codes: list[str]) -> None:
              for row, (code, shape) in enumerate(zip(codes, frame.geometry))
              if shape is None or shape.is_empty or shape.geom_type not in ("Polygon", "MultiPolygon")]
     if wrong:
-        raise AppError("geo.not_polygons", N_("Boundaries must be polygons. These features are not (%(kinds)s): "
-                                              "%(features)s."),
-                       kinds=", ".join(sorted({kind for _, kind in wrong})), features=_listing([c for c, _ in wrong]))
+        raise GEO_PROBLEMS("geo.not_polygons", kinds=", ".join(sorted({kind for _, kind in wrong})),
+                           features=_listing([c for c, _ in wrong]))
 
 
 def _to_wgs84(frame, path: Path, notes: list[str]):
@@ -300,10 +287,7 @@ def _to_wgs84(frame, path: Path, notes: list[str]):
     bounds = frame.total_bounds
     if frame.crs is None:
         if not _lon_lat(bounds):
-            raise AppError("geo.no_crs",
-                           N_("The file %(file)s does not say its coordinate reference system (a Shapefile without "
-                              "its .prj?) and its coordinates (%(bounds)s) are not longitude/latitude."),
-                           file=path.name, bounds=_bounds_text(bounds))
+            raise GEO_PROBLEMS("geo.no_crs", file=path.name, bounds=_bounds_text(bounds))
         notes.append("no coordinate reference system in the file: coordinates are within longitude/latitude "
                      "range, so EPSG:4326 was assumed")
         frame, crs = frame.set_crs(WGS84), "none (EPSG:4326 assumed)"
@@ -313,10 +297,7 @@ def _to_wgs84(frame, path: Path, notes: list[str]):
             notes.append(f"reprojected from {crs} to EPSG:4326")
             frame = frame.to_crs(WGS84)
     if not _in_indonesia(frame.total_bounds):
-        raise AppError("geo.bad_crs",
-                       N_("Read in the coordinate reference system %(crs)s, the boundaries lie outside Indonesia "
-                          "(%(bounds)s): the file's coordinate reference system is wrong or missing."),
-                       crs=crs, bounds=_bounds_text(frame.total_bounds))
+        raise GEO_PROBLEMS("geo.bad_crs", crs=crs, bounds=_bounds_text(frame.total_bounds))
     return frame, crs
 
 
@@ -342,35 +323,28 @@ def _check_codes(codes: list[str], level: str, field_name: str) -> None:
     """Every code is a Kemendagri code of the level, and appears once."""
     wrong = [code or "(empty)" for code in codes if level_of(code) != level]
     if wrong:
-        raise AppError("geo.wrong_level",
-                       N_("Field %(column)s must hold Kemendagri %(level)s codes, like %(example)s. These are not: "
-                          "%(codes)s."), column=field_name, level=level, example=EXAMPLES[level],
-                       codes=_listing(wrong))
+        raise GEO_PROBLEMS("geo.wrong_level/codes", column=field_name, level=level, example=EXAMPLES[level],
+                           codes=_listing(wrong))
     seen: dict[str, int] = {}
     for code in codes:
         seen[code] = seen.get(code, 0) + 1
     repeated = sorted(code for code, count in seen.items() if count > 1)
     if repeated:
-        raise AppError("geo.duplicate_code",
-                       N_("These codes appear in more than one feature: %(codes)s. Each region must be one feature "
-                          "(a MultiPolygon when it has several parts)."), codes=_listing(repeated))
+        raise GEO_PROBLEMS("geo.duplicate_code", codes=_listing(repeated))
 
 
 def _check_names(codes: list[str], names: list[str], field_name: str) -> None:
     """Every feature has a name."""
     unnamed = [code for code, name in zip(codes, names) if not name]
     if unnamed:
-        raise AppError("geo.missing_name", N_("These features have no name in field %(column)s: %(codes)s."),
-                       column=field_name, codes=_listing(unnamed))
+        raise GEO_PROBLEMS("geo.missing_name", column=field_name, codes=_listing(unnamed))
 
 
 def _check_parents(codes: list[str], parents: list[str], field_name: str) -> None:
     """Where the file gives a parent code, it must be the one the region's own code says."""
     wrong = [f"{code} ({parent})" for code, parent in zip(codes, parents) if parent and parent != parent_of(code)]
     if wrong:
-        raise AppError("geo.parent_mismatch",
-                       N_("Field %(column)s disagrees with the region codes, which already name their parent: "
-                          "%(codes)s."), column=field_name, codes=_listing(wrong))
+        raise GEO_PROBLEMS("geo.parent_mismatch", column=field_name, codes=_listing(wrong))
 
 
 def _repaired(shapes: list, codes: list[str]) -> tuple[list, list[str]]:
@@ -383,9 +357,7 @@ def _repaired(shapes: list, codes: list[str]) -> tuple[list, list[str]]:
             parts = _leaves(shapely.make_valid(shape))
             polygons = [part for part in parts if part.geom_type == "Polygon"]
             if not polygons:
-                raise AppError("geo.not_polygons", N_("Boundaries must be polygons. These features are not "
-                                                      "(%(kinds)s): %(features)s."),
-                               kinds="no area left after repair", features=code)
+                raise GEO_PROBLEMS("geo.not_polygons", kinds="no area left after repair", features=code)
             dropped = " (lines or points left over were dropped)" if len(polygons) < len(parts) else ""
             shape = polygons[0] if len(polygons) == 1 and shape.geom_type == "Polygon" else \
                 shapely.MultiPolygon(polygons)

@@ -11,8 +11,8 @@ from flask.cli import AppGroup
 
 from app.cli_support import cli_errors, write_transaction
 from app.extensions import db
-from app.problems import AppError, N_
 from geo.coordinates import check_position
+from geo.problems import GEO_PROBLEMS, MAP_PROBLEMS
 from geo.service import LOCATED_LEVELS, LocateReport, import_boundaries, locate_position, relocate
 
 if TYPE_CHECKING:
@@ -73,9 +73,7 @@ def locate_command(lon: str, lat: str):
         check_position(lat_value, lon_value)
         found = locate_position(db.session, lon_value, lat_value)
         if not found:
-            raise AppError("geo.no_boundaries",
-                           N_("No kecamatan or desa/kelurahan boundaries are loaded: import them with flask geo "
-                              "import."))
+            raise GEO_PROBLEMS("geo.no_boundaries")
     regions = [found[level] for level in LOCATED_LEVELS if found.get(level) is not None]
     for region in regions:
         click.echo(f"{region.code} {region.name}")
@@ -98,7 +96,7 @@ def _number(text: str) -> float:
     except ValueError:
         value = math.nan
     if not math.isfinite(value):
-        raise AppError("geo.bad_coordinates", N_("The position is not a valid latitude and longitude."))
+        raise GEO_PROBLEMS("geo.bad_coordinates")
     return value
 
 
@@ -153,8 +151,7 @@ def _export(what: str, fmt: str, out: Path, regions, kinds, year, results) -> No
         exports.check_format(fmt.lower(), what)
         bad = [r for r in results if r not in RESULT_CLASSES]
         if bad:
-            raise AppError("export.bad_result", N_("Unknown result %(result)s; use memenuhi, belum_memenuhi or none."),
-                           result=bad[0])
+            raise GEO_PROBLEMS("export.bad_result", result=bad[0])
         flt = exports.ExportFilter(regions=tuple(regions), kinds=tuple(kinds), year=_year(year), results=tuple(results))
         exports.check_filter(db.session, flt)
         tz = current_app.config["TIMEZONE"]
@@ -173,5 +170,4 @@ def _year(text: str | None) -> int | None:
     try:
         return int(text.strip())
     except ValueError:
-        raise AppError("export.bad_year", N_("The year must be between %(first)s and %(last)s."),
-                       first=2000, last=2100) from None
+        raise MAP_PROBLEMS("export.bad_year", first=2000, last=2100) from None

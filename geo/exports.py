@@ -21,10 +21,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.auth.models import User
-from app.problems import AppError, N_
 from app.spreadsheets import clean_value, safe_cell
 from geo.maps import year_period
 from geo.models import Wilayah
+from geo.problems import MAP_PROBLEMS
 from survey.audits.models import Answer, AnswerPhoto, Audit
 from survey.audits.queries import awaiting_review, latest_results
 from survey.facilities.models import Facility
@@ -80,26 +80,22 @@ def check_filter(session: Session, flt: ExportFilter) -> None:
     for code in flt.regions:
         region = session.get(Wilayah, code)
         if region is None or region.level not in ("kabkota", "kecamatan"):
-            raise AppError("export.unknown_region", N_("Unknown kecamatan or kabupaten/kota code: %(region)s."), region=code)
+            raise MAP_PROBLEMS("export.unknown_region", region=code)
     for kind in flt.kinds:
         if kind not in KIND_CODES:
-            raise AppError("export.bad_kind", N_("Unknown facility kind %(kind)s; use one of %(kinds)s."),
-                           kind=kind, kinds=", ".join(KIND_CODES))
+            raise MAP_PROBLEMS("export.bad_kind", kind=kind, kinds=", ".join(KIND_CODES))
     if flt.year is not None and not FIRST_YEAR <= flt.year <= LAST_YEAR:
-        raise AppError("export.bad_year", N_("The year must be between %(first)s and %(last)s."),
-                       first=FIRST_YEAR, last=LAST_YEAR)
+        raise MAP_PROBLEMS("export.bad_year", first=FIRST_YEAR, last=LAST_YEAR)
 
 
 def check_format(fmt: str, what: str = "facilities") -> None:
     """Refuse an unknown format or export."""
     if what not in WHATS:
-        raise AppError("export.bad_what", N_("Export facilities or audits, not %(what)s."), what=what)
+        raise MAP_PROBLEMS("export.bad_what", what=what)
     if fmt == "gpkg" and fmt not in available_formats():
-        raise AppError("export.gpkg_unavailable", N_("GeoPackage export needs the GIS libraries, which this installation "
-                                                     "does not have. Choose GeoJSON, CSV or Excel."))
+        raise MAP_PROBLEMS("export.gpkg_unavailable")
     if fmt not in FORMATS:
-        raise AppError("export.bad_format", N_("Unknown export format %(format)s; use one of %(formats)s."),
-                       format=fmt, formats=", ".join(FORMATS))
+        raise MAP_PROBLEMS("export.bad_format", format=fmt, formats=", ".join(FORMATS))
 
 
 def facility_table(session: Session, flt: ExportFilter, counted: str, tz: str) -> Table:
@@ -186,7 +182,7 @@ def write(table: Table, fmt: str, path: Path) -> int:
     check_format(fmt)
     path = Path(path)
     if not path.parent.is_dir():
-        raise AppError("export.bad_out", N_("The folder %(folder)s does not exist."), folder=str(path.parent))
+        raise MAP_PROBLEMS("export.bad_out", folder=str(path.parent))
     # The temporary name keeps the real extension: GDAL checks that a GeoPackage ends in .gpkg.
     handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".part.{fmt}")
     os.close(handle)

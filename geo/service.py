@@ -14,10 +14,10 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from app import auditlog
-from app.problems import AppError, N_
 from geo.codes import LEVELS, desa_kind, kabkota_kind, level_of, parent_of
 from geo.locate import Region, RegionIndex
 from geo.models import Wilayah
+from geo.problems import GEO_PROBLEMS
 from survey.facilities.models import Facility
 
 if TYPE_CHECKING:
@@ -101,10 +101,8 @@ def _create_parents(session: Session, boundary_file: BoundaryFile) -> list[str]:
     missing = sorted(wanted - present, key=lambda code: (len(code), code))  # provinsi first
     unnamed = [code for code in missing if not boundary_file.ancestors.get(code)]
     if unnamed:
-        raise AppError("geo.unknown_parent",
-                       N_("These regions above the file's features are neither loaded nor named in the file: "
-                          "%(codes)s. Import the level above first, or use a file with their names."),
-                       codes=", ".join(unnamed[:5]) + (f" … (+{len(unnamed) - 5})" if len(unnamed) > 5 else ""))
+        raise GEO_PROBLEMS("geo.unknown_parent",
+                           codes=", ".join(unnamed[:5]) + (f" … (+{len(unnamed) - 5})" if len(unnamed) > 5 else ""))
     created = []
     for code in missing:
         level = level_of(code)

@@ -15,15 +15,9 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.problems import AppError, N_
+from geo.problems import GEO_PROBLEMS, BasemapError  # noqa: F401  (BasemapError re-exported)
 
 FORMATS = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}
-
-
-class BasemapError(AppError):
-    """The configured MBTiles file cannot be used."""
-
-    status = 503
 
 
 @dataclass(frozen=True)
@@ -53,8 +47,7 @@ def open_basemap(path: str | os.PathLike) -> Basemap:
     try:
         stat = file.stat()
     except OSError:
-        raise BasemapError("tiles.missing_file", N_("The basemap file %(path)s does not exist (setting PANTAU_MBTILES)."),
-                           path=str(file)) from None
+        raise GEO_PROBLEMS("tiles.missing_file", path=str(file)) from None
     key = (str(file), stat.st_mtime_ns, stat.st_size)
     cached = _opened.get(key)
     if cached is not None:
@@ -88,20 +81,16 @@ def _read(file: Path) -> Basemap:
         with closing(_connect(file)) as connection:
             names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
             if not {"metadata", "tiles"} <= names:
-                raise BasemapError("tiles.bad_file", N_("The basemap file %(path)s is not an MBTiles file: it has no "
-                                                        "metadata and tiles tables."), **bad)
+                raise GEO_PROBLEMS("tiles.bad_file/no_tables", **bad)
             metadata = {str(name): str(value) for name, value in connection.execute("SELECT name, value FROM metadata")}
             zooms = connection.execute("SELECT MIN(zoom_level), MAX(zoom_level) FROM tiles").fetchone()
     except sqlite3.DatabaseError:
-        raise BasemapError("tiles.bad_file", N_("The basemap file %(path)s is not an MBTiles file (not a SQLite "
-                                                "database)."), **bad) from None
+        raise GEO_PROBLEMS("tiles.bad_file", **bad) from None
     fmt = metadata.get("format", "png").lower()
     if fmt not in FORMATS:
-        raise BasemapError("tiles.unsupported_format", N_("The basemap file %(path)s holds %(format)s tiles; only "
-                                                          "raster tiles (png, jpg, webp) can be shown."),
-                           format=fmt, **bad)
+        raise GEO_PROBLEMS("tiles.unsupported_format", format=fmt, **bad)
     if zooms[0] is None:
-        raise BasemapError("tiles.empty", N_("The basemap file %(path)s holds no tiles."), **bad)
+        raise GEO_PROBLEMS("tiles.empty", **bad)
     return Basemap(path=str(file), name=metadata.get("name", file.stem), format="jpg" if fmt == "jpeg" else fmt,
                    minzoom=_int(metadata.get("minzoom"), zooms[0]), maxzoom=_int(metadata.get("maxzoom"), zooms[1]),
                    bounds=_bounds(metadata.get("bounds")), attribution=_plain_text(metadata.get("attribution", "")))

@@ -23,14 +23,16 @@ from shapely.geometry import mapping
 from app.auth import role_required
 from app.extensions import db
 from app.htmx import is_htmx, render_page
-from app.problems import AppError, Forbidden, NotFound, N_
+from app.problems import AppError
 from geo import layers, maps
+from geo.problems import GEO_PROBLEMS, MAP_PROBLEMS
 from geo.queries import (MapFacility, MapFilter, children, kabkota_list, kabkota_of, region_facilities, registered_by_kecamatan,
                          wilayah)
 from survey.audits.queries import audited_by_kecamatan, awaiting_review, history_of, latest_results
 from survey.facilities.queries import counts_by_kecamatan_and_kind
 from survey.facilities.views import NOWHERE, user_scope, visible_facility
 from survey.kinds import KIND_CODES, KINDS
+from survey.problems import SURVEY_PROBLEMS
 
 bp = Blueprint("geo", __name__, url_prefix="/wilayah")
 tiles_bp = Blueprint("tiles", __name__, url_prefix="/tiles")
@@ -57,7 +59,7 @@ def boundary(code: str):
         _check_in_scope(region.code if region.level == "kecamatan" else
                         region.parent_code if region.level == "desa" else "")
     if region is None or region.boundary is None:
-        raise NotFound("wilayah.no_boundary", N_("No boundary is loaded for this region."))
+        raise MAP_PROBLEMS("wilayah.no_boundary")
     feature = {"type": "Feature", "geometry": mapping(wkb.loads(region.boundary)),
                "properties": {"code": region.code, "name": region.name, "note": region.boundary_note}}
     response = jsonify(feature)
@@ -96,7 +98,7 @@ def map_card(code: str, facility_id: str):
     context = _card_context(code) if is_htmx() else _map_context(code)
     found = visible_facility(facility_id)
     if not _in_region(found.kecamatan_code, context["region"]):
-        raise NotFound("facility.not_found", N_("This facility does not exist or is outside your kecamatan."))
+        raise SURVEY_PROBLEMS("facility.not_found")
     latest = latest_results(db.session, [found.id], counted_audits()).get(found.id)
     waiting = awaiting_review(db.session, [found.id]).get(found.id, 0) if counted_audits() == "approved" else 0
     card = {"facility": found, "row": MapFacility(found, latest, waiting), "history": history_of(db.session, found.id)}
@@ -135,7 +137,7 @@ def layer_geojson(code: str, level: str):
     """Simplified kecamatan or desa/kelurahan outlines (shared borders stay shared), cached per boundary stamp."""
     region = _map_region(code)
     if level not in layers.LAYER_LEVELS:
-        raise NotFound("wilayah.no_layer", N_("There is no such map layer."))
+        raise MAP_PROBLEMS("wilayah.no_layer")
     kabkota = kabkota_of(db.session, region)
     layer = layers.region_layer(db.session, kabkota.code, level)
     etag = f"{layer.etag}-{region.code}"
@@ -195,11 +197,11 @@ def tile(z: int, x: int, y: int, ext: str):
     from geo.tiles import open_basemap, tile as read_tile
 
     if not current_app.config.get("MBTILES"):
-        raise NotFound("tiles.not_configured", N_("No basemap is configured on this installation."))
+        raise MAP_PROBLEMS("tiles.not_configured")
     basemap = open_basemap(current_app.config["MBTILES"])
     data = read_tile(basemap, z, x, y) if ext == basemap.format else None
     if data is None:
-        raise NotFound("tiles.missing", N_("This basemap has no tile here."))
+        raise MAP_PROBLEMS("tiles.missing")
     response = Response(data, mimetype=basemap.mimetype)
     response.headers["Cache-Control"] = "private, max-age=86400"
     response.add_etag()
@@ -217,7 +219,7 @@ def _map_region(code: str):
     """A kabupaten/kota or kecamatan the user may see on a map; an auditor: their own kecamatan only."""
     region = wilayah(db.session, code)
     if region is None or region.level not in ("kabkota", "kecamatan"):
-        raise NotFound("wilayah.not_found", N_("This region is not loaded on this device."))
+        raise GEO_PROBLEMS("wilayah.not_found")
     _check_in_scope(region.code)
     return region
 
@@ -226,9 +228,9 @@ def _check_in_scope(code: str) -> None:
     """Auditors see their own kecamatan only; one without kecamatan sees none."""
     scope = user_scope()
     if scope == NOWHERE:
-        raise Forbidden("auth.no_kecamatan", N_("No kecamatan is assigned to your account yet. Ask the admin to assign yours."))
+        raise MAP_PROBLEMS("auth.no_kecamatan")
     if scope and code not in scope:
-        raise Forbidden("map.outside_scope", N_("Auditors see the map of their own kecamatan only."))
+        raise MAP_PROBLEMS("map.outside_scope")
 
 
 def _map_filter() -> MapFilter:

@@ -13,7 +13,9 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.cli_support import bilingual, cli_errors, write_transaction
+from geo.problems import GEO_PROBLEMS
 from indicators.definitions import IndicatorSetError, load_file, shipped_sets
+from indicators.problems import INDICATOR_PROBLEMS
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -80,7 +82,6 @@ def sets_command():
 def export_command(number, year, out, kabkota, lang):
     """Write the evidence package (report and original photos) of indicator N in YEAR to FILE."""
     from app.extensions import db
-    from app.problems import AppError, N_
     from geo.queries import kabkota_list, wilayah
     from indicators import package
     from survey.photos import PhotoStore
@@ -89,11 +90,11 @@ def export_command(number, year, out, kabkota, lang):
         if kabkota:
             region = wilayah(db.session, kabkota)
             if region is None or region.level != "kabkota":
-                raise AppError("wilayah.not_found", N_("This region is not loaded on this device."))
+                raise GEO_PROBLEMS("wilayah.not_found/cli")
         else:
             regions = kabkota_list(db.session)
             if len(regions) != 1:
-                raise AppError("evidence.kabkota_required", N_("Name the kabupaten/kota with --kabkota (%(n)s are loaded)."), n=len(regions))
+                raise INDICATOR_PROBLEMS("evidence.kabkota_required", n=len(regions))
             region = regions[0]
         out = out.resolve()
         temp = out.with_name(f".{out.name}.tmp")
@@ -116,17 +117,16 @@ def demo_command(if_missing: bool):
     from sqlalchemy import func, select
 
     from app import demo as app_demo
-    from app.problems import AppError, N_
     from indicators import demo as indicator_demo
     from indicators.models import IndicatorYear
 
     with cli_errors(), write_transaction() as session:
         if not current_app.config["DEMO"] or not app_demo.is_seeded(session):
-            raise AppError("indicators.demo_only", N_("Sample audits are only for a demo installation (PANTAU_DEMO=1, after flask init)."))
+            raise INDICATOR_PROBLEMS("indicators.demo_only")
         if session.execute(select(func.count()).select_from(IndicatorYear)).scalar():
             if if_missing:
                 click.echo("demo: indicators already computed, nothing added")
                 return
-            raise AppError("indicators.demo_loaded", N_("Indicators are already computed here; the sample audits are not added twice."))
+            raise INDICATOR_PROBLEMS("indicators.demo_loaded")
         added = indicator_demo.seed(session)
     click.echo(f"demo: {added} facilities audited and approved, indicators computed")

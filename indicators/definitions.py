@@ -14,7 +14,8 @@ from pathlib import Path
 
 import yaml
 
-from app.problems import AppError, N_
+from app.problems import N_
+from indicators.problems import INDICATOR_PROBLEMS, IndicatorSetError  # noqa: F401  (IndicatorSetError re-exported)
 from survey.kinds import KIND_CODES
 
 FOLDER = Path(__file__).resolve().parent
@@ -36,17 +37,6 @@ RESULTS = ("memenuhi", "belum_memenuhi")
 MAX_TOTAL = 1000
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,38}")
 _CHECKLIST_ID = re.compile(r"[a-z0-9_]{1,64}")
-
-
-class IndicatorSetError(AppError):
-    """A bad indicator file: a stable code (`indicators.*`), a msgid and where (`location`)."""
-
-    def __init__(self, code: str, message: str, location: str, **params):
-        super().__init__(code, message, **params)
-        self.location = location
-
-    def __str__(self) -> str:
-        return f"{self.location}: {super().__str__()}"
 
 
 @dataclass(frozen=True)
@@ -131,18 +121,18 @@ def load_text(content: str, name: str = "<text>") -> IndicatorSet:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{name}:{mark.line + 1}" if mark else name
-        raise IndicatorSetError("indicators.bad_yaml", N_("The file is not valid YAML."), where) from None
+        raise INDICATOR_PROBLEMS("indicators.bad_yaml", location=where) from None
     if not isinstance(data, dict):
-        raise IndicatorSetError("indicators.bad_file", N_("The file must be a mapping with id, title and indicators."), name)
+        raise INDICATOR_PROBLEMS("indicators.bad_file", location=name)
     set_id = _string(data, "id", name)
     if not _ID.fullmatch(set_id):
-        raise IndicatorSetError("indicators.bad_id", N_("The set id may have lowercase letters, digits, - and _."), f"{name}: id")
+        raise INDICATOR_PROBLEMS("indicators.bad_id", location=f"{name}: id")
     applies_from = data.get("applies_from")
     if not isinstance(applies_from, int) or isinstance(applies_from, bool) or not 2000 <= applies_from <= 2100:
-        raise IndicatorSetError("indicators.bad_year", N_("applies_from must be a year such as 2022."), f"{name}: applies_from")
+        raise INDICATOR_PROBLEMS("indicators.bad_year/file", location=f"{name}: applies_from")
     rows = data.get("indicators")
     if not isinstance(rows, list) or not rows:
-        raise IndicatorSetError("indicators.none", N_("The set has no indicators."), f"{name}: indicators")
+        raise INDICATOR_PROBLEMS("indicators.none", location=f"{name}: indicators")
     indicators = tuple(_indicator(row, f"{name}: indicators[{index}]") for index, row in enumerate(rows))
     _check_whole(indicators, name)
     return IndicatorSet(id=set_id, title=_text(data, "title", name), applies_from=applies_from,
@@ -155,11 +145,10 @@ def load_file(path: Path) -> IndicatorSet:
     try:
         content = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise IndicatorSetError("indicators.bad_encoding", N_("The file is not UTF-8 text."), Path(path).name) from None
+        raise INDICATOR_PROBLEMS("indicators.bad_encoding", location=Path(path).name) from None
     loaded = load_text(content, Path(path).name)
     if loaded.id != Path(path).stem:
-        raise IndicatorSetError("indicators.filename_mismatch", N_("The set id %(id)s does not match the file name."),
-                                Path(path).name, id=loaded.id)
+        raise INDICATOR_PROBLEMS("indicators.filename_mismatch", location=Path(path).name, id=loaded.id)
     return loaded
 
 
@@ -184,10 +173,10 @@ def set_for_year(sets: list[IndicatorSet], year: int) -> IndicatorSet | None:
 
 def _indicator(row, where: str) -> Indicator:
     if not isinstance(row, dict):
-        raise IndicatorSetError("indicators.bad_indicator", N_("An indicator must be a mapping."), where)
+        raise INDICATOR_PROBLEMS("indicators.bad_indicator", location=where)
     number = row.get("number")
     if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= 99:
-        raise IndicatorSetError("indicators.bad_number", N_("number must be a whole number from 1 to 99."), f"{where}.number")
+        raise INDICATOR_PROBLEMS("indicators.bad_number", location=f"{where}.number")
     group = _choice(row, "group", GROUPS, where)
     obtained = _choice(row, "obtained", OBTAINED, where)
     unit = _choice(row, "unit", UNITS, where)
@@ -195,20 +184,19 @@ def _indicator(row, where: str) -> Indicator:
     kecamatan_target = _number(row, "kecamatan_target", where, positive=True) if "kecamatan_target" in row else None
     points = row.get("points")
     if not isinstance(points, int) or isinstance(points, bool) or not 0 <= points <= MAX_TOTAL:
-        raise IndicatorSetError("indicators.bad_points", N_("points must be a whole number from 0 to 1000."), f"{where}.points")
+        raise INDICATOR_PROBLEMS("indicators.bad_points/file", location=f"{where}.points")
     if unit == "percent" and target > 100:
-        raise IndicatorSetError("indicators.bad_target", N_("A percent target is at most 100."), f"{where}.target")
+        raise INDICATOR_PROBLEMS("indicators.bad_target", location=f"{where}.target")
     formula, levels = None, tuple(LEVELS)
     if obtained == "facility":
         if "levels" in row:
-            raise IndicatorSetError("indicators.levels_for_facility",
-                                    N_("A facility-derived indicator is computed at every level; remove levels."), f"{where}.levels")
+            raise INDICATOR_PROBLEMS("indicators.levels_for_facility", location=f"{where}.levels")
         formula = _formula(row.get("formula"), f"{where}.formula")
         if (formula.measure == "share") != (unit == "percent"):
-            raise IndicatorSetError("indicators.unit_measure", N_("A share is in percent and a count is a count."), f"{where}.unit")
+            raise INDICATOR_PROBLEMS("indicators.unit_measure", location=f"{where}.unit")
     else:
         if "formula" in row:
-            raise IndicatorSetError("indicators.formula_for_entered", N_("An entered indicator has no formula."), f"{where}.formula")
+            raise INDICATOR_PROBLEMS("indicators.formula_for_entered", location=f"{where}.formula")
         levels = _levels(row.get("levels"), f"{where}.levels")
     return Indicator(number=number, group=group, name=_text(row, "name", where),
                      source_status=_choice(row, "source_status", SOURCE_STATUSES, where), source=_string(row, "source", where),
@@ -218,26 +206,25 @@ def _indicator(row, where: str) -> Indicator:
 
 def _formula(value, where: str) -> Formula:
     if not isinstance(value, dict):
-        raise IndicatorSetError("indicators.no_formula", N_("A facility-derived indicator needs a formula."), where)
+        raise INDICATOR_PROBLEMS("indicators.no_formula", location=where)
     kinds = _list(value, "facility_kinds", where)
     for kind in kinds:
         if kind not in KIND_CODES:
-            raise IndicatorSetError("indicators.unknown_kind", N_("Unknown facility kind %(value)s."), f"{where}.facility_kinds", value=kind)
+            raise INDICATOR_PROBLEMS("indicators.unknown_kind", location=f"{where}.facility_kinds", value=kind)
     checklists = _list(value, "checklists", where)
     for checklist_id in checklists:
         if not _CHECKLIST_ID.fullmatch(checklist_id):
-            raise IndicatorSetError("indicators.bad_checklist", N_("Bad checklist id %(value)s."), f"{where}.checklists", value=checklist_id)
+            raise INDICATOR_PROBLEMS("indicators.bad_checklist", location=f"{where}.checklists", value=checklist_id)
     results = _list(value, "results", where)
     for result in results:
         if result not in RESULTS:
-            raise IndicatorSetError("indicators.bad_result", N_("A result is memenuhi or belum_memenuhi, not %(value)s."),
-                                    f"{where}.results", value=result)
+            raise INDICATOR_PROBLEMS("indicators.bad_result", location=f"{where}.results", value=result)
     return Formula(kinds, checklists, results, _choice(value, "measure", MEASURES, where))
 
 
 def _levels(value, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not value or any(level not in LEVELS for level in value) or len(set(value)) != len(value):
-        raise IndicatorSetError("indicators.bad_levels", N_("levels lists kabkota and/or kecamatan, each once."), where)
+        raise INDICATOR_PROBLEMS("indicators.bad_levels", location=where)
     return tuple(value)
 
 
@@ -245,46 +232,42 @@ def _check_whole(indicators: tuple[Indicator, ...], name: str) -> None:
     numbers = [i.number for i in indicators]
     duplicates = sorted({n for n in numbers if numbers.count(n) > 1})
     if duplicates:
-        raise IndicatorSetError("indicators.duplicate_number", N_("Indicator number %(number)s appears twice."),
-                                f"{name}: indicators", number=duplicates[0])
+        raise INDICATOR_PROBLEMS("indicators.duplicate_number", location=f"{name}: indicators", number=duplicates[0])
     total = sum(i.points for i in indicators)
     if total != MAX_TOTAL:
-        raise IndicatorSetError("indicators.points_total", N_("The points add up to %(total)s; they must add up to 1000."),
-                                f"{name}: indicators", total=total)
+        raise INDICATOR_PROBLEMS("indicators.points_total/file", location=f"{name}: indicators", total=total)
 
 
 def _text(data: dict, key: str, where: str) -> Text:
     value = data.get(key)
     if not isinstance(value, dict) or not all(isinstance(value.get(lang), str) and value[lang].strip() for lang in ("id", "en")):
-        raise IndicatorSetError("indicators.bad_text", N_("%(key)s needs an Indonesian (id) and an English (en) text."),
-                                f"{where}.{key}", key=key)
+        raise INDICATOR_PROBLEMS("indicators.bad_text", location=f"{where}.{key}", key=key)
     return Text(value["id"].strip(), value["en"].strip())
 
 
 def _string(data: dict, key: str, where: str) -> str:
     value = data.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise IndicatorSetError("indicators.missing", N_("%(key)s is missing or empty."), f"{where}.{key}", key=key)
+        raise INDICATOR_PROBLEMS("indicators.missing", location=f"{where}.{key}", key=key)
     return value.strip()
 
 
 def _choice(data: dict, key: str, allowed: tuple[str, ...], where: str) -> str:
     value = data.get(key)
     if value not in allowed:
-        raise IndicatorSetError("indicators.bad_choice", N_("%(key)s must be one of %(allowed)s."), f"{where}.{key}",
-                                key=key, allowed=", ".join(allowed))
+        raise INDICATOR_PROBLEMS("indicators.bad_choice", location=f"{where}.{key}", key=key, allowed=", ".join(allowed))
     return value
 
 
 def _number(data: dict, key: str, where: str, positive: bool = False) -> float:
     value = data.get(key)
     if not isinstance(value, (int, float)) or isinstance(value, bool) or (positive and value <= 0):
-        raise IndicatorSetError("indicators.bad_number_value", N_("%(key)s must be a number above 0."), f"{where}.{key}", key=key)
+        raise INDICATOR_PROBLEMS("indicators.bad_number_value", location=f"{where}.{key}", key=key)
     return float(value)
 
 
 def _list(data: dict, key: str, where: str) -> tuple[str, ...]:
     value = data.get(key)
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        raise IndicatorSetError("indicators.bad_list", N_("%(key)s must be a list of names."), f"{where}.{key}", key=key)
+        raise INDICATOR_PROBLEMS("indicators.bad_list", location=f"{where}.{key}", key=key)
     return tuple(value)

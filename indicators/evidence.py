@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.files import write_atomic
-from app.problems import AppError, N_
+from indicators.problems import INDICATOR_PROBLEMS, EvidenceError  # noqa: F401  (EvidenceError re-exported)
 from survey.photos import PhotoError, inspect_photo
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -28,10 +28,6 @@ EXTENSIONS = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png",
 _OFFICE = {"xl/workbook.xml": "xlsx", "word/document.xml": "docx"}
 _OPENDOCUMENT = {b"application/vnd.oasis.opendocument.spreadsheet": "ods", b"application/vnd.oasis.opendocument.text": "odt"}
 MAX_FILENAME = 200
-
-
-class EvidenceError(AppError):
-    """An evidence file the store refuses (`evidence.*`)."""
 
 
 @dataclass(frozen=True)
@@ -47,17 +43,14 @@ class EvidenceInfo:
 def inspect_evidence(data: bytes, filename: str, max_bytes: int) -> EvidenceInfo:
     """Check an upload by its content (never by its name) and describe it; EvidenceError if refused."""
     if not filename or len(filename) > MAX_FILENAME or any(c in filename for c in "/\\\0"):
-        raise EvidenceError("evidence.bad_name", N_("The file name is missing, too long or contains a path."), field="files")
+        raise INDICATOR_PROBLEMS("evidence.bad_name", field="files")
     if not data:
-        raise EvidenceError("evidence.empty", N_("The file %(name)s is empty."), field="files", name=filename)
+        raise INDICATOR_PROBLEMS("evidence.empty", field="files", name=filename)
     if len(data) > max_bytes:
-        raise EvidenceError("evidence.too_large", N_("The file %(name)s is larger than %(limit_mb)s MB."), field="files",
-                            name=filename, limit_mb=max_bytes // (1024 * 1024))
+        raise INDICATOR_PROBLEMS("evidence.too_large", field="files", name=filename, limit_mb=max_bytes // (1024 * 1024))
     extension = _sniff(data, max_bytes)
     if extension is None:
-        raise EvidenceError("evidence.bad_type",
-                            N_("%(name)s is not a PDF, a photo (JPEG, PNG, WebP), a spreadsheet or document (xlsx, docx, ods, odt) or a CSV/text file."),
-                            field="files", name=filename)
+        raise INDICATOR_PROBLEMS("evidence.bad_type", field="files", name=filename)
     return EvidenceInfo(hashlib.sha256(data).hexdigest(), extension, EXTENSIONS[extension], len(data))
 
 

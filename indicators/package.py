@@ -29,11 +29,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.models import User
-from app.problems import AppError, NotFound, N_
 from geo.models import Wilayah
 from indicators import queries, report as reports
 from indicators.evidence import EvidenceStore
 from indicators.models import IndicatorEntry
+from indicators.problems import INDICATOR_PROBLEMS
 from survey.audits.models import Audit, AnswerPhoto, Photo
 from survey.photos import PhotoStore
 
@@ -81,11 +81,11 @@ def write(session: Session, kabkota: Wilayah, year: int, number: int, zone: date
     """
     built = reports.build(session, kabkota, year, zone)
     if built is None:
-        raise NotFound("indicators.not_computed", N_("The indicators of this year have not been computed yet."))
+        raise INDICATOR_PROBLEMS("indicators.not_computed")
     try:
         row = built.row(number)
     except StopIteration:
-        raise NotFound("indicators.unknown_indicator", N_("There is no indicator %(number)s."), number=number) from None
+        raise INDICATOR_PROBLEMS("indicators.unknown_indicator", number=number) from None
     members: dict[str, bytes | Path] = {}  # small members as bytes; photos and files as the stored file
     facilities, entered = [], []
     if row.indicator.is_facility:
@@ -168,8 +168,7 @@ def _entered(session: Session, built, row, year: int, members: dict) -> list[Ent
             member = f"files/{evidence.sha256}.{evidence.file.extension}"
             path = store.path(evidence.sha256, evidence.file.extension)
             if not path.is_file():
-                raise AppError("evidence.file_missing", N_("An evidence file is missing from this hub: %(sha)s."),
-                               sha=evidence.sha256[:12])
+                raise INDICATOR_PROBLEMS("evidence.file_missing", sha=evidence.sha256[:12])
             members[member] = path
             files.append(EnteredFile(evidence.sha256, evidence.filename, member, evidence.file.size_bytes, evidence.added_at))
         user = session.get(User, entry.entered_by) if entry.entered_by else None
@@ -187,8 +186,7 @@ def _copy_photo(archive: zipfile.ZipFile, name: str, path: Path) -> None:
             digest.update(chunk)
             sink.write(chunk)
     if digest.hexdigest() != Path(name).stem:
-        raise AppError("evidence.photo_damaged", N_("A stored photo no longer matches its SHA-256: %(sha)s."),
-                       sha=Path(name).stem[:12])
+        raise INDICATOR_PROBLEMS("evidence.photo_damaged", sha=Path(name).stem[:12])
 
 
 def _auditor(session: Session, audit: Audit) -> str:
@@ -208,8 +206,7 @@ def _photos(session: Session, audit: Audit, store: PhotoStore, members: dict[str
             original = store.path(photo.sha256)
             thumb = store.ensure_variants(photo.sha256)["thumb"]
         except FileNotFoundError:
-            raise AppError("evidence.photo_missing", N_("A photo of an audit is missing from this hub: %(sha)s."),
-                           sha=photo.sha256[:12]) from None
+            raise INDICATOR_PROBLEMS("evidence.photo_missing", sha=photo.sha256[:12]) from None
         original_name = f"photos/{original.name}"
         if original_name not in members:
             members[original_name] = original

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app import auditlog
 from app.db import utcnow
-from app.problems import AppError, NotFound, N_
+from geo.problems import GEO_PROBLEMS
 from geo.queries import kabkota_list, wilayah
 from indicators import queries
 from indicators.definitions import IndicatorSet, shipped_sets, set_for_year
@@ -23,6 +23,7 @@ from indicators.engine import Entry, Value, counting_audits, coverage, entered_k
 from indicators.evidence import EvidenceInfo, EvidenceStore, inspect_evidence
 from indicators.models import (EntryEvidence, EvidenceFile, IndicatorCoverage, IndicatorEntry, IndicatorPoints, IndicatorSetVersion,
                                IndicatorValue, IndicatorYear)
+from indicators.problems import INDICATOR_PROBLEMS
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ class ComputeSummary:
 def check_year(year) -> int:
     """A plausible evaluation year."""
     if not isinstance(year, int) or not 2000 <= year <= 2100:
-        raise AppError("indicators.bad_year", N_("The year must be between 2000 and 2100."), field="year")
+        raise INDICATOR_PROBLEMS("indicators.bad_year", field="year")
     return year
 
 
@@ -69,11 +70,11 @@ def set_of_year(session: Session, year: int, set_id: str | None = None) -> Indic
     if set_id is None:
         chosen = set_for_year(shipped, year)
         if chosen is None:
-            raise AppError("indicators.no_set", N_("No indicator set applies to %(year)s."), year=year)
+            raise INDICATOR_PROBLEMS("indicators.no_set", year=year)
     else:
         chosen = queries.stored_set(session, set_id) or next((s for s in shipped if s.id == set_id), None)
         if chosen is None:
-            raise AppError("indicators.unknown_set", N_("There is no indicator set %(set_id)s."), set_id=set_id)
+            raise INDICATOR_PROBLEMS("indicators.unknown_set/invalid", set_id=set_id)
     indicator_set = store_set(session, chosen)
     if row is None:
         session.add(IndicatorYear(year=year, set_id=indicator_set.id))
@@ -250,22 +251,22 @@ def enter_value(session: Session, data: EntryInput, store: EvidenceStore, max_by
     try:
         indicator = indicator_set.indicator(data.number)
     except KeyError:
-        raise NotFound("indicators.unknown_indicator", N_("There is no indicator %(number)s."), number=data.number) from None
+        raise INDICATOR_PROBLEMS("indicators.unknown_indicator", number=data.number) from None
     if indicator.is_facility:
-        raise AppError("indicators.not_entered", N_("This indicator is computed from approved audits; it cannot be entered."))
+        raise INDICATOR_PROBLEMS("indicators.not_entered")
     region = wilayah(session, data.wilayah_code)
     if region is None or region.level not in ("kecamatan", "kabkota"):
-        raise NotFound("wilayah.unknown_kecamatan", N_("Unknown kecamatan code: %(code)s."), code=data.wilayah_code)
+        raise GEO_PROBLEMS("wilayah.unknown_kecamatan/not_found", codes=data.wilayah_code)
     if region.level not in indicator.levels:
-        raise AppError("indicators.level_not_allowed", N_("This indicator is entered for the kabupaten/kota as a whole."), field="wilayah")
+        raise INDICATOR_PROBLEMS("indicators.level_not_allowed", field="wilayah")
     value, numerator, denominator = _entered_numbers(indicator.unit, data)
     note = (data.note or "").strip()
     if not note:
-        raise AppError("indicators.note_required", N_("Say where the value comes from: a note is required."), field="note")
+        raise INDICATOR_PROBLEMS("indicators.note_required", field="note")
     if len(note) > MAX_NOTE:
-        raise AppError("indicators.note_too_long", N_("A note has at most 2000 characters."), field="note")
+        raise INDICATOR_PROBLEMS("indicators.note_too_long", field="note")
     if len(data.files) > MAX_FILES:
-        raise AppError("evidence.too_many", N_("Attach at most 10 files at once."), field="files")
+        raise INDICATOR_PROBLEMS("evidence.too_many", field="files")
     checked = [(name, content, inspect_evidence(content, name, max_bytes)) for name, content in data.files]
     row = queries.entries_of(session, indicator_set.id, data.year, [region.code]).get((indicator.number, region.code))
     before = {"value": row.value, "numerator": row.numerator, "denominator": row.denominator, "note": row.note} if row else {}
@@ -292,21 +293,19 @@ def _entered_numbers(unit: str, data: EntryInput) -> tuple[float, float | None, 
     numerator, denominator = _whole(data.numerator, "numerator"), _whole(data.denominator, "denominator")
     value = _number(data.value, "value")
     if (numerator is None) != (denominator is None) or unit != "percent" and numerator is not None:
-        raise AppError("indicators.bad_counts", N_("Give both the number counted and the total, or neither (percent indicators only)."),
-                       field="numerator")
+        raise INDICATOR_PROBLEMS("indicators.bad_counts", field="numerator")
     if numerator is not None:
         if denominator <= 0 or not 0 <= numerator <= denominator:
-            raise AppError("indicators.bad_counts", N_("The number counted must be between 0 and the total, and the total above 0."),
-                           field="numerator")
+            raise INDICATOR_PROBLEMS("indicators.bad_counts/range", field="numerator")
         value = round(100.0 * numerator / denominator, 4)
     if value is None:
-        raise AppError("indicators.value_required", N_("Enter a value."), field="value")
+        raise INDICATOR_PROBLEMS("indicators.value_required", field="value")
     if unit == "percent" and not 0 <= value <= 100:
-        raise AppError("indicators.value_range", N_("A percentage is between 0 and 100."), field="value")
+        raise INDICATOR_PROBLEMS("indicators.value_range/percent", field="value")
     if unit == "count" and (value < 0 or value != int(value)):
-        raise AppError("indicators.value_range", N_("A count is a whole number, 0 or more."), field="value")
+        raise INDICATOR_PROBLEMS("indicators.value_range/count", field="value")
     if unit == "yes_no" and value not in (0, 1):
-        raise AppError("indicators.value_range", N_("Answer 1 for yes or 0 for no."), field="value")
+        raise INDICATOR_PROBLEMS("indicators.value_range/yes_no", field="value")
     return value, numerator, denominator
 
 
@@ -321,8 +320,7 @@ def _whole(text: str, field: str) -> int | None:
     if _THOUSANDS.fullmatch(text):
         text = text.replace(".", "")
     if not text.isascii() or not text.isdigit():
-        raise AppError("indicators.not_whole", N_("%(text)s is not a whole number: counts are written without decimals, "
-                                                  "for example 1234 or 1.234."), field=field, text=text[:40])
+        raise INDICATOR_PROBLEMS("indicators.not_whole", field=field, text=text[:40])
     return int(text)
 
 
@@ -335,9 +333,9 @@ def _number(text: str, field: str) -> float | None:
     try:
         number = float(text)
     except ValueError:
-        raise AppError("indicators.bad_value", N_("%(text)s is not a number."), field=field, text=text[:40]) from None
+        raise INDICATOR_PROBLEMS("indicators.bad_value", field=field, text=text[:40]) from None
     if number != number or number in (float("inf"), float("-inf")):
-        raise AppError("indicators.bad_value", N_("%(text)s is not a number."), field=field, text=text[:40])
+        raise INDICATOR_PROBLEMS("indicators.bad_value", field=field, text=text[:40])
     return number
 
 
@@ -361,20 +359,20 @@ def set_points(session: Session, set_id: str, points: dict[int, object], user_id
     """Change a set's points (all at once, so the total stays 1000); each change is audit-logged. Returns how many changed."""
     current = queries.points_of(session, set_id)
     if not current:
-        raise NotFound("indicators.unknown_set", N_("There is no indicator set %(set_id)s."), set_id=set_id)
+        raise INDICATOR_PROBLEMS("indicators.unknown_set", set_id=set_id)
     wanted = {}
     for number in current:
         raw = points.get(number, current[number])
         try:
             value = int(str(raw).strip())
         except ValueError:
-            raise AppError("indicators.bad_points", N_("Points are whole numbers from 0 to 1000."), field=f"points_{number}") from None
+            raise INDICATOR_PROBLEMS("indicators.bad_points", field=f"points_{number}") from None
         if not 0 <= value <= 1000:
-            raise AppError("indicators.bad_points", N_("Points are whole numbers from 0 to 1000."), field=f"points_{number}")
+            raise INDICATOR_PROBLEMS("indicators.bad_points", field=f"points_{number}")
         wanted[number] = value
     total = sum(wanted.values())
     if total != 1000:
-        raise AppError("indicators.points_total", N_("The points add up to %(total)s; they must add up to 1000."), total=total)
+        raise INDICATOR_PROBLEMS("indicators.points_total", total=total)
     changed = 0
     for number, value in wanted.items():
         if value != current[number]:

@@ -16,14 +16,16 @@ from app.auth import role_required
 from app.errors import rerenders_too_large, upload_refusal
 from app.extensions import db
 from app.htmx import render_page
-from app.problems import AppError, NotFound, N_
+from app.problems import AppError
 from app.spreadsheets import safe_cell
 from app.tx import transactional
+from geo.problems import GEO_PROBLEMS
 from geo.queries import kabkota_list, wilayah
 from indicators import charts, messages, queries, report as reports
 from indicators.definitions import IndicatorSet, set_for_year, shipped_sets
 from indicators.evidence import EvidenceStore
 from indicators.models import EntryEvidence
+from indicators.problems import INDICATOR_PROBLEMS
 from indicators.service import EntryInput, compute_year, enter_value, set_points
 from survey.kinds import KINDS
 from sync.queries import self_device_id
@@ -50,13 +52,13 @@ def this_year() -> int:
 def _region(code: str, level: str):
     region = wilayah(db.session, code)
     if region is None or region.level != level:
-        raise NotFound("wilayah.not_found", N_("This region is not loaded on this device."))
+        raise GEO_PROBLEMS("wilayah.not_found")
     return region
 
 
 def _year(year: int) -> int:
     if not 2000 <= year <= 2100:
-        raise NotFound("indicators.bad_year", N_("The year must be between 2000 and 2100."))
+        raise INDICATOR_PROBLEMS("indicators.bad_year/not_found")
     return year
 
 
@@ -121,7 +123,7 @@ def indicator(code: str, year: int, number: int):
     try:
         row = built.row(number)
     except StopIteration:
-        raise NotFound("indicators.unknown_indicator", N_("There is no indicator %(number)s."), number=number) from None
+        raise INDICATOR_PROBLEMS("indicators.unknown_indicator", number=number) from None
     kecamatan_values = reports.kecamatan_values(db.session, built)
     entries = queries.entries_of(db.session, built.indicator_set.id, year, [k.code for k in built.kecamatan])
     standing = []
@@ -149,7 +151,7 @@ def compute():
     try:
         year = int(request.form.get("year", ""))
     except ValueError:
-        raise AppError("indicators.bad_year", N_("The year must be between 2000 and 2100.")) from None
+        raise INDICATOR_PROBLEMS("indicators.bad_year") from None
     summary = compute_year(db.session, year, zone())
     flash(_("Indicators for %(year)s recomputed.", year=summary.year), "success")
     return redirect(url_for("indicators.dashboard", code=code, year=year) if code else url_for("indicators.index"))
@@ -163,14 +165,14 @@ def entry(code: str, year: int, number: int):
     """Enter or correct a value for a kecamatan or the kabupaten/kota, with a note and evidence files."""
     region = wilayah(db.session, code)
     if region is None or region.level not in ("kecamatan", "kabkota"):
-        raise NotFound("wilayah.not_found", N_("This region is not loaded on this device."))
+        raise GEO_PROBLEMS("wilayah.not_found")
     indicator_set = _set_for_view(_year(year))
     if indicator_set is None:
-        raise NotFound("indicators.no_set", N_("No indicator set applies to %(year)s."), year=year)
+        raise INDICATOR_PROBLEMS("indicators.no_set/not_found", year=year)
     try:
         indicator = indicator_set.indicator(number)
     except KeyError:
-        raise NotFound("indicators.unknown_indicator", N_("There is no indicator %(number)s."), number=number) from None
+        raise INDICATOR_PROBLEMS("indicators.unknown_indicator", number=number) from None
     kabkota_code = region.code if region.level == "kabkota" else region.parent_code
     existing = queries.entries_of(db.session, indicator_set.id, year, [region.code]).get((number, region.code))
     form = {"value": "", "numerator": "", "denominator": "", "note": ""}
@@ -208,7 +210,7 @@ def evidence_file(entry_id: str, sha256: str):
     found = queries.entry(db.session, entry_id)
     link = db.session.get(EntryEvidence, (found.id, sha256)) if found else None
     if link is None:
-        raise NotFound("evidence.not_found", N_("This evidence file does not exist."))
+        raise INDICATOR_PROBLEMS("evidence.not_found")
     path = evidence_store().path(link.sha256, link.file.extension)
     return send_file(path, mimetype=link.file.mime, as_attachment=True, download_name=link.filename)
 
@@ -220,7 +222,7 @@ def points(set_id: str):
     """An administrator edits the points of a set (they must total 1000); every change is audit-logged."""
     indicator_set = queries.stored_set(db.session, set_id)
     if indicator_set is None:
-        raise NotFound("indicators.unknown_set", N_("There is no indicator set %(set_id)s."), set_id=set_id)
+        raise INDICATOR_PROBLEMS("indicators.unknown_set", set_id=set_id)
     current = queries.points_of(db.session, set_id)
     values = {n: str(p) for n, p in current.items()}
     error = None
@@ -244,7 +246,7 @@ def export(code: str, year: int, fmt: str):
     region = _region(code, "kabkota")
     built = reports.build(db.session, region, _year(year), zone())
     if built is None or fmt not in ("csv", "xlsx"):
-        raise NotFound("indicators.not_computed", N_("The indicators of this year have not been computed yet."))
+        raise INDICATOR_PROBLEMS("indicators.not_computed")
     header, rows = export_table(built, reports.kecamatan_values(db.session, built))
     name = f"indikator-kla-{region.code}-{year}.{fmt}"
     if fmt == "csv":
@@ -358,11 +360,11 @@ def map_geojson(code: str, year: int, number: int):
     region = _region(code, "kabkota")
     built = reports.build(db.session, region, _year(year), zone())
     if built is None:
-        raise NotFound("indicators.not_computed", N_("The indicators of this year have not been computed yet."))
+        raise INDICATOR_PROBLEMS("indicators.not_computed")
     try:
         indicator = built.row(number).indicator
     except StopIteration:
-        raise NotFound("indicators.unknown_indicator", N_("There is no indicator %(number)s."), number=number) from None
+        raise INDICATOR_PROBLEMS("indicators.unknown_indicator", number=number) from None
     values = reports.kecamatan_values(db.session, built)
     names = {k.code: k.name for k in built.kecamatan}
     shares, numbers = {}, {}

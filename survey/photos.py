@@ -29,7 +29,7 @@ from typing import NamedTuple
 from PIL import ExifTags, Image
 
 from app.files import write_atomic
-from app.problems import AppError, N_
+from survey.problems import SURVEY_PROBLEMS, PhotoError
 
 MAX_PIXELS = 60_000_000  # a 50 MP tablet camera fits; a 60 MP frame is ~180 MB decoded as RGB
 DISPLAY_EDGE = 1280
@@ -63,10 +63,6 @@ _UPRIGHT = {
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError)
 # What a malformed EXIF block can raise; metadata is optional, so these only mean "no metadata".
 _EXIF_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError, KeyError, TypeError)
-
-
-class PhotoError(AppError):
-    """A photo the store refuses, with a stable code (`photo.*`) and a translatable message."""
 
 
 @dataclass(frozen=True)
@@ -113,14 +109,12 @@ def inspect_photo(data: bytes, max_bytes: int, *, max_pixels: int = MAX_PIXELS,
 def _decode(data: bytes, max_bytes: int, max_pixels: int, expected_sha256: str | None) -> _Decoded:
     """Run every check in order, cheapest first, and return the fully decoded image."""
     if not data:
-        raise PhotoError("photo.empty", N_("The photo file is empty. Take the photo again."))
+        raise SURVEY_PROBLEMS("photo.empty")
     if len(data) > max_bytes:
-        raise PhotoError("photo.too_large", N_("This photo is %(size_mb)s MB; the limit is %(limit_mb)s MB."),
-                         status=413, size_mb=_megabytes(len(data)), limit_mb=_megabytes(max_bytes))
+        raise SURVEY_PROBLEMS("photo.too_large", size_mb=_megabytes(len(data)), limit_mb=_megabytes(max_bytes))
     sha256 = hashlib.sha256(data).hexdigest()
     if expected_sha256 is not None and expected_sha256.lower() != sha256:
-        raise PhotoError("photo.hash_mismatch",
-                         N_("The photo arrived damaged (its checksum does not match). Send it again."))
+        raise SURVEY_PROBLEMS("photo.hash_mismatch")
     pillow_format = _sniff_format(data)
     image = _open_fully(data, pillow_format, max_pixels)
     exif = _read_exif(image)
@@ -151,10 +145,8 @@ def _sniff_format(data: bytes) -> str:
         return "WEBP"
     refused = _refused_format(data)
     if refused:
-        raise PhotoError("photo.unsupported_format",
-                         N_("%(format)s files are not supported here. Choose a JPEG, PNG or WebP picture."),
-                         format=refused)
-    raise PhotoError("photo.not_an_image", N_("This file is not a photo. Choose a JPEG, PNG or WebP picture."))
+        raise SURVEY_PROBLEMS("photo.unsupported_format", format=refused)
+    raise SURVEY_PROBLEMS("photo.not_an_image")
 
 
 def _refused_format(data: bytes) -> str | None:
@@ -193,8 +185,7 @@ def _open_fully(data: bytes, pillow_format: str, max_pixels: int) -> Image.Image
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _too_many_pixels(max_pixels) from None
     except _DECODE_ERRORS as error:  # includes UnidentifiedImageError and "image file is truncated"
-        raise PhotoError("photo.corrupt",
-                         N_("This photo is damaged or incomplete. Take it again or choose another file.")) from error
+        raise SURVEY_PROBLEMS("photo.corrupt") from error
     return image
 
 
@@ -206,9 +197,7 @@ def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
 
 
 def _too_many_pixels(max_pixels: int) -> PhotoError:
-    return PhotoError("photo.too_many_pixels",
-                      N_("This picture is too large to process (more than %(limit_mp)s megapixels)."),
-                      limit_mp=f"{max_pixels / 1_000_000:g}")
+    return SURVEY_PROBLEMS("photo.too_many_pixels", limit_mp=f"{max_pixels / 1_000_000:g}")
 
 
 # --- EXIF ------------------------------------------------------------------------------------

@@ -17,11 +17,11 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import TypeAdapter, ValidationError
 
 from app.extensions import csrf, db, limiter
-from app.problems import N_
 from app.tx import transactional
 from survey.photos import PhotoStore
 from sync import schemas, service
 from sync.changes import SCHEMA_VERSION, SyncError, build_entry, push_refusal
+from sync.problems import SYNC_PROBLEMS
 from sync.queries import self_device_id
 
 bp = Blueprint("sync_api", __name__, url_prefix="/api/v1/sync")
@@ -39,11 +39,11 @@ def store() -> PhotoStore:
 
 
 def _too_large() -> SyncError:
-    return SyncError("sync.too_large", N_("The request is too large."), status=413)
+    return SYNC_PROBLEMS("sync.too_large")
 
 
 def _not_json() -> SyncError:
-    return SyncError("sync.bad_request", N_("The request body is not valid JSON."), status=400)
+    return SYNC_PROBLEMS("sync.bad_request/json")
 
 
 def raw_body() -> bytes:
@@ -82,7 +82,7 @@ def inflate(raw: bytes, limit: int = MAX_BODY) -> bytes:
             if not raw:
                 return b"".join(pieces)
     except zlib.error:
-        raise SyncError("sync.bad_request", N_("The request body is not valid gzip."), status=400) from None
+        raise SYNC_PROBLEMS("sync.bad_request/gzip") from None
 
 
 def body_json() -> Any:
@@ -90,8 +90,7 @@ def body_json() -> Any:
     NaN, Infinity, lone surrogates and nesting beyond schemas.MAX_DEPTH are refused."""
     encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
     if encoding not in ("gzip", "identity", ""):
-        raise SyncError("sync.bad_encoding", N_("The request body uses an encoding this hub does not read (%(encoding)s)."),
-                        status=415, encoding=encoding[:20].encode("ascii", "replace").decode())
+        raise SYNC_PROBLEMS("sync.bad_encoding", encoding=encoding[:20].encode("ascii", "replace").decode())
     raw = raw_body()
     text = inflate(raw) if encoding == "gzip" else raw
     if len(text) > MAX_BODY:
@@ -110,7 +109,7 @@ def checked_body(adapter: TypeAdapter) -> dict:
     try:
         schemas.check(adapter, data)
     except ValidationError as error:
-        raise SyncError("sync.bad_request", schemas.BAD_REQUEST, status=400, where=schemas.first_error(error)[0]) from None
+        raise SYNC_PROBLEMS("sync.bad_request", where=schemas.first_error(error)[0]) from None
     return data
 
 
@@ -194,8 +193,7 @@ def pull():
     try:
         query = schemas.PULL.validate_python(request.args.to_dict())
     except ValidationError as error:
-        raise SyncError("sync.bad_request", N_("The query is not valid at %(where)s."), status=400,
-                        where=schemas.first_error(error)[0]) from None
+        raise SYNC_PROBLEMS("sync.bad_request/query", where=schemas.first_error(error)[0]) from None
     entries, next_cursor, more = service.changes_for(db.session, receiver, query.cursor, query.limit)
     return reply({"entries": [{"local_seq": seq, "change": c.to_dict()} for seq, c in entries],
                   "cursor": next_cursor, "more": more})

@@ -15,16 +15,16 @@ from sqlalchemy import String, cast, delete, false, func, insert, or_, select, u
 from sqlalchemy.orm import Session
 
 from app.auth.models import User, user_kecamatan
-from app.problems import N_
 from geo.models import Wilayah
 from app.db import utcnow
 from indicators import hooks as indicator_hooks
 from survey.audits.models import Answer, AnswerPhoto, Audit, ChecklistVersion, GpsReading
 from survey.facilities.models import Facility
 from sync import documents, faults
-from sync.changes import APPLY_ORDER, Change, SyncError
+from sync.changes import APPLY_ORDER, Change
 from sync.models import AuditReview, FacilityEdit, SyncChange, SyncConflict
 from sync.outbox import observe_hlc
+from sync.problems import SYNC_PROBLEMS
 
 CHUNK = 500  # rows per IN (...) list: well under SQLite's variable limit
 
@@ -108,9 +108,7 @@ def _check_waiting_bound(session: Session, via_id: uuid.UUID, new: list[Change],
         SyncChange.via_id == via_id, SyncChange.applied == false())).all()
     still = sum(1 for o, s in stored if (str(o), s) not in applied) + sum(1 for c in new if c.key not in applied)
     if still > limit:
-        raise SyncError("sync.too_many_waiting", N_("This device would have %(count)d changes waiting for records the "
-                                                    "hub does not have (at most %(limit)d). Sync the device that "
-                                                    "registered them first."), status=422, count=still, limit=limit)
+        raise SYNC_PROBLEMS("sync.too_many_waiting", count=still, limit=limit)
 
 
 def _dedupe_batch(changes: list[Change]) -> list[Change]:
@@ -118,8 +116,7 @@ def _dedupe_batch(changes: list[Change]) -> list[Change]:
     for change in changes:
         known = seen.get(change.key)
         if known is not None and known.sha256 != change.sha256:
-            raise SyncError("sync.seq_reused", N_("Two different changes carry the same number %(key)s."),
-                            key=f"{change.origin_id}:{change.origin_seq}")
+            raise SYNC_PROBLEMS("sync.seq_reused", key=f"{change.origin_id}:{change.origin_seq}")
         seen[change.key] = change
     return list(seen.values())
 
@@ -141,8 +138,7 @@ def _not_held(session: Session, changes: list[Change]) -> list[Change]:
         if change.key not in held:
             fresh.append(change)
         elif held[change.key] != change.sha256:
-            raise SyncError("sync.seq_reused", N_("Two different changes carry the same number %(key)s."),
-                            key=f"{change.origin_id}:{change.origin_seq}")
+            raise SYNC_PROBLEMS("sync.seq_reused", key=f"{change.origin_id}:{change.origin_seq}")
     return fresh
 
 
@@ -157,14 +153,12 @@ def _check_references(session: Session, changes: list[Change], has_photo: Callab
         known = set(session.execute(select(ChecklistVersion.key).where(ChecklistVersion.key.in_(wanted))).scalars())
         missing = sorted(str(k) for k in wanted - known)
         if missing:
-            raise SyncError("sync.unknown_checklist", N_("Audits use a checklist version this hub does not have: %(keys)s."),
-                            keys=", ".join(missing))
+            raise SYNC_PROBLEMS("sync.unknown_checklist", keys=", ".join(missing))
     for change in audits:
         for shas in (change.payload.get("photos") or {}).values():
             for sha in shas:
                 if not has_photo(sha):
-                    raise SyncError("sync.photo_missing", N_("A photo of an audit has not arrived: %(sha)s."),
-                                    sha=str(sha)[:12])
+                    raise SYNC_PROBLEMS("sync.photo_missing", sha=str(sha)[:12])
 
 
 def _waiting(session: Session, via_id: uuid.UUID | None) -> list[Change]:

@@ -22,9 +22,9 @@ from typing import Callable
 
 from pydantic import ValidationError
 
-from app.problems import N_
 from sync import schemas
 from sync.changes import SCHEMA_VERSION, Change, SyncError, canonical, parse_entry
+from sync.problems import SYNC_PROBLEMS
 
 FORMAT = "pantau-bundle"
 MAX_TOTAL_BYTES = 2 * 1024 ** 3
@@ -105,7 +105,7 @@ def read(data: bytes, key_for: Callable[[dict], str], max_photo_bytes: int,
     manifest = _manifest(archive, infos, budget)
     key = key_for(manifest)
     if not isinstance(manifest.get("signature"), str) or not hmac.compare_digest(manifest["signature"], sign(manifest, key)):
-        raise SyncError("bundle.bad_signature", N_("The bundle is not signed with this device's key."))
+        raise SYNC_PROBLEMS("bundle.bad_signature")
     contents = _members(archive, infos, manifest, budget)
     if already_have(manifest):
         return Bundle(manifest, [], {}, skipped=contents["changes.jsonl"].count(b"\n"))
@@ -114,7 +114,7 @@ def read(data: bytes, key_for: Callable[[dict], str], max_photo_bytes: int,
     photos = {PHOTO_NAME.match(name).group(1): body for name, body in contents.items()}
     for sha, body in photos.items():
         if hashlib.sha256(body).hexdigest() != sha:
-            raise SyncError("photo.hash_mismatch", N_("A photo in the bundle does not match its name (%(sha)s)."), sha=sha[:12])
+            raise SYNC_PROBLEMS("photo.hash_mismatch/bundle", sha=sha[:12])
     return Bundle(manifest, entries, photos)
 
 
@@ -125,11 +125,11 @@ ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, ValueError, 
 
 
 def _unreadable() -> SyncError:
-    return SyncError("bundle.unreadable", N_("This file is not a readable bundle (damaged or incomplete?)."))
+    return SYNC_PROBLEMS("bundle.unreadable")
 
 
 def _bomb() -> SyncError:
-    return SyncError("bundle.too_large", N_("The bundle unpacks to more than is allowed (a zip bomb?)."))
+    return SYNC_PROBLEMS("bundle.too_large")
 
 
 def _open(data: bytes) -> zipfile.ZipFile:
@@ -146,22 +146,20 @@ def _safe_members(archive: zipfile.ZipFile, max_photo_bytes: int, bundle_size: i
     for info in archive.infolist():
         name = info.filename
         if name.startswith(("/", "\\")) or "\\" in name or ".." in name.split("/") or ":" in name or "\0" in name:
-            raise SyncError("bundle.unsafe_path", N_("The bundle holds an unsafe file path: %(name)s."), name=_shown(name))
+            raise SYNC_PROBLEMS("bundle.unsafe_path", name=_shown(name))
         if name in infos:
-            raise SyncError("bundle.member_mismatch", N_("The bundle lists %(name)s twice."), name=_shown(name))
+            raise SYNC_PROBLEMS("bundle.member_mismatch/twice", name=_shown(name))
         if info.flag_bits & 0x1:
-            raise SyncError("bundle.encrypted", N_("%(name)s in the bundle is encrypted; bundles are never encrypted."),
-                            name=_shown(name))
+            raise SYNC_PROBLEMS("bundle.encrypted", name=_shown(name))
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             # Only deflate inflates in bounded steps (zipfile hands bzip2/lzma whole chunks to the decoder).
-            raise SyncError("bundle.unsupported_compression",
-                            N_("%(name)s in the bundle is compressed in a way this app does not read."), name=_shown(name))
+            raise SYNC_PROBLEMS("bundle.unsupported_compression", name=_shown(name))
         total += info.file_size
         if total > min(MAX_TOTAL_BYTES, MAX_RATIO * bundle_size + RATIO_FLOOR) or (
                 info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1)):
             raise _bomb()
         if info.file_size > _limit(name, max_photo_bytes):
-            raise SyncError("bundle.member_too_large", N_("%(name)s in the bundle is larger than allowed."), name=_shown(name))
+            raise SYNC_PROBLEMS("bundle.member_too_large", name=_shown(name))
         infos[name] = info
     return infos
 
@@ -179,22 +177,20 @@ def _shown(name: str) -> str:
 
 def _manifest(archive: zipfile.ZipFile, infos: dict, budget: "_Budget") -> dict:
     if "manifest.json" not in infos:
-        raise SyncError("bundle.bad_manifest", N_("The bundle has no manifest."))
+        raise SYNC_PROBLEMS("bundle.bad_manifest/missing")
     try:
         manifest = schemas.parse_json(_read(archive, infos["manifest.json"], MAX_MANIFEST_BYTES, budget))
     except schemas.BadJson:
-        raise SyncError("bundle.bad_manifest", N_("The bundle's manifest is not valid JSON.")) from None
+        raise SYNC_PROBLEMS("bundle.bad_manifest/json") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or not isinstance(manifest.get("members"), dict):
-        raise SyncError("bundle.bad_manifest", N_("The bundle's manifest is not a Pantau KLA manifest."))
+        raise SYNC_PROBLEMS("bundle.bad_manifest")
     version = manifest.get("schema_version")
     if version != SCHEMA_VERSION or isinstance(version, bool):
-        raise SyncError("bundle.schema_version", N_("This bundle has schema version %(version)s; this app reads version %(ours)s."),
-                        version=_shown(str(version)[:10]), ours=SCHEMA_VERSION)
+        raise SYNC_PROBLEMS("bundle.schema_version", version=_shown(str(version)[:10]), ours=SCHEMA_VERSION)
     try:
         schemas.check(schemas.MANIFEST, manifest)
     except ValidationError as error:
-        raise SyncError("bundle.bad_manifest", N_("The bundle's manifest is not valid at %(where)s."),
-                        where=schemas.first_error(error)[0]) from None
+        raise SYNC_PROBLEMS("bundle.bad_manifest/invalid", where=schemas.first_error(error)[0]) from None
     return manifest
 
 
@@ -202,15 +198,15 @@ def _members(archive: zipfile.ZipFile, infos: dict, manifest: dict, budget: "_Bu
     listed = manifest["members"]
     present = set(infos) - {"manifest.json"}
     if set(listed) != present or "changes.jsonl" not in present:
-        raise SyncError("bundle.member_mismatch", N_("The bundle's files differ from its manifest."))
+        raise SYNC_PROBLEMS("bundle.member_mismatch")
     contents = {}
     for name in sorted(present):
         if name != "changes.jsonl" and not PHOTO_NAME.match(name):
-            raise SyncError("bundle.member_mismatch", N_("The bundle holds an unexpected file: %(name)s."), name=_shown(name))
+            raise SYNC_PROBLEMS("bundle.member_mismatch/unexpected", name=_shown(name))
     for name in sorted(present):
         body = _read(archive, infos[name], infos[name].file_size, budget)
         if hashlib.sha256(body).hexdigest() != listed[name]:
-            raise SyncError("bundle.member_mismatch", N_("%(name)s in the bundle was changed or damaged."), name=_shown(name))
+            raise SYNC_PROBLEMS("bundle.member_mismatch/damaged", name=_shown(name))
         contents[name] = body
     return contents
 
@@ -255,5 +251,4 @@ def _json_line(line: bytes, number: int):
     try:
         return schemas.parse_json(line)
     except schemas.BadJson:
-        raise SyncError("sync.bad_change", N_("A change in %(where)s is malformed."),
-                        where=f"changes.jsonl line {number}") from None
+        raise SYNC_PROBLEMS("sync.bad_change", where=f"changes.jsonl line {number}") from None

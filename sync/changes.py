@@ -11,17 +11,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from app.problems import AppError, N_
 from sync import schemas
+from sync.problems import SYNC_PROBLEMS, SyncError
 
 KINDS = schemas.CHANGE_KINDS
 # Kinds are applied in this order within a batch: what others depend on first.
 APPLY_ORDER = {kind: index for index, kind in enumerate(KINDS)}
 SCHEMA_VERSION = 1
-
-
-class SyncError(AppError):
-    """A batch, request or bundle that is refused as a whole; nothing of it is applied."""
 
 
 def canonical(payload: Any) -> str:
@@ -97,9 +93,8 @@ def refusal(error: ValidationError, where: str, entry: Any = None, skip: int = 0
     place = schemas.where(loc, where)
     change = entry.get("change") if isinstance(entry, dict) else None
     if isinstance(change, dict) and change.get("kind") == "checklist" and loc == ("change", "payload"):
-        return SyncError("sync.bad_checklist", N_("The checklist in %(where)s is not valid, or its key or "
-                                                  "sha256 does not match its content."), where=place)
-    return SyncError("sync.bad_change", schemas.BAD_CHANGE, where=place)
+        return SYNC_PROBLEMS("sync.bad_checklist", where=place)
+    return SYNC_PROBLEMS("sync.bad_change", where=place)
 
 
 def push_refusal(error: ValidationError, body: dict) -> SyncError:
@@ -110,10 +105,10 @@ def push_refusal(error: ValidationError, body: dict) -> SyncError:
     if loc[:1] == ("entries",) and isinstance(entries, list):
         if len(loc) >= 2 and isinstance(loc[1], int) and loc[1] < len(entries):
             return refusal(error, f"entries[{loc[1]}]", entries[loc[1]], skip=2)
-        return SyncError("sync.bad_change", schemas.BAD_CHANGE, where=schemas.where(loc))
+        return SYNC_PROBLEMS("sync.bad_change", where=schemas.where(loc))
     if loc[:1] == ("entries",):  # missing, or not a list
-        return SyncError("sync.bad_change", schemas.BAD_CHANGE, where="entries")
-    return SyncError("sync.bad_request", schemas.BAD_REQUEST, status=400, where=schemas.where(loc))
+        return SYNC_PROBLEMS("sync.bad_change", where="entries")
+    return SYNC_PROBLEMS("sync.bad_request", where=schemas.where(loc))
 
 
 MAX_SEQ = schemas.MAX_SEQ

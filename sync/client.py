@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from app.problems import N_
 from sync.changes import SyncError
+from sync.problems import SYNC_PROBLEMS
 
 TIMEOUT = 60
 log = logging.getLogger(__name__)
@@ -151,5 +152,5 @@ def _decode(raw: bytes, encoding: str | None, strict: bool = True) -> dict:
         return json.loads(raw or b"{}")
     except (ValueError, OSError):
         if strict:
-            raise SyncError("sync.bad_answer", N_("The hub sent an answer this app cannot read.")) from None
+            raise SYNC_PROBLEMS("sync.bad_answer") from None
         return {}

@@ -18,14 +18,15 @@ from sqlalchemy.orm import Session
 from app import auditlog
 from app.auth.models import User
 from app.db import utcnow
-from app.problems import AppError, Conflict, NotFound, N_
 from survey import registry
 from survey.audits.models import Answer, AnswerPhoto, Audit, ChecklistVersion, GpsReading
 from survey.checklist import Checklist, Item
 from survey.facilities.models import Facility
 from survey.photos import PhotoStore
+from survey.problems import SURVEY_PROBLEMS
 from sync import documents, publish
 from sync.models import Device, SyncConflict
+from sync.problems import SYNC_PROBLEMS
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def find(session: Session, conflict_id: str) -> SyncConflict:
     except ValueError:
         conflict = None
     if conflict is None:
-        raise NotFound("conflict.not_found", N_("This conflict does not exist."))
+        raise SYNC_PROBLEMS("conflict.not_found")
     return conflict
 
 
@@ -67,11 +68,11 @@ def keep_facility_value(session: Session, conflict: SyncConflict, index: int, re
     from survey.facilities.service import FacilityInput, update_facility
 
     if conflict.kind != "facility":
-        raise AppError("conflict.bad_choice", N_("Choose one of the versions."))
+        raise SYNC_PROBLEMS("conflict.bad_choice")
     facility = session.get(Facility, uuid.UUID(conflict.entity_id))
     versions = conflict.detail.get("versions", [])
     if facility is None or not 0 <= index < len(versions) or "field" not in conflict.detail:
-        raise AppError("conflict.bad_choice", N_("Choose one of the versions."))
+        raise SYNC_PROBLEMS("conflict.bad_choice")
     values = {f: getattr(facility, f) for f in documents.FACILITY_FIELDS if f in FacilityInput.__dataclass_fields__}
     values[conflict.detail["field"]] = versions[index]["value"]
     update_facility(session, facility, FacilityInput(**values), user_id=resolver.user_id, device_id=resolver.device_id)
@@ -131,13 +132,13 @@ def keep_other_audit(session: Session, conflict: SyncConflict, store: PhotoStore
                      note: str = "") -> Audit:
     """The other version becomes a new submitted revision of the kept audit, waiting for review."""
     if conflict.kind != "audit":
-        raise AppError("conflict.bad_choice", N_("Choose one of the versions."))
+        raise SYNC_PROBLEMS("conflict.bad_choice")
     if conflict.resolved_at is not None:
-        raise Conflict("conflict.resolved", N_("This conflict is already resolved."))
+        raise SYNC_PROBLEMS("conflict.resolved")
     kept = session.get(Audit, uuid.UUID(conflict.entity_id))
     other = conflict.detail.get("other_document") or {}
     if kept is None or not other:
-        raise NotFound("audit.not_found", N_("This audit does not exist."))
+        raise SURVEY_PROBLEMS("audit.not_found")
     _check_revisable(session, kept, other, store)
     revision = _revision_from(session, kept, other, resolver)
     publish.audit_submitted(session, revision)
@@ -152,16 +153,14 @@ def _check_revisable(session: Session, kept: Audit, other: dict, store: PhotoSto
     """Refuse, changing nothing, what would make a revision that is not whole or not the newest."""
     later = session.execute(select(Audit.id).where(Audit.revision_of == kept.id)).first()
     if later is not None:
-        raise Conflict("conflict.already_revised", N_(
-            "This audit has been corrected since: compare the versions with the correction and resolve with a note."))
+        raise SYNC_PROBLEMS("conflict.already_revised")
     if session.get(ChecklistVersion, other.get("checklist_key") or "") is None:
-        raise AppError("sync.unknown_checklist", N_("The checklist version of the other version is not on this hub."))
+        raise SYNC_PROBLEMS("sync.unknown_checklist/other_version")
     if _user_id(session, other.get("auditor")) is None:
-        raise AppError("conflict.unknown_auditor", N_("The auditor of the other version is not known on this hub."))
+        raise SYNC_PROBLEMS("conflict.unknown_auditor")
     missing = sorted({sha for shas in (other.get("photos") or {}).values() for sha in shas if not store.exists(sha)})
     if missing:
-        raise AppError("sync.photo_missing", N_("A photo of the other version is not on this hub: %(sha)s"),
-                       sha=missing[0][:12])
+        raise SYNC_PROBLEMS("sync.photo_missing/other_version", sha=missing[0][:12])
 
 
 def _revision_from(session: Session, kept: Audit, other: dict, resolver: Resolver) -> Audit:
@@ -214,7 +213,7 @@ def _user_id(session: Session, username: str | None) -> uuid.UUID | None:
 
 def _close(session: Session, conflict: SyncConflict, resolver: Resolver, resolution: str) -> None:
     if conflict.resolved_at is not None:
-        raise Conflict("conflict.resolved", N_("This conflict is already resolved."))
+        raise SYNC_PROBLEMS("conflict.resolved")
     conflict.resolved_at, conflict.resolved_by, conflict.resolution = utcnow(), resolver.username, resolution
     auditlog.record(session, action="resolve", entity="sync_conflict", entity_id=conflict.id,
                     user_id=resolver.user_id, device_id=resolver.device_id,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from app import auditlog
 from app.db import utcnow
-from app.problems import AppError, Conflict, N_
 from indicators import hooks as indicator_hooks
 from survey.audits.models import Audit
 from sync import outbox, publish
 from sync.apply import refresh_review
 from sync.models import AuditReview
+from sync.problems import SYNC_PROBLEMS
 from sync.queries import self_device_id
 
 DECISIONS = ("approved", "returned", "rejected")
@@ -18,18 +18,16 @@ DECISIONS = ("approved", "returned", "rejected")
 def decide(session, audit: Audit, decision: str, comment: str, reviewer: str, user_id=None, device_id=None) -> AuditReview:
     """Record a decision; it travels to the device that made the audit. Returning or rejecting needs a reason."""
     if not decision:
-        raise AppError("review.decision_required", N_("Choose a decision: approve, return for correction, or reject."),
-                       field="decision")
+        raise SYNC_PROBLEMS("review.decision_required", field="decision")
     if decision not in DECISIONS:
-        raise AppError("review.bad_decision", N_("Unknown review decision."), field="decision")
+        raise SYNC_PROBLEMS("review.bad_decision", field="decision")
     comment = (comment or "").strip()
     if decision != "approved" and not comment:
-        raise AppError("review.comment_required", N_("Say what must change: a returned or rejected audit needs a comment."),
-                       field="comment")
+        raise SYNC_PROBLEMS("review.comment_required", field="comment")
     if len(comment) > 2000:
-        raise AppError("review.comment_too_long", N_("A comment has at most 2000 characters."), field="comment")
+        raise SYNC_PROBLEMS("review.comment_too_long", field="comment")
     if audit.status != "submitted":
-        raise Conflict("review.not_submitted", N_("Only submitted audits can be reviewed."))
+        raise SYNC_PROBLEMS("review.not_submitted")
     device_id = device_id or self_device_id(session)
     review = AuditReview(audit_id=audit.id, decision=decision, comment=comment, reviewer=reviewer,
                          decided_at=utcnow(), hlc=outbox.now_hlc(session), device_id=device_id)

@@ -10,11 +10,11 @@ from flask import current_app
 
 from app.cli_support import write_transaction
 from app.db import utcnow
-from app.problems import N_
 from survey.photos import PhotoStore
 from sync import service
 from sync.changes import SyncError
 from sync.client import Hub
+from sync.problems import SYNC_PROBLEMS
 from sync.queries import self_device
 
 
@@ -45,7 +45,7 @@ def enroll(url: str, code: str) -> dict:
         me_name = self_device(session).name
     answer = Hub(url).call("POST", "/api/v1/sync/enroll", {"code": code, "name": me_name})
     if not isinstance(answer, dict) or not {"device_id", "token", "device_key", "hub_id"} <= set(answer):
-        raise SyncError("sync.bad_answer", N_("The hub sent an answer this app cannot read."))
+        raise SYNC_PROBLEMS("sync.bad_answer")
     with write_transaction() as session:
         service.save_enrollment(session, url, answer)
     return answer

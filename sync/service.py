@@ -19,12 +19,12 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.db import Base, utcnow
-from app.problems import N_
 from survey.audits.models import Photo
 from survey.photos import PhotoStore, inspect_photo
 from sync import apply, bundle, faults, hlc, publish, queries, trust
 from sync.changes import Change, SyncError, parse_entry
 from sync.models import Device, SyncChange, SyncPeer, SyncState
+from sync.problems import SYNC_PROBLEMS
 from sync.queries import self_device, self_device_id
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: typed from a screen
@@ -55,9 +55,9 @@ def register_device(session: Session, name: str, scope: list[str], role: str = "
     """
     name = (name or "").strip()
     if not 2 <= len(name) <= 80:
-        raise SyncError("device.bad_name", N_("A device name has 2 to 80 characters."))
+        raise SYNC_PROBLEMS("device.bad_name")
     if role not in ROLES:
-        raise SyncError("device.bad_role", N_("A device is a field device or a lower hub."))
+        raise SYNC_PROBLEMS("device.bad_role")
     raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
     device = Device(name=name, role=role, scope=sorted(set(scope)), enroll_code_hash=_hash(raw),
                     enroll_expires_at=utcnow() + CODE_TTL)
@@ -93,17 +93,16 @@ def enroll(session: Session, code: str, name: str | None = None) -> dict:
 
 
 def _bad_code() -> SyncError:
-    return SyncError("sync.bad_code", N_("This enrollment code is wrong or has expired. Ask the supervisor for a new one."),
-                     status=401)
+    return SYNC_PROBLEMS("sync.bad_code")
 
 
 def authenticate(session: Session, token: str) -> Device:
     """The device presenting this token; refused when unknown or revoked."""
     device = session.execute(select(Device).where(Device.token_hash == _hash(token or ""))).scalar_one_or_none() if token else None
     if device is None:
-        raise SyncError("sync.unauthorized", N_("This device is not enrolled with this hub."), status=401)
+        raise SYNC_PROBLEMS("sync.unauthorized")
     if device.revoked_at is not None:
-        raise SyncError("sync.revoked_device", N_("This device was revoked on the hub."), status=403)
+        raise SYNC_PROBLEMS("sync.revoked_device")
     device.last_seen_at = utcnow()
     return device
 
@@ -135,13 +134,11 @@ def receive_push(session: Session, sender: Device, after: int, up_to: int, entri
                  store: PhotoStore, photos: dict[str, bytes] | None = None, max_photo_bytes: int = 0) -> Ack:
     """Apply a sender's batch (and the photos that came with it) and advance what we acknowledge, in one transaction."""
     if after > sender.acked_seq:
-        raise SyncError("sync.gap", N_("The device skipped changes the hub has not received; it must resend from %(seq)d."),
-                        status=409, seq=sender.acked_seq)
+        raise SYNC_PROBLEMS("sync.gap", seq=sender.acked_seq)
     if sender.role != "hub":  # cheap, before anything is read: the kinds a field device never sends
         refused = sorted({c.kind for _, c in entries} - FIELD_KINDS)
         if refused:
-            raise SyncError("sync.not_allowed", N_("A field device cannot send %(kinds)s changes."), status=403,
-                            kinds=", ".join(refused))
+            raise SYNC_PROBLEMS("sync.not_allowed", kinds=", ".join(refused))
     photos = photos or {}
     for sha, body in photos.items():  # every photo must be a real image matching its name, before anything is kept
         inspect_photo(body, max_photo_bytes, expected_sha256=sha)
@@ -271,7 +268,7 @@ def _change(row: SyncChange) -> Change:
 def parse_entries(raw: list, where: str) -> list[tuple[int, Change]]:
     """Entries from a request body, each checked."""
     if not isinstance(raw, list):
-        raise SyncError("sync.bad_change", N_("A change in %(where)s is malformed."), where=where)
+        raise SYNC_PROBLEMS("sync.bad_change", where=where)
     return [parse_entry(item, f"{where}[{index}]") for index, item in enumerate(raw)]
 
 
@@ -362,9 +359,7 @@ def identity_spent(session: Session) -> bool:
 def check_may_enroll(session: Session) -> None:
     """Refuse, before a code is spent, an enrollment this node could not complete."""
     if identity_spent(session):
-        raise SyncError("sync.identity_spent", N_("This device has already sent its work to a hub under its current "
-                                                  "identity, so it cannot be enrolled again. Keep syncing with that "
-                                                  "hub, or set the device up anew."), status=409)
+        raise SYNC_PROBLEMS("sync.identity_spent")
 
 
 # Every column that records a device's id, as (table, column); this node's own id is re-keyed in each.
@@ -384,8 +379,7 @@ def adopt_identity(session: Session, new_id: uuid.UUID) -> None:
         return
     check_may_enroll(session)
     if session.get(Device, new_id) is not None:
-        raise SyncError("sync.identity_spent", N_("The hub gave this device an id that is already used here."),
-                        status=409)
+        raise SYNC_PROBLEMS("sync.identity_spent/id_taken")
     old_id = me.id
     me.is_self = False
     session.flush()
@@ -453,7 +447,7 @@ def import_push_bundle(session: Session, data: bytes, store: PhotoStore, max_pho
     def key_for(manifest: dict) -> str:
         device = _known_device(session, manifest.get("device_id"))
         if manifest.get("hub_id") != str(self_device_id(session)) or manifest.get("direction") != "push":
-            raise SyncError("bundle.wrong_hub", N_("This bundle was made for another hub."))
+            raise SYNC_PROBLEMS("bundle.wrong_hub")
         sender["device"] = device
         return device.device_key
 
@@ -488,7 +482,7 @@ def import_return_bundle(session: Session, data: bytes, store: PhotoStore, max_p
     def key_for(manifest: dict) -> str:
         if manifest.get("hub_id") != str(hub.hub_id) or manifest.get("device_id") != str(self_device_id(session)) \
                 or manifest.get("direction") != "return":
-            raise SyncError("bundle.wrong_hub", N_("This bundle was made for another device or hub."))
+            raise SYNC_PROBLEMS("bundle.wrong_hub/device_or_hub")
         return hub.device_key
 
     checked = bundle.read(data, key_for, max_photo_bytes)
@@ -496,7 +490,7 @@ def import_return_bundle(session: Session, data: bytes, store: PhotoStore, max_p
     next_cursor, acked = int(manifest.get("cursor") or 0), int(manifest.get("acked_seq") or 0)
     # The same bundle again is a harmless no-op; an older one would tell us less than we know.
     if next_cursor < hub.pull_cursor or acked < hub.pushed_seq:
-        raise SyncError("bundle.replay", N_("This return bundle is older than what this device already has."))
+        raise SYNC_PROBLEMS("bundle.replay")
     result = receive_pull(session, hub, checked.entries, next_cursor, store)
     hub.pushed_seq = max(hub.pushed_seq, acked)
     return result
@@ -508,16 +502,16 @@ def _known_device(session: Session, device_id) -> Device:
     except ValueError:
         device = None
     if device is None or device.device_key is None:
-        raise SyncError("sync.unknown_device", N_("This bundle comes from a device this hub does not know."), status=403)
+        raise SYNC_PROBLEMS("sync.unknown_device")
     if device.revoked_at is not None:
-        raise SyncError("sync.revoked_device", N_("This device was revoked on the hub."), status=403)
+        raise SYNC_PROBLEMS("sync.revoked_device")
     return device
 
 
 def _require_peer(session: Session) -> SyncPeer:
     hub = peer(session)
     if hub is None:
-        raise SyncError("sync.not_enrolled", N_("This device is not enrolled with a hub yet."), status=409)
+        raise SYNC_PROBLEMS("sync.not_enrolled")
     return hub
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from app.problems import N_
 from sync import hlc as clock
 from sync.changes import Change, SyncError
+from sync.problems import SYNC_PROBLEMS
 
 # Every synced facility field (sync.documents.FACILITY_FIELDS, which imports the models; a test holds them
 # equal): nothing else can be set on a facility by anyone, hubs included.
@@ -85,8 +85,7 @@ def vet(changes: list[Change], sender: Sender, facts: Facts) -> Verdict:
     if sender.role != "hub":
         refused = sorted({c.kind for c in changes} - FIELD_KINDS)
         if refused:
-            raise SyncError("sync.not_allowed", N_("A field device cannot send %(kinds)s changes."), status=403,
-                            kinds=", ".join(refused))
+            raise SYNC_PROBLEMS("sync.not_allowed", kinds=", ".join(refused))
     vetted = []
     for change in changes:
         CHECKS[change.kind](change, changes, sender, facts)
@@ -100,14 +99,11 @@ def vet(changes: list[Change], sender: Sender, facts: Facts) -> Verdict:
 def _check_clock(change: Change, facts: Facts) -> None:
     """A timestamp far ahead would drag this node's clock, and every clock that syncs with it, along."""
     if clock.ahead(change.hlc, facts.now_ms):
-        raise SyncError("sync.clock_ahead", N_("A change is dated more than %(hours)d hours ahead of this node's clock "
-                                               "(%(hlc)s). Check the sending device's date and time."), status=422,
-                        hours=clock.MAX_SKEW_MS // 3_600_000, hlc=str(change.hlc)[:24])
+        raise SYNC_PROBLEMS("sync.clock_ahead", hours=clock.MAX_SKEW_MS // 3_600_000, hlc=str(change.hlc)[:24])
 
 
 def _wrong_origin(change: Change) -> SyncError:
-    return SyncError("sync.wrong_origin", N_("A change claims to come from %(origin)s, which this sender may not "
-                                             "speak for."), status=403, origin=change.origin_id)
+    return SYNC_PROBLEMS("sync.wrong_origin", origin=change.origin_id)
 
 
 def _check_origins(changes: list[Change], sender: Sender, facts: Facts) -> list[str]:
@@ -171,8 +167,7 @@ def _scope_of(change: Change, batch: list[Change], facts: Facts, fallback: str |
 
 
 def _out_of_scope(kecamatan) -> SyncError:
-    return SyncError("sync.out_of_scope", N_("This device may not send changes about kecamatan %(kecamatan)s, which "
-                                             "is outside its scope."), status=403, kecamatan=str(kecamatan or "?")[:40])
+    return SYNC_PROBLEMS("sync.out_of_scope", kecamatan=str(kecamatan or "?")[:40])
 
 
 def _in_scope(code, sender: Sender) -> bool:
@@ -206,9 +201,7 @@ def _check_audit(change: Change, batch: list[Change], sender: Sender, facts: Fac
     if account is None and sender.role == "hub":
         return  # an account on its way through this hub: the audit waits for it
     if account is None or not account.active or account.role not in AUDITOR_ROLES or not _covers(account, kecamatan):
-        raise SyncError("sync.bad_auditor", N_("The auditor %(name)s of an audit is not an active auditor of "
-                                               "kecamatan %(kecamatan)s."), status=403,
-                        name=str(doc.get("auditor"))[:40], kecamatan=kecamatan)
+        raise SYNC_PROBLEMS("sync.bad_auditor", name=str(doc.get("auditor"))[:40], kecamatan=kecamatan)
 
 
 def _covers(account: Account, kecamatan: str) -> bool:
@@ -254,8 +247,7 @@ def _check_facility(change: Change, batch: list[Change], sender: Sender, facts: 
 
 
 def _field_not_allowed(names: list[str]) -> SyncError:
-    return SyncError("sync.field_not_allowed", N_("This device may not set these facility fields: %(fields)s."),
-                     status=403, fields=", ".join(str(n)[:32] for n in names[:10]))
+    return SYNC_PROBLEMS("sync.field_not_allowed", fields=", ".join(str(n)[:32] for n in names[:10]))
 
 
 def _check_review(change: Change, batch: list[Change], sender: Sender, facts: Facts) -> None:
@@ -268,8 +260,7 @@ def _check_user(change: Change, batch: list[Change], sender: Sender, facts: Fact
     doc = change.payload
     codes = {c for c in doc.get("kecamatan") or () if isinstance(c, str)} if isinstance(doc.get("kecamatan"), list) else set()
     if doc.get("role") not in RELAYED_USER_ROLES:
-        raise SyncError("sync.not_allowed", N_("A lower hub cannot send accounts with the role %(role)s."), status=403,
-                        role=str(doc.get("role"))[:20])
+        raise SYNC_PROBLEMS("sync.not_allowed/role", role=str(doc.get("role"))[:20])
     if not codes or not codes <= sender.scope:
         raise _out_of_scope(", ".join(sorted(codes - sender.scope)) or "-")
 

@@ -26,16 +26,18 @@ from app.auth.service import kecamatan_list
 from app.errors import field_errors, rerenders_too_large, upload_refusal
 from app.extensions import db
 from app.htmx import render_page
-from app.problems import AppError, Forbidden, NotFound, N_
+from app.problems import AppError, NotFound
 from app.tx import transactional
 from geo.queries import kecamatan_choices
 from survey.audits import queries as audit_queries
 from survey.audits.views import _page_context as audit_page_context  # a refused review shows the audit page again
+from survey.problems import SURVEY_PROBLEMS
 from sync import conflicts as sync_conflicts
 from sync import reviews, run, service, trust
 from sync.changes import SyncError
 from sync.client import last_problem
 from sync.models import Device, SyncConflict
+from sync.problems import SYNC_PROBLEMS
 from sync.queries import (REVIEW_STATES, device_is_new, held_counts, kecamatan_without_auditor, list_devices,
                           pending_counts, review_counts, review_queue, self_device, self_device_id, sent_by_device,
                           waiting_by_sender)
@@ -87,11 +89,11 @@ def register():
     role = request.form.get("role", "field")
     values = {"name": request.form.get("name", ""), "kecamatan": scope, "role": role}
     if role != "field" and current_user.role != "admin":  # a lower hub relays for others: an admin's decision
-        raise Forbidden("device.role_forbidden", N_("Only an admin can register a lower hub."))
+        raise SYNC_PROBLEMS("device.role_forbidden")
     try:
         kecamatan_list(db.session, scope)
         if not scope:
-            raise AppError("device.no_scope", N_("Choose at least one kecamatan for the device."), field="kecamatan")
+            raise SYNC_PROBLEMS("device.no_scope", field="kecamatan")
         device, code = service.register_device(db.session, values["name"], scope, role)
     except AppError as error:
         db.session.rollback()
@@ -184,9 +186,9 @@ def _enroll_from_form() -> tuple[dict | None, dict | None]:
     url, code = request.form.get("hub", "").strip(), request.form.get("code", "").strip()
     try:
         if not url.startswith(("http://", "https://")):
-            raise AppError("sync.bad_url", N_("Enter the hub's address, starting with http:// or https://."), field="hub")
+            raise SYNC_PROBLEMS("sync.bad_url", field="hub")
         if not code:
-            raise AppError("sync.bad_code", N_("Enter the enrollment code the supervisor gave you."), field="code")
+            raise SYNC_PROBLEMS("sync.bad_code/missing", field="code")
         return run.enroll(url, code), None
     except AppError as error:
         field = error.field or ("code" if error.code == "sync.bad_code" else "hub")
@@ -255,7 +257,7 @@ def upload():
     upload_file = request.files.get("bundle")
     try:
         if upload_file is None or not upload_file.filename:
-            raise AppError("bundle.none", N_("Choose a bundle file first."))
+            raise SYNC_PROBLEMS("bundle.none")
         return _import_bundle(upload_file.filename, upload_file.read())
     except AppError as error:
         db.session.rollback()
@@ -267,7 +269,7 @@ def upload():
 def _import_bundle(filename: str, data: bytes):
     """Apply a bundle and render what it changed (a field device's return bundle, or a device's bundle on a hub)."""
     if not data:
-        raise AppError("bundle.empty", N_("The file %(name)s is empty. Choose the bundle (.zip) again."), name=filename)
+        raise SYNC_PROBLEMS("bundle.empty", name=filename)
     if current_app.config["ROLE"] == "field":
         result = service.import_return_bundle(db.session, data, run.photo_store(), current_app.config["MAX_CONTENT_LENGTH"])
         return render_page("sync/upload.html", result={"applied": result.applied, "received": result.received})
@@ -320,7 +322,7 @@ def decide(audit_id: str):
     """Approve, return with a comment, or reject; a refusal shows the audit again with the input kept."""
     audit = audit_queries.audit(db.session, audit_id)
     if audit is None:
-        raise NotFound("audit.not_found", N_("This audit does not exist."))
+        raise SURVEY_PROBLEMS("audit.not_found")
     decision, comment = request.form.get("decision", ""), request.form.get("comment", "")
     try:
         reviews.decide(db.session, audit, decision, comment, current_user.username, user_id=current_user.id)
@@ -375,7 +377,7 @@ def _resolve(conflict):
         try:
             index = int(request.form["value_index"])
         except ValueError:
-            raise AppError("conflict.bad_choice", N_("Choose one of the versions.")) from None
+            raise SYNC_PROBLEMS("conflict.bad_choice") from None
         sync_conflicts.keep_facility_value(db.session, conflict, index, resolver, note)
     elif conflict.kind == "audit" and choice == "other":
         revision = sync_conflicts.keep_other_audit(db.session, conflict, run.photo_store(), resolver, note)
@@ -394,5 +396,5 @@ def _device(device_id: str) -> Device:
     except ValueError:
         device = None
     if device is None or device.is_self:
-        raise NotFound("device.not_found", N_("This device does not exist."))
+        raise SYNC_PROBLEMS("device.not_found")
     return device

@@ -8,8 +8,8 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app.auth.problems import AUTH_PROBLEMS
 from app.extensions import db, login_manager
-from app.problems import Forbidden, N_
 
 
 def role_required(*roles: str):
@@ -21,7 +21,7 @@ def role_required(*roles: str):
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             if current_user.role not in roles:
-                raise Forbidden("auth.forbidden", N_("Your role does not allow this."))
+                raise AUTH_PROBLEMS("auth.forbidden")
             return view(*args, **kwargs)
 
         return wrapper

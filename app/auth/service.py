@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 
 from app import auditlog
 from app.auth.models import ROLES, User
+from app.auth.problems import AUTH_PROBLEMS
 from app.auth.queries import user_by_username
-from app.problems import AppError, Conflict, N_
 from geo.models import Wilayah
+from geo.problems import GEO_PROBLEMS
 from sync import publish
 
 USERNAME = re.compile(r"^[a-zA-Z0-9._-]{3,40}$")
@@ -22,9 +23,9 @@ def create_user(session: Session, *, username: str, role: str, password: str, fu
     """Add a user to the session after checking name, role, password and kecamatan."""
     username = username.strip()
     if not USERNAME.match(username):
-        raise AppError("user.bad_username", N_("A username has 3 to 40 letters, digits, dots, dashes or underscores."))
+        raise AUTH_PROBLEMS("user.bad_username")
     if user_by_username(session, username) is not None:
-        raise Conflict("user.exists", N_("The username %(username)s is already taken."), username=username)
+        raise AUTH_PROBLEMS("user.exists", username=username)
     user = User(username=username, full_name=full_name.strip(), role=_check_role(role), is_demo=is_demo)
     if not is_demo:  # the demo's published password "demo" is allowed only for demo users
         _check_password(password)
@@ -71,17 +72,16 @@ def kecamatan_list(session: Session, codes) -> list[Wilayah]:
     by_code = {w.code: w for w in found}
     missing = [c for c in codes if c not in by_code]
     if missing:
-        raise AppError("wilayah.unknown_kecamatan", N_("Unknown kecamatan code: %(codes)s."),
-                       codes=", ".join(missing))
+        raise GEO_PROBLEMS("wilayah.unknown_kecamatan", codes=", ".join(missing))
     return [by_code[c] for c in codes]
 
 
 def _check_role(role: str) -> str:
     if role not in ROLES:
-        raise AppError("user.bad_role", N_("Unknown role %(role)s."), role=role)
+        raise AUTH_PROBLEMS("user.bad_role", role=role)
     return role
 
 
 def _check_password(password: str) -> None:
     if len(password or "") < 8:
-        raise AppError("user.weak_password", N_("A password has at least 8 characters."))
+        raise AUTH_PROBLEMS("user.weak_password")

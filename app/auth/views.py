@@ -14,13 +14,14 @@ from wtforms.fields.choices import SelectChoice
 from app import auditlog
 from app.auth import role_required
 from app.auth.forms import ROLE_LABELS, LoginForm, UserForm
+from app.auth.problems import AUTH_PROBLEMS
 from app.auth.queries import list_users, user_by_id, user_by_username
 from app.auth.service import create_user, update_user
 from app.db import utcnow
 from app.errors import show_on_form
 from app.extensions import db, limiter
 from app.htmx import render_page
-from app.problems import AppError, NotFound, N_
+from app.problems import AppError
 from app.tx import transactional
 from geo.queries import kecamatan_choices
 from sync.queries import device_is_new, is_enrolled, may_sign_in, self_device_id
@@ -129,7 +130,7 @@ def user_edit(user_id: str):
     """Change a user's role, kecamatan, access or password."""
     user = user_by_id(db.session, user_id)
     if user is None:
-        raise NotFound("user.not_found", N_("This user does not exist."))
+        raise AUTH_PROBLEMS("user.not_found")
     form = _user_form(obj=user)
     if request.method == "GET":
         form.kecamatan.data = user.kecamatan_codes

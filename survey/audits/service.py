@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from app import auditlog
 from app.db import utcnow
-from app.problems import AppError, Conflict, Forbidden, N_
 from geo.coordinates import check_position
 from geo.geofence import CONFIRM, REFUSE, Limits, decide, placement, position_warnings
 from geo.models import Wilayah
@@ -26,6 +25,7 @@ from survey.audits.queries import answers_of, drafts_of, open_revision_of
 from survey.checklist import Checklist, Item, coerce_answer
 from survey.facilities.models import Facility
 from sync import publish
+from survey.problems import SURVEY_PROBLEMS, StaleAnswer  # noqa: F401  (StaleAnswer re-exported)
 from survey.scoring import ScoreResult, item_problem, resolve, score_audit
 
 
@@ -40,14 +40,14 @@ class Actor:
 def start_audits(session: Session, facility: Facility, checklists: list[Checklist], actor: Actor) -> list[Audit]:
     """One draft audit per chosen checklist, each pinned to the version it starts with."""
     if not checklists:
-        raise AppError("audit.no_checklist", N_("Choose at least one checklist."))
+        raise SURVEY_PROBLEMS("audit.no_checklist")
     # A draft of the same checklist already open here is resumed, not doubled (a second tab, a
     # double tap on Start).
     open_drafts = {a.checklist_id: a for a in drafts_of(session, actor.user_id) if a.facility_id == facility.id}
     audits = []
     for checklist in checklists:
         if not checklist.applies_to(facility.kind):
-            raise AppError("audit.checklist_not_for_kind", N_("This checklist is not for this kind of facility."))
+            raise SURVEY_PROBLEMS("audit.checklist_not_for_kind")
         if checklist.id in open_drafts:
             audits.append(open_drafts[checklist.id])
             continue
@@ -75,10 +75,6 @@ class SaveOutcome:
     version: int = 0
 
 
-class StaleAnswer(Conflict):
-    """A save based on an older version of the answer than the stored one (another tab changed it)."""
-
-
 def save_answer(session: Session, audit: Audit, checklist: Checklist, item_id: str, raw, actor: Actor,
                 today: dt.date | None = None, base_version: int | None = None) -> SaveOutcome:
     """Store one answer as given and report its problem and the relevance it changed.
@@ -90,7 +86,7 @@ def save_answer(session: Session, audit: Audit, checklist: Checklist, item_id: s
     """
     item = _editable_item(audit, checklist, item_id, actor)
     if item.type == "photo":
-        raise AppError("audit.photo_by_upload", N_("Add photos with the camera button."))
+        raise SURVEY_PROBLEMS("audit.photo_by_upload")
     today = today or dt.date.today()
     answers = answers_of(session, audit.id)
     before, _ = resolve(checklist, answers, today)
@@ -99,8 +95,7 @@ def save_answer(session: Session, audit: Audit, checklist: Checklist, item_id: s
     old = row.value if row else None
     current = row.version if row else 0
     if base_version is not None and base_version != current and old != value:
-        raise StaleAnswer("answer.stale", N_("Another tab or window changed this answer meanwhile. It now shows "
-                                             "the newer value: check it, and answer again if it is not right."))
+        raise SURVEY_PROBLEMS("answer.stale")
     if row is None:
         row = Answer(audit_id=audit.id, item_id=item_id, version=0)
         session.add(row)
@@ -124,7 +119,7 @@ def save_note(session: Session, audit: Audit, checklist: Checklist, item_id: str
     _editable_item(audit, checklist, item_id, actor)
     note = (note or "").strip()
     if len(note) > 2000:
-        raise AppError("audit.note_too_long", N_("A note has at most 2000 characters."))
+        raise SURVEY_PROBLEMS("audit.note_too_long")
     row = session.get(Answer, (audit.id, item_id))
     if row is None:
         row = Answer(audit_id=audit.id, item_id=item_id, version=0)
@@ -175,7 +170,7 @@ def record_position(session: Session, audit: Audit, *, lat: float, lon: float, a
     _check_draft(audit, actor)
     _check_coordinates(lat, lon, accuracy_m)
     if source not in ("gps", "manual", "map"):
-        raise AppError("gps.bad_source", N_("Unknown position source."))
+        raise SURVEY_PROBLEMS("gps.bad_source")
     facility = audit.facility
     kecamatan = session.get(Wilayah, facility.kecamatan_code)
     boundary = kecamatan.boundary if kecamatan else None
@@ -183,15 +178,10 @@ def record_position(session: Session, audit: Audit, *, lat: float, lon: float, a
     verdict = decide(where, source, limits)
     name = kecamatan.name if kecamatan else facility.kecamatan_code
     if verdict == REFUSE:
-        raise AppError("gps.far_outside",
-                       N_("This position is %(km)d km from kecamatan %(name)s: it cannot be where the facility is. "
-                          "Check the coordinates (south of the equator the latitude is negative, e.g. -6.12)."),
-                       field="lat", km=round(where.far_m / 1000), name=name)
+        raise SURVEY_PROBLEMS("gps.far_outside", field="lat", km=round(where.far_m / 1000), name=name)
     if verdict == CONFIRM and not confirmed_outside:
-        raise AppError("gps.confirm_outside",
-                       N_("This position is %(km)s km outside kecamatan %(name)s. Is it right?"),
-                       status=409, field="lat", km=f"{where.outside_by_m / 1000:.1f}", name=name,
-                       outside_m=where.outside_by_m)
+        raise SURVEY_PROBLEMS("gps.confirm_outside", field="lat", km=f"{where.outside_by_m / 1000:.1f}", name=name,
+                              outside_m=where.outside_by_m)
     warnings = position_warnings(lat, lon, accuracy_m, source, facility_lat=facility.lat, facility_lon=facility.lon,
                                  kecamatan_boundary=boundary, limits=limits)
     now = utcnow()
@@ -217,10 +207,9 @@ def submit(session: Session, audit: Audit, checklist: Checklist, actor: Actor) -
     _check_draft(audit, actor)
     result = review(session, audit, checklist)
     if result.missing_required or result.invalid:
-        raise AppError("audit.incomplete", N_("The audit cannot be submitted yet: %(n)d items need attention."),
-                       n=len(result.missing_required) + len(result.invalid))
+        raise SURVEY_PROBLEMS("audit.incomplete", n=len(result.missing_required) + len(result.invalid))
     if audit.lat is None:
-        raise AppError("audit.no_position", N_("Record the audit's position before submitting."))
+        raise SURVEY_PROBLEMS("audit.no_position")
     audit.status = "submitted"
     audit.submitted_at = utcnow()
     audit.score = result.score
@@ -235,11 +224,11 @@ def submit(session: Session, audit: Audit, checklist: Checklist, actor: Actor) -
 def revise(session: Session, audit: Audit, actor: Actor) -> Audit:
     """A correction of a submitted audit: a new draft naming the one it replaces, with its answers."""
     if audit.status == "draft":
-        raise Conflict("audit.not_submitted", N_("Only a submitted audit can be corrected."))
+        raise SURVEY_PROBLEMS("audit.not_submitted")
     if audit.auditor_id != actor.user_id:
-        raise Forbidden("audit.not_yours", N_("Only the auditor who made this audit can correct it."))
+        raise SURVEY_PROBLEMS("audit.not_yours/correct")
     if open_revision_of(session, audit.id) is not None:
-        raise Conflict("audit.revision_open", N_("A correction of this audit is already in progress."))
+        raise SURVEY_PROBLEMS("audit.revision_open")
     revision = Audit(facility_id=audit.facility_id, checklist_key=audit.checklist_key, revision=audit.revision + 1,
                      revision_of=audit.id, auditor_id=actor.user_id, device_id=actor.device_id, lat=audit.lat,
                      lon=audit.lon, accuracy_m=audit.accuracy_m, position_source=audit.position_source,
@@ -271,30 +260,29 @@ def _editable_item(audit: Audit, checklist: Checklist, item_id: str, actor: Acto
     try:
         return checklist.item(item_id)
     except KeyError:
-        raise AppError("audit.unknown_item", N_("This question is not in the checklist."), status=404) from None
+        raise SURVEY_PROBLEMS("audit.unknown_item") from None
 
 
 def _check_draft(audit: Audit, actor: Actor) -> None:
     if audit.status != "draft":
         # Seen most in a second tab after the first one submitted: say what happened and what to do.
-        raise Conflict("audit.read_only", N_("This audit was already submitted and can no longer change. "
-                                             "Reload the page to see it; to change it, make a correction."))
+        raise SURVEY_PROBLEMS("audit.read_only")
     if audit.auditor_id != actor.user_id:
-        raise Forbidden("audit.not_yours", N_("Only the auditor who started this audit can change it."))
+        raise SURVEY_PROBLEMS("audit.not_yours")
 
 
 def _coerce(item: Item, raw) -> object:
     if raw is None or raw == [] or raw == "":
         return None
     if isinstance(raw, str) and len(raw) > 10_000:
-        raise AppError("audit.answer_too_long", N_("An answer has at most 10,000 characters."))
+        raise SURVEY_PROBLEMS("audit.answer_too_long")
     return coerce_answer(item, raw)
 
 
 def _check_coordinates(lat, lon, accuracy_m) -> None:
     check_position(lat, lon)
     if accuracy_m is not None and not (isinstance(accuracy_m, (int, float)) and 0 <= accuracy_m <= 100_000):
-        raise AppError("gps.bad_accuracy", N_("The accuracy must be a distance in metres."))
+        raise SURVEY_PROBLEMS("gps.bad_accuracy")
 
 
 def _log(session: Session, actor: Actor, action: str, audit: Audit, changes: dict) -> None:

@@ -13,10 +13,11 @@ from flask_login import current_user, login_required
 from app.auth import role_required
 from app.extensions import db
 from app.htmx import is_htmx, render_page
-from app.problems import AppError, Forbidden, NotFound, N_
+from app.problems import AppError
 from app.tx import transactional
 from geo.distance import haversine_m
 from geo.geofence import Limits
+from geo.problems import GEO_PROBLEMS
 from survey import registry
 from survey.audits import queries
 from survey.audits.models import Audit
@@ -24,6 +25,7 @@ from survey.audits.service import (Actor, attach_photo, detach_photo, discard_dr
                                    revise, save_answer, save_note, StaleAnswer, start_audits, submit)
 from survey.facilities.views import user_scope, visible_facility
 from survey.photos import PhotoStore
+from survey.problems import SURVEY_PROBLEMS
 from survey.scoring import progress, relevant_items, score_audit
 from sync.queries import audit_sync_states, self_device_id
 
@@ -127,7 +129,7 @@ def add_photo(audit_id: str, item_id: str):
     item = _item(checklist, item_id)
     upload = request.files.get("photo")
     if upload is None or not upload.filename and not upload.content_length:
-        raise AppError("photo.empty", N_("Choose or take a photo first."))
+        raise SURVEY_PROBLEMS("photo.empty/not_chosen")
     info = photo_store().save(upload.read(), current_app.config["MAX_CONTENT_LENGTH"])
     attach_photo(db.session, audit, checklist, item_id, info, actor(), ZoneInfo(current_app.config["TIMEZONE"]))
     return _item_response(audit, checklist, item)
@@ -160,7 +162,7 @@ def position(audit_id: str):
         lat, lon = _number(request.form.get("lat")), _number(request.form.get("lon"))
         accuracy = _number(request.form.get("accuracy")) if request.form.get("accuracy") else None
         if lat is None or lon is None:
-            raise AppError("geo.bad_coordinates", N_("The position is not a valid latitude and longitude."))
+            raise GEO_PROBLEMS("geo.bad_coordinates")
         record_position(db.session, audit, lat=lat, lon=lon, accuracy_m=accuracy, source=source,
                         taken_at=_timestamp(request.form.get("taken_at")), limits=_limits(), actor=actor(),
                         confirmed_outside=request.form.get("confirm_outside") == "1")
@@ -277,12 +279,12 @@ def _visible(audit_id: str) -> Audit:
     """An audit the user may see: drafts only by their auditor, others within the user's kecamatan."""
     found = queries.audit(db.session, audit_id)
     if found is None:
-        raise NotFound("audit.not_found", N_("This audit does not exist."))
+        raise SURVEY_PROBLEMS("audit.not_found")
     scope = user_scope()
     if scope and found.facility.kecamatan_code not in scope:
-        raise NotFound("audit.not_found", N_("This audit does not exist."))
+        raise SURVEY_PROBLEMS("audit.not_found")
     if found.is_draft and found.auditor_id != current_user.id:
-        raise Forbidden("audit.not_yours", N_("Only the auditor who started this audit can open the draft."))
+        raise SURVEY_PROBLEMS("audit.not_yours/draft")
     return found
 
 
@@ -290,7 +292,7 @@ def _item(checklist, item_id: str):
     try:
         return checklist.item(item_id)
     except KeyError:
-        raise NotFound("audit.unknown_item", N_("This question is not in the checklist.")) from None
+        raise SURVEY_PROBLEMS("audit.unknown_item") from None
 
 
 def _page_context(audit: Audit, checklist=None) -> dict:
@@ -340,7 +342,7 @@ def _base_version(text: str | None) -> int | None:
     if text in (None, ""):
         return None
     if not text.isdigit() or len(text) > 9:
-        raise AppError("answer.bad_version", N_("This page is out of date. Reload it and answer again."))
+        raise SURVEY_PROBLEMS("answer.bad_version")
     return int(text)
 
 

@@ -9,13 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import auditlog
-from app.problems import AppError, Conflict, N_
 from geo.coordinates import check_position
 from geo.geofence import KecamatanCheck, check_kecamatan
 from geo.service import locate_position, located_codes
 from geo.models import Wilayah
+from geo.problems import GEO_PROBLEMS
 from survey.facilities.models import STATUSES, Facility
 from survey.kinds import KIND_CODES
+from survey.problems import SURVEY_PROBLEMS
 from sync import publish
 from sync.documents import FACILITY_FIELDS
 
@@ -97,35 +98,31 @@ def _validate(session: Session, data: FacilityInput, existing: Facility | None) 
     data.address = (data.address or "").strip() or None
     data.desa_code = data.desa_code or None
     if data.kind not in KIND_CODES:
-        raise AppError("facility.bad_kind", N_("Unknown facility kind."), field="kind")
+        raise SURVEY_PROBLEMS("facility.bad_kind", field="kind")
     if not 3 <= len(data.name) <= 160:
-        raise AppError("facility.bad_name", N_("A facility name has 3 to 160 characters."), field="name")
+        raise SURVEY_PROBLEMS("facility.bad_name", field="name")
     if data.status not in STATUSES:
-        raise AppError("facility.bad_status", N_("Unknown facility status."))
+        raise SURVEY_PROBLEMS("facility.bad_status")
     if data.kind == "sekolah" and data.official_id and not NPSN.match(data.official_id):
-        raise AppError("facility.bad_npsn", N_("An NPSN has exactly 8 digits."), field="official_id")
+        raise SURVEY_PROBLEMS("facility.bad_npsn", field="official_id")
     _validate_position(data.lat, data.lon)
     kecamatan = session.get(Wilayah, data.kecamatan_code or "")
     if kecamatan is None or kecamatan.level != "kecamatan":
-        raise AppError("wilayah.unknown_kecamatan", N_("Unknown kecamatan code: %(codes)s."),
-                       field="kecamatan_code", codes=data.kecamatan_code or "-")
+        raise GEO_PROBLEMS("wilayah.unknown_kecamatan", field="kecamatan_code", codes=data.kecamatan_code or "-")
     if data.desa_code:
         desa = session.get(Wilayah, data.desa_code)
         if desa is None or desa.level != "desa" or desa.parent_code != kecamatan.code:
-            raise AppError("wilayah.desa_not_in_kecamatan",
-                           N_("Desa/kelurahan %(code)s is not in kecamatan %(kecamatan)s."), field="kecamatan_code",
-                           code=data.desa_code, kecamatan=kecamatan.name)
+            raise SURVEY_PROBLEMS("wilayah.desa_not_in_kecamatan", field="kecamatan_code", code=data.desa_code,
+                                  kecamatan=kecamatan.name)
     if data.official_id:
         stmt = select(Facility.id).where(Facility.kind == data.kind, Facility.official_id == data.official_id)
         other = session.execute(stmt).scalar_one_or_none()
         if other is not None and (existing is None or other != existing.id):
-            raise Conflict("facility.duplicate_official_id",
-                           N_("Another facility already has the official id %(id)s."), field="official_id",
-                           id=data.official_id)
+            raise SURVEY_PROBLEMS("facility.duplicate_official_id", field="official_id", id=data.official_id)
 
 
 def _validate_position(lat: float | None, lon: float | None) -> None:
     if (lat is None) != (lon is None):
-        raise AppError("facility.partial_position", N_("Give both latitude and longitude, or neither."), field="lat")
+        raise SURVEY_PROBLEMS("facility.partial_position", field="lat")
     if lat is not None:
         check_position(lat, lon, field="lat")

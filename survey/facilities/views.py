@@ -10,7 +10,7 @@ from app.auth import role_required
 from app.errors import show_on_form
 from app.extensions import db
 from app.htmx import render_page
-from app.problems import AppError, Conflict, Forbidden, NotFound, N_
+from app.problems import AppError
 from app.tx import transactional
 from geo.queries import kecamatan_choices
 from survey.facilities.forms import FacilityForm
@@ -20,6 +20,7 @@ from survey.facilities.service import (FacilityInput, check_facility, create_fac
 from survey.audits.queries import drafts_of, history_of, latest_results
 from survey.audits.queries import corrections_of, returned_audits
 from survey.kinds import KIND_CODES, KINDS, kind_label
+from survey.problems import SURVEY_PROBLEMS
 from sync.queries import self_device, self_device_id
 
 bp = Blueprint("facilities", __name__, url_prefix="/facilities")
@@ -145,8 +146,7 @@ def verify(facility_id: str):
     """Confirm a facility registered in the field (on a hub: a device's word is not a confirmation)."""
     found = _visible(facility_id)
     if not _may_verify():
-        raise Conflict("facility.verify_on_hub", N_("Facilities are confirmed on the hub, where the supervisor "
-                                                    "sees every registration. Sync this device first."))
+        raise SURVEY_PROBLEMS("facility.verify_on_hub")
     verify_facility(db.session, found, user_id=current_user.id, device_id=self_device_id(db.session))
     flash(_("%(name)s is verified.", name=found.name), "success")
     return redirect(url_for("facilities.show", facility_id=found.id))
@@ -178,7 +178,7 @@ def _visible(facility_id: str):
     found = facility(db.session, facility_id)
     scope = user_scope()
     if found is None or (scope and found.kecamatan_code not in scope):
-        raise NotFound("facility.not_found", N_("This facility does not exist or is outside your kecamatan."))
+        raise SURVEY_PROBLEMS("facility.not_found")
     return found
 
 
@@ -211,10 +211,9 @@ def _kecamatan_filter() -> tuple[str, ...]:
 def _check_scope(kecamatan_code: str) -> None:
     scope, device = user_scope(), _device_scope()
     if scope and kecamatan_code not in scope:
-        raise Forbidden("facility.outside_scope", N_("You can only register facilities in your own kecamatan."))
+        raise SURVEY_PROBLEMS("facility.outside_scope")
     if device and kecamatan_code not in device:
-        raise Forbidden("facility.outside_device", N_("This device syncs only the kecamatan it was enrolled for; "
-                                                      "register this facility on a device of that kecamatan."))
+        raise SURVEY_PROBLEMS("facility.outside_device")
 
 
 def _near() -> tuple[float, float] | None:
