@@ -84,11 +84,13 @@ class Problems:
             self._problems[problem.key] = problem
 
     def __call__(self, key: str, /, field: str | None = None, **params) -> AppError:
+        """The exception to raise for `key`, beside `field`, with its %(name)s params."""
         problem = self._problems[key]
         status = problem.status or problem.error.status
         return problem.error(problem.code, problem.message, status=status, field=field, **params)
 
     def __iter__(self) -> Iterator[Problem]:
+        """Every entry, in the order registered."""
         return iter(self._problems.values())
 
     def texts(self, key: str, translate: Callable[[str], str]) -> tuple[str, str]:
