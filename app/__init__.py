@@ -36,11 +36,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     views.init_app(app)
     app_cli.init_app(app)
 
+    # Here, not at the top: every app.* module imports this package first, so importing the packages above the
+    # kernel at its top would import them all before the kernel they stand on (an import cycle).
     import geo
     import indicators
+    import maps
     import survey
     import sync
 
-    for package in (geo, survey, sync, indicators):
+    for package in (geo, survey, sync, indicators, maps):  # bottom layer first (docs/architecture.md)
         package.init_app(app)
     return app

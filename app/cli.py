@@ -6,7 +6,7 @@ import click
 from flask import Flask, current_app
 from flask_migrate import upgrade
 
-from app import demo
+from survey import demo
 from app.cli_support import write_transaction
 from app.extensions import db
 from sync.service import ensure_self_device

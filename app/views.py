@@ -13,11 +13,12 @@ from app.auth.models import User
 from app.extensions import db
 from app.htmx import render_page
 from app.i18n import LOCALES
+from app.node import self_device
 from app.tx import transactional
-from geo.queries import count_by_level, kabkota_list, children
+from geo.queries import children, count_by_level, kabkota_list
 from survey.facilities.queries import count_unverified, counts_by_kecamatan_and_kind
 from survey.kinds import KINDS
-from sync.queries import list_devices, review_counts, self_device
+from sync.queries import list_devices, review_counts
 
 bp = Blueprint("core", __name__)
 

@@ -66,7 +66,7 @@ def prepare_hub(folder: Path, database_url: str | None, answers: int):
 
     from app import create_app
     from app.cli_support import write_transaction
-    from app.demo import seed_regions
+    from survey.demo import seed_regions
     from app.auth.service import create_user
     from survey import registry
     from survey.checklist import checklist_from_dict

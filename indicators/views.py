@@ -16,17 +16,20 @@ from app.auth import role_required
 from app.errors import rerenders_too_large, upload_refusal
 from app.extensions import db
 from app.htmx import render_page
-from app.problems import AppError, NotFound, N_
+from app.node import self_device_id
+from app.problems import N_, AppError, NotFound
 from app.spreadsheets import safe_cell
 from app.tx import transactional
+from geo import layers, mapdata
 from geo.queries import kabkota_list, wilayah
-from indicators import charts, messages, queries, report as reports
+from indicators import charts, messages, queries
+from indicators import report as reports
 from indicators.definitions import IndicatorSet, set_for_year, shipped_sets
 from indicators.evidence import EvidenceStore
 from indicators.models import EntryEvidence
 from indicators.service import EntryInput, compute_year, enter_value, set_points
 from survey.kinds import KINDS
-from sync.queries import self_device_id
+from survey.photos import PhotoStore
 
 bp = Blueprint("indicators", __name__, url_prefix="/indicators")
 VIEWERS = ("planner", "supervisor", "admin")
@@ -130,11 +133,9 @@ def indicator(code: str, year: int, number: int):
                                              row.indicator.formula.facility_kinds)
     bars = charts.hbars([(k.name, getattr(kecamatan_values.get((number, k.code)), "value", None),
                           row.indicator.target_for("kecamatan")) for k in built.kecamatan])
-    from geo import layers, maps
-
     per_kecamatan = "kecamatan" in row.indicator.levels  # entered for the kabupaten/kota only: no map
     has_map = per_kecamatan and layers.boundary_count(db.session, region.code, "kecamatan") > 0
-    legend = maps.legend_data(charts.achievement_classes(), _, no_data=_("no value"))
+    legend = mapdata.legend_data(charts.achievement_classes(), _, no_data=_("no value"))
     return render_page("indicators/indicator.html", region=region, year=year, report=built, row=row,
                        kecamatan_values=kecamatan_values, entries=entries, standing=standing, bars=bars,
                        has_map=has_map, map_legend=legend, per_kecamatan=per_kecamatan)
@@ -324,10 +325,9 @@ def _locale() -> str:
 @role_required(*VIEWERS)
 def evidence_package(code: str, year: int, number: int):
     """Download the evidence package of an indicator (report with original photos or evidence files)."""
-    from indicators import package
-    from survey.photos import PhotoStore
-
     import tempfile
+
+    from indicators import package
 
     region = _region(code, "kabkota")
     # Spooled: a package with many photos goes to a temporary file, not memory; it is gone when sent.
@@ -352,7 +352,6 @@ def map_geojson(code: str, year: int, number: int):
     from flask import Response
     from flask_babel import format_decimal
 
-    from geo import layers, maps
     from indicators.engine import achievement
 
     region = _region(code, "kabkota")
@@ -380,7 +379,7 @@ def map_geojson(code: str, year: int, number: int):
             if value.denominator is not None else ""
         return f"{names[kecamatan_code]}: {shown}{counts}"
 
-    collection = layers.choropleth_layer(db.session, region.code, maps.classed_values(shares, charts.achievement_classes(), label))
+    collection = layers.choropleth_layer(db.session, region.code, mapdata.classed_values(shares, charts.achievement_classes(), label))
     response = Response(json.dumps(collection, separators=(",", ":"), ensure_ascii=False), mimetype="application/geo+json")
     response.headers["Cache-Control"] = "no-store"
     return response

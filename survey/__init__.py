@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from geo import signals as geo_signals
+
 if TYPE_CHECKING:  # domain modules in this package import no Flask, even through the package
     from flask import Flask
 
@@ -12,8 +14,11 @@ def init_app(app: Flask) -> None:
     """Register survey pages and commands."""
     from survey import cli
     from survey.audits import views as audit_views
+    from survey.facilities import locating
     from survey.facilities import views as facility_views
     from survey.kinds import kind_label
+
+    geo_signals.boundaries_changed.connect(locating.boundaries_changed, weak=False)
 
     app.register_blueprint(facility_views.bp)
     app.register_blueprint(audit_views.bp)

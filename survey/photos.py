@@ -28,8 +28,9 @@ from typing import NamedTuple
 
 from PIL import ExifTags, Image
 
+from app import faults
 from app.files import write_atomic
-from app.problems import AppError, N_
+from app.problems import N_, AppError
 
 MAX_PIXELS = 60_000_000  # a 50 MP tablet camera fits; a 60 MP frame is ~180 MB decoded as RGB
 DISPLAY_EDGE = 1280
@@ -390,9 +391,7 @@ def _jpeg_bytes(image: Image.Image, icc_profile: bytes | None) -> bytes:
 
 
 def _fault_point(name: str) -> None:
-    """Kill-test hook (sync.faults); a no-op unless PANTAU_FAULT_POINT is set."""
-    from sync import faults
-
+    """Kill-test hook (app.faults); a no-op unless PANTAU_FAULT_POINT is set."""
     faults.point(name)
 
 

@@ -15,15 +15,15 @@ from app import auditlog
 from app.auth import role_required
 from app.auth.forms import ROLE_LABELS, LoginForm, UserForm
 from app.auth.queries import list_users, user_by_id, user_by_username
-from app.auth.service import create_user, update_user
+from app.auth.service import create_user, device_is_new, may_sign_in, update_user
 from app.db import utcnow
 from app.errors import show_on_form
 from app.extensions import db, limiter
 from app.htmx import render_page
-from app.problems import AppError, NotFound, N_
+from app.node import self_device_id
+from app.problems import N_, AppError, NotFound
 from app.tx import transactional
 from geo.queries import kecamatan_choices
-from sync.queries import device_is_new, is_enrolled, may_sign_in, self_device_id
 
 bp = Blueprint("auth", __name__)
 
@@ -78,8 +78,8 @@ def _too_many(error: RateLimitExceeded):
 
 def _login_page(form: LoginForm, error: str | None, error_code: str | None = None):
     new = device_is_new(db.session, current_app.config["ROLE"], current_app.config["DEMO"])
-    return render_page("auth/login.html", form=form, error=error, error_code=error_code, device_is_new=new,
-                       enrolled=new and is_enrolled(db.session))
+    # Whether it is enrolled yet is sync's to say: the template asks `device_enrolled()` (sync.init_app).
+    return render_page("auth/login.html", form=form, error=error, error_code=error_code, device_is_new=new)
 
 
 @bp.post("/logout")

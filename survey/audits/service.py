@@ -16,16 +16,15 @@ from sqlalchemy.orm import Session
 
 from app import auditlog
 from app.db import utcnow
-from app.problems import AppError, Conflict, Forbidden, N_
+from app.problems import N_, AppError, Conflict, Forbidden
 from geo.coordinates import check_position
 from geo.geofence import CONFIRM, REFUSE, Limits, decide, placement, position_warnings
 from geo.models import Wilayah
-from survey import registry
+from survey import registry, signals
 from survey.audits.models import Answer, AnswerPhoto, Audit, GpsReading, Photo
 from survey.audits.queries import answers_of, drafts_of, open_revision_of
 from survey.checklist import Checklist, Item, coerce_answer
 from survey.facilities.models import Facility
-from sync import publish
 from survey.scoring import ScoreResult, item_problem, resolve, score_audit
 
 
@@ -228,7 +227,7 @@ def submit(session: Session, audit: Audit, checklist: Checklist, actor: Actor) -
     _log(session, actor, "submit", audit, {"status": ["draft", "submitted"], "score": [None, result.score],
                                            "result": [None, result.result]})
     session.flush()
-    publish.audit_submitted(session, audit)
+    signals.audit_submitted.send(session, audit=audit)
     return result
 
 

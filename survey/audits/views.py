@@ -13,19 +13,20 @@ from flask_login import current_user, login_required
 from app.auth import role_required
 from app.extensions import db
 from app.htmx import is_htmx, render_page
-from app.problems import AppError, Forbidden, NotFound, N_
+from app.node import self_device_id
+from app.problems import N_, AppError, Forbidden, NotFound
 from app.tx import transactional
 from geo.distance import haversine_m
 from geo.geofence import Limits
 from survey import registry
 from survey.audits import queries
 from survey.audits.models import Audit
-from survey.audits.service import (Actor, attach_photo, detach_photo, discard_draft, record_position, review,
-                                   revise, save_answer, save_note, StaleAnswer, start_audits, submit)
+from survey.audits.service import (Actor, StaleAnswer, attach_photo, detach_photo, discard_draft, record_position,
+                                   review, revise, save_answer, save_note, start_audits, submit)
 from survey.facilities.views import user_scope, visible_facility
 from survey.photos import PhotoStore
 from survey.scoring import progress, relevant_items, score_audit
-from sync.queries import audit_sync_states, self_device_id
+from sync.queries import audit_sync_states
 
 bp = Blueprint("audits", __name__)
 

@@ -10,17 +10,16 @@ from app.auth import role_required
 from app.errors import show_on_form
 from app.extensions import db
 from app.htmx import render_page
-from app.problems import AppError, Conflict, Forbidden, NotFound, N_
+from app.node import self_device, self_device_id
+from app.problems import N_, AppError, Conflict, Forbidden, NotFound
 from app.tx import transactional
 from geo.queries import kecamatan_choices
+from survey.audits.queries import corrections_of, drafts_of, history_of, latest_results, returned_audits
 from survey.facilities.forms import FacilityForm
 from survey.facilities.queries import FacilityFilter, facilities_near, facility, list_facilities
-from survey.facilities.service import (FacilityInput, check_facility, create_facility, kecamatan_check,
-                                       update_facility, verify_facility)
-from survey.audits.queries import drafts_of, history_of, latest_results
-from survey.audits.queries import corrections_of, returned_audits
+from survey.facilities.service import (FacilityInput, check_facility, create_facility, kecamatan_check, update_facility,
+                                       verify_facility)
 from survey.kinds import KIND_CODES, KINDS, kind_label
-from sync.queries import self_device, self_device_id
 
 bp = Blueprint("facilities", __name__, url_prefix="/facilities")
 DUPLICATE_RADIUS_M = 100
