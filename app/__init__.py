@@ -22,7 +22,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app_config.configure(app, config)
 
-    from app import auth, errors, extensions, i18n, models, security, views  # noqa: F401 (models: full metadata)
+    from app import auth, errors, extensions, i18n, models, security, tx, views  # noqa: F401 (models: full metadata)
     from app import cli as app_cli
 
     extensions.db.init_app(app)
@@ -32,6 +32,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     security.init_app(app)
     errors.register(app)
+    tx.init_app(app)  # one transaction per write request; the write lock as each route declares it
     auth.init_app(app)
     views.init_app(app)
     app_cli.init_app(app)

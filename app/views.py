@@ -6,7 +6,6 @@ from flask import Blueprint, Flask, current_app, jsonify, redirect, request, ses
 from flask_login import current_user, login_required
 from sqlalchemy import func, select, text
 
-from app import tx
 from app.auditlog import AuditLogEntry
 from app.auth import role_required
 from app.auth.models import User
@@ -24,8 +23,7 @@ bp = Blueprint("core", __name__)
 
 
 def init_app(app: Flask) -> None:
-    """Register the core pages and the transaction hooks."""
-    tx.init_app(app)
+    """Register the core pages."""
     app.register_blueprint(bp)
 
     @app.context_processor

@@ -158,7 +158,7 @@ def compute():
 
 @bp.route("/entry/<code>/<int:year>/<int:number>", methods=["GET", "POST"])
 @role_required(*EDITORS)
-@transactional
+@transactional(lock=("POST",))
 @rerenders_too_large
 def entry(code: str, year: int, number: int):
     """Enter or correct a value for a kecamatan or the kabupaten/kota, with a note and evidence files."""
@@ -216,7 +216,7 @@ def evidence_file(entry_id: str, sha256: str):
 
 @bp.route("/points/<set_id>", methods=["GET", "POST"])
 @role_required("admin")
-@transactional
+@transactional(lock=("POST",))
 def points(set_id: str):
     """An administrator edits the points of a set (they must total 1000); every change is audit-logged."""
     indicator_set = queries.stored_set(db.session, set_id)

@@ -242,7 +242,7 @@ def export():
 
 @bp.route("/sync/upload", methods=["GET", "POST"])
 @node_roles(field=("supervisor", "admin", "auditor"), hub=("supervisor", "admin"))
-@transactional
+@transactional(lock=("POST",))
 @rerenders_too_large
 def upload():
     """Import a bundle: a device's bundle on a hub (then download its return bundle), a return bundle on a device."""

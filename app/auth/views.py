@@ -45,7 +45,7 @@ def _account_key() -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(PER_ADDRESS, key_func=get_remote_address, methods=["POST"], deduct_when=_failed)
 @limiter.limit(PER_ACCOUNT, key_func=_account_key, methods=["POST"], deduct_when=_failed)
-@transactional
+@transactional(lock=("POST",))
 def login():
     """Sign in with username and password."""
     if current_user.is_authenticated:
@@ -99,7 +99,7 @@ def users():
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
 @role_required("admin")
-@transactional
+@transactional(lock=("POST",))
 def user_new():
     """Create a user."""
     form = _user_form()
@@ -124,7 +124,7 @@ def user_new():
 
 @bp.route("/admin/users/<user_id>", methods=["GET", "POST"])
 @role_required("admin")
-@transactional
+@transactional(lock=("POST",))
 def user_edit(user_id: str):
     """Change a user's role, kecamatan, access or password."""
     user = user_by_id(db.session, user_id)

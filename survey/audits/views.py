@@ -43,7 +43,7 @@ def photo_store() -> PhotoStore:
 
 @bp.route("/facilities/<facility_id>/audits/new", methods=["GET", "POST"])
 @role_required("auditor")
-@transactional
+@transactional(lock=("POST",))
 def start(facility_id: str):
     """Choose the checklists for this facility's kind and start one draft audit per checklist."""
     facility = visible_facility(facility_id)

@@ -72,7 +72,7 @@ def show(facility_id: str):
 
 @bp.route("/new", methods=["GET", "POST"])
 @role_required("auditor", "supervisor", "admin")
-@transactional
+@transactional(lock=("POST",))
 def new():
     """Register a facility; one registered by an auditor waits for a supervisor's check."""
     form = _form()
@@ -118,7 +118,7 @@ def _kept_kecamatan(data: FacilityInput) -> str:
 
 @bp.route("/<facility_id>/edit", methods=["GET", "POST"])
 @role_required("supervisor", "admin")
-@transactional
+@transactional(lock=("POST",))
 def edit(facility_id: str):
     """Correct a facility's details."""
     found = _visible(facility_id)
