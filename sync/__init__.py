@@ -7,14 +7,13 @@ from typing import TYPE_CHECKING
 from app.auth import signals as auth_signals
 from survey import signals as survey_signals
 
-if TYPE_CHECKING:  # domain modules in this package import no Flask, even through the package
+if TYPE_CHECKING:  # this package's init imports no Flask itself: its pure modules stay importable without it
     from flask import Flask
 
 
 def init_app(app: Flask) -> None:
     """Register sync pages and commands; log what survey and accounts announce as changes."""
-    from app.extensions import db
-    from sync import api, cli, publish, queries, views
+    from sync import api, cli, publish, queries, templating, views
 
     # Connected once per process (blinker keeps one connection per receiver); they run in the sender's transaction.
     survey_signals.audit_submitted.connect(publish.audit_submitted, weak=False)
@@ -25,5 +24,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     api.init_app(app)
     cli.register_cli(app)
-    # The sign-in page of a new device says whether it is enrolled yet (app.auth knows nothing of sync).
-    app.jinja_env.globals["device_enrolled"] = lambda: queries.is_enrolled(db.session)
+    templating.init_app(app)
