@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth import role_required
+from app.auth.scope import ADMINS, INDICATOR_EDITORS, PLANNERS
 from app.errors import rerenders_too_large, upload_refusal
 from app.extensions import db
 from app.htmx import render_page
@@ -32,8 +33,6 @@ from survey.kinds import KINDS
 from survey.photos import PhotoStore
 
 bp = Blueprint("indicators", __name__, url_prefix="/indicators")
-VIEWERS = ("planner", "supervisor", "admin")
-EDITORS = ("planner", "admin")
 ENTRY_FIELDS = ("value", "numerator", "denominator", "note", "files")
 
 
@@ -74,7 +73,7 @@ def _years() -> list[int]:
 
 
 @bp.get("/")
-@role_required(*VIEWERS)
+@role_required(*PLANNERS)
 def index():
     """Straight to the dashboard of the (first) kabupaten/kota for the latest computed year."""
     regions = kabkota_list(db.session)
@@ -85,7 +84,7 @@ def index():
 
 
 @bp.get("/<code>/<int:year>")
-@role_required(*VIEWERS)
+@role_required(*PLANNERS)
 def dashboard(code: str, year: int):
     """A kabupaten/kota's year: indicators by cluster, projected total and predicate, gains, coverage, last year."""
     region = _region(code, "kabkota")
@@ -103,7 +102,7 @@ def dashboard(code: str, year: int):
 
 
 @bp.get("/kecamatan/<code>/<int:year>")
-@role_required(*VIEWERS)
+@role_required(*PLANNERS)
 def kecamatan(code: str, year: int):
     """One kecamatan's year: every indicator's value and its facilities with the audits that count."""
     region = _region(code, "kecamatan")
@@ -114,7 +113,7 @@ def kecamatan(code: str, year: int):
 
 
 @bp.get("/<code>/<int:year>/<int:number>")
-@role_required(*VIEWERS)
+@role_required(*PLANNERS)
 def indicator(code: str, year: int, number: int):
     """One indicator in a kabupaten/kota: per kecamatan, its facilities or entries, the evidence package."""
     region = _region(code, "kabkota")
@@ -142,7 +141,7 @@ def indicator(code: str, year: int, number: int):
 
 
 @bp.post("/compute")
-@role_required(*VIEWERS)
+@role_required(*PLANNERS)
 @transactional
 def compute():
     """Recompute a year now (the hub also recomputes by itself on every review)."""
@@ -157,7 +156,7 @@ def compute():
 
 
 @bp.route("/entry/<code>/<int:year>/<int:number>", methods=["GET", "POST"])
-@role_required(*EDITORS)
+@role_required(*INDICATOR_EDITORS)
 @transactional(lock=("POST",))
 @rerenders_too_large
 def entry(code: str, year: int, number: int):
@@ -203,7 +202,7 @@ def entry(code: str, year: int, number: int):
 
 
 @bp.get("/evidence/<entry_id>/<sha256>")
-@role_required(*VIEWERS)
+@role_required(*PLANNERS)
 def evidence_file(entry_id: str, sha256: str):
     """Download an evidence file under the name it was uploaded with."""
     found = queries.entry(db.session, entry_id)
@@ -215,7 +214,7 @@ def evidence_file(entry_id: str, sha256: str):
 
 
 @bp.route("/points/<set_id>", methods=["GET", "POST"])
-@role_required("admin")
+@role_required(*ADMINS)
 @transactional(lock=("POST",))
 def points(set_id: str):
     """An administrator edits the points of a set (they must total 1000); every change is audit-logged."""
@@ -239,7 +238,7 @@ def points(set_id: str):
 
 
 @bp.get("/<code>/<int:year>/export.<fmt>")
-@role_required(*VIEWERS)
+@role_required(*PLANNERS)
 def export(code: str, year: int, fmt: str):
     """The indicator table as CSV or XLSX: the kabupaten/kota and every kecamatan."""
     region = _region(code, "kabkota")
@@ -322,7 +321,7 @@ def _locale() -> str:
 
 
 @bp.get("/<code>/<int:year>/<int:number>/evidence.zip")
-@role_required(*VIEWERS)
+@role_required(*PLANNERS)
 def evidence_package(code: str, year: int, number: int):
     """Download the evidence package of an indicator (report with original photos or evidence files)."""
     import tempfile
@@ -344,7 +343,7 @@ def evidence_package(code: str, year: int, number: int):
 
 
 @bp.get("/<code>/<int:year>/<int:number>/map.geojson")
-@role_required(*VIEWERS)
+@role_required(*PLANNERS)
 def map_geojson(code: str, year: int, number: int):
     """The indicator per kecamatan as a choropleth (geo.layers.choropleth_layer), classed by share of target."""
     import json

@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app import auditlog
 from app.auth import role_required
+from app.auth.scope import ADMINS
 from app.auth.forms import ROLE_LABELS, LoginForm, UserForm
 from app.auth.queries import list_users, user_by_id, user_by_username
 from app.auth.service import create_user, device_is_new, may_sign_in, update_user
@@ -91,14 +92,14 @@ def logout():
 
 
 @bp.get("/admin/users")
-@role_required("admin")
+@role_required(*ADMINS)
 def users():
     """Every user with role, kecamatan and last sign-in."""
     return render_page("auth/users.html", users=list_users(db.session), role_labels=ROLE_LABELS)
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
-@role_required("admin")
+@role_required(*ADMINS)
 @transactional(lock=("POST",))
 def user_new():
     """Create a user."""
@@ -123,7 +124,7 @@ def user_new():
 
 
 @bp.route("/admin/users/<user_id>", methods=["GET", "POST"])
-@role_required("admin")
+@role_required(*ADMINS)
 @transactional(lock=("POST",))
 def user_edit(user_id: str):
     """Change a user's role, kecamatan, access or password."""
