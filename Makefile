@@ -42,10 +42,13 @@ desktop: setup
 package: setup
 	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller pantau-kla.spec
 
+# lint-imports: the package layers (.importlinter, docs/architecture.md); an upward import fails the run.
 test: setup
+	$(BIN)/lint-imports
 	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 test-fast: setup
+	$(BIN)/lint-imports
 	$(BIN)/pytest -m "not browser and not slow"
 
 bench: setup fuzz

@@ -22,7 +22,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app_config.configure(app, config)
 
-    from app import auth, errors, extensions, i18n, models, security, views  # noqa: F401 (models: full metadata)
+    from app import auth, errors, extensions, i18n, models, security, tx, views  # noqa: F401 (models: full metadata)
     from app import cli as app_cli
 
     extensions.db.init_app(app)
@@ -32,15 +32,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     security.init_app(app)
     errors.register(app)
+    tx.init_app(app)  # one transaction per write request; the write lock as each route declares it
     auth.init_app(app)
     views.init_app(app)
     app_cli.init_app(app)
 
+    # Here, not at the top: every app.* module imports this package first, so importing the packages above the
+    # kernel at its top would import them all before the kernel they stand on (an import cycle).
     import geo
     import indicators
+    import maps
     import survey
     import sync
 
-    for package in (geo, survey, sync, indicators):
+    for package in (geo, survey, sync, indicators, maps):  # bottom layer first (docs/architecture.md)
         package.init_app(app)
     return app

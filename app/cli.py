@@ -6,9 +6,9 @@ import click
 from flask import Flask, current_app
 from flask_migrate import upgrade
 
-from app import demo
 from app.cli_support import write_transaction
 from app.extensions import db
+from survey import demo
 from sync.service import ensure_self_device
 
 

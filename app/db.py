@@ -66,6 +66,11 @@ def set_write_intent(value: bool) -> contextvars.Token:
     return _write_intent.set(value)
 
 
+def write_intent() -> bool:
+    """Whether the current context is about to write (its next BEGIN takes the write lock on SQLite)."""
+    return _write_intent.get()
+
+
 def reset_write_intent(token: contextvars.Token) -> None:
     """Undo `set_write_intent`."""
     _write_intent.reset(token)

@@ -1,4 +1,9 @@
-"""One transaction per write request: views that write are wrapped; nothing below them commits."""
+"""One transaction per write request: views that write are wrapped; nothing below them commits.
+
+Whether a request takes SQLite's write lock at BEGIN is declared on the route by `@transactional`, not
+guessed from the HTTP method: GET routes write too (a pull or an export publishes what is new), and a
+form's GET only reads.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +16,18 @@ from app.db import reset_write_intent, set_write_intent
 from app.extensions import db
 
 log = logging.getLogger(__name__)
-READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+WRITE_LOCK = "pantau_write_lock"  # the view attribute: the methods whose requests take the write lock
+EVERY_METHOD = frozenset({"*"})
 
 
-def transactional(view):
-    """Commit the request's one transaction when the view returns; any error rolls it all back."""
+def transactional(view=None, *, lock: tuple[str, ...] | None = None):
+    """Commit the request's one transaction when the view returns; any error rolls it all back.
+
+    Declares that the route writes: its requests take the write lock at BEGIN, for every method it serves,
+    or only for the methods in `lock` (a form route: `lock=("POST",)`, as its GET only shows the form).
+    """
+    if view is None:
+        return lambda inner: transactional(inner, lock=lock)
 
     @wraps(view)
     def wrapper(*args, **kwargs):
@@ -27,15 +39,23 @@ def transactional(view):
             raise
         return response
 
+    setattr(wrapper, WRITE_LOCK, frozenset(lock) if lock else EVERY_METHOD)  # wraps() carries it to outer decorators
     return wrapper
 
 
+def takes_write_lock(view, method: str) -> bool:
+    """Whether a request with this method to this view is declared to write."""
+    methods = getattr(view, WRITE_LOCK, None)
+    return methods is not None and (methods is EVERY_METHOD or method in methods)
+
+
 def init_app(app: Flask) -> None:
-    """Take SQLite's write lock at BEGIN for write requests; catch views that forget to commit."""
+    """Take SQLite's write lock at BEGIN for requests their route declares as writing; catch views that forget
+    to commit."""
 
     @app.before_request
     def _write_intent():
-        if request.method not in READ_METHODS:
+        if takes_write_lock(app.view_functions.get(request.endpoint), request.method):
             request.environ["pantau.write_token"] = set_write_intent(True)
 
     @app.teardown_request

@@ -6,25 +6,24 @@ from flask import Blueprint, Flask, current_app, jsonify, redirect, request, ses
 from flask_login import current_user, login_required
 from sqlalchemy import func, select, text
 
-from app import tx
 from app.auditlog import AuditLogEntry
 from app.auth import role_required
 from app.auth.models import User
 from app.extensions import db
 from app.htmx import render_page
 from app.i18n import LOCALES
+from app.node import self_device
 from app.tx import transactional
-from geo.queries import count_by_level, kabkota_list, children
+from geo.queries import children, count_by_level, kabkota_list
 from survey.facilities.queries import count_unverified, counts_by_kecamatan_and_kind
 from survey.kinds import KINDS
-from sync.queries import list_devices, review_counts, self_device
+from sync.queries import list_devices, review_counts
 
 bp = Blueprint("core", __name__)
 
 
 def init_app(app: Flask) -> None:
-    """Register the core pages and the transaction hooks."""
-    tx.init_app(app)
+    """Register the core pages."""
     app.register_blueprint(bp)
 
     @app.context_processor

@@ -34,9 +34,9 @@ def prepare(folder: Path, facilities: int):
     from app import create_app
     from app.auth.service import create_user
     from app.cli_support import write_transaction
-    from app.demo import KECAMATAN, seed_regions
     from indicators.service import compute_year
     from survey.audits.models import Audit
+    from survey.demo import KECAMATAN, seed_regions
     from survey.facilities.models import Facility
     from survey.registry import installed, store_version
     from sync.service import ensure_self_device

@@ -65,11 +65,11 @@ def prepare_hub(folder: Path, database_url: str | None, answers: int):
     from flask_migrate import upgrade
 
     from app import create_app
-    from app.cli_support import write_transaction
-    from app.demo import seed_regions
     from app.auth.service import create_user
+    from app.cli_support import write_transaction
     from survey import registry
     from survey.checklist import checklist_from_dict
+    from survey.demo import seed_regions
     from survey.facilities.service import FacilityInput, create_facility
     from sync import service
 
@@ -213,8 +213,8 @@ def run(existing: int, new: int, answers: int, database_url: str | None) -> dict
 
 def push_over_http(folder: Path, app, database_url, credentials, device_id, facilities, answers, acked: int) -> dict:
     """POST /api/v1/sync/push with 10 new audits, 20 times, against the hub served by waitress."""
-    import http.client
     import gzip
+    import http.client
 
     from tests.support import ServerProcess
 

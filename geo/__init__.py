@@ -1,4 +1,4 @@
-"""Regions and boundaries: the wilayah hierarchy, locating points, maps."""
+"""The region library: the wilayah hierarchy, boundaries, locating points, simplifying, tiles, codes."""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ if TYPE_CHECKING:  # domain modules in this package import no Flask, even throug
 
 
 def init_app(app: Flask) -> None:
-    """Register geo pages and commands."""
-    from geo import cli, views
+    """Register the `flask geo` commands (the pages that draw regions are in maps)."""
+    from geo import cli
 
-    app.register_blueprint(views.bp)
-    app.register_blueprint(views.tiles_bp)
     cli.register(app)

@@ -1,4 +1,4 @@
-"""`flask geo ...`: import kecamatan and desa/kelurahan boundaries, locate a point, relocate facilities."""
+"""`flask geo ...`: import kecamatan and desa/kelurahan boundaries, locate a point (survey adds `relocate`)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from flask.cli import AppGroup
 from app.cli_support import cli_errors, write_transaction
 from app.extensions import db
 from geo.coordinates import check_position
-from geo.problems import GEO_PROBLEMS, MAP_PROBLEMS
-from geo.service import LOCATED_LEVELS, LocateReport, import_boundaries, locate_position, relocate
+from geo.problems import GEO_PROBLEMS
+from geo.service import LOCATED_LEVELS, LocateReport, import_boundaries, locate_position
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -21,13 +21,9 @@ if TYPE_CHECKING:
 geo = AppGroup("geo", help="Import boundaries, locate points in kecamatan and desa/kelurahan.")
 
 
-export = AppGroup("export", help="Export facilities or audits to GeoJSON, GeoPackage, CSV or XLSX.")
-
-
 def register(app: Flask) -> None:
-    """Add the `geo` and `export` command groups to the app's CLI."""
+    """Add the `geo` command group to the app's CLI."""
     app.cli.add_command(geo)
-    app.cli.add_command(export)
 
 
 @geo.command("import")
@@ -60,7 +56,7 @@ def import_command(file: Path, level, code_field, name_field, parent_field, laye
         click.echo(f"repaired: {repair}")
     for line in report.notes:
         click.echo(f"note: {line}")
-    _echo_located(report.located)
+    echo_located(report.located)
 
 
 @geo.command("locate", context_settings={"ignore_unknown_options": True})  # so that -6.11 is a number
@@ -81,14 +77,6 @@ def locate_command(lon: str, lat: str):
         click.echo("outside")
 
 
-@geo.command("relocate")
-def relocate_command():
-    """Locate every facility again in the loaded boundaries; report those outside their registered kecamatan."""
-    with cli_errors(), write_transaction() as session:
-        report = relocate(session)
-    _echo_located(report)
-
-
 def _number(text: str) -> float:
     """A finite decimal number typed on the command line (a comma is taken as the decimal point)."""
     try:
@@ -100,74 +88,8 @@ def _number(text: str) -> float:
     return value
 
 
-def _echo_located(report: LocateReport) -> None:
+def echo_located(report: LocateReport) -> None:
     """One line on the facilities located."""
     click.echo(f"facilities: {report.facilities} with a position, {report.in_kecamatan} in a kecamatan, "
                f"{report.outside} outside every kecamatan, {report.mismatched} in another kecamatan than "
                f"registered, {report.changed} changed")
-
-
-# -- exports -----------------------------------------------------------------------------------------
-
-def _export_options(command):
-    """The options `flask export facilities` and `flask export audits` share."""
-    options = [
-        click.option("--format", "fmt", metavar="FORMAT", required=True, help="geojson, gpkg, csv or xlsx."),
-        click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write."),
-        click.option("--kecamatan", "regions", metavar="CODE", multiple=True,
-                     help="Only this kecamatan (or kabupaten/kota) code; repeat for more. Default: all."),
-        click.option("--kind", "kinds", metavar="KIND", multiple=True, help="Only this facility kind; repeat for more."),
-        click.option("--year", metavar="YEAR", help="Only audits submitted in this year (local time)."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
-@export.command("facilities")
-@_export_options
-@click.option("--result", "results", metavar="RESULT", multiple=True,
-              help="Only facilities whose latest result is memenuhi, belum_memenuhi or none.")
-def export_facilities(fmt, out, regions, kinds, year, results):
-    """Write active facilities with their latest audit (approved ones on a hub) to OUT."""
-    _export("facilities", fmt, out, regions, kinds, year, results)
-
-
-@export.command("audits")
-@_export_options
-def export_audits(fmt, out, regions, kinds, year):
-    """Write submitted audits with their answers, one column per checklist item, to OUT."""
-    _export("audits", fmt, out, regions, kinds, year, ())
-
-
-def _export(what: str, fmt: str, out: Path, regions, kinds, year, results) -> None:
-    """Check the arguments, build the table and write it; refusals are bilingual and write nothing."""
-    from flask import current_app
-
-    from geo import exports  # the GeoPackage writer in it loads geopandas, for this command only
-    from geo.maps import RESULT_CLASSES, counted_for_role
-
-    with cli_errors():
-        exports.check_format(fmt.lower(), what)
-        bad = [r for r in results if r not in RESULT_CLASSES]
-        if bad:
-            raise GEO_PROBLEMS("export.bad_result", result=bad[0])
-        flt = exports.ExportFilter(regions=tuple(regions), kinds=tuple(kinds), year=_year(year), results=tuple(results))
-        exports.check_filter(db.session, flt)
-        tz = current_app.config["TIMEZONE"]
-        if what == "facilities":
-            table = exports.facility_table(db.session, flt, counted_for_role(current_app.config["ROLE"]), tz)
-        else:
-            table = exports.audit_table(db.session, flt, tz)
-        written = exports.write(table, fmt.lower(), out)
-    click.echo(f"{out}: {written} {what}, {len(table.columns)} columns ({fmt.lower()})")
-
-
-def _year(text: str | None) -> int | None:
-    """A year typed on the command line; geo.exports checks its range."""
-    if text is None:
-        return None
-    try:
-        return int(text.strip())
-    except ValueError:
-        raise MAP_PROBLEMS("export.bad_year", first=2000, last=2100) from None

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from geo import maps
+from geo import mapdata
 from geo.models import Wilayah
 from geo.simplify import simplified_geojson
 
@@ -65,10 +65,10 @@ def choropleth_layer(session: Session, kabkota_code: str, values: Mapping[str, M
     """The kecamatan layer of a kabupaten/kota with per-kecamatan properties merged in.
 
     `values` maps a kecamatan code to the properties map.js reads: value, label, class, colour
-    (geo.maps.classed_values makes them from numbers and legend classes). The reuse point for any
+    (geo.mapdata.classed_values makes them from numbers and legend classes). The reuse point for any
     per-kecamatan map: audit coverage here, KLA indicators later.
     """
-    return maps.choropleth(kecamatan_layer(session, kabkota_code), values)
+    return mapdata.choropleth(kecamatan_layer(session, kabkota_code), values)
 
 
 def boundary_count(session: Session, kabkota_code: str, level: str) -> int:

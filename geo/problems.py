@@ -1,8 +1,8 @@
-"""Error codes raised by geo (wilayah, boundaries, coordinates, basemap), then by its map pages and exports."""
+"""Error codes raised by geo: wilayah, boundaries, coordinates, the basemap."""
 
 from __future__ import annotations
 
-from app.problems import N_, AppError, Forbidden, NotFound, Problem, Problems
+from app.problems import N_, AppError, NotFound, Problem, Problems
 
 
 class BasemapError(AppError):
@@ -56,26 +56,4 @@ GEO_PROBLEMS = Problems(
     Problem("wilayah.not_found/cli", N_("This region is not loaded on this device.")),
     Problem("wilayah.unknown_kecamatan", N_("Unknown kecamatan code: %(codes)s.")),
     Problem("wilayah.unknown_kecamatan/not_found", N_("Unknown kecamatan code: %(codes)s."), NotFound),
-)
-
-
-# --- maps and exports ------------------------------------------------------------------------
-# Raised by geo/views.py, exports.py, maps.py and layers.py: the map pages and exports, which will
-# move to a `maps` package of their own, taking this block with them.
-
-MAP_PROBLEMS = Problems(
-    Problem("auth.no_kecamatan", N_("No kecamatan is assigned to your account yet. Ask the admin to assign yours."), Forbidden),
-    Problem("export.bad_format", N_("Unknown export format %(format)s; use one of %(formats)s.")),
-    Problem("export.bad_kind", N_("Unknown facility kind %(kind)s; use one of %(kinds)s.")),
-    Problem("export.bad_out", N_("The folder %(folder)s does not exist.")),
-    Problem("export.bad_what", N_("Export facilities or audits, not %(what)s.")),
-    Problem("export.bad_year", N_("The year must be between %(first)s and %(last)s.")),
-    Problem("export.gpkg_unavailable", N_("GeoPackage export needs the GIS libraries, which this installation does not have. "
-                                          "Choose GeoJSON, CSV or Excel.")),
-    Problem("export.unknown_region", N_("Unknown kecamatan or kabupaten/kota code: %(region)s.")),
-    Problem("map.outside_scope", N_("Auditors see the map of their own kecamatan only."), Forbidden),
-    Problem("tiles.missing", N_("This basemap has no tile here."), NotFound),
-    Problem("tiles.not_configured", N_("No basemap is configured on this installation."), NotFound),
-    Problem("wilayah.no_boundary", N_("No boundary is loaded for this region."), NotFound),
-    Problem("wilayah.no_layer", N_("There is no such map layer."), NotFound),
 )

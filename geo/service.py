@@ -10,15 +10,15 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import auditlog
+from geo import signals
 from geo.codes import LEVELS, desa_kind, kabkota_kind, level_of, parent_of
 from geo.locate import Region, RegionIndex
 from geo.models import Wilayah
 from geo.problems import GEO_PROBLEMS
-from survey.facilities.models import Facility
 
 if TYPE_CHECKING:
     from geo.boundaries import BoundaryFile
@@ -58,7 +58,7 @@ class ImportReport:
 
 
 def import_boundaries(session: Session, boundary_file: BoundaryFile, level: str, source_note: str) -> ImportReport:
-    """Create or update the file's regions by code (and missing regions above them), then relocate facilities."""
+    """Create or update the file's regions by code (and missing regions above them), then announce the change."""
     if boundary_file.level != level or level not in LOCATED_LEVELS:
         raise ValueError(f"cannot import a {boundary_file.level} file as {level}")
     report = ImportReport(source=boundary_file.source, level=level, features=len(boundary_file.features),
@@ -80,7 +80,10 @@ def import_boundaries(session: Session, boundary_file: BoundaryFile, level: str,
         else:
             report.unchanged += 1
     session.flush()
-    report.located = relocate_facilities(session)
+    # What lies in the boundaries (facilities) is located again by its own package, in this transaction.
+    for _receiver, located in signals.boundaries_changed.send(session, level=level):
+        if isinstance(located, LocateReport):
+            report.located = located
     auditlog.record(session, action="import", entity="wilayah", entity_id=boundary_file.source[:64],
                     changes={"level": level, "features": report.features, "created": report.created,
                              "updated": report.updated, "unchanged": report.unchanged,
@@ -186,54 +189,3 @@ def located_codes(session: Session, lat: float | None, lon: float | None) -> tup
     found = locate_position(session, lon, lat)
     kecamatan, desa = found.get("kecamatan"), found.get("desa")
     return (kecamatan.code if kecamatan else None), (desa.code if desa else None)
-
-
-def relocate_facilities(session: Session) -> LocateReport:
-    """Locate every facility in the loaded kecamatan and desa boundaries (bulk), updating what changed."""
-    report = LocateReport()
-    rows = session.execute(select(Facility.id, Facility.lon, Facility.lat, Facility.kecamatan_code,
-                                  Facility.located_kecamatan_code, Facility.located_desa_code)).all()
-    placed = [row for row in rows if row.lat is not None and row.lon is not None]
-    report.facilities = len(placed)
-    located = {}
-    for level in LOCATED_LEVELS:
-        index = region_index(session, level)
-        codes = index.locate_many([r.lon for r in placed], [r.lat for r in placed]) if len(index) else []
-        located[level] = dict(zip((r.id for r in placed), codes))
-        if level == "kecamatan" and len(index):
-            report.in_kecamatan = sum(code is not None for code in codes)
-            report.outside = len(codes) - report.in_kecamatan
-            report.mismatched = sum(code is not None and code != r.kecamatan_code for r, code in zip(placed, codes))
-    changes = []
-    for row in rows:
-        new = (located["kecamatan"].get(row.id), located["desa"].get(row.id))
-        if new != (row.located_kecamatan_code, row.located_desa_code):
-            changes.append({"key": row.id, "kecamatan": new[0], "desa": new[1]})
-    report.changed = len(changes)
-    if changes:
-        _store_located(session, changes)
-    return report
-
-
-def relocate(session: Session) -> LocateReport:
-    """Relocate every facility and record that in the audit log (`flask geo relocate`)."""
-    report = relocate_facilities(session)
-    auditlog.record(session, action="relocate", entity="facility", entity_id="*",
-                    changes={"facilities": report.facilities, "changed": report.changed,
-                             "outside": report.outside, "mismatched": report.mismatched})
-    return report
-
-
-def _store_located(session: Session, changes: list[dict]) -> None:
-    """Write located codes in one executemany.
-
-    A derived value, not an edit: updated_at is kept (set to itself), so sync sees no new version.
-    """
-    table = Facility.__table__
-    stmt = (update(table).where(table.c.id == bindparam("key"))
-            .values(located_kecamatan_code=bindparam("kecamatan"), located_desa_code=bindparam("desa"),
-                    updated_at=table.c.updated_at))
-    session.execute(stmt, changes)
-    for instance in list(session.identity_map.values()):
-        if isinstance(instance, Facility):
-            session.expire(instance, ["located_kecamatan_code", "located_desa_code"])

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.problems import N_
+from geo.mapdata import LegendClass
 from indicators.engine import BANDS
 
 WIDTH = 460  # a phone shows the chart at ~350 px: 13 px text stays readable
@@ -62,11 +64,7 @@ def band_scale(total: float | None, previous: float | None = None, width: int = 
 
 
 def achievement_classes():
-    """Choropleth classes of an indicator per kecamatan by share of the kecamatan target reached (geo.maps)."""
-    from geo.maps import LegendClass
-
-    from app.problems import N_
-
+    """Choropleth classes of an indicator per kecamatan by share of the kecamatan target reached (geo.mapdata)."""
     return (
         LegendClass("a0", 0.0, "#fbe5e3", N_("nothing yet")),
         LegendClass("a1", 1e-9, "#fdd49e", N_("under 50%")),

@@ -13,9 +13,13 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.cli_support import bilingual, cli_errors, write_transaction
+from app.extensions import db
 from geo.problems import GEO_PROBLEMS
+from geo.queries import kabkota_list, wilayah
 from indicators.definitions import IndicatorSetError, load_file, shipped_sets
 from indicators.problems import INDICATOR_PROBLEMS
+from survey import demo as app_demo
+from survey.photos import PhotoStore
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -81,10 +85,7 @@ def sets_command():
 @click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True, help="Language of the report.")
 def export_command(number, year, out, kabkota, lang):
     """Write the evidence package (report and original photos) of indicator N in YEAR to FILE."""
-    from app.extensions import db
-    from geo.queries import kabkota_list, wilayah
     from indicators import package
-    from survey.photos import PhotoStore
 
     with cli_errors():
         if kabkota:
@@ -116,7 +117,6 @@ def demo_command(if_missing: bool):
     """In demo mode: add sample approved audits (this year and last) and entered values, and compute both years."""
     from sqlalchemy import func, select
 
-    from app import demo as app_demo
     from indicators import demo as indicator_demo
     from indicators.models import IndicatorYear
 

@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.db import utcnow
-from indicators.service import EntryInput, compute_year, enter_value
+from app.node import self_device_id
 from indicators.evidence import EvidenceStore
+from indicators.service import EntryInput, compute_year, enter_value
 from survey.audits.models import AnswerPhoto, Audit, GpsReading, Photo
 from survey.facilities.models import Facility
 from survey.photos import PhotoStore
@@ -99,8 +100,6 @@ def _audit(session: Session, facility: Facility, checklist, photo_item: str, aud
 
 
 def _device(session: Session):
-    from sync.queries import self_device_id
-
     return self_device_id(session)
 
 

@@ -30,12 +30,14 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from geo.models import Wilayah
-from indicators import queries, report as reports
+from indicators import queries
+from indicators import report as reports
 from indicators.evidence import EvidenceStore
 from indicators.models import IndicatorEntry
 from indicators.problems import INDICATOR_PROBLEMS
-from survey.audits.models import Audit, AnswerPhoto, Photo
+from survey.audits.models import AnswerPhoto, Audit, Photo
 from survey.photos import PhotoStore
+from survey.registry import for_audit
 
 CSS = Path(__file__).resolve().parent.parent / "static" / "css" / "evidence-report.css"
 
@@ -197,8 +199,6 @@ def _auditor(session: Session, audit: Audit) -> str:
 def _photos(session: Session, audit: Audit, store: PhotoStore, members: dict[str, bytes]) -> tuple[PhotoEntry, ...]:
     stmt = (select(AnswerPhoto.item_id, Photo).join(Photo, Photo.sha256 == AnswerPhoto.sha256)
             .where(AnswerPhoto.audit_id == audit.id).order_by(AnswerPhoto.item_id, AnswerPhoto.added_at))
-    from survey.registry import for_audit
-
     checklist = for_audit(session, audit.checklist_key)
     entries = []
     for item_id, photo in session.execute(stmt):

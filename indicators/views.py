@@ -13,26 +13,28 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth import role_required
+from app.auth.scope import ADMINS, INDICATOR_EDITORS, PLANNERS
 from app.errors import rerenders_too_large, upload_refusal
 from app.extensions import db
 from app.htmx import render_page
+from app.node import self_device_id
 from app.problems import AppError
 from app.spreadsheets import safe_cell
 from app.tx import transactional
+from geo import layers, mapdata
 from geo.problems import GEO_PROBLEMS
 from geo.queries import kabkota_list, wilayah
-from indicators import charts, messages, queries, report as reports
+from indicators import charts, messages, queries
+from indicators import report as reports
 from indicators.definitions import IndicatorSet, set_for_year, shipped_sets
 from indicators.evidence import EvidenceStore
 from indicators.models import EntryEvidence
 from indicators.problems import INDICATOR_PROBLEMS
 from indicators.service import EntryInput, compute_year, enter_value, set_points
 from survey.kinds import KINDS
-from sync.queries import self_device_id
+from survey.photos import PhotoStore
 
 bp = Blueprint("indicators", __name__, url_prefix="/indicators")
-VIEWERS = ("planner", "supervisor", "admin")
-EDITORS = ("planner", "admin")
 ENTRY_FIELDS = ("value", "numerator", "denominator", "note", "files")
 
 
@@ -73,7 +75,7 @@ def _years() -> list[int]:
 
 
 @bp.get("/")
-@role_required(*VIEWERS)
+@role_required(*PLANNERS)
 def index():
     """Straight to the dashboard of the (first) kabupaten/kota for the latest computed year."""
     regions = kabkota_list(db.session)
@@ -84,7 +86,7 @@ def index():
 
 
 @bp.get("/<code>/<int:year>")
-@role_required(*VIEWERS)
+@role_required(*PLANNERS)
 def dashboard(code: str, year: int):
     """A kabupaten/kota's year: indicators by cluster, projected total and predicate, gains, coverage, last year."""
     region = _region(code, "kabkota")
@@ -102,7 +104,7 @@ def dashboard(code: str, year: int):
 
 
 @bp.get("/kecamatan/<code>/<int:year>")
-@role_required(*VIEWERS)
+@role_required(*PLANNERS)
 def kecamatan(code: str, year: int):
     """One kecamatan's year: every indicator's value and its facilities with the audits that count."""
     region = _region(code, "kecamatan")
@@ -113,7 +115,7 @@ def kecamatan(code: str, year: int):
 
 
 @bp.get("/<code>/<int:year>/<int:number>")
-@role_required(*VIEWERS)
+@role_required(*PLANNERS)
 def indicator(code: str, year: int, number: int):
     """One indicator in a kabupaten/kota: per kecamatan, its facilities or entries, the evidence package."""
     region = _region(code, "kabkota")
@@ -132,18 +134,16 @@ def indicator(code: str, year: int, number: int):
                                              row.indicator.formula.facility_kinds)
     bars = charts.hbars([(k.name, getattr(kecamatan_values.get((number, k.code)), "value", None),
                           row.indicator.target_for("kecamatan")) for k in built.kecamatan])
-    from geo import layers, maps
-
     per_kecamatan = "kecamatan" in row.indicator.levels  # entered for the kabupaten/kota only: no map
     has_map = per_kecamatan and layers.boundary_count(db.session, region.code, "kecamatan") > 0
-    legend = maps.legend_data(charts.achievement_classes(), _, no_data=_("no value"))
+    legend = mapdata.legend_data(charts.achievement_classes(), _, no_data=_("no value"))
     return render_page("indicators/indicator.html", region=region, year=year, report=built, row=row,
                        kecamatan_values=kecamatan_values, entries=entries, standing=standing, bars=bars,
                        has_map=has_map, map_legend=legend, per_kecamatan=per_kecamatan)
 
 
 @bp.post("/compute")
-@role_required(*VIEWERS)
+@role_required(*PLANNERS)
 @transactional
 def compute():
     """Recompute a year now (the hub also recomputes by itself on every review)."""
@@ -158,8 +158,8 @@ def compute():
 
 
 @bp.route("/entry/<code>/<int:year>/<int:number>", methods=["GET", "POST"])
-@role_required(*EDITORS)
-@transactional
+@role_required(*INDICATOR_EDITORS)
+@transactional(lock=("POST",))
 @rerenders_too_large
 def entry(code: str, year: int, number: int):
     """Enter or correct a value for a kecamatan or the kabupaten/kota, with a note and evidence files."""
@@ -204,7 +204,7 @@ def entry(code: str, year: int, number: int):
 
 
 @bp.get("/evidence/<entry_id>/<sha256>")
-@role_required(*VIEWERS)
+@role_required(*PLANNERS)
 def evidence_file(entry_id: str, sha256: str):
     """Download an evidence file under the name it was uploaded with."""
     found = queries.entry(db.session, entry_id)
@@ -216,8 +216,8 @@ def evidence_file(entry_id: str, sha256: str):
 
 
 @bp.route("/points/<set_id>", methods=["GET", "POST"])
-@role_required("admin")
-@transactional
+@role_required(*ADMINS)
+@transactional(lock=("POST",))
 def points(set_id: str):
     """An administrator edits the points of a set (they must total 1000); every change is audit-logged."""
     indicator_set = queries.stored_set(db.session, set_id)
@@ -240,7 +240,7 @@ def points(set_id: str):
 
 
 @bp.get("/<code>/<int:year>/export.<fmt>")
-@role_required(*VIEWERS)
+@role_required(*PLANNERS)
 def export(code: str, year: int, fmt: str):
     """The indicator table as CSV or XLSX: the kabupaten/kota and every kecamatan."""
     region = _region(code, "kabkota")
@@ -323,13 +323,12 @@ def _locale() -> str:
 
 
 @bp.get("/<code>/<int:year>/<int:number>/evidence.zip")
-@role_required(*VIEWERS)
+@role_required(*PLANNERS)
 def evidence_package(code: str, year: int, number: int):
     """Download the evidence package of an indicator (report with original photos or evidence files)."""
-    from indicators import package
-    from survey.photos import PhotoStore
-
     import tempfile
+
+    from indicators import package
 
     region = _region(code, "kabkota")
     # Spooled: a package with many photos goes to a temporary file, not memory; it is gone when sent.
@@ -346,7 +345,7 @@ def evidence_package(code: str, year: int, number: int):
 
 
 @bp.get("/<code>/<int:year>/<int:number>/map.geojson")
-@role_required(*VIEWERS)
+@role_required(*PLANNERS)
 def map_geojson(code: str, year: int, number: int):
     """The indicator per kecamatan as a choropleth (geo.layers.choropleth_layer), classed by share of target."""
     import json
@@ -354,7 +353,6 @@ def map_geojson(code: str, year: int, number: int):
     from flask import Response
     from flask_babel import format_decimal
 
-    from geo import layers, maps
     from indicators.engine import achievement
 
     region = _region(code, "kabkota")
@@ -382,7 +380,7 @@ def map_geojson(code: str, year: int, number: int):
             if value.denominator is not None else ""
         return f"{names[kecamatan_code]}: {shown}{counts}"
 
-    collection = layers.choropleth_layer(db.session, region.code, maps.classed_values(shares, charts.achievement_classes(), label))
+    collection = layers.choropleth_layer(db.session, region.code, mapdata.classed_values(shares, charts.achievement_classes(), label))
     response = Response(json.dumps(collection, separators=(",", ":"), ensure_ascii=False), mimetype="application/geo+json")
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 from flask.cli import AppGroup
 
+from app.cli_support import cli_errors, write_transaction
 from app.files import write_atomic
-
-from survey.checklist import (ALL_FACILITIES, FACILITY_KINDS, Checklist, ChecklistError,
-                              dump_checklist_yaml, load_checklist, load_directory)
+from geo.cli import echo_located, geo
+from survey.checklist import (ALL_FACILITIES, FACILITY_KINDS, Checklist, ChecklistError, dump_checklist_yaml,
+                              load_checklist, load_directory)
+from survey.facilities.locating import relocate
 from survey.registry import SHIPPED, imported_dir
 from survey.xlsform import XLSFormError, import_xlsform
 
@@ -23,8 +24,17 @@ checklists = AppGroup("checklists", help="Import XLSForm checklists and list ins
 
 
 def register(app: Flask) -> None:
-    """Add the `checklists` command group to the app's CLI."""
+    """Add the `checklists` command group to the app's CLI (`relocate` joins geo's group where it is defined)."""
     app.cli.add_command(checklists)
+
+
+# Under `flask geo`, where users look for it beside `import` and `locate`; it moves facilities, so it lives here.
+@geo.command("relocate")
+def relocate_command():
+    """Locate every facility again in the loaded boundaries; report those outside their registered kecamatan."""
+    with cli_errors(), write_transaction() as session:
+        report = relocate(session)
+    echo_located(report)
 
 
 @checklists.command("import")

@@ -28,6 +28,7 @@ from typing import NamedTuple
 
 from PIL import ExifTags, Image
 
+from app import faults
 from app.files import write_atomic
 from survey.problems import SURVEY_PROBLEMS, PhotoError
 
@@ -379,9 +380,7 @@ def _jpeg_bytes(image: Image.Image, icc_profile: bytes | None) -> bytes:
 
 
 def _fault_point(name: str) -> None:
-    """Kill-test hook (sync.faults); a no-op unless PANTAU_FAULT_POINT is set."""
-    from sync import faults
-
+    """Kill-test hook (app.faults); a no-op unless PANTAU_FAULT_POINT is set."""
     faults.point(name)
 
 

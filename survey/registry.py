@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from survey import signals
 from survey.audits.models import ChecklistVersion
 from survey.checklist import (Checklist, ChecklistError, dump_checklist_yaml, load_checklist, load_checklist_text,
                               load_directory)
@@ -61,9 +62,7 @@ def store_version(session: Session, checklist: Checklist) -> ChecklistVersion:
                                   sha256=hashlib.sha256(content.encode()).hexdigest(), content=content)
         session.add(stored)
         session.flush()
-        from sync import publish  # here, not at the top: sync imports the survey models
-
-        publish.checklist_used(session, stored)
+        signals.checklist_stored.send(session, version=stored)
     return stored
 
 

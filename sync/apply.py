@@ -14,13 +14,14 @@ from typing import Callable, Iterable
 from sqlalchemy import String, cast, delete, false, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from app import faults
 from app.auth.models import User, user_kecamatan
-from geo.models import Wilayah
 from app.db import utcnow
+from geo.models import Wilayah
 from indicators import hooks as indicator_hooks
 from survey.audits.models import Answer, AnswerPhoto, Audit, ChecklistVersion, GpsReading
 from survey.facilities.models import Facility
-from sync import documents, faults
+from sync import documents
 from sync.changes import APPLY_ORDER, Change
 from sync.models import AuditReview, FacilityEdit, SyncChange, SyncConflict
 from sync.outbox import observe_hlc
@@ -380,7 +381,7 @@ def _apply_wilayah(session: Session, changes: list[Change]) -> set:
 
 def _apply_users(session: Session, changes: list[Change]) -> set:
     done = set()
-    from sync.queries import self_device
+    from app.node import self_device
 
     me = self_device(session)
     scope = set(me.scope or []) if me is not None else set()
@@ -592,7 +593,7 @@ def _apply_audits(session: Session, changes: list[Change]) -> set:
 def _known_devices(session: Session, audits: list[dict]) -> None:
     """An audit names the device it was made on; one this node does not know is left unnamed, never
     recorded: device rows come from registrations and the origin tree (sync.trust), not from payloads."""
-    from sync.models import Device
+    from app.node import Device
 
     named = {row["device_id"] for row in audits if row["device_id"]}
     present = set()

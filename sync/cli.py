@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app import faults
+from app.auth.service import kecamatan_list
 from app.cli_support import cli_errors, write_transaction
-from sync import faults, publish, run, service
-from sync.models import Device
+from app.node import Device
+from survey import registry
+from sync import publish, run, service
 
 sync = AppGroup("sync", help="Sync this device with a hub, over HTTP or with bundle files.")
 
@@ -27,8 +29,6 @@ def _max_photo() -> int:
 def register(name, scope, role):
     """On a hub: register a device and print its one-time enrollment code."""
     with cli_errors(), write_transaction() as session:
-        from app.auth.service import kecamatan_list
-
         kecamatan_list(session, list(scope))  # unknown codes are refused by name
         device, code = service.register_device(session, name, list(scope), role)
     click.echo(f"code {code} (valid 24 hours) for {name}")
@@ -135,8 +135,6 @@ def revoke(device_id):
 @sync.command("publish")
 def publish_command():
     """On a hub: put regions, users, checklists and facilities made outside sync into the change log."""
-    from survey import registry  # here: survey.registry publishes through sync
-
     with write_transaction() as session:
         counts = publish.publish_state(session, demo=bool(current_app.config.get("DEMO")),
                                        checklists=registry.installed().values())

@@ -18,14 +18,16 @@ from sqlalchemy.orm import Session
 from app import auditlog
 from app.auth.models import User
 from app.db import utcnow
+from app.node import Device
 from survey import registry
 from survey.audits.models import Answer, AnswerPhoto, Audit, ChecklistVersion, GpsReading
 from survey.checklist import Checklist, Item
 from survey.facilities.models import Facility
+from survey.facilities.service import FacilityInput, update_facility
 from survey.photos import PhotoStore
 from survey.problems import SURVEY_PROBLEMS
 from sync import documents, publish
-from sync.models import Device, SyncConflict
+from sync.models import SyncConflict
 from sync.problems import SYNC_PROBLEMS
 
 
@@ -65,8 +67,6 @@ def resolve_with_note(session: Session, conflict: SyncConflict, resolver: Resolv
 
 def keep_facility_value(session: Session, conflict: SyncConflict, index: int, resolver: Resolver, note: str) -> None:
     """The chosen value of a concurrently edited field becomes a new edit on top of all of them."""
-    from survey.facilities.service import FacilityInput, update_facility
-
     if conflict.kind != "facility":
         raise SYNC_PROBLEMS("conflict.bad_choice")
     facility = session.get(Facility, uuid.UUID(conflict.entity_id))

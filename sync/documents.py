@@ -12,10 +12,7 @@ from sqlalchemy.orm import Session
 from app.auth.models import User
 from geo.models import Wilayah
 from survey.audits.models import Answer, AnswerPhoto, Audit, ChecklistVersion, GpsReading
-from survey.facilities.models import Facility
-
-FACILITY_FIELDS = ("kind", "name", "official_id", "address", "lat", "lon", "kecamatan_code", "desa_code", "status",
-                   "verified")
+from survey.facilities.models import FACILITY_FIELDS, Facility
 
 
 def iso(value: datetime | None) -> str | None:

@@ -1,4 +1,4 @@
-"""Sync state: devices and peers, the change log, field edits, reviews and conflicts."""
+"""Sync state: peers, the change log, field edits, reviews and conflicts (devices: app.node)."""
 
 from __future__ import annotations
 
@@ -6,35 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, new_id, utcnow
-
-
-class Device(Base):
-    """A field device or hub. `is_self` marks this installation; on a hub, enrolled devices are rows too."""
-
-    __tablename__ = "device"
-
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
-    name: Mapped[str] = mapped_column(String(80))
-    role: Mapped[str] = mapped_column(String(10))
-    is_self: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Enrollment (on a hub): a one-time code, then a token (both stored hashed) and an HMAC key.
-    enroll_code_hash: Mapped[str | None] = mapped_column(String(64), index=True)
-    enroll_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    token_hash: Mapped[str | None] = mapped_column(String(64), index=True)
-    device_key: Mapped[str | None] = mapped_column(String(64))
-    scope: Mapped[list[str]] = mapped_column(JSON, default=list)  # kecamatan codes it receives
-    acked_seq: Mapped[int] = mapped_column(BigInteger, default=0)  # its local_seq we have applied up to
-    enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The origin tree (docs/sync.md): None for this node and the devices and hubs registered here; for a
-    # node first seen in changes relayed by a lower hub, that hub. A lower hub speaks only for its subtree.
-    parent_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("device.id"), index=True)
 
 
 class SyncPeer(Base):

@@ -8,10 +8,10 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
+from app.node import self_device_id
 from sync import hlc as clock
 from sync.changes import Change, content_hash
 from sync.models import SyncChange, SyncState
-from sync.queries import self_device_id
 
 
 def _state(session: Session, key: str, default: str) -> SyncState:

@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.db import utcnow
+from app.node import self_device, self_device_id
 from geo.models import Wilayah
+from survey import registry
 from survey.audits.models import Audit, ChecklistVersion
 from survey.facilities.models import Facility
 from sync import documents, outbox
 from sync.changes import content_hash
 from sync.models import AuditReview, FacilityEdit, SyncChange, SyncState
-from sync.queries import self_device, self_device_id
 
 
 def audit_submitted(session: Session, audit: Audit) -> None:
@@ -144,8 +145,6 @@ def _catch_up_users(session: Session, demo: bool) -> int:
 
 def _catch_up_checklists(session: Session, checklists: Iterable) -> int:
     """Installed versions not yet stored (imported on this hub) are stored; stored ones never published are."""
-    from survey import registry  # here: survey.registry publishes through this module
-
     stored = set(session.execute(select(ChecklistVersion.key)).scalars())
     count = 0
     for checklist in checklists:

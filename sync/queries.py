@@ -7,31 +7,13 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sync.models import Device
-
-
-def self_device(session: Session) -> Device | None:
-    """The row describing this installation."""
-    return session.execute(select(Device).where(Device.is_self.is_(True))).scalar_one_or_none()
-
-
-def self_device_id(session: Session) -> uuid.UUID | None:
-    """This installation's device id, recorded with every change it makes.
-
-    Read once per session (a request, a CLI command): enrolling can re-key it (sync.service.adopt_identity),
-    possibly in another process, so a process never keeps it for longer.
-    """
-    if "self_device_id" not in session.info:
-        found = session.execute(select(Device.id).where(Device.is_self.is_(True))).scalar_one_or_none()
-        if found is None:
-            return None
-        session.info["self_device_id"] = found
-    return session.info["self_device_id"]
-
-
-def forget_self_id(session: Session) -> None:
-    """This installation took the id its hub minted (sync.service.adopt_identity): read it again."""
-    session.info.pop("self_device_id", None)
+from app.auth.models import User, user_kecamatan
+from app.auth.service import may_sign_in
+from app.node import Device, self_device, self_device_id
+from geo.models import Wilayah
+from survey.audits.models import Audit
+from survey.audits.queries import corrected_select
+from survey.facilities.models import Facility
 
 
 def list_devices(session: Session) -> list[Device]:
@@ -42,8 +24,6 @@ def list_devices(session: Session) -> list[Device]:
 
 def pending_counts(session: Session) -> dict[str, int]:
     """On a device: audits by sync state, for the sync panel."""
-    from survey.audits.models import Audit
-
     counts = dict.fromkeys(("draft", "waiting", "sent", "received", "approved", "returned", "rejected"), 0)
     audits = session.execute(select(Audit)).scalars().all()
     settled = corrected_ids(session)
@@ -85,22 +65,9 @@ def sent_by_device(session: Session) -> dict[uuid.UUID, dict[str, int]]:
     """On a hub: per device, the audits it sent and how many of them wait for a decision."""
     from sqlalchemy import case, func
 
-    from survey.audits.models import Audit
-
     stmt = (select(Audit.device_id, func.count(), func.sum(case((Audit.review_status.is_(None), 1), else_=0)))
             .where(Audit.status == "submitted", Audit.device_id.is_not(None)).group_by(Audit.device_id))
     return {device: {"audits": total, "to_review": int(waiting or 0)} for device, total, waiting in session.execute(stmt)}
-
-
-def device_is_new(session: Session, role: str, demo: bool = False) -> bool:
-    """A field device with no account anyone can sign in with: only enrolling it, or syncing it again until
-    the hub sends an account, makes sense (its setup page stays open until then)."""
-    from app.auth.models import User
-
-    if role != "field":
-        return False
-    accounts = session.execute(select(User).where(User.active.is_(True))).scalars()
-    return not any(may_sign_in(session, user, demo) for user in accounts)
 
 
 def is_enrolled(session: Session) -> bool:
@@ -110,12 +77,9 @@ def is_enrolled(session: Session) -> bool:
     return session.execute(select(SyncPeer.hub_id).limit(1)).first() is not None
 
 
-def may_sign_in(session: Session, user, demo: bool = False) -> bool:
-    """An active account; a demo account (password `demo`) only in demo mode, or on a device its demo hub sent
-    it to (a hub publishes demo accounts only while it runs in demo mode: docs/sync.md, "Publishing")."""
-    if user is None or not user.active:
-        return False
-    return demo or not user.is_demo or sent_by_hub(session, user.id)
+def received_from_hub(session: Session, user) -> bool:
+    """app.auth.signals.demo_account_received: a demo account may sign in where a demo hub sent it."""
+    return sent_by_hub(session, user.id)
 
 
 def sent_by_hub(session: Session, user_id) -> bool:
@@ -130,8 +94,6 @@ def sent_by_hub(session: Session, user_id) -> bool:
 
 def kecamatan_without_auditor(session: Session, codes, demo: bool = False) -> list[tuple[str, str]]:
     """(code, name) of the kecamatan among these where no auditor can sign in (on a hub: none would reach a device)."""
-    from app.auth.models import User, user_kecamatan
-    from geo.models import Wilayah
 
     codes = sorted(set(codes or []))
     if not codes:
@@ -148,9 +110,6 @@ def held_counts(session: Session) -> dict[str, int]:
     """How many facilities, regions and accounts this node holds (the setup page of a device)."""
     from sqlalchemy import func
 
-    from app.auth.models import User
-    from geo.models import Wilayah
-    from survey.facilities.models import Facility
 
     return {name: session.execute(select(func.count()).select_from(model)).scalar_one()
             for name, model in (("facilities", Facility), ("regions", Wilayah), ("accounts", User))}
@@ -179,10 +138,6 @@ def waiting_from(session: Session, sender_id: uuid.UUID) -> int:
 
 def trust_facts(session: Session, changes, receiver_id: uuid.UUID, now_ms: int):
     """What sync.trust.vet looks at for a batch: the devices, facilities, accounts and audits it names."""
-    from app.auth.models import User, user_kecamatan
-    from geo.models import Wilayah
-    from survey.audits.models import Audit
-    from survey.facilities.models import Facility
     from sync import trust
     from sync.models import SyncChange
 
@@ -263,20 +218,14 @@ REVIEW_STATES = ("waiting", "returned", "approved", "rejected", "all")
 
 def corrected_ids(session: Session) -> set[uuid.UUID]:
     """Audits that a submitted correction replaces (a returned one among them is settled)."""
-    from survey.audits.queries import corrected_select
-
     return set(session.execute(corrected_select()).scalars())
 
 
 def _in_state(stmt, state: str):
     """Restrict a select over submitted audits to one review state of the hub's list."""
-    from survey.audits.models import Audit
-
     if state == "waiting":
         return stmt.where(Audit.review_status.is_(None))
     if state == "returned":
-        from survey.audits.queries import corrected_select
-
         return stmt.where(Audit.review_status == "returned", Audit.id.not_in(corrected_select()))
     if state in ("approved", "rejected"):
         return stmt.where(Audit.review_status == state)
@@ -285,8 +234,6 @@ def _in_state(stmt, state: str):
 
 def _received(stmt, kecamatan_code: str):
     """Submitted audits, of one kecamatan when one is chosen."""
-    from survey.audits.models import Audit
-    from survey.facilities.models import Facility
 
     stmt = stmt.join(Facility, Facility.id == Audit.facility_id).where(Audit.status == "submitted")
     return stmt.where(Facility.kecamatan_code == kecamatan_code) if kecamatan_code else stmt
@@ -296,8 +243,6 @@ def review_counts(session: Session, kecamatan_code: str = "") -> dict[str, int]:
     """How many received audits are in each review state (returned: not yet corrected), and in all."""
     from sqlalchemy import func
 
-    from survey.audits.models import Audit
-
     return {state: session.execute(_in_state(_received(select(func.count(Audit.id)), kecamatan_code), state))
             .scalar_one() for state in REVIEW_STATES}
 
@@ -306,8 +251,6 @@ def review_queue(session: Session, state: str, kecamatan_code: str = "", limit: 
     """Received audits in one review state: those waiting for a decision first, then returned, newest first."""
     from sqlalchemy import case
     from sqlalchemy.orm import joinedload
-
-    from survey.audits.models import Audit
 
     waiting_first = case((Audit.review_status.is_(None), 0), (Audit.review_status == "returned", 1), else_=2)
     stmt = (_in_state(_received(select(Audit), kecamatan_code), state)

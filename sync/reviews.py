@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from app import auditlog
 from app.db import utcnow
+from app.node import self_device_id
 from indicators import hooks as indicator_hooks
 from survey.audits.models import Audit
 from sync import outbox, publish
 from sync.apply import refresh_review
 from sync.models import AuditReview
 from sync.problems import SYNC_PROBLEMS
-from sync.queries import self_device_id
 
 DECISIONS = ("approved", "returned", "rejected")
 

@@ -10,12 +10,12 @@ from flask import current_app
 
 from app.cli_support import write_transaction
 from app.db import utcnow
+from app.node import self_device
 from survey.photos import PhotoStore
 from sync import service
 from sync.changes import SyncError
 from sync.client import Hub
 from sync.problems import SYNC_PROBLEMS
-from sync.queries import self_device
 
 
 @dataclass

@@ -24,20 +24,20 @@ from typing import Annotated, Any, Literal, Union
 
 import pydantic_core
 import yaml
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, TypeAdapter,
+                      ValidationError, model_validator)
 from shapely import wkb
 from shapely.errors import ShapelyError
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag,
-                      TypeAdapter, ValidationError, model_validator)
 
+from app.auth.scope import ROLES
 from app.problems import N_
 from geo.codes import LEVELS
 from survey.checklist import ChecklistError, load_checklist_text
 from survey.kinds import KIND_CODES
 
 # Kept here (and tested equal to their sources) because those modules import Flask or SQLAlchemy
-# models, and this one must stay pure: app.auth.models.ROLES, sync.reviews.DECISIONS,
+# models, and this one must stay pure: sync.reviews.DECISIONS,
 # survey.audits.models.POSITION_SOURCES, survey.facilities.models.STATUSES, sync.documents.FACILITY_FIELDS.
-ROLES = ("auditor", "supervisor", "planner", "admin")
 DECISIONS = ("approved", "returned", "rejected")
 POSITION_SOURCES = ("gps", "manual", "map")
 FACILITY_STATUSES = ("active", "closed", "deleted")

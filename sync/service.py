@@ -18,14 +18,17 @@ from pathlib import Path
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from app import faults
+from app.auth.scope import NAMED_AUDITORS
 from app.db import Base, utcnow
-from survey.audits.models import Photo
+from app.node import Device, forget_self_id, self_device, self_device_id
+from survey import registry
+from survey.audits.models import Audit, Photo
 from survey.photos import PhotoStore, inspect_photo
-from sync import apply, bundle, faults, hlc, publish, queries, trust
+from sync import apply, bundle, hlc, publish, queries, trust
 from sync.changes import Change, SyncError, parse_entry
-from sync.models import Device, SyncChange, SyncPeer, SyncState
+from sync.models import SyncChange, SyncPeer, SyncState
 from sync.problems import SYNC_PROBLEMS
-from sync.queries import self_device, self_device_id
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: typed from a screen
 CODE_TTL = timedelta(hours=24)
@@ -192,8 +195,6 @@ def catch_up(session: Session) -> dict[str, int]:
 
     if not has_app_context():
         return {}
-    from survey import registry  # here: survey.registry publishes through sync
-
     return publish.catch_up(session, demo=bool(current_app.config.get("DEMO")), checklists=registry.installed().values())
 
 
@@ -216,7 +217,7 @@ def _upper_hub_takes(row: SyncChange, scope: set) -> bool:
     upper hub would refuse the whole batch for one admin account or one region outside its scope."""
     if row.kind == "user":
         codes = set(row.payload.get("kecamatan") or [])
-        return row.payload.get("role") in trust.RELAYED_USER_ROLES and bool(codes) and codes <= scope
+        return row.payload.get("role") in NAMED_AUDITORS and bool(codes) and codes <= scope
     if row.kind == "wilayah":
         return row.scope in scope if row.scope else any(code.startswith(f"{row.entity_id}.") for code in scope)
     return True
@@ -392,14 +393,12 @@ def adopt_identity(session: Session, new_id: uuid.UUID) -> None:
     _rekey_payloads(session, old_id, new_id)
     session.execute(delete(Device).where(Device.id == old_id))
     session.expunge(me)
-    queries.forget_self_id(session)
+    forget_self_id(session)
 
 
 def _rekey_payloads(session: Session, old_id: uuid.UUID, new_id: uuid.UUID) -> None:
     """Our own changes name us inside too (an audit's device_id): rewrite them and their content hashes,
     and the audits that point at their change."""
-    from survey.audits.models import Audit
-
     for row in session.execute(select(SyncChange).where(SyncChange.origin_id == new_id)).scalars():
         payload = dict(row.payload)
         if payload.get("device_id") == str(old_id):

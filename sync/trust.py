@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from app.auth.scope import NAMED_AUDITORS
 from sync import hlc as clock
 from sync.changes import Change, SyncError
 from sync.problems import SYNC_PROBLEMS
@@ -25,10 +26,6 @@ FIELD_KINDS = frozenset({"audit", "facility", "checklist"})
 # refuse the device's whole outbox at every sync, so the two are kept equal (tests/test_hostile_identity.py).
 FIELD_EDITABLE = frozenset({"kind", "name", "official_id", "address", "lat", "lon", "desa_code", "kecamatan_code",
                             "status"})
-# Accounts that may be named as an audit's auditor: never an admin or a planner.
-AUDITOR_ROLES = frozenset({"auditor", "supervisor"})
-# A lower hub may hand up accounts of these roles only, and only of kecamatan in its scope.
-RELAYED_USER_ROLES = frozenset({"auditor", "supervisor"})
 # A sending device may leave at most this many changes waiting for a dependency (docs/sync.md, rule 5).
 MAX_WAITING = 1000
 
@@ -200,7 +197,7 @@ def _check_audit(change: Change, batch: list[Change], sender: Sender, facts: Fac
     account = facts.accounts.get(auditor) or _relayed_account(auditor, batch)
     if account is None and sender.role == "hub":
         return  # an account on its way through this hub: the audit waits for it
-    if account is None or not account.active or account.role not in AUDITOR_ROLES or not _covers(account, kecamatan):
+    if account is None or not account.active or account.role not in NAMED_AUDITORS or not _covers(account, kecamatan):
         raise SYNC_PROBLEMS("sync.bad_auditor", name=str(doc.get("auditor"))[:40], kecamatan=kecamatan)
 
 
@@ -259,7 +256,7 @@ def _check_review(change: Change, batch: list[Change], sender: Sender, facts: Fa
 def _check_user(change: Change, batch: list[Change], sender: Sender, facts: Facts) -> None:
     doc = change.payload
     codes = {c for c in doc.get("kecamatan") or () if isinstance(c, str)} if isinstance(doc.get("kecamatan"), list) else set()
-    if doc.get("role") not in RELAYED_USER_ROLES:
+    if doc.get("role") not in NAMED_AUDITORS:
         raise SYNC_PROBLEMS("sync.not_allowed/role", role=str(doc.get("role"))[:20])
     if not codes or not codes <= sender.scope:
         raise _out_of_scope(", ".join(sorted(codes - sender.scope)) or "-")

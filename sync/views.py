@@ -22,10 +22,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.auth import role_required
-from app.auth.service import kecamatan_list
+from app.auth.service import device_is_new, kecamatan_list
 from app.errors import field_errors, rerenders_too_large, upload_refusal
 from app.extensions import db
 from app.htmx import render_page
+from app.node import Device, self_device, self_device_id
 from app.problems import AppError, NotFound
 from app.tx import transactional
 from geo.queries import kecamatan_choices
@@ -36,11 +37,10 @@ from sync import conflicts as sync_conflicts
 from sync import reviews, run, service, trust
 from sync.changes import SyncError
 from sync.client import last_problem
-from sync.models import Device, SyncConflict
+from sync.models import SyncConflict
 from sync.problems import SYNC_PROBLEMS
-from sync.queries import (REVIEW_STATES, device_is_new, held_counts, kecamatan_without_auditor, list_devices,
-                          pending_counts, review_counts, review_queue, self_device, self_device_id, sent_by_device,
-                          waiting_by_sender)
+from sync.queries import (REVIEW_STATES, held_counts, kecamatan_without_auditor, list_devices, pending_counts,
+                          review_counts, review_queue, sent_by_device, waiting_by_sender)
 
 bp = Blueprint("sync", __name__)
 
@@ -244,7 +244,7 @@ def export():
 
 @bp.route("/sync/upload", methods=["GET", "POST"])
 @node_roles(field=("supervisor", "admin", "auditor"), hub=("supervisor", "admin"))
-@transactional
+@transactional(lock=("POST",))
 @rerenders_too_large
 def upload():
     """Import a bundle: a device's bundle on a hub (then download its return bundle), a return bundle on a device."""

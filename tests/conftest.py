@@ -85,7 +85,7 @@ def runner(app):
 @pytest.fixture
 def kota_serang(app):
     """Kota Serang's six kecamatan (real codes), as the demo loads them."""
-    from app import demo
+    from survey import demo
 
     with app.app_context(), write_transaction() as session:
         demo.seed_regions(session)

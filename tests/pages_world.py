@@ -47,7 +47,7 @@ class World:
 
 def build(app, text: str = "", warnings: tuple[str, ...] = (), answer: object = "ya", peer: bool = False) -> World:
     """Every record the page tests need, on this app's database (text: what devices and users wrote)."""
-    from app import demo
+    from survey import demo
 
     world = World(year=dt.datetime.now(ZoneInfo("Asia/Jakarta")).year)
     with app.app_context(), write_transaction() as session:
@@ -122,7 +122,7 @@ def _devices(app) -> tuple[str, str, str]:
     """An enrolled device's token, a revoked device's token, and the id of a device only registered."""
     from app.db import utcnow
     from sync import service
-    from sync.models import Device
+    from app.node import Device
 
     tokens = []
     for name in ("tablet-serang", "tablet-lost"):

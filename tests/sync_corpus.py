@@ -453,7 +453,7 @@ def mint_as(session: Session, registration, device_id: str) -> None:
 
     from sqlalchemy import update
 
-    from sync.models import Device
+    from app.node import Device
 
     session.execute(update(Device).where(Device.id == registration.id).values(id=_uuid.UUID(str(device_id))))
     session.expire_all()

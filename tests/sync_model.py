@@ -25,10 +25,10 @@ from datetime import datetime, timezone
 from hypothesis import strategies as st
 
 from sync.changes import Change, canonical
-from sync.documents import FACILITY_FIELDS
+from survey.facilities.models import FACILITY_FIELDS
 from sync.hlc import decode, encode
 
-# The six kecamatan of Kota Serang, as app.demo.seed_regions loads them (real Kemendagri codes).
+# The six kecamatan of Kota Serang, as survey.demo.seed_regions loads them (real Kemendagri codes).
 KECAMATAN_CODES = ("36.73.01", "36.73.02", "36.73.03", "36.73.04", "36.73.05", "36.73.06")
 KIND_CODES = ("ruang_bermain", "sekolah", "puskesmas", "pka", "lainnya")  # survey.kinds.KIND_CODES
 STATUSES = ("active", "closed", "deleted")

@@ -11,7 +11,7 @@ from survey.facilities.models import Facility
 from tests.conftest import make_facility, make_user
 from tests.support import html
 
-# Demo kecamatan centres (app.demo.KECAMATAN): each lies inside its own kecamatan.
+# Demo kecamatan centres (survey.demo.KECAMATAN): each lies inside its own kecamatan.
 IN_CIPOCOK = {"lat": "-6.14", "lon": "106.17"}  # 36.73.05 Cipocok Jaya
 IN_KASEMEN = {"lat": "-6.06", "lon": "106.19"}  # 36.73.02 Kasemen
 NOWHERE = {"lat": "-6.30", "lon": "106.50"}  # in Banten, outside Kota Serang

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from app.auth.models import User
 from survey.facilities.models import Facility
-from sync.models import Device
+from app.node import Device
 from tests import indicator_scenario
 from tests.support import html
 from tests.test_facilities import VALID

@@ -17,7 +17,7 @@ from tests.support import html
 
 @pytest.fixture
 def export_cli(app):
-    from geo import cli
+    from maps import cli
 
     if "export" not in app.cli.commands:
         cli.register(app)
@@ -251,7 +251,7 @@ def test_text_from_the_field_never_becomes_a_spreadsheet_formula(app, export_cli
 
 def test_without_the_gis_stack_geopackage_is_not_offered_and_refused_clearly(app, auth, audited, monkeypatch):
     """The desktop build leaves geopandas out: no GeoPackage button, and a clear refusal instead of a 500."""
-    from geo import exports
+    from maps import exports
 
     monkeypatch.setattr(exports, "available_formats", lambda: ("geojson", "csv", "xlsx"))
     auth.login("dewi")

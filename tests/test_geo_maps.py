@@ -264,11 +264,11 @@ def test_map_page_passes_the_choropleth_and_its_legend_in_data_attributes(auth, 
 
 def test_choropleth_layer_merges_any_values_for_reuse(app, kota_serang):
     from app.extensions import db
-    from geo import maps
+    from geo import mapdata
     from geo.layers import choropleth_layer, kecamatan_layer
 
-    classes = (maps.LegendClass("low", 0, "#fee", "low"), maps.LegendClass("high", 10, "#f00", "high"))
-    values = maps.classed_values({"36.73.01": 12.0, "36.73.02": 3.0}, classes, lambda code, v: f"{code}={v}")
+    classes = (mapdata.LegendClass("low", 0, "#fee", "low"), mapdata.LegendClass("high", 10, "#f00", "high"))
+    values = mapdata.classed_values({"36.73.01": 12.0, "36.73.02": 3.0}, classes, lambda code, v: f"{code}={v}")
     with app.app_context():
         collection = choropleth_layer(db.session, "36.73", values)
         plain = kecamatan_layer(db.session, "36.73")
@@ -289,7 +289,7 @@ from app.cli_support import write_transaction
 app = create_app({"INSTANCE_PATH": tempfile.mkdtemp(), "TESTING": True, "WTF_CSRF_ENABLED": False})
 with app.app_context():
     upgrade()
-    from app import demo
+    from survey import demo
     from sync.service import ensure_self_device
     with write_transaction() as session:
         ensure_self_device(session, "field")

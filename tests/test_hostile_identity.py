@@ -34,7 +34,8 @@ from app.extensions import db
 from survey.audits.models import Audit
 from sync import hlc, service, trust
 from sync.changes import Change, SyncError
-from sync.models import AuditReview, Device, SyncChange, SyncPeer
+from app.node import Device
+from sync.models import AuditReview, SyncChange, SyncPeer
 from tests.conftest import make_facility, make_user
 from tests.support import fresh_postgres_database, make_jpeg
 from tests.sync_corpus import ValidBundle, photo_files, snapshot
@@ -620,7 +621,7 @@ def test_trust_refuses_fields_nobody_syncs(role, name):
 
 
 def test_the_facility_fields_trust_knows_are_those_that_sync():
-    from sync.documents import FACILITY_FIELDS
+    from survey.facilities.models import FACILITY_FIELDS
 
     assert trust.FACILITY_FIELDS == frozenset(FACILITY_FIELDS)
     assert trust.FIELD_EDITABLE < trust.FACILITY_FIELDS
@@ -632,7 +633,8 @@ def test_the_facility_fields_trust_knows_are_those_that_sync():
 def _node(tmp_path, name: str, role: str):
     from flask_migrate import upgrade
 
-    from app import create_app, demo
+    from app import create_app
+    from survey import demo
 
     node = create_app({"INSTANCE_PATH": str(tmp_path / name), "ROLE": role, "SECRET_KEY": "y" * 32, "TESTING": True,
                        "DEMO": False})
@@ -673,7 +675,7 @@ def test_a_device_takes_the_id_the_hub_minted_everywhere_it_named_itself(tmp_pat
     from survey.facilities.service import FacilityInput, create_facility
     from sync import run
     from sync.models import FacilityEdit
-    from sync.queries import self_device_id
+    from app.node import self_device_id
 
     hub, tablet = _node(tmp_path, "hub", "hub"), _node(tmp_path, "tablet", "field")
     _route_to(hub, monkeypatch)

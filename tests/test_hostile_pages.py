@@ -230,7 +230,7 @@ def _params():
 
 @pytest.mark.parametrize("node_name,row", list(_params()))
 def test_hostile_row(nodes, node_name, row):
-    from geo.exports import available_formats
+    from maps.exports import available_formats
 
     if row.check == "gpkg" and "gpkg" not in available_formats():
         require(False, "GeoPackage export needs the GIS stack")

@@ -9,7 +9,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from app import demo
+from survey import demo
 from geo.geofence import (ACCEPT, CONFIRM, MATCH, NOWHERE, OTHER, REFUSE, UNCHECKED, Limits, check_kecamatan, decide,
                           distance_outside_m, placement)
 from geo.locate import Region

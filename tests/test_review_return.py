@@ -220,7 +220,7 @@ def test_on_a_field_device_the_synced_return_shows_and_clears_after_the_correcti
         upgrade()
         with write_transaction() as session:
             ensure_self_device(session, "field")
-            from app import demo
+            from survey import demo
 
             demo.seed_regions(session)
     make_user(device, "siti", "auditor", ["36.73.01"])

@@ -22,7 +22,8 @@ from app.extensions import db
 from survey.audits.models import Answer, Audit, Photo
 from survey.photos import PhotoStore
 from sync import service
-from sync.models import Device, SyncChange
+from app.node import Device
+from sync.models import SyncChange
 from tests.conftest import make_facility
 from tests.support import make_jpeg
 from tests.sync_corpus import ValidBundle, photo_files, snapshot

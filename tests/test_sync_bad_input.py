@@ -18,7 +18,8 @@ from app.problems import AppError
 from survey.audits.models import Answer, AnswerPhoto, Audit, ChecklistVersion, GpsReading, Photo
 from survey.photos import PhotoStore
 from sync import publish, service
-from sync.models import Device, SyncChange
+from app.node import Device
+from sync.models import SyncChange
 from tests.support import make_jpeg
 from tests.sync_corpus import ValidBundle, build_corpus, mint_as, photo_files, snapshot
 

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from app.auditlog import AuditLogEntry
 from app.extensions import db
 from survey.audits.models import Answer, Audit, GpsReading
-from sync.models import Device, SyncChange, SyncConflict
+from app.node import Device
+from sync.models import SyncChange, SyncConflict
 from tests.support import html
 from tests.sync_corpus import mint_as
 from tests.test_sync_api import API, Tablet, app_config, push_body, register, state, tablet, valid  # noqa: F401

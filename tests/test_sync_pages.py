@@ -71,7 +71,7 @@ def test_setup_is_closed_once_the_device_has_accounts(app, client, auditor):
 
 
 def test_a_hub_never_counts_as_a_new_device(app, db):
-    from sync.queries import device_is_new
+    from app.auth.service import device_is_new
 
     with app.app_context():
         assert device_is_new(db.session, "field") and not device_is_new(db.session, "hub")

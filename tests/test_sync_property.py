@@ -83,7 +83,7 @@ class Interrupted(Exception):
 
 def prepare_hub(app) -> None:
     """Migrate, register this hub, load Kota Serang and the auditor named in the audits."""
-    from app import demo
+    from survey import demo
     from app.auth.service import create_user
     from sync.service import ensure_self_device
 
@@ -104,7 +104,7 @@ class Hub:
 
     def reset(self, world: model.World) -> None:
         """The hub as prepared, knowing the world's devices and hubs (they are enrolled there)."""
-        from sync.models import Device
+        from app.node import Device
 
         self._restore()
         with self.app.app_context(), write_transaction() as session:
@@ -136,9 +136,9 @@ class Hub:
         from app.auth.models import User
         from survey.audits.models import Answer, Audit
         from survey.facilities.models import Facility
-        from sync.documents import FACILITY_FIELDS
+        from survey.facilities.models import FACILITY_FIELDS
         from sync.models import AuditReview, FacilityEdit, SyncChange, SyncConflict
-        from sync.queries import self_device
+        from app.node import self_device
 
         with self.app.app_context():
             session = db.session
@@ -184,7 +184,7 @@ class Hub:
     def held(self) -> list:
         """(origin, seq, sha256, applied) of every change held that this hub did not make, sorted."""
         from sync.models import SyncChange
-        from sync.queries import self_device
+        from app.node import self_device
 
         with self.app.app_context():
             try:

@@ -33,6 +33,7 @@ def init_app(app: Flask) -> None:
     """Bind Flask-Login and register the auth pages and CLI."""
     from app.auth import cli, views
     from app.auth.queries import user_by_id
+    from app.auth.service import may_sign_in
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -43,8 +44,6 @@ def init_app(app: Flask) -> None:
     @login_manager.user_loader
     def _load(user_id: str):
         user = user_by_id(db.session, user_id)
-        from sync.queries import may_sign_in  # here: sync imports the auth models
-
         if user is not None and user.is_demo and not may_sign_in(db.session, user, app.config["DEMO"]):
             return None
         return user

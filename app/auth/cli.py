@@ -7,8 +7,8 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from app.auth.models import ROLES
 from app.auth.queries import list_users
+from app.auth.scope import ROLES
 from app.auth.service import create_user
 from app.cli_support import cli_errors, write_transaction
 from app.extensions import db

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.auth.models import ROLE_NAMES, ROLES
+from app.auth.models import ROLE_NAMES
+from app.auth.scope import ROLES
 
 ROLE_LABELS = {role: _l(name) for role, name in ROLE_NAMES.items()}
 

@@ -10,11 +10,11 @@ from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.auth.scope import ROLES
 from app.db import Base, UTCDateTime, new_id, utcnow
 from app.problems import N_
 from geo.models import Wilayah
 
-ROLES = ("auditor", "supervisor", "planner", "admin")
 ROLE_NAMES = {"auditor": N_("Auditor"), "supervisor": N_("Supervisor"), "planner": N_("Planner"),
               "admin": N_("Administrator")}
 

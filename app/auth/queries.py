@@ -28,3 +28,8 @@ def list_users(session: Session) -> list[User]:
     """Every user, by role then name, with their kecamatan loaded."""
     stmt = select(User).options(selectinload(User.kecamatan)).order_by(User.role, User.username)
     return list(session.execute(stmt).scalars())
+
+
+def active_users(session: Session) -> list[User]:
+    """Every account that is not switched off."""
+    return list(session.execute(select(User).where(User.active.is_(True))).scalars())

@@ -8,12 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import auditlog
-from app.auth.models import ROLES, User
+from app.auth import signals
+from app.auth.models import User
 from app.auth.problems import AUTH_PROBLEMS
-from app.auth.queries import user_by_username
+from app.auth.queries import active_users, user_by_username
+from app.auth.scope import ROLES
 from geo.models import Wilayah
 from geo.problems import GEO_PROBLEMS
-from sync import publish
 
 USERNAME = re.compile(r"^[a-zA-Z0-9._-]{3,40}$")
 
@@ -33,7 +34,7 @@ def create_user(session: Session, *, username: str, role: str, password: str, fu
     user.kecamatan = kecamatan_list(session, kecamatan_codes)
     session.add(user)
     session.flush()
-    publish.user_changed(session, user)
+    signals.user_changed.send(session, user=user)
     auditlog.record(session, action="create", entity="user", entity_id=user.id, user_id=actor_id,
                     device_id=device_id, changes={"username": [None, username], "role": [None, role],
                                                   "kecamatan": [None, list(kecamatan_codes)]})
@@ -57,10 +58,28 @@ def update_user(session: Session, user: User, *, role: str, full_name: str, keca
         changes["password"] = ["***", "***"]
     if changes:
         session.flush()
-        publish.user_changed(session, user)
+        signals.user_changed.send(session, user=user)
         auditlog.record(session, action="update", entity="user", entity_id=user.id, changes=changes,
                         user_id=actor_id, device_id=device_id)
     return user
+
+
+def may_sign_in(session: Session, user: User | None, demo: bool = False) -> bool:
+    """An active account; a demo account (password `demo`) only in demo mode, or on a device its demo hub sent
+    it to (sync answers that: a hub publishes demo accounts only while in demo mode, docs/sync.md "Publishing")."""
+    if user is None or not user.active:
+        return False
+    if demo or not user.is_demo:
+        return True
+    return any(answer for _receiver, answer in signals.demo_account_received.send(session, user=user))
+
+
+def device_is_new(session: Session, role: str, demo: bool = False) -> bool:
+    """A field device with no account anyone can sign in with: only enrolling it, or syncing it again until
+    the hub sends an account, makes sense (its setup page stays open until then)."""
+    if role != "field":
+        return False
+    return not any(may_sign_in(session, user, demo) for user in active_users(session))
 
 
 def kecamatan_list(session: Session, codes) -> list[Wilayah]:

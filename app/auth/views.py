@@ -16,15 +16,16 @@ from app.auth import role_required
 from app.auth.forms import ROLE_LABELS, LoginForm, UserForm
 from app.auth.problems import AUTH_PROBLEMS
 from app.auth.queries import list_users, user_by_id, user_by_username
-from app.auth.service import create_user, update_user
+from app.auth.scope import ADMINS
+from app.auth.service import create_user, device_is_new, may_sign_in, update_user
 from app.db import utcnow
 from app.errors import show_on_form
 from app.extensions import db, limiter
 from app.htmx import render_page
+from app.node import self_device_id
 from app.problems import AppError
 from app.tx import transactional
 from geo.queries import kecamatan_choices
-from sync.queries import device_is_new, is_enrolled, may_sign_in, self_device_id
 
 bp = Blueprint("auth", __name__)
 
@@ -46,7 +47,7 @@ def _account_key() -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(PER_ADDRESS, key_func=get_remote_address, methods=["POST"], deduct_when=_failed)
 @limiter.limit(PER_ACCOUNT, key_func=_account_key, methods=["POST"], deduct_when=_failed)
-@transactional
+@transactional(lock=("POST",))
 def login():
     """Sign in with username and password."""
     if current_user.is_authenticated:
@@ -79,8 +80,8 @@ def _too_many(error: RateLimitExceeded):
 
 def _login_page(form: LoginForm, error: str | None, error_code: str | None = None):
     new = device_is_new(db.session, current_app.config["ROLE"], current_app.config["DEMO"])
-    return render_page("auth/login.html", form=form, error=error, error_code=error_code, device_is_new=new,
-                       enrolled=new and is_enrolled(db.session))
+    # Whether it is enrolled yet is sync's to say: the template asks `device_enrolled()` (sync.init_app).
+    return render_page("auth/login.html", form=form, error=error, error_code=error_code, device_is_new=new)
 
 
 @bp.post("/logout")
@@ -92,15 +93,15 @@ def logout():
 
 
 @bp.get("/admin/users")
-@role_required("admin")
+@role_required(*ADMINS)
 def users():
     """Every user with role, kecamatan and last sign-in."""
     return render_page("auth/users.html", users=list_users(db.session), role_labels=ROLE_LABELS)
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
-@role_required("admin")
-@transactional
+@role_required(*ADMINS)
+@transactional(lock=("POST",))
 def user_new():
     """Create a user."""
     form = _user_form()
@@ -124,8 +125,8 @@ def user_new():
 
 
 @bp.route("/admin/users/<user_id>", methods=["GET", "POST"])
-@role_required("admin")
-@transactional
+@role_required(*ADMINS)
+@transactional(lock=("POST",))
 def user_edit(user_id: str):
     """Change a user's role, kecamatan, access or password."""
     user = user_by_id(db.session, user_id)

@@ -19,12 +19,11 @@ from app.db import utcnow
 from geo.coordinates import check_position
 from geo.geofence import CONFIRM, REFUSE, Limits, decide, placement, position_warnings
 from geo.models import Wilayah
-from survey import registry
+from survey import registry, signals
 from survey.audits.models import Answer, AnswerPhoto, Audit, GpsReading, Photo
 from survey.audits.queries import answers_of, drafts_of, open_revision_of
 from survey.checklist import Checklist, Item, coerce_answer
 from survey.facilities.models import Facility
-from sync import publish
 from survey.problems import SURVEY_PROBLEMS, StaleAnswer  # noqa: F401  (StaleAnswer re-exported)
 from survey.scoring import ScoreResult, item_problem, resolve, score_audit
 
@@ -217,7 +216,7 @@ def submit(session: Session, audit: Audit, checklist: Checklist, actor: Actor) -
     _log(session, actor, "submit", audit, {"status": ["draft", "submitted"], "score": [None, result.score],
                                            "result": [None, result.result]})
     session.flush()
-    publish.audit_submitted(session, audit)
+    signals.audit_submitted.send(session, audit=audit)
     return result
 
 

@@ -11,8 +11,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.auth import role_required
+from app.auth.scope import AUDITORS, kecamatan_scope
 from app.extensions import db
 from app.htmx import is_htmx, render_page
+from app.node import self_device_id
 from app.problems import AppError
 from app.tx import transactional
 from geo.distance import haversine_m
@@ -21,13 +23,13 @@ from geo.problems import GEO_PROBLEMS
 from survey import registry
 from survey.audits import queries
 from survey.audits.models import Audit
-from survey.audits.service import (Actor, attach_photo, detach_photo, discard_draft, record_position, review,
-                                   revise, save_answer, save_note, StaleAnswer, start_audits, submit)
-from survey.facilities.views import user_scope, visible_facility
+from survey.audits.service import (Actor, StaleAnswer, attach_photo, detach_photo, discard_draft, record_position,
+                                   review, revise, save_answer, save_note, start_audits, submit)
+from survey.facilities.service import visible_facility
 from survey.photos import PhotoStore
 from survey.problems import SURVEY_PROBLEMS
 from survey.scoring import progress, relevant_items, score_audit
-from sync.queries import audit_sync_states, self_device_id
+from sync.queries import audit_sync_states
 
 bp = Blueprint("audits", __name__)
 
@@ -43,11 +45,11 @@ def photo_store() -> PhotoStore:
 
 
 @bp.route("/facilities/<facility_id>/audits/new", methods=["GET", "POST"])
-@role_required("auditor")
-@transactional
+@role_required(*AUDITORS)
+@transactional(lock=("POST",))
 def start(facility_id: str):
     """Choose the checklists for this facility's kind and start one draft audit per checklist."""
-    facility = visible_facility(facility_id)
+    facility = visible_facility(db.session, facility_id, kecamatan_scope(current_user))
     available = registry.newest_for_kind(facility.kind)
     error = None
     if request.method == "POST":
@@ -73,7 +75,7 @@ def show(audit_id: str):
 
 
 @bp.post("/audits/<audit_id>/answers/<item_id>")
-@role_required("auditor")
+@role_required(*AUDITORS)
 @transactional
 def answer(audit_id: str, item_id: str):
     """Save one answer the moment it is given; reply with its feedback and any relevance changes.
@@ -109,7 +111,7 @@ def answer(audit_id: str, item_id: str):
 
 
 @bp.post("/audits/<audit_id>/notes/<item_id>")
-@role_required("auditor")
+@role_required(*AUDITORS)
 @transactional
 def note(audit_id: str, item_id: str):
     """Save the note on an item."""
@@ -120,7 +122,7 @@ def note(audit_id: str, item_id: str):
 
 
 @bp.post("/audits/<audit_id>/photos/<item_id>")
-@role_required("auditor")
+@role_required(*AUDITORS)
 @transactional
 def add_photo(audit_id: str, item_id: str):
     """Store an uploaded photo (original kept, display copy made) and attach it to the item."""
@@ -136,7 +138,7 @@ def add_photo(audit_id: str, item_id: str):
 
 
 @bp.post("/audits/<audit_id>/photos/<item_id>/<sha256>/remove")
-@role_required("auditor")
+@role_required(*AUDITORS)
 @transactional
 def remove_photo(audit_id: str, item_id: str, sha256: str):
     """Take a photo off an item."""
@@ -148,7 +150,7 @@ def remove_photo(audit_id: str, item_id: str, sha256: str):
 
 
 @bp.post("/audits/<audit_id>/position")
-@role_required("auditor")
+@role_required(*AUDITORS)
 @transactional
 def position(audit_id: str):
     """Record a position: from the device GPS, typed, or tapped on the map.
@@ -212,7 +214,7 @@ def review_page(audit_id: str):
 
 
 @bp.post("/audits/<audit_id>/submit")
-@role_required("auditor")
+@role_required(*AUDITORS)
 @transactional
 def submit_audit(audit_id: str):
     """Submit: refused, with the review, while anything required is missing or invalid."""
@@ -229,7 +231,7 @@ def submit_audit(audit_id: str):
 
 
 @bp.post("/audits/<audit_id>/revise")
-@role_required("auditor")
+@role_required(*AUDITORS)
 @transactional
 def revise_audit(audit_id: str):
     """Start a correction of a submitted audit."""
@@ -240,7 +242,7 @@ def revise_audit(audit_id: str):
 
 
 @bp.post("/audits/<audit_id>/discard")
-@role_required("auditor")
+@role_required(*AUDITORS)
 @transactional
 def discard(audit_id: str):
     """Delete a draft started by mistake."""
@@ -257,7 +259,7 @@ def photo(sha256: str, variant: str):
     """A stored photo: original, display copy or thumbnail."""
     if variant not in ("original", "display", "thumb"):
         abort(404)
-    scope = user_scope()
+    scope = kecamatan_scope(current_user)
     # A photo is seen by whoever may open an audit that uses it; for an auditor, one of their kecamatan.
     if scope and not queries.photo_visible_in(db.session, sha256, scope, current_user.id):
         abort(404)
@@ -280,7 +282,7 @@ def _visible(audit_id: str) -> Audit:
     found = queries.audit(db.session, audit_id)
     if found is None:
         raise SURVEY_PROBLEMS("audit.not_found")
-    scope = user_scope()
+    scope = kecamatan_scope(current_user)
     if scope and found.facility.kecamatan_code not in scope:
         raise SURVEY_PROBLEMS("audit.not_found")
     if found.is_draft and found.auditor_id != current_user.id:

@@ -14,6 +14,9 @@ from survey.kinds import KIND_CODES
 
 # "deleted" is a tombstone: kept so the deletion syncs like any other value.
 STATUSES = ("active", "closed", "deleted")
+# The fields that travel between nodes, each merged on its own (docs/sync.md).
+FACILITY_FIELDS = ("kind", "name", "official_id", "address", "lat", "lon", "kecamatan_code", "desa_code", "status",
+                   "verified")
 
 
 class Facility(Base):

@@ -9,16 +9,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import auditlog
+from app.auth.scope import in_scope
 from geo.coordinates import check_position
 from geo.geofence import KecamatanCheck, check_kecamatan
-from geo.service import locate_position, located_codes
 from geo.models import Wilayah
 from geo.problems import GEO_PROBLEMS
-from survey.facilities.models import STATUSES, Facility
+from geo.service import locate_position, located_codes
+from survey import signals
+from survey.facilities.models import FACILITY_FIELDS, STATUSES, Facility
+from survey.facilities.queries import facility as facility_by_id
 from survey.kinds import KIND_CODES
 from survey.problems import SURVEY_PROBLEMS
-from sync import publish
-from sync.documents import FACILITY_FIELDS
 
 # NPSN (Nomor Pokok Sekolah Nasional) is 8 digits; other official ids are free text.
 NPSN = re.compile(r"^\d{8}$")
@@ -47,7 +48,7 @@ def create_facility(session: Session, data: FacilityInput, *, verified: bool, us
     facility.located_kecamatan_code, facility.located_desa_code = located_codes(session, data.lat, data.lon)
     session.add(facility)
     session.flush()
-    publish.facility_changed(session, facility, list(FACILITY_FIELDS))
+    signals.facility_changed.send(session, facility=facility, fields=list(FACILITY_FIELDS))
     auditlog.record(session, action="create", entity="facility", entity_id=facility.id, user_id=user_id,
                     device_id=device_id, changes={k: [None, v] for k, v in asdict(data).items() if v is not None})
     return facility
@@ -63,7 +64,7 @@ def update_facility(session: Session, facility: Facility, data: FacilityInput, *
     facility.located_kecamatan_code, facility.located_desa_code = located_codes(session, data.lat, data.lon)
     changes = auditlog.diff(before, asdict(data))
     if changes:
-        publish.facility_changed(session, facility, sorted(changes))
+        signals.facility_changed.send(session, facility=facility, fields=sorted(changes))
         auditlog.record(session, action="update", entity="facility", entity_id=facility.id, changes=changes,
                         user_id=user_id, device_id=device_id)
     return facility
@@ -73,9 +74,17 @@ def verify_facility(session: Session, facility: Facility, *, user_id=None, devic
     """A supervisor confirms a facility registered in the field."""
     if not facility.verified:
         facility.verified = True
-        publish.facility_changed(session, facility, ["verified"])
+        signals.facility_changed.send(session, facility=facility, fields=["verified"])
         auditlog.record(session, action="verify", entity="facility", entity_id=facility.id,
                         changes={"verified": [False, True]}, user_id=user_id, device_id=device_id)
+
+
+def visible_facility(session: Session, facility_id, scope: tuple[str, ...]) -> Facility:
+    """A facility someone with this kecamatan scope may see (app.auth.scope); else 404."""
+    found = facility_by_id(session, facility_id)
+    if found is None or not in_scope(scope, found.kecamatan_code):
+        raise SURVEY_PROBLEMS("facility.not_found")
+    return found
 
 
 def kecamatan_check(session: Session, kecamatan_code: str, lat: float | None, lon: float | None) -> KecamatanCheck:

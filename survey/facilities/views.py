@@ -7,35 +7,24 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.auth import role_required
+from app.auth.scope import REGISTRARS, REVIEWERS, kecamatan_scope
 from app.errors import show_on_form
 from app.extensions import db
 from app.htmx import render_page
+from app.node import self_device, self_device_id
 from app.problems import AppError
 from app.tx import transactional
 from geo.queries import kecamatan_choices
+from survey.audits.queries import corrections_of, drafts_of, history_of, latest_results, returned_audits
 from survey.facilities.forms import FacilityForm
-from survey.facilities.queries import FacilityFilter, facilities_near, facility, list_facilities
-from survey.facilities.service import (FacilityInput, check_facility, create_facility, kecamatan_check,
-                                       update_facility, verify_facility)
-from survey.audits.queries import drafts_of, history_of, latest_results
-from survey.audits.queries import corrections_of, returned_audits
+from survey.facilities.queries import FacilityFilter, facilities_near, list_facilities
+from survey.facilities.service import (FacilityInput, check_facility, create_facility, kecamatan_check, update_facility,
+                                       verify_facility, visible_facility)
 from survey.kinds import KIND_CODES, KINDS, kind_label
 from survey.problems import SURVEY_PROBLEMS
-from sync.queries import self_device, self_device_id
 
 bp = Blueprint("facilities", __name__, url_prefix="/facilities")
 DUPLICATE_RADIUS_M = 100
-
-
-# An auditor without kecamatan sees nothing, never everything: a code no kecamatan has.
-NOWHERE = ("-",)
-
-
-def user_scope() -> tuple[str, ...]:
-    """Kecamatan the current user is limited to: an auditor's own (none: NOWHERE); everyone else sees all."""
-    if current_user.role != "auditor":
-        return ()
-    return tuple(current_user.kecamatan_codes) or NOWHERE
 
 
 @bp.get("/")
@@ -73,8 +62,8 @@ def show(facility_id: str):
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@role_required("auditor", "supervisor", "admin")
-@transactional
+@role_required(*REGISTRARS)
+@transactional(lock=("POST",))
 def new():
     """Register a facility; one registered by an auditor waits for a supervisor's check."""
     form = _form()
@@ -119,8 +108,8 @@ def _kept_kecamatan(data: FacilityInput) -> str:
 
 
 @bp.route("/<facility_id>/edit", methods=["GET", "POST"])
-@role_required("supervisor", "admin")
-@transactional
+@role_required(*REVIEWERS)
+@transactional(lock=("POST",))
 def edit(facility_id: str):
     """Correct a facility's details."""
     found = _visible(facility_id)
@@ -140,7 +129,7 @@ def edit(facility_id: str):
 
 
 @bp.post("/<facility_id>/verify")
-@role_required("supervisor", "admin")
+@role_required(*REVIEWERS)
 @transactional
 def verify(facility_id: str):
     """Confirm a facility registered in the field (on a hub: a device's word is not a confirmation)."""
@@ -169,17 +158,9 @@ def _input(form: FacilityForm) -> FacilityInput:
                          lat=form.lat.data, lon=form.lon.data)
 
 
-def visible_facility(facility_id: str):
-    """A facility the current user may see (an auditor: only in their kecamatan); else 404."""
-    return _visible(facility_id)
-
-
 def _visible(facility_id: str):
-    found = facility(db.session, facility_id)
-    scope = user_scope()
-    if found is None or (scope and found.kecamatan_code not in scope):
-        raise SURVEY_PROBLEMS("facility.not_found")
-    return found
+    """A facility the current user may see (an auditor: only in their kecamatan); else 404."""
+    return visible_facility(db.session, facility_id, kecamatan_scope(current_user))
 
 
 def _may_verify() -> bool:
@@ -196,12 +177,12 @@ def _device_scope() -> tuple[str, ...]:
 
 
 def _visible_kecamatan() -> list[tuple[str, str]]:
-    scope, device = user_scope(), _device_scope()
+    scope, device = kecamatan_scope(current_user), _device_scope()
     return [c for c in kecamatan_choices(db.session) if (not scope or c[0] in scope) and (not device or c[0] in device)]
 
 
 def _kecamatan_filter() -> tuple[str, ...]:
-    scope = user_scope()
+    scope = kecamatan_scope(current_user)
     chosen = request.args.get("kecamatan", "")
     if chosen and (not scope or chosen in scope):
         return (chosen,)
@@ -209,7 +190,7 @@ def _kecamatan_filter() -> tuple[str, ...]:
 
 
 def _check_scope(kecamatan_code: str) -> None:
-    scope, device = user_scope(), _device_scope()
+    scope, device = kecamatan_scope(current_user), _device_scope()
     if scope and kecamatan_code not in scope:
         raise SURVEY_PROBLEMS("facility.outside_scope")
     if device and kecamatan_code not in device:

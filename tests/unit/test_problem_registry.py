@@ -12,7 +12,8 @@ from babel.messages.pofile import read_po
 
 from app.auth.problems import AUTH_PROBLEMS
 from app.problems import KERNEL_PROBLEMS, N_, AppError, NotFound, Problem, Problems
-from geo.problems import GEO_PROBLEMS, MAP_PROBLEMS
+from geo.problems import GEO_PROBLEMS
+from maps.problems import MAP_PROBLEMS
 from indicators.problems import INDICATOR_PROBLEMS, IndicatorSetError
 from survey.problems import SURVEY_PROBLEMS
 from sync.problems import SYNC_PROBLEMS, SyncError

@@ -10,11 +10,11 @@ from sync import schemas
 
 
 def test_constants_kept_here_equal_their_sources():
-    from app.auth.models import ROLES
+    from app.auth.scope import ROLES
     from survey.audits.models import POSITION_SOURCES
     from survey.facilities.models import STATUSES
     from sync.changes import KINDS
-    from sync.documents import FACILITY_FIELDS
+    from survey.facilities.models import FACILITY_FIELDS
     from sync.hlc import MAX_MS
     from sync.reviews import DECISIONS
 

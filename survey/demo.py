@@ -18,6 +18,7 @@ from app.auth.models import User
 from app.auth.service import create_user
 from geo.codes import kabkota_kind
 from geo.models import Wilayah
+from survey.facilities.locating import relocate_facilities
 from survey.facilities.models import Facility
 
 APPROXIMATE = "approximate demo boundary (generated, not survey data)"
@@ -72,8 +73,6 @@ def seed(session: Session) -> dict[str, int]:
     facilities = _facilities(boundaries)
     session.add_all(facilities)
     session.flush()
-    from geo.service import relocate_facilities  # here: geo.service needs the models the demo is loading
-
     relocate_facilities(session)
     for username, role, full_name, kecamatan in DEMO_USERS:
         create_user(session, username=username, role=role, password="demo", full_name=full_name,

@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.auth.models import User
 from app.spreadsheets import clean_value, safe_cell
-from geo.maps import year_period
+from geo.mapdata import year_period
 from geo.models import Wilayah
-from geo.problems import MAP_PROBLEMS
+from maps.problems import MAP_PROBLEMS
+from survey import registry
 from survey.audits.models import Answer, AnswerPhoto, Audit
 from survey.audits.queries import awaiting_review, latest_results
 from survey.facilities.models import Facility
@@ -136,8 +137,6 @@ def facility_table(session: Session, flt: ExportFilter, counted: str, tz: str) -
 
 def audit_table(session: Session, flt: ExportFilter, tz: str) -> Table:
     """Submitted audits with their answers, one column per checklist item (`checklist.item`), in checklist order."""
-    from survey import registry  # parses stored checklist versions; only an export needs the item order
-
     stmt = (select(Audit).join(Facility, Facility.id == Audit.facility_id).where(Audit.status == "submitted")
             .options(joinedload(Audit.facility).joinedload(Facility.kecamatan), joinedload(Audit.auditor))
             .where(*_facility_conditions(flt)).order_by(Audit.submitted_at, Audit.id))

@@ -21,22 +21,26 @@ from shapely import wkb
 from shapely.geometry import mapping
 
 from app.auth import role_required
+from app.auth.scope import NOWHERE, PLANNERS, kecamatan_scope
 from app.extensions import db
 from app.htmx import is_htmx, render_page
 from app.problems import AppError
-from geo import layers, maps
-from geo.problems import GEO_PROBLEMS, MAP_PROBLEMS
-from geo.queries import (MapFacility, MapFilter, children, kabkota_list, kabkota_of, region_facilities, registered_by_kecamatan,
-                         wilayah)
+from geo import layers, mapdata
+from geo.problems import GEO_PROBLEMS
+from geo.queries import children, kabkota_list, kabkota_of, wilayah
+from geo.tiles import open_basemap
+from geo.tiles import tile as read_tile
+from maps import exports
+from maps.problems import MAP_PROBLEMS
+from maps.queries import MapFacility, MapFilter, region_facilities, registered_by_kecamatan
 from survey.audits.queries import audited_by_kecamatan, awaiting_review, history_of, latest_results
 from survey.facilities.queries import counts_by_kecamatan_and_kind
-from survey.facilities.views import NOWHERE, user_scope, visible_facility
+from survey.facilities.service import visible_facility
 from survey.kinds import KIND_CODES, KINDS
 from survey.problems import SURVEY_PROBLEMS
 
-bp = Blueprint("geo", __name__, url_prefix="/wilayah")
+bp = Blueprint("maps", __name__, url_prefix="/wilayah")
 tiles_bp = Blueprint("tiles", __name__, url_prefix="/tiles")
-EXPORT_ROLES = ("supervisor", "planner", "admin")
 
 
 @bp.get("/<code>")
@@ -46,7 +50,7 @@ def show(code: str):
     region = _map_region(code)
     counts = counts_by_kecamatan_and_kind(db.session)
     subregions = children(db.session, code)
-    return render_page("geo/show.html", region=region, subregions=subregions, counts=counts, kinds=KINDS)
+    return render_page("maps/show.html", region=region, subregions=subregions, counts=counts, kinds=KINDS)
 
 
 @bp.get("/<code>/boundary.geojson")
@@ -73,21 +77,21 @@ def boundary(code: str):
 @login_required
 def maps_home():
     """The map to start from: the only kabupaten/kota (an auditor: their kecamatan), else a choice."""
-    scope = user_scope()
+    scope = kecamatan_scope(current_user)
     if scope:
         _check_in_scope(scope[0])
-        return redirect(url_for("geo.map_page", code=scope[0]))
+        return redirect(url_for("maps.map_page", code=scope[0]))
     regions = kabkota_list(db.session)
     if len(regions) == 1:
-        return redirect(url_for("geo.map_page", code=regions[0].code))
-    return render_page("geo/maps.html", regions=regions)
+        return redirect(url_for("maps.map_page", code=regions[0].code))
+    return render_page("maps/mapdata.html", regions=regions)
 
 
 @bp.get("/<code>/map")
 @login_required
 def map_page(code: str):
     """The map of a kabupaten/kota or kecamatan."""
-    return render_page("geo/map.html", **_map_context(code), card=None)
+    return render_page("maps/map.html", **_map_context(code), card=None)
 
 
 @bp.get("/<code>/map/<facility_id>")
@@ -96,13 +100,13 @@ def map_card(code: str, facility_id: str):
     """The map with one facility's card open; a tap on a marker loads only the card (htmx), so only what
     the card shows is read, not every facility of the region."""
     context = _card_context(code) if is_htmx() else _map_context(code)
-    found = visible_facility(facility_id)
+    found = visible_facility(db.session, facility_id, kecamatan_scope(current_user))
     if not _in_region(found.kecamatan_code, context["region"]):
         raise SURVEY_PROBLEMS("facility.not_found")
     latest = latest_results(db.session, [found.id], counted_audits()).get(found.id)
     waiting = awaiting_review(db.session, [found.id]).get(found.id, 0) if counted_audits() == "approved" else 0
     card = {"facility": found, "row": MapFacility(found, latest, waiting), "history": history_of(db.session, found.id)}
-    return render_page("geo/map.html", block="card", **context, card=card)
+    return render_page("maps/map.html", block="card", **context, card=card)
 
 
 @bp.get("/<code>/table")
@@ -110,7 +114,7 @@ def map_card(code: str, facility_id: str):
 def table_page(code: str):
     """The same facilities as the map, as a table (and audit coverage per kecamatan)."""
     context = _map_context(code)
-    return render_page("geo/table.html", **context, coverage=_coverage_rows(context["region"], context["kabkota"],
+    return render_page("maps/table.html", **context, coverage=_coverage_rows(context["region"], context["kabkota"],
                                                                              context["flt"]))
 
 
@@ -123,11 +127,11 @@ def facilities_geojson(code: str):
     everything = region_facilities(db.session, region, MapFilter(kinds=flt.kinds, scope=flt.scope), counted_audits(),
                                    light=True)
     # The card URL is data-card-base + "/" + id (map.js): not repeated in every feature.
-    features = [maps.facility_feature(str(r.facility.id), r.facility.name, r.facility.kind, r.facility.lon,
+    features = [mapdata.facility_feature(str(r.facility.id), r.facility.name, r.facility.kind, r.facility.lon,
                                       r.facility.lat, r.result, _review_state(r))
                 for r in everything if r.facility.lat is not None and (not flt.results or r.result in flt.results)]
     # Foreign member: how many facilities (with or without a position) have each result, for the filter chips.
-    counts = {cls: sum(r.result == cls for r in everything) for cls in maps.RESULT_CLASSES}
+    counts = {cls: sum(r.result == cls for r in everything) for cls in mapdata.RESULT_CLASSES}
     return _geojson({"type": "FeatureCollection", "features": features, "counts": counts})
 
 
@@ -165,11 +169,9 @@ def coverage_geojson(code: str):
 
 
 @bp.get("/<code>/export/<what>.<fmt>")
-@role_required(*EXPORT_ROLES)
+@role_required(*PLANNERS)
 def download(code: str, what: str, fmt: str):
     """Download the map's facilities (with their latest audit) or their audits (with answers)."""
-    from geo import exports  # lazily: the GeoPackage writer loads geopandas; no field request path imports this
-
     region = _map_region(code)
     exports.check_format(fmt, what)
     flt = _map_filter()
@@ -194,8 +196,6 @@ def download(code: str, what: str, fmt: str):
 @login_required
 def tile(z: int, x: int, y: int, ext: str):
     """A basemap tile from the configured MBTiles file (PANTAU_MBTILES); 404 where it has none."""
-    from geo.tiles import open_basemap, tile as read_tile
-
     if not current_app.config.get("MBTILES"):
         raise MAP_PROBLEMS("tiles.not_configured")
     basemap = open_basemap(current_app.config["MBTILES"])
@@ -212,7 +212,7 @@ def tile(z: int, x: int, y: int, ext: str):
 
 def counted_audits() -> str:
     """Which audits colour the map: approved ones on a hub (what planners rely on); not rejected ones on a device."""
-    return maps.counted_for_role(current_app.config["ROLE"])
+    return mapdata.counted_for_role(current_app.config["ROLE"])
 
 
 def _map_region(code: str):
@@ -226,7 +226,7 @@ def _map_region(code: str):
 
 def _check_in_scope(code: str) -> None:
     """Auditors see their own kecamatan only; one without kecamatan sees none."""
-    scope = user_scope()
+    scope = kecamatan_scope(current_user)
     if scope == NOWHERE:
         raise MAP_PROBLEMS("auth.no_kecamatan")
     if scope and code not in scope:
@@ -236,8 +236,8 @@ def _check_in_scope(code: str) -> None:
 def _map_filter() -> MapFilter:
     """Kinds and results chosen on the map (unknown values ignored), within the user's kecamatan."""
     kinds = tuple(k for k in request.args.getlist("kind") if k in KIND_CODES)
-    results = tuple(r for r in request.args.getlist("result") if r in maps.RESULT_CLASSES)
-    return MapFilter(kinds=kinds, results=results, scope=user_scope())
+    results = tuple(r for r in request.args.getlist("result") if r in mapdata.RESULT_CLASSES)
+    return MapFilter(kinds=kinds, results=results, scope=kecamatan_scope(current_user))
 
 
 def _map_context(code: str) -> dict:
@@ -245,24 +245,24 @@ def _map_context(code: str) -> dict:
     region = _map_region(code)
     kabkota = kabkota_of(db.session, region)
     flt = _map_filter()
-    light = request.endpoint != "geo.table_page"  # only the table shows names of kecamatan
+    light = request.endpoint != "maps.table_page"  # only the table shows names of kecamatan
     everything = region_facilities(db.session, region, MapFilter(kinds=flt.kinds, scope=flt.scope), counted_audits(),
                                    light=light)
     rows = [r for r in everything if not flt.results or r.result in flt.results]
-    by_result = {cls: sum(r.result == cls for r in everything) for cls in maps.RESULT_CLASSES}
+    by_result = {cls: sum(r.result == cls for r in everything) for cls in mapdata.RESULT_CLASSES}
     query = request.query_string.decode()
     suffix = f"?{query}" if query else ""
     basemap, basemap_error = _basemap()
     return {
         "region": region, "kabkota": kabkota, "flt": flt, "rows": rows, "by_result": by_result, "kinds": KINDS,
-        "results": maps.RESULT_CLASSES,
-        "result_legend": maps.RESULT_LEGEND_APPROVED if counted_audits() == "approved" else maps.RESULT_LEGEND, "result_colours": maps.RESULT_COLOURS,
+        "results": mapdata.RESULT_CLASSES,
+        "result_legend": mapdata.RESULT_LEGEND_APPROVED if counted_audits() == "approved" else mapdata.RESULT_LEGEND, "result_colours": mapdata.RESULT_COLOURS,
         "kecamatan": children(db.session, kabkota.code) if kabkota else [],
         "has_desa": layers.boundary_count(db.session, kabkota.code, "desa") > 0,
         "counted": counted_audits(), "query": suffix, "year": _this_year(),
-        "coverage_legend": maps.legend_data(maps.COVERAGE_CLASSES, _, no_data=_("No facilities registered")),
+        "coverage_legend": mapdata.legend_data(mapdata.COVERAGE_CLASSES, _, no_data=_("No facilities registered")),
         "basemap": basemap, "basemap_error": basemap_error,
-        "can_export": current_user.role in EXPORT_ROLES, "export_formats": _export_formats(),
+        "can_export": current_user.role in PLANNERS, "export_formats": _export_formats(),
     }
 
 
@@ -270,26 +270,26 @@ def _card_context(code: str) -> dict:
     """What the card block needs besides the card: the region, the filters' query and the legend words."""
     query = request.query_string.decode()
     return {"region": _map_region(code), "query": f"?{query}" if query else "",
-            "result_legend": maps.RESULT_LEGEND_APPROVED if counted_audits() == "approved" else maps.RESULT_LEGEND}
+            "result_legend": mapdata.RESULT_LEGEND_APPROVED if counted_audits() == "approved" else mapdata.RESULT_LEGEND}
 
 
 def _coverage_rows(region, kabkota, flt: MapFilter) -> list[dict]:
     """Per kecamatan of the kabupaten/kota: registered, audited this year, share and its legend class."""
     year = _this_year()
-    since = maps.year_period(year, current_app.config["TIMEZONE"])[0]
+    since = mapdata.year_period(year, current_app.config["TIMEZONE"])[0]
     registered = registered_by_kecamatan(db.session, kabkota, flt.kinds)
     audited = audited_by_kecamatan(db.session, since, counted_audits(), kabkota.code + ".", flt.kinds)
     rows = []
     for sub in children(db.session, kabkota.code):
         if flt.scope and sub.code not in flt.scope:
             continue  # an auditor's map shows no numbers of other kecamatan
-        cov = maps.Coverage(registered.get(sub.code, 0), audited.get(sub.code, 0))
+        cov = mapdata.Coverage(registered.get(sub.code, 0), audited.get(sub.code, 0))
         share = cov.share
         label = (_("%(name)s: %(audited)s of %(registered)s facilities audited in %(year)s (%(share)s%%)",
                    name=sub.name, audited=cov.audited, registered=cov.registered, year=year,
                    share=round(share * 100)) if share is not None
                  else _("%(name)s: no facilities registered", name=sub.name))
-        properties = maps.classed_values({sub.code: share}, maps.COVERAGE_CLASSES, lambda c, v: label)[sub.code]
+        properties = mapdata.classed_values({sub.code: share}, mapdata.COVERAGE_CLASSES, lambda c, v: label)[sub.code]
         properties.update(registered=cov.registered, audited=cov.audited)
         rows.append({"code": sub.code, "name": sub.name, "coverage": cov, "properties": properties,
                      "focus": sub.code == region.code})
@@ -312,8 +312,6 @@ def _basemap():
     path = current_app.config.get("MBTILES")
     if not path:
         return None, None
-    from geo.tiles import open_basemap
-
     try:
         return open_basemap(path), None
     except AppError as error:
@@ -334,6 +332,4 @@ def _geojson(collection: dict) -> Response:
 
 def _export_formats() -> tuple[str, ...]:
     """The download formats offered (no GeoPackage where the GIS stack is absent, as in the desktop build)."""
-    from geo import exports  # lazily, as the downloads themselves
-
     return exports.available_formats()
