@@ -19,7 +19,7 @@ from survey.problems import SURVEY_PROBLEMS
 from sync.problems import SYNC_PROBLEMS, SyncError
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("app", "geo", "survey", "sync", "indicators")
+PACKAGES = ("app", "geo", "survey", "sync", "indicators", "maps")
 CATALOG = ROOT / "translations/id/LC_MESSAGES/messages.po"
 REGISTRIES = {
     "KERNEL_PROBLEMS": KERNEL_PROBLEMS, "AUTH_PROBLEMS": AUTH_PROBLEMS, "GEO_PROBLEMS": GEO_PROBLEMS,
