@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sync.models import Device
+from sync.models import Device, SyncConflict
 
 
 def self_device(session: Session) -> Device | None:
@@ -32,6 +32,14 @@ def self_device_id(session: Session) -> uuid.UUID | None:
 def forget_self_id(session: Session) -> None:
     """This installation took the id its hub minted (sync.service.adopt_identity): read it again."""
     session.info.pop("self_device_id", None)
+
+
+def device_with_id(session: Session, device_id: str) -> Device | None:
+    """The device with this id; None also for a malformed id."""
+    try:
+        return session.get(Device, uuid.UUID(device_id))
+    except ValueError:
+        return None
 
 
 def list_devices(session: Session) -> list[Device]:
@@ -313,4 +321,14 @@ def review_queue(session: Session, state: str, kecamatan_code: str = "", limit: 
     stmt = (_in_state(_received(select(Audit), kecamatan_code), state)
             .options(joinedload(Audit.facility), joinedload(Audit.auditor))
             .order_by(waiting_first, Audit.submitted_at.desc()).limit(limit))
+    return list(session.execute(stmt).scalars())
+
+
+# --- Conflicts --------------------------------------------------------------------------------------
+
+
+def conflict_list(session: Session, limit: int = 200) -> list[SyncConflict]:
+    """Conflicts for the conflicts page: open ones first, then resolved ones, newest first within each."""
+    stmt = (select(SyncConflict).order_by(SyncConflict.resolved_at.is_not(None), SyncConflict.created_at.desc())
+            .limit(limit))
     return list(session.execute(stmt).scalars())

@@ -19,7 +19,6 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from app.auth import role_required
 from app.auth.service import kecamatan_list
@@ -30,15 +29,15 @@ from app.problems import AppError, Forbidden, NotFound, N_
 from app.tx import transactional
 from geo.queries import kecamatan_choices
 from survey.audits import queries as audit_queries
-from survey.audits.views import _page_context as audit_page_context  # a refused review shows the audit page again
+from survey.audits.pages import page_context as audit_page_context  # a refused review shows the audit page again
 from sync import conflicts as sync_conflicts
 from sync import reviews, run, service, trust
 from sync.changes import SyncError
 from sync.client import last_problem
-from sync.models import Device, SyncConflict
-from sync.queries import (REVIEW_STATES, device_is_new, held_counts, kecamatan_without_auditor, list_devices,
-                          pending_counts, review_counts, review_queue, self_device, self_device_id, sent_by_device,
-                          waiting_by_sender)
+from sync.models import Device
+from sync.queries import (REVIEW_STATES, conflict_list, device_is_new, device_with_id, held_counts,
+                          kecamatan_without_auditor, list_devices, pending_counts, review_counts, review_queue,
+                          self_device, self_device_id, sent_by_device, waiting_by_sender)
 
 bp = Blueprint("sync", __name__)
 
@@ -345,8 +344,7 @@ def conflicts():
 
 def _conflicts_page(**refused):
     """The conflicts page; after a refused resolution, the refusal beside that conflict's form, note kept."""
-    rows = db.session.execute(select(SyncConflict).order_by(SyncConflict.resolved_at.is_not(None),
-                                                            SyncConflict.created_at.desc()).limit(200)).scalars().all()
+    rows = conflict_list(db.session)
     compared = {c.id: sync_conflicts.compare_audit(db.session, c) for c in rows if c.kind == "audit" and c.resolved_at is None}
     return render_page("sync/conflicts.html", conflicts=rows, compared=compared, **refused)
 
@@ -389,10 +387,7 @@ def _resolve(conflict):
 
 
 def _device(device_id: str) -> Device:
-    try:
-        device = db.session.get(Device, uuid.UUID(device_id))
-    except ValueError:
-        device = None
+    device = device_with_id(db.session, device_id)
     if device is None or device.is_self:
         raise NotFound("device.not_found", N_("This device does not exist."))
     return device
