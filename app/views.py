@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, jsonify, redirect, request, session, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select, text
 
-from app.auditlog import AuditLogEntry
 from app.auth import role_required
-from app.auth.models import User
+from app.auth.scope import REVIEWERS
 from app.extensions import db
 from app.htmx import render_page
 from app.i18n import LOCALES
 from app.node import self_device
+from app.queries import accounts_by_role, database_answers, latest_changes
 from app.tx import transactional
 from geo.queries import children, count_by_level, kabkota_list
 from survey.facilities.queries import count_unverified, counts_by_kecamatan_and_kind
@@ -37,7 +36,7 @@ def home():
     """Each role starts where its work is."""
     if current_user.role == "auditor":
         return redirect(url_for("facilities.index"))  # where their returned audits and drafts are listed first
-    on_hub = current_app.config["ROLE"] == "hub" and current_user.role in ("supervisor", "admin")
+    on_hub = current_app.config["ROLE"] == "hub" and current_user.role in REVIEWERS
     return render_page("home.html", review_counts=review_counts(db.session) if on_hub else None, **_overview())
 
 
@@ -55,18 +54,16 @@ def language():
 
 
 @bp.get("/audit-log")
-@role_required("admin", "supervisor")
+@role_required(*REVIEWERS)
 def audit_log():
     """The latest changes: who, when, what."""
-    stmt = (select(AuditLogEntry, User.username).outerjoin(User, User.id == AuditLogEntry.user_id)
-            .order_by(AuditLogEntry.at.desc()).limit(200))
-    return render_page("audit_log.html", entries=db.session.execute(stmt).all())
+    return render_page("audit_log.html", entries=latest_changes(db.session))
 
 
 @bp.get("/healthz")
 def healthz():
     """Liveness for a hub's monitoring: the database answers."""
-    db.session.execute(text("SELECT 1"))
+    database_answers(db.session)
     return jsonify({"status": "ok", "role": current_app.config["ROLE"]})
 
 
@@ -77,7 +74,6 @@ def _overview() -> dict:
     for kabkota in kabkota_list(db.session):
         rows = [(k, counts.get(k.code, {})) for k in children(db.session, kabkota.code)]
         regions.append((kabkota, rows))
-    users = db.session.execute(select(User.role, func.count()).group_by(User.role)).all()
     return {
         "regions": regions,
         "kinds": KINDS,
@@ -86,5 +82,5 @@ def _overview() -> dict:
         "total": sum(sum(v.values()) for v in counts.values()),
         "devices": list_devices(db.session),
         "this_device": self_device(db.session),
-        "user_counts": dict(users),
+        "user_counts": accounts_by_role(db.session),
     }

@@ -14,6 +14,15 @@ from geo.models import Wilayah
 from survey.audits.models import Audit
 from survey.audits.queries import corrected_select
 from survey.facilities.models import Facility
+from sync.models import SyncConflict
+
+
+def device_with_id(session: Session, device_id: str) -> Device | None:
+    """The device with this id; None also for a malformed id."""
+    try:
+        return session.get(Device, uuid.UUID(device_id))
+    except ValueError:
+        return None
 
 
 def list_devices(session: Session) -> list[Device]:
@@ -256,4 +265,14 @@ def review_queue(session: Session, state: str, kecamatan_code: str = "", limit: 
     stmt = (_in_state(_received(select(Audit), kecamatan_code), state)
             .options(joinedload(Audit.facility), joinedload(Audit.auditor))
             .order_by(waiting_first, Audit.submitted_at.desc()).limit(limit))
+    return list(session.execute(stmt).scalars())
+
+
+# --- Conflicts --------------------------------------------------------------------------------------
+
+
+def conflict_list(session: Session, limit: int = 200) -> list[SyncConflict]:
+    """Conflicts for the conflicts page: open ones first, then resolved ones, newest first within each."""
+    stmt = (select(SyncConflict).order_by(SyncConflict.resolved_at.is_not(None), SyncConflict.created_at.desc())
+            .limit(limit))
     return list(session.execute(stmt).scalars())

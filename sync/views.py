@@ -19,9 +19,9 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from app.auth import role_required
+from app.auth.scope import ADMINS, REGISTRARS, REVIEWERS, ROLES
 from app.auth.service import device_is_new, kecamatan_list
 from app.errors import field_errors, rerenders_too_large, upload_refusal
 from app.extensions import db
@@ -31,21 +31,19 @@ from app.problems import AppError, NotFound
 from app.tx import transactional
 from geo.queries import kecamatan_choices
 from survey.audits import queries as audit_queries
-from survey.audits.views import _page_context as audit_page_context  # a refused review shows the audit page again
+from survey.audits.pages import page_context as audit_page_context  # a refused review shows the audit page again
 from survey.problems import SURVEY_PROBLEMS
 from sync import conflicts as sync_conflicts
 from sync import reviews, run, service, trust
 from sync.changes import SyncError
 from sync.client import last_problem
-from sync.models import SyncConflict
 from sync.problems import SYNC_PROBLEMS
-from sync.queries import (REVIEW_STATES, held_counts, kecamatan_without_auditor, list_devices, pending_counts,
-                          review_counts, review_queue, sent_by_device, waiting_by_sender)
+from sync.queries import (REVIEW_STATES, conflict_list, device_with_id, held_counts, kecamatan_without_auditor,
+                          list_devices, pending_counts, review_counts, review_queue, sent_by_device, waiting_by_sender)
 
 bp = Blueprint("sync", __name__)
 
 RETURN_NAME = re.compile(r"return-[0-9a-f]{32}\.zip")
-EVERY_ROLE = ("auditor", "supervisor", "planner", "admin")
 
 
 def node_roles(*, field: tuple[str, ...], hub: tuple[str, ...]):
@@ -68,7 +66,7 @@ def operates_node() -> bool:
 
 
 @bp.get("/devices/")
-@role_required("supervisor", "admin")
+@role_required(*REVIEWERS)
 def devices():
     """This installation, the devices that sync with it, and (on a device) the sync panel."""
     return render_page("sync/devices.html", devices=list_devices(db.session), kecamatan=kecamatan_choices(db.session),
@@ -81,7 +79,7 @@ REGISTER_FIELDS = {"device.bad_name": "name", "wilayah.unknown_kecamatan": "keca
 
 
 @bp.post("/devices/register")
-@role_required("supervisor", "admin")
+@role_required(*REVIEWERS)
 @transactional
 def register():
     """Register a device and show its one-time code, once; a refusal is shown beside its field, input kept."""
@@ -113,7 +111,7 @@ def _devices_page(**context):
 
 
 @bp.post("/devices/<device_id>/revoke")
-@role_required("supervisor", "admin")
+@role_required(*REVIEWERS)
 @transactional
 def revoke(device_id: str):
     """Stop a lost or retired device from syncing."""
@@ -124,7 +122,7 @@ def revoke(device_id: str):
 
 
 @bp.post("/sync/enroll")
-@node_roles(field=("supervisor", "admin", "auditor"), hub=("admin",))
+@node_roles(field=REGISTRARS, hub=ADMINS)
 def enroll():
     """On a device: enroll with a hub using the code shown there; a refusal is shown beside its field."""
     answer, refusal = _enroll_from_form()
@@ -206,7 +204,7 @@ def status():
 
 
 @bp.post("/sync/now")
-@node_roles(field=EVERY_ROLE, hub=("admin",))
+@node_roles(field=ROLES, hub=ADMINS)
 def sync_now():
     """Push then pull over HTTP. Each batch commits on its own (docs/sync.md), so this view does not wrap one transaction."""
     try:
@@ -219,7 +217,7 @@ def sync_now():
 
 
 @bp.get("/sync/export")
-@node_roles(field=EVERY_ROLE, hub=("admin",))
+@node_roles(field=ROLES, hub=ADMINS)
 @transactional
 def export():
     """Download this node's bundle (everything its hub has not acknowledged); no copy stays in the data folder."""
@@ -243,7 +241,7 @@ def export():
 
 
 @bp.route("/sync/upload", methods=["GET", "POST"])
-@node_roles(field=("supervisor", "admin", "auditor"), hub=("supervisor", "admin"))
+@node_roles(field=REGISTRARS, hub=REVIEWERS)
 @transactional(lock=("POST",))
 @rerenders_too_large
 def upload():
@@ -288,7 +286,7 @@ def _import_bundle(filename: str, data: bytes):
 
 
 @bp.get("/sync/returns/<name>")
-@role_required("supervisor", "admin")
+@role_required(*REVIEWERS)
 def return_bundle(name: str):
     """Download a return bundle made by an upload on a hub (supervisors and admins, who see every kecamatan)."""
     if current_app.config["ROLE"] != "hub" or not RETURN_NAME.fullmatch(name):
@@ -300,7 +298,7 @@ def return_bundle(name: str):
 
 
 @bp.get("/reviews/")
-@role_required("supervisor", "admin")
+@role_required(*REVIEWERS)
 def review_list():
     """Received audits by review state, with a count per state; those waiting for a decision first."""
     chosen = request.args.get("kecamatan", "")
@@ -316,7 +314,7 @@ def review_list():
 
 
 @bp.post("/reviews/<audit_id>")
-@role_required("supervisor", "admin")
+@role_required(*REVIEWERS)
 @transactional
 def decide(audit_id: str):
     """Approve, return with a comment, or reject; a refusal shows the audit again with the input kept."""
@@ -339,7 +337,7 @@ def decide(audit_id: str):
 
 
 @bp.get("/conflicts/")
-@role_required("supervisor", "admin")
+@role_required(*REVIEWERS)
 def conflicts():
     """Open conflicts first, then resolved ones; an audit conflict shows what differs."""
     return _conflicts_page()
@@ -347,14 +345,13 @@ def conflicts():
 
 def _conflicts_page(**refused):
     """The conflicts page; after a refused resolution, the refusal beside that conflict's form, note kept."""
-    rows = db.session.execute(select(SyncConflict).order_by(SyncConflict.resolved_at.is_not(None),
-                                                            SyncConflict.created_at.desc()).limit(200)).scalars().all()
+    rows = conflict_list(db.session)
     compared = {c.id: sync_conflicts.compare_audit(db.session, c) for c in rows if c.kind == "audit" and c.resolved_at is None}
     return render_page("sync/conflicts.html", conflicts=rows, compared=compared, **refused)
 
 
 @bp.post("/conflicts/<conflict_id>/resolve")
-@role_required("supervisor", "admin")
+@role_required(*REVIEWERS)
 @transactional
 def resolve(conflict_id: str):
     """Resolve a conflict: keep what stands (with a note), a facility value, or the other audit version."""
@@ -391,10 +388,7 @@ def _resolve(conflict):
 
 
 def _device(device_id: str) -> Device:
-    try:
-        device = db.session.get(Device, uuid.UUID(device_id))
-    except ValueError:
-        device = None
+    device = device_with_id(db.session, device_id)
     if device is None or device.is_self:
         raise SYNC_PROBLEMS("device.not_found")
     return device

@@ -22,45 +22,53 @@ def audit(session: Session, audit_id: str) -> Audit | None:
     return session.execute(select(Audit).options(joinedload(Audit.facility)).where(Audit.id == key)).scalar_one_or_none()
 
 
-def answers_of(session: Session, audit_id: uuid.UUID) -> dict[str, object]:
-    """Answers by item id; a photo item's answer is the list of its photos' hashes."""
-    answers = {item: value for item, value in session.execute(
-        select(Answer.item_id, Answer.value).where(Answer.audit_id == audit_id)) if value is not None}
-    for item_id, sha256 in session.execute(select(AnswerPhoto.item_id, AnswerPhoto.sha256).where(
-            AnswerPhoto.audit_id == audit_id).order_by(AnswerPhoto.added_at, AnswerPhoto.sha256)):
+@dataclass(frozen=True)
+class AnswerSheet:
+    """What the audit page shows of an audit's answers, read in two queries however many photos it has."""
+
+    answers: dict[str, object]  # by item id; a photo item's answer is the list of its photos' hashes
+    notes: dict[str, str]  # by item id
+    versions: dict[str, int]  # by item id; an item without a row is at version 0
+    photos: dict[str, list[str]]  # hashes by item id, in the order they were added
+    photo_times: dict[str, datetime | None]  # when each photo was taken (from its EXIF), by hash
+
+    @classmethod
+    def empty(cls) -> AnswerSheet:
+        """No answers, notes or photos."""
+        return cls({}, {}, {}, {}, {})
+
+
+def answer_sheet(session: Session, audit_id: uuid.UUID) -> AnswerSheet:
+    """An audit's answers, notes, versions and photos: one query for the answers, one for the photos."""
+    rows = session.execute(select(Answer.item_id, Answer.value, Answer.note, Answer.version)
+                           .where(Answer.audit_id == audit_id)).all()
+    photos: dict[str, list[str]] = {}
+    times: dict[str, datetime | None] = {}
+    stmt = (select(AnswerPhoto.item_id, AnswerPhoto.sha256, Photo.taken_at)
+            .outerjoin(Photo, Photo.sha256 == AnswerPhoto.sha256).where(AnswerPhoto.audit_id == audit_id)
+            .order_by(AnswerPhoto.added_at, AnswerPhoto.sha256))
+    for item_id, sha256, taken_at in session.execute(stmt):
+        photos.setdefault(item_id, []).append(sha256)
+        times[sha256] = taken_at
+    values = {row.item_id: row.value for row in rows if row.value is not None}
+    return AnswerSheet(answers=_with_photos(values, photos),
+                       notes={row.item_id: row.note for row in rows if row.note is not None},
+                       versions={row.item_id: row.version for row in rows}, photos=photos, photo_times=times)
+
+
+def _with_photos(values: dict[str, object], photos: dict[str, list[str]]) -> dict[str, object]:
+    """Answers by item id: an item's photos become its answer, or join a list answer (never a single value)."""
+    answers = dict(values)
+    for item_id, hashes in photos.items():
         answers.setdefault(item_id, [])
         if isinstance(answers[item_id], list):
-            answers[item_id].append(sha256)
+            answers[item_id].extend(hashes)
     return answers
 
 
-def notes_of(session: Session, audit_id: uuid.UUID) -> dict[str, str]:
-    """Notes by item id."""
-    stmt = select(Answer.item_id, Answer.note).where(Answer.audit_id == audit_id, Answer.note.is_not(None))
-    return dict(session.execute(stmt).all())
-
-
-def versions_of(session: Session, audit_id: uuid.UUID) -> dict[str, int]:
-    """The version of each stored answer by item id (an item without a row is at version 0)."""
-    stmt = select(Answer.item_id, Answer.version).where(Answer.audit_id == audit_id)
-    return dict(session.execute(stmt).all())
-
-
-def photos_of(session: Session, audit_id: uuid.UUID) -> dict[str, list[str]]:
-    """Photo hashes attached to each item, in the order they were added."""
-    result: dict[str, list[str]] = {}
-    stmt = (select(AnswerPhoto.item_id, AnswerPhoto.sha256).where(AnswerPhoto.audit_id == audit_id)
-            .order_by(AnswerPhoto.added_at, AnswerPhoto.sha256))
-    for item_id, sha256 in session.execute(stmt):
-        result.setdefault(item_id, []).append(sha256)
-    return result
-
-
-def photo_times_of(session: Session, audit_id: uuid.UUID) -> dict[str, datetime | None]:
-    """When each photo of an audit was taken (from its EXIF), by hash."""
-    stmt = (select(Photo.sha256, Photo.taken_at).join(AnswerPhoto, AnswerPhoto.sha256 == Photo.sha256)
-            .where(AnswerPhoto.audit_id == audit_id))
-    return dict(session.execute(stmt).all())
+def answers_of(session: Session, audit_id: uuid.UUID) -> dict[str, object]:
+    """Answers by item id; a photo item's answer is the list of its photos' hashes."""
+    return answer_sheet(session, audit_id).answers
 
 
 def readings_of(session: Session, audit_id: uuid.UUID) -> list[GpsReading]:

@@ -17,19 +17,17 @@ from app.htmx import is_htmx, render_page
 from app.node import self_device_id
 from app.problems import AppError
 from app.tx import transactional
-from geo.distance import haversine_m
-from geo.geofence import Limits
 from geo.problems import GEO_PROBLEMS
 from survey import registry
 from survey.audits import queries
 from survey.audits.models import Audit
+from survey.audits.pages import gps_limits, page_context
 from survey.audits.service import (Actor, StaleAnswer, attach_photo, detach_photo, discard_draft, record_position,
                                    review, revise, save_answer, save_note, start_audits, submit)
 from survey.facilities.service import visible_facility
 from survey.photos import PhotoStore
 from survey.problems import SURVEY_PROBLEMS
-from survey.scoring import progress, relevant_items, score_audit
-from sync.queries import audit_sync_states
+from survey.scoring import progress
 
 bp = Blueprint("audits", __name__)
 
@@ -71,7 +69,7 @@ def start(facility_id: str):
 def show(audit_id: str):
     """The checklist page: sections with progress, every item, the position panel."""
     audit = _visible(audit_id)
-    return render_page("audits/checklist.html", **_page_context(audit))
+    return render_page("audits/checklist.html", **page_context(audit))
 
 
 @bp.post("/audits/<audit_id>/answers/<item_id>")
@@ -93,10 +91,12 @@ def answer(audit_id: str, item_id: str):
     except StaleAnswer as stale:
         db.session.rollback()
         audit = _visible(audit_id)
-        context = _page_context(audit, checklist)
+        context = page_context(audit, checklist)
         html = render_template("audits/_item_response.html", item=item, notice=_(stale.message), **context)
         return html, stale.status, {"X-Problem-Code": stale.code}
     changed = sorted(outcome.shown | outcome.hidden)
+    # Items that appeared show their notes and photos; a reply that shows no other item needs none of them.
+    sheet = queries.answer_sheet(db.session, audit.id) if changed else queries.AnswerSheet.empty()
     counts = progress(checklist, outcome.answers, resolved=(outcome.relevant, outcome.visible))
     # Only what the response shows: the item's feedback, items that appeared or vanished, progress.
     return render_template(
@@ -104,10 +104,7 @@ def answer(audit_id: str, item_id: str):
         saved_at=audit.updated_at, version=outcome.version, audit=audit, checklist=checklist,
         answers=outcome.answers, relevant=outcome.relevant, progress=counts,
         answered=sum(a for a, _ in counts.values()), total=sum(t for _, t in counts.values()), editable=True,
-        notes=queries.notes_of(db.session, audit.id) if changed else {},
-        photos=queries.photos_of(db.session, audit.id) if changed else {},
-        photo_times=queries.photo_times_of(db.session, audit.id) if changed else {},
-        versions=queries.versions_of(db.session, audit.id) if changed else {})
+        notes=sheet.notes, photos=sheet.photos, photo_times=sheet.photo_times, versions=sheet.versions)
 
 
 @bp.post("/audits/<audit_id>/notes/<item_id>")
@@ -166,7 +163,7 @@ def position(audit_id: str):
         if lat is None or lon is None:
             raise GEO_PROBLEMS("geo.bad_coordinates")
         record_position(db.session, audit, lat=lat, lon=lon, accuracy_m=accuracy, source=source,
-                        taken_at=_timestamp(request.form.get("taken_at")), limits=_limits(), actor=actor(),
+                        taken_at=_timestamp(request.form.get("taken_at")), limits=gps_limits(), actor=actor(),
                         confirmed_outside=request.form.get("confirm_outside") == "1")
     except AppError as problem:
         if not problem.code.startswith(("geo.", "gps.")):
@@ -175,34 +172,11 @@ def position(audit_id: str):
         typed = {"lat": (request.form.get("lat") or "")[:40], "lon": (request.form.get("lon") or "")[:40],
                  "source": source if source in ("gps", "manual", "map") else "manual"}
         # The header tells the page that this refusal is the panel itself (swap it in), not an error fragment.
-        return (render_page("audits/checklist.html", block="position", **_page_context(audit),
+        return (render_page("audits/checklist.html", block="position", **page_context(audit),
                             position_problem=problem, typed=typed), problem.status, {"X-Position-Panel": "1"})
     if is_htmx():
-        return render_page("audits/checklist.html", block="position", **_page_context(audit))
+        return render_page("audits/checklist.html", block="position", **page_context(audit))
     return redirect(url_for("audits.show", audit_id=audit.id) + "#position")
-
-
-def _position_context(audit: Audit) -> dict:
-    """The position panel's extras: the distance to the facility's registered point, the offline basemap."""
-    facility = audit.facility
-    distance = None
-    if audit.lat is not None and facility.lat is not None:
-        distance = haversine_m(audit.lat, audit.lon, facility.lat, facility.lon)
-    return {"facility_distance_m": distance, "basemap": _basemap()}
-
-
-def _basemap():
-    """The configured offline basemap (MBTiles), or None: the map then has a plain background, never a tile host."""
-    path = current_app.config.get("MBTILES")
-    if not path:
-        return None
-    from geo.tiles import open_basemap
-
-    try:
-        return open_basemap(path)
-    except AppError as error:
-        current_app.logger.warning("basemap unusable: %s", error)
-        return None
 
 
 @bp.get("/audits/<audit_id>/review")
@@ -297,46 +271,16 @@ def _item(checklist, item_id: str):
         raise SURVEY_PROBLEMS("audit.unknown_item") from None
 
 
-def _page_context(audit: Audit, checklist=None) -> dict:
-    checklist = checklist or registry.for_audit(db.session, audit.checklist_key)
-    answers = queries.answers_of(db.session, audit.id)
-    today = dt.date.today()
-    counts = progress(checklist, answers, today)
-    scored = score_audit(checklist, answers, today=today)
-    return {
-        "problems": dict(scored.invalid), "scored": scored,
-        "audit": audit, "checklist": checklist, "facility": audit.facility, "answers": answers,
-        "notes": queries.notes_of(db.session, audit.id), "photos": queries.photos_of(db.session, audit.id),
-        "versions": queries.versions_of(db.session, audit.id),
-        "photo_times": queries.photo_times_of(db.session, audit.id),
-        "relevant": relevant_items(checklist, answers, today), "progress": counts,
-        "answered": sum(a for a, _ in counts.values()), "total": sum(t for _, t in counts.values()),
-        "readings": queries.readings_of(db.session, audit.id), "limits": _limits(), **_position_context(audit),
-        "chain": queries.chain_of(db.session, audit),
-        "siblings": [a for a in queries.drafts_of(db.session, audit.auditor_id)
-                     if a.facility_id == audit.facility_id and a.id != audit.id] if audit.is_draft else [],
-        "editable": audit.is_draft and audit.auditor_id == current_user.id,
-        "sync_state": audit_sync_states(db.session, [audit])[audit.id],
-        "can_review": (current_app.config["ROLE"] == "hub" and audit.status == "submitted"
-                       and current_user.role in ("supervisor", "admin")),
-    }
-
-
 def _item_response(audit: Audit, checklist, item):
-    context = _page_context(audit, checklist)
+    context = page_context(audit, checklist)
     return render_template("audits/_item_response.html", item=item, **context)
 
 
 def _review_context(audit: Audit) -> dict:
     checklist = registry.for_audit(db.session, audit.checklist_key)
-    context = _page_context(audit, checklist)
+    context = page_context(audit, checklist)
     context["result"] = review(db.session, audit, checklist)
     return context
-
-
-def _limits() -> Limits:
-    return Limits(accuracy_m=current_app.config["GPS_ACCURACY_WARN_M"],
-                  distance_m=current_app.config["FACILITY_DISTANCE_WARN_M"])
 
 
 def _base_version(text: str | None) -> int | None:
