@@ -166,6 +166,8 @@ class Reading(Strict):
     warnings: Annotated[list[WarningCode], Field(max_length=MAX_WARNINGS)] = []
 
 
+# The audit's fields, types and order are sync.wire's (AUDIT_FIELDS, ANSWER_FIELDS, READING_FIELDS);
+# tests/unit/test_sync_wire.py holds Answer, Reading and AuditPayload to them, field for field.
 class AuditPayload(Strict):
     """A submitted audit, whole (sync.documents.audit_document)."""
 

@@ -98,8 +98,8 @@ def audit_json(audit, auditor: str | None) -> dict:
 
 def audit_values(doc: dict, auditor_id: uuid.UUID) -> dict:
     """Row values of the audit's own fields from a document; `auditor_id` is the account its username names."""
-    return {"auditor_id" if f.kind is ACCOUNT else f.name:
-            auditor_id if f.kind is ACCOUNT else f.kind.to_row(doc.get(f.name, f.default)) for f in AUDIT_FIELDS}
+    values = {f.name: f.kind.to_row(doc.get(f.name, f.default)) for f in AUDIT_FIELDS if f.kind is not ACCOUNT}
+    return {**values, "auditor_id": auditor_id}
 
 
 def answer_json(answer) -> dict:
