@@ -100,7 +100,7 @@ def time_decisions(app, auditor_id, versions, runs: int, hook: bool) -> list[flo
     samples = []
     try:
         if not hook:
-            hooks.audits_changed = lambda session, audit_ids: None
+            hooks.audits_changed = lambda session, audit_ids, zone: None
         for _ in range(runs):
             audit_id = waiting_audit(app, auditor_id, versions)
             with app.app_context():

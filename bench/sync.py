@@ -174,7 +174,7 @@ def run(existing: int, new: int, answers: int, database_url: str | None) -> dict
     from app.cli_support import write_transaction
     from survey.photos import PhotoStore
     from sync import bundle, service
-    from sync.apply import _AuditRows
+    from sync.apply_audits import AuditRows
 
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
@@ -194,7 +194,7 @@ def run(existing: int, new: int, answers: int, database_url: str | None) -> dict
             with app.app_context(), write_transaction() as session:
                 service.import_push_bundle(session, data, store, 25 * 1024 * 1024, folder / "return.zip")
             timings[label] = time.perf_counter() - start
-        rows = _AuditRows()
+        rows = AuditRows()
         users = {"siti": uuid.uuid4()}
         for _, change in fresh:
             rows.add(change, uuid.uuid4(), users)

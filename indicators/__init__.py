@@ -9,11 +9,12 @@ if TYPE_CHECKING:  # domain modules in this package import no Flask, even throug
 
 
 def init_app(app: Flask) -> None:
-    """Register the planner pages and the commands."""
-    from indicators import cli, messages, views
+    """Register the planner pages and the commands; follow sync's review announcements."""
+    from indicators import cli, hooks, messages, views
 
     app.register_blueprint(views.bp)
     cli.register(app)
+    hooks.connect()
     app.jinja_env.globals.update(indicator_groups=messages.GROUPS, indicator_sources=messages.SOURCE_STATUSES,
                                  indicator_obtained=messages.OBTAINED, indicator_units=messages.UNITS,
                                  indicator_bases=messages.BASES, predicate_names=messages.BANDS)

@@ -1,8 +1,10 @@
-"""What sync calls when review states change on this node: the affected indicator values are recomputed.
+"""How indicators follow sync: when review states change on this node, the affected values are recomputed.
 
-Two one-line calls: `sync.reviews.decide` (a decision made here) and `sync.apply.receive` (audits,
-revisions and decisions arriving). Audits without a review cannot change a value, so an ingest of
-new, unreviewed audits costs one query.
+Two receivers of sync.signals, connected by indicators.init_app: `review_decided` (a decision made
+here, sent by sync.reviews.decide) and `changes_applied` (audits, revisions and decisions arriving,
+sent by sync.service after a batch). Everything they need comes with the signal (the session, the
+node's role and time zone): no Flask globals. Audits without a review cannot change a value, so an
+ingest of new, unreviewed audits costs one query.
 
 Indicators must never refuse a review or a sync batch: the hook uses only the stored indicator sets
 (never the YAML files), runs in a savepoint, and when anything fails it logs the error, undoes its own
@@ -14,19 +16,24 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable
-from zoneinfo import ZoneInfo
+from datetime import tzinfo
 
-from flask import current_app
+from sync import signals
 
 log = logging.getLogger(__name__)
 
 
-def audits_changed(session, audit_ids: Iterable[uuid.UUID]) -> None:
+def connect() -> None:
+    """Listen to sync's announcements; connecting again (another app in this process) changes nothing."""
+    signals.review_decided.connect(review_decided)
+    signals.changes_applied.connect(changes_applied)
+
+
+def audits_changed(session, audit_ids: Iterable[uuid.UUID], zone: tzinfo) -> None:
     """Recompute the values these audits count in; on any failure mark their years stale instead of raising."""
     from indicators.service import mark_stale, recompute_for_audits
 
     ids = list(audit_ids)
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
     try:
         with session.begin_nested():
             recompute_for_audits(session, ids, zone)
@@ -39,12 +46,17 @@ def audits_changed(session, audit_ids: Iterable[uuid.UUID]) -> None:
             log.exception("indicators: could not mark the affected years as needing a recompute")
 
 
-def changes_applied(session, changes: Iterable) -> None:
+def review_decided(sender, *, session, audit_ids: Iterable[uuid.UUID], node: signals.Node) -> None:
+    """After a decision made here: recompute for the audits decided."""
+    audits_changed(session, audit_ids, node.zone)
+
+
+def changes_applied(sender, *, session, changes: Iterable, node: signals.Node) -> None:
     """After a sync batch on the hub: recompute for every audit change and review change that was applied.
 
     Only the hub holds every approved audit; a field device would compute from partial data.
     """
-    if current_app.config.get("ROLE") != "hub":
+    if node.role != "hub":
         return
     audit_ids = set()
     for change in changes:
@@ -53,4 +65,4 @@ def changes_applied(session, changes: Iterable) -> None:
         elif change.kind == "review":
             audit_ids.add(uuid.UUID(change.payload["audit_id"]))
     if audit_ids:
-        audits_changed(session, audit_ids)
+        audits_changed(session, audit_ids, node.zone)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
-
 from shapely import wkb
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,35 +10,25 @@ from app.auth.models import User
 from geo.models import Wilayah
 from survey.audits.models import Answer, AnswerPhoto, Audit, ChecklistVersion, GpsReading
 from survey.facilities.models import FACILITY_FIELDS, Facility
+from sync import wire
 
-
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+# Times travel as sync.wire writes and reads them (sync.publish and sync.conflicts use them through here).
+iso, parse_time = wire.iso, wire.parse_time
 
 
 def audit_document(session: Session, audit: Audit) -> dict:
-    """A submitted audit, whole: what the hub stores and reviews."""
-    answers = {a.item_id: {"value": a.value, "note": a.note}
+    """A submitted audit, whole: what the hub stores and reviews (its fields are declared in sync.wire)."""
+    answers = {a.item_id: wire.answer_json(a)
                for a in session.execute(select(Answer).where(Answer.audit_id == audit.id)).scalars()}
     photos: dict[str, list[str]] = {}
     for link in session.execute(select(AnswerPhoto).where(AnswerPhoto.audit_id == audit.id)
                                 .order_by(AnswerPhoto.item_id, AnswerPhoto.added_at, AnswerPhoto.sha256)).scalars():
         photos.setdefault(link.item_id, []).append(link.sha256)
-    readings = [{"id": str(r.id), "lat": r.lat, "lon": r.lon, "accuracy_m": r.accuracy_m, "source": r.source,
-                 "taken_at": iso(r.taken_at), "warnings": r.warnings}
-                for r in session.execute(select(GpsReading).where(GpsReading.audit_id == audit.id)
-                                         .order_by(GpsReading.taken_at, GpsReading.id)).scalars()]
+    readings = [wire.reading_json(r) for r in session.execute(select(GpsReading).where(GpsReading.audit_id == audit.id)
+                                                              .order_by(GpsReading.taken_at, GpsReading.id)).scalars()]
     auditor = session.get(User, audit.auditor_id)
-    return {
-        "id": str(audit.id), "facility_id": str(audit.facility_id), "checklist_key": audit.checklist_key,
-        "revision": audit.revision, "revision_of": str(audit.revision_of) if audit.revision_of else None,
-        "auditor": auditor.username if auditor else None, "device_id": str(audit.device_id) if audit.device_id else None,
-        "started_at": iso(audit.started_at), "submitted_at": iso(audit.submitted_at), "score": audit.score,
-        "result": audit.result, "lat": audit.lat, "lon": audit.lon, "accuracy_m": audit.accuracy_m,
-        "position_source": audit.position_source, "position_at": iso(audit.position_at),
-        "position_warnings": list(audit.position_warnings or []),
-        "answers": answers, "photos": photos, "readings": readings,
-    }
+    return {**wire.audit_json(audit, auditor.username if auditor else None),
+            "answers": answers, "photos": photos, "readings": readings}
 
 
 def checklist_document(version: ChecklistVersion) -> dict:
@@ -73,14 +60,6 @@ def wilayah_scope(region: Wilayah) -> str | None:
     if region.level == "desa":
         return region.parent_code
     return None
-
-
-def parse_time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def as_uuid(value) -> uuid.UUID | None:
-    return uuid.UUID(str(value)) if value else None
 
 
 def boundary_bytes(hex_text: str | None) -> bytes | None:

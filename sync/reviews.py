@@ -5,10 +5,9 @@ from __future__ import annotations
 from app import auditlog
 from app.db import utcnow
 from app.node import self_device_id
-from indicators import hooks as indicator_hooks
 from survey.audits.models import Audit
-from sync import outbox, publish
-from sync.apply import refresh_review
+from sync import outbox, publish, service, signals
+from sync.apply_audits import refresh_review
 from sync.models import AuditReview
 from sync.problems import SYNC_PROBLEMS
 
@@ -34,7 +33,7 @@ def decide(session, audit: Audit, decision: str, comment: str, reviewer: str, us
     session.add(review)
     session.flush()
     refresh_review(session, audit)
-    indicator_hooks.audits_changed(session, [audit.id])
+    signals.review_decided.send(None, session=session, audit_ids=[audit.id], node=service.this_node())
     publish.review_decided(session, review, audit.facility.kecamatan_code, str(audit.device_id) if audit.device_id else None)
     auditlog.record(session, action="review", entity="audit", entity_id=audit.id, user_id=user_id, device_id=device_id,
                     changes={"review": [None, decision], "comment": [None, comment or None]})

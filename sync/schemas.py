@@ -37,7 +37,7 @@ from survey.kinds import KIND_CODES
 
 # Kept here (and tested equal to their sources) because those modules import Flask or SQLAlchemy
 # models, and this one must stay pure: sync.reviews.DECISIONS,
-# survey.audits.models.POSITION_SOURCES, survey.facilities.models.STATUSES, sync.documents.FACILITY_FIELDS.
+# survey.audits.models.POSITION_SOURCES, survey.facilities.models.STATUSES, survey.facilities.models.FACILITY_FIELDS.
 DECISIONS = ("approved", "returned", "rejected")
 POSITION_SOURCES = ("gps", "manual", "map")
 FACILITY_STATUSES = ("active", "closed", "deleted")
@@ -166,6 +166,8 @@ class Reading(Strict):
     warnings: Annotated[list[WarningCode], Field(max_length=MAX_WARNINGS)] = []
 
 
+# The audit's fields, types and order are sync.wire's (AUDIT_FIELDS, ANSWER_FIELDS, READING_FIELDS);
+# tests/unit/test_sync_wire.py holds Answer, Reading and AuditPayload to them, field for field.
 class AuditPayload(Strict):
     """A submitted audit, whole (sync.documents.audit_document)."""
 

@@ -1,7 +1,8 @@
 """Sync on a node: enrollment, pushing and pulling batches, bundles, photos. Never commits.
 
 Each function that receives a batch applies it whole (sync.apply.receive) together with the
-acknowledgement or cursor it advances; the caller commits once.
+acknowledgement or cursor it advances, and announces what it applied (sync.signals); the caller
+commits once.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from app.node import Device, forget_self_id, self_device, self_device_id
 from survey import registry
 from survey.audits.models import Audit, Photo
 from survey.photos import PhotoStore, inspect_photo
-from sync import apply, bundle, hlc, publish, queries, trust
+from sync import apply, bundle, hlc, publish, queries, signals, trust
 from sync.changes import Change, SyncError, parse_entry
 from sync.models import SyncChange, SyncPeer, SyncState
 from sync.problems import SYNC_PROBLEMS
@@ -133,6 +134,22 @@ class Ack:
 FIELD_KINDS = trust.FIELD_KINDS
 
 
+def apply_batch(session: Session, changes: list[Change], via_id: uuid.UUID | None, has_photo, before_merge=lambda: None,
+                vet=None, max_waiting: int | None = None) -> apply.ReceiveResult:
+    """Merge a batch (sync.apply.receive, same arguments) and announce what it applied, in its transaction."""
+    result = apply.receive(session, changes, via_id, has_photo, before_merge, vet=vet, max_waiting=max_waiting)
+    if result.changes_applied:
+        signals.changes_applied.send(None, session=session, changes=result.changes_applied, node=this_node())
+    return result
+
+
+def this_node() -> signals.Node:
+    """The settings sync's receivers need, from the configuration of the app this request or command runs in."""
+    from flask import current_app  # here, not at the top: the rest of this module runs without an app
+
+    return signals.Node.from_config(current_app.config)
+
+
 def receive_push(session: Session, sender: Device, after: int, up_to: int, entries: list[tuple[int, Change]],
                  store: PhotoStore, photos: dict[str, bytes] | None = None, max_photo_bytes: int = 0) -> Ack:
     """Apply a sender's batch (and the photos that came with it) and advance what we acknowledge, in one transaction."""
@@ -159,9 +176,9 @@ def receive_push(session: Session, sender: Device, after: int, up_to: int, entri
         return vet_from_below(session, sender, new)
 
     try:
-        result = apply.receive(session, [c for _, c in entries], sender.id,
-                               lambda sha: sha in photos or has_photo(session, store, sha), store_photos, vet=vet,
-                               max_waiting=trust.MAX_WAITING)
+        result = apply_batch(session, [c for _, c in entries], sender.id,
+                             lambda sha: sha in photos or has_photo(session, store, sha), store_photos, vet=vet,
+                             max_waiting=trust.MAX_WAITING)
     except SyncError:
         for sha in written:  # refused after the photos were kept (too many waiting): their rows roll back, so must they
             _forget_photo(store, sha)
@@ -415,8 +432,8 @@ def _rekey_payloads(session: Session, old_id: uuid.UUID, new_id: uuid.UUID) -> N
 def receive_pull(session: Session, hub: SyncPeer, entries: list[tuple[int, Change]], next_cursor: int,
                  store: PhotoStore) -> apply.ReceiveResult:
     """Apply a page from the hub and move the cursor, in one transaction."""
-    result = apply.receive(session, [c for _, c in entries], hub.hub_id, lambda sha: has_photo(session, store, sha),
-                           vet=lambda new: vet_from_above(session, hub.hub_id, new), max_waiting=None)
+    result = apply_batch(session, [c for _, c in entries], hub.hub_id, lambda sha: has_photo(session, store, sha),
+                         vet=lambda new: vet_from_above(session, hub.hub_id, new), max_waiting=None)
     hub.pull_cursor = max(hub.pull_cursor, next_cursor)
     hub.last_sync_at = utcnow()
     return result

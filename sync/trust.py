@@ -15,7 +15,7 @@ from sync import hlc as clock
 from sync.changes import Change, SyncError
 from sync.problems import SYNC_PROBLEMS
 
-# Every synced facility field (sync.documents.FACILITY_FIELDS, which imports the models; a test holds them
+# Every synced facility field (survey.facilities.models.FACILITY_FIELDS, which imports the models; a test holds them
 # equal): nothing else can be set on a facility by anyone, hubs included.
 FACILITY_FIELDS = frozenset(("kind", "name", "official_id", "address", "lat", "lon", "kecamatan_code", "desa_code",
                              "status", "verified"))

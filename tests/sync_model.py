@@ -1,7 +1,7 @@
 """A small world of devices and hubs that make sync changes, and a reference model of the merge.
 
 Used by tests/test_sync_property.py. Pure Python: no Flask, no database. The reference model
-(`expected_state`) is written from docs/sync.md (rules 2–4), not from sync/apply.py, so the merge
+(`expected_state`) is written from docs/sync.md (rules 2–4), not from the merge (sync/apply*.py), so the merge
 engine is checked against an independent statement of what the state must be:
 
 * facility field: the edit with the largest (hlc, device); every edit is kept; edits of one field
@@ -9,7 +9,7 @@ engine is checked against an independent statement of what the state must be:
 * audit: the content of the change with the smallest (origin_id, origin_seq); each other content
   (content hash over kind, entity, HLC and payload) is one conflict with the kept version, keyed by
   the two change keys `"origin:seq"` sorted as text, showing the kept key, the other key and the
-  other document (what `_same_audit_again` records);
+  other document (what sync.apply_audits records);
 * review state of an audit: the decision of its review with the largest (hlc, device).
 
 Facility official ids (NPSN) are unique per facility in worlds made for the model

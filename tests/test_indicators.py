@@ -81,8 +81,8 @@ def test_returning_an_approved_audit_does_not_count_it_any_more(app, scenario):
 
 
 def test_a_review_arriving_by_sync_updates_the_values(app, scenario):
-    """An upper hub's approval of G's revision arrives in a batch: sync.apply.receive calls the hook."""
-    from sync.apply import receive
+    """An upper hub's approval of G's revision arrives in a batch: sync.service.apply_batch announces it to the hook."""
+    from sync.service import apply_batch
     from sync.changes import Change
     from sync import hlc
 
@@ -94,7 +94,7 @@ def test_a_review_arriving_by_sync_updates_the_values(app, scenario):
                              "device_id": None})
     app.config["ROLE"] = "hub"
     with app.app_context(), write_transaction() as session:
-        result = receive(session, [review], None, lambda sha: True)
+        result = apply_batch(session, [review], None, lambda sha: True)
     assert result.applied == 1
     assert stored(app)[18]["36.73.01"] == (2, 7)
 
@@ -110,19 +110,19 @@ def _upper_review(audit_id: str):
 
 
 def test_a_field_device_does_not_recompute_from_a_sync_batch(app, scenario):
-    """Only the hub holds every approved audit: on a field device receive applies the review and computes nothing."""
-    from sync.apply import receive
+    """Only the hub holds every approved audit: on a field device a batch applies the review and computes nothing."""
+    from sync.service import apply_batch
 
     assert app.config["ROLE"] == "field"
     with app.app_context(), write_transaction() as session:
-        assert receive(session, [_upper_review(scenario["audits"]["G2"])], None, lambda sha: True).applied == 1
+        assert apply_batch(session, [_upper_review(scenario["audits"]["G2"])], None, lambda sha: True).applied == 1
         assert session.get(Audit, uuid.UUID(scenario["audits"]["G2"])).review_status == "approved"
     assert stored(app)[18]["36.73.01"] == EXPECTED_2026[18]["36.73.01"]
 
 
 def test_a_broken_indicator_file_never_refuses_a_review_or_a_sync_batch(app, scenario, monkeypatch, tmp_path):
     """A bad draft kla-2025.yaml next to the good file: the hook computes with the stored set and never reads the files."""
-    from sync.apply import receive
+    from sync.service import apply_batch
 
     (tmp_path / "kla-2022.yaml").write_text((FOLDER / "kla-2022.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     (tmp_path / "kla-2025.yaml").write_text("id: kla-2025\nindicators: [oops\n", encoding="utf-8")
@@ -138,7 +138,7 @@ def test_a_broken_indicator_file_never_refuses_a_review_or_a_sync_batch(app, sce
     assert stored(app)[18]["36.73.02"] == (0, 2)
     app.config["ROLE"] = "hub"
     with app.app_context(), write_transaction() as session:
-        assert receive(session, [_upper_review(scenario["audits"]["G2"])], None, lambda sha: True).applied == 1
+        assert apply_batch(session, [_upper_review(scenario["audits"]["G2"])], None, lambda sha: True).applied == 1
     assert stored(app)[18]["36.73.01"] == (2, 7)
 
 

@@ -21,6 +21,10 @@ The hub state compared is a canonical snapshot (Hub.snapshot): facilities (every
 facility_edit rows, audits with answers and review state, audit_review rows, sync_conflict keys and
 what each conflict shows, the changes held.
 
+The merge runs as it is: a plain SQLAlchemy session on an engine whose schema the migrations made
+(run once per database with Alembic's operations, no Flask app), and no app anywhere: the merge
+needs the session and the changes, nothing else.
+
 Budget: 25 examples per test (about 20-30 s for the whole file on both databases). More:
 `PANTAU_PROPERTY_EXAMPLES=1000 .venv/bin/pytest tests/test_sync_property.py` (`make bench` does
 not run this file). Other switches: PANTAU_PROPERTY_SHRINK (shrink failures; on by default outside
@@ -30,32 +34,34 @@ CI), PANTAU_PROPERTY_AVOID=1 (leave out the cases of bugs already fixed), PANTAU
 The examples at the end are minimal cases of bugs these properties found, all fixed, kept as
 regression tests. Two facilities claiming one NPSN used to leave a recorded clash depending on
 arrival order; who holds an NPSN, and which clashes are open, now follow from the edits alone
-(sync.apply._settle_official_id), so those worlds are on.
+(sync.npsn.settle_official_id), so those worlds are on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
-import tempfile
 import uuid
 from pathlib import Path
 
 import pytest
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
-from sqlalchemy import select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy.orm import Session
 
-from app import create_app
-from app.cli_support import write_transaction
-from app.extensions import db
+import survey
+from app.db import configure_sqlite, reset_write_intent, set_write_intent
 from sync.changes import Change, SyncError, canonical
 from sync.hlc import encode
 from tests import sync_model as model
-from tests.support import IN_CI, migrate, postgres_url, require
+from tests.support import IN_CI, postgres_url, require
 
 EXAMPLES = int(os.environ.get("PANTAU_PROPERTY_EXAMPLES", "25"))
 # Shrinking a failure to a minimal world takes Hypothesis up to 5 minutes per test here (every try
@@ -67,7 +73,8 @@ PROPERTY = settings(max_examples=EXAMPLES, deadline=None, print_blob=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                            HealthCheck.data_too_large])
 RELAY = uuid.UUID("00000000-0000-4000-8000-00000000aaaa")  # the peer the hub receives from (via_id)
-HUB_CONFIG = {"TESTING": True, "ROLE": "hub", "DEMO": False, "SECRET_KEY": "test-hub-secret-" + "x" * 32, "SECURE_COOKIES": False}
+SQLITE_BUSY_TIMEOUT_MS = 5000
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 # Tables the merge writes, children first; emptied between examples on PostgreSQL (DELETE: on these
 # few rows it is much faster than TRUNCATE, which makes new files).
 MERGED_TABLES = ("answer", "answer_photo", "gps_reading", "audit_review", "facility_edit", "sync_conflict", "audit",
@@ -81,33 +88,66 @@ class Interrupted(Exception):
 # --- the receiving hub --------------------------------------------------------------------------------
 
 
-def prepare_hub(app) -> None:
+@contextlib.contextmanager
+def write_transaction(engine: Engine):
+    """One write transaction on a plain session (BEGIN IMMEDIATE on SQLite): committed, or rolled back on error."""
+    token = set_write_intent(True)
+    try:
+        with Session(engine) as session, session.begin():
+            yield session
+    finally:
+        reset_write_intent(token)
+
+
+@contextlib.contextmanager
+def reading(engine: Engine):
+    """A session that only reads: rolled back at the end."""
+    with Session(engine) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
+
+
+def migrate(engine: Engine) -> None:
+    """Run every migration, oldest first, in one transaction, as migrations/env.py does inside the app
+    (SQLite's foreign keys off while batch mode rebuilds tables), but with no app."""
+    revisions = reversed(list(ScriptDirectory(str(MIGRATIONS)).walk_revisions()))
+    with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        with connection.begin(), Operations.context(MigrationContext.configure(connection)):
+            for revision in revisions:
+                revision.module.upgrade()
+    engine.dispose()  # the next connection is set up afresh, foreign keys on
+
+
+def prepare_hub(engine: Engine) -> None:
     """Migrate, register this hub, load Kota Serang and the auditor named in the audits."""
     from survey import demo
     from app.auth.service import create_user
     from sync.service import ensure_self_device
 
-    with app.app_context():
-        migrate(app)
-        with write_transaction() as session:
-            ensure_self_device(session, "hub")
-            demo.seed_regions(session)
-            create_user(session, username=model.AUDITOR, role="auditor", password="rahasia-123", full_name="Siti",
-                        kecamatan_codes=["36.73.01"])
+    migrate(engine)
+    with write_transaction(engine) as session:
+        ensure_self_device(session, "hub")
+        demo.seed_regions(session)
+        create_user(session, username=model.AUDITOR, role="auditor", password="rahasia-123", full_name="Siti",
+                    kecamatan_codes=["36.73.01"])
 
 
 class Hub:
     """A hub database that can be set back to its prepared state, receive batches and be read."""
 
-    def __init__(self, app, restore):
-        self.app, self._restore = app, restore
+    def __init__(self, engine: Engine, restore):
+        self.engine, self._restore = engine, restore
 
     def reset(self, world: model.World) -> None:
         """The hub as prepared, knowing the world's devices and hubs (they are enrolled there)."""
         from app.node import Device
 
         self._restore()
-        with self.app.app_context(), write_transaction() as session:
+        with write_transaction(self.engine) as session:
             for index, origin in enumerate(world.origins):
                 role = "field" if origin in world.devices else "hub"
                 session.add(Device(id=uuid.UUID(origin), name=f"{role}-{index}", role=role))
@@ -117,19 +157,18 @@ class Hub:
         the batch was refused (sync.unknown_checklist: its checklist text has not arrived yet)."""
         from sync.apply import receive
 
-        with self.app.app_context():
-            try:
-                with write_transaction() as session:
-                    result = receive(session, changes, RELAY, lambda sha: True)
-                    if not commit:
-                        raise Interrupted
-                return result
-            except Interrupted:
-                return None
-            except SyncError as error:
-                if error.code != "sync.unknown_checklist":
-                    raise
-                return None
+        try:
+            with write_transaction(self.engine) as session:
+                result = receive(session, changes, RELAY, lambda sha: True)
+                if not commit:
+                    raise Interrupted
+            return result
+        except Interrupted:
+            return None
+        except SyncError as error:
+            if error.code != "sync.unknown_checklist":
+                raise
+            return None
 
     def snapshot(self) -> dict:
         """The hub's merged state as sorted plain data (same shape as model.expected_state)."""
@@ -140,65 +179,56 @@ class Hub:
         from sync.models import AuditReview, FacilityEdit, SyncChange, SyncConflict
         from app.node import self_device
 
-        with self.app.app_context():
-            session = db.session
-            try:
-                me = self_device(session).id
-                users = {i: name for i, name in session.execute(select(User.id, User.username))}
-                conflicts = session.execute(select(SyncConflict)).scalars().all()
-                answers: dict = {}
-                for a in session.execute(select(Answer)).scalars():
-                    answers.setdefault(a.audit_id, {})[a.item_id] = {"value": a.value, "note": a.note}
-                latest = {}
-                for r in session.execute(select(AuditReview)).scalars():
-                    if r.audit_id not in latest or (r.hlc, str(r.device_id)) > (latest[r.audit_id].hlc,
-                                                                                str(latest[r.audit_id].device_id)):
-                        latest[r.audit_id] = r
-                return {
-                    "facilities": sorted(canonical({"id": str(f.id), **{n: getattr(f, n) for n in FACILITY_FIELDS}})
-                                         for f in session.execute(select(Facility)).scalars()),
-                    "facility_edits": sorted((str(e.facility_id), e.field, canonical(e.value), e.hlc, str(e.device_id),
-                                              e.base_hlc) for e in session.execute(select(FacilityEdit)).scalars()),
-                    "audits": sorted(canonical({
-                        "id": str(a.id), "facility_id": str(a.facility_id), "checklist_key": a.checklist_key,
-                        "revision": a.revision, "revision_of": str(a.revision_of) if a.revision_of else None,
-                        "auditor": users.get(a.auditor_id), "device_id": str(a.device_id) if a.device_id else None,
-                        "result": a.result, "score": a.score, "submitted_at": _iso(a.submitted_at),
-                        "answers": answers.get(a.id, {}), "sync_source": a.sync_source,
-                        "review_status": a.review_status, "review_comment": a.review_comment,
-                        "reviewed_at": _iso(a.reviewed_at)}) for a in session.execute(select(Audit)).scalars()),
-                    "reviews": sorted((str(r.id), str(r.audit_id), r.decision, r.comment, r.reviewer,
-                                       _iso(r.decided_at), r.hlc, str(r.device_id))
-                                      for r in session.execute(select(AuditReview)).scalars()),
-                    "conflicts": sorted((c.kind, c.entity_id, c.detail_key) for c in conflicts),
-                    "conflict_details": sorted((c.kind, c.entity_id, c.detail_key, _shown(c)) for c in conflicts),
-                    "changes": sorted((str(c.origin_id), c.origin_seq, c.kind, c.entity_id, c.hlc, c.applied)
-                                      for c in session.execute(select(SyncChange).where(SyncChange.origin_id != me))
-                                      .scalars()),
-                    # Not in the model: the review state as the latest review says it must be (rule 4).
-                    "review_rule": sorted((str(a), r.decision) for a, r in latest.items()),
-                }
-            finally:
-                session.rollback()
+        with reading(self.engine) as session:
+            me = self_device(session).id
+            users = {i: name for i, name in session.execute(select(User.id, User.username))}
+            conflicts = session.execute(select(SyncConflict)).scalars().all()
+            answers: dict = {}
+            for a in session.execute(select(Answer)).scalars():
+                answers.setdefault(a.audit_id, {})[a.item_id] = {"value": a.value, "note": a.note}
+            latest = {}
+            for r in session.execute(select(AuditReview)).scalars():
+                if r.audit_id not in latest or (r.hlc, str(r.device_id)) > (latest[r.audit_id].hlc,
+                                                                            str(latest[r.audit_id].device_id)):
+                    latest[r.audit_id] = r
+            return {
+                "facilities": sorted(canonical({"id": str(f.id), **{n: getattr(f, n) for n in FACILITY_FIELDS}})
+                                     for f in session.execute(select(Facility)).scalars()),
+                "facility_edits": sorted((str(e.facility_id), e.field, canonical(e.value), e.hlc, str(e.device_id),
+                                          e.base_hlc) for e in session.execute(select(FacilityEdit)).scalars()),
+                "audits": sorted(canonical({
+                    "id": str(a.id), "facility_id": str(a.facility_id), "checklist_key": a.checklist_key,
+                    "revision": a.revision, "revision_of": str(a.revision_of) if a.revision_of else None,
+                    "auditor": users.get(a.auditor_id), "device_id": str(a.device_id) if a.device_id else None,
+                    "result": a.result, "score": a.score, "submitted_at": _iso(a.submitted_at),
+                    "answers": answers.get(a.id, {}), "sync_source": a.sync_source,
+                    "review_status": a.review_status, "review_comment": a.review_comment,
+                    "reviewed_at": _iso(a.reviewed_at)}) for a in session.execute(select(Audit)).scalars()),
+                "reviews": sorted((str(r.id), str(r.audit_id), r.decision, r.comment, r.reviewer,
+                                   _iso(r.decided_at), r.hlc, str(r.device_id))
+                                  for r in session.execute(select(AuditReview)).scalars()),
+                "conflicts": sorted((c.kind, c.entity_id, c.detail_key) for c in conflicts),
+                "conflict_details": sorted((c.kind, c.entity_id, c.detail_key, _shown(c)) for c in conflicts),
+                "changes": sorted((str(c.origin_id), c.origin_seq, c.kind, c.entity_id, c.hlc, c.applied)
+                                  for c in session.execute(select(SyncChange).where(SyncChange.origin_id != me))
+                                  .scalars()),
+                # Not in the model: the review state as the latest review says it must be (rule 4).
+                "review_rule": sorted((str(a), r.decision) for a, r in latest.items()),
+            }
 
     def held(self) -> list:
         """(origin, seq, sha256, applied) of every change held that this hub did not make, sorted."""
         from sync.models import SyncChange
         from app.node import self_device
 
-        with self.app.app_context():
-            try:
-                me = self_device(db.session).id
-                return sorted((str(o), s, sha, applied) for o, s, sha, applied in db.session.execute(
-                    select(SyncChange.origin_id, SyncChange.origin_seq, SyncChange.sha256, SyncChange.applied)
-                    .where(SyncChange.origin_id != me)))
-            finally:
-                db.session.rollback()
+        with reading(self.engine) as session:
+            me = self_device(session).id
+            return sorted((str(o), s, sha, applied) for o, s, sha, applied in session.execute(
+                select(SyncChange.origin_id, SyncChange.origin_seq, SyncChange.sha256, SyncChange.applied)
+                .where(SyncChange.origin_id != me)))
 
     def close(self) -> None:
-        with self.app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+        self.engine.dispose()
 
 
 def _shown(conflict) -> str:
@@ -218,52 +248,48 @@ def _iso(value) -> str | None:
 
 
 def sqlite_hub(folder: Path) -> Hub:
-    """Migrated once into a template file; every example starts on a fresh copy of it.
+    """Prepared once into a template file; every example starts on a fresh copy of it.
 
-    One app (and engine) serves the module: a new app per example would compile every route and
-    every SQL statement again (SQLAlchemy caches compiled SQL per engine), four times slower.
+    One engine serves the module: SQLAlchemy caches compiled SQL per engine, and every try merges.
     """
-    template = folder / "template" / "pantau.db"
-    making = create_app({**HUB_CONFIG, "INSTANCE_PATH": str(template.parent)})
+    configure_sqlite(SQLITE_BUSY_TIMEOUT_MS)  # WAL, foreign keys, BEGIN IMMEDIATE: as the app sets up SQLite
+    template = folder / "template.db"
+    making = create_engine(f"sqlite:///{template}")
     prepare_hub(making)
-    with making.app_context():
-        db.engine.dispose()  # the template's last connection closes: its WAL is checkpointed into the file
+    making.dispose()  # the template's last connection closes: its WAL is checkpointed into the file
     for leftover in (Path(f"{template}-wal"), Path(f"{template}-shm")):
         assert not leftover.exists() or leftover.stat().st_size == 0
-    app = create_app({**HUB_CONFIG, "INSTANCE_PATH": tempfile.mkdtemp(dir=folder)})
-    live = Path(app.config["DATA_DIR"]) / "pantau.db"
+    live = folder / "hub.db"
+    engine = create_engine(f"sqlite:///{live}")
 
     def restore():
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()  # no connection may keep the old file open
+        engine.dispose()  # no connection may keep the old file open
         for path in (live, Path(f"{live}-wal"), Path(f"{live}-shm")):
             path.unlink(missing_ok=True)
         shutil.copy(template, live)
 
-    return Hub(app, restore)
+    return Hub(engine, restore)
 
 
-def postgres_hub(folder: Path, url: str) -> Hub:
+def postgres_hub(url: str) -> Hub:
     """One new database for the module; between examples the tables the merge writes are emptied."""
-    app = create_app({**HUB_CONFIG, "INSTANCE_PATH": str(folder / "instance"), "DATABASE_URL": url})
-    prepare_hub(app)
+    engine = create_engine(url)
+    prepare_hub(engine)
 
     def restore():
-        with app.app_context(), write_transaction() as session:
+        with write_transaction(engine) as session:
             for table in MERGED_TABLES:
                 session.execute(text(f"DELETE FROM {table}"))
             session.execute(text("DELETE FROM device WHERE NOT is_self"))
 
-    return Hub(app, restore)
+    return Hub(engine, restore)
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def hub(request, tmp_path_factory):
     """A kota hub with Kota Serang and the auditor siti, on SQLite or on PostgreSQL."""
-    folder = tmp_path_factory.mktemp(f"hub-{request.param}")
     if request.param == "sqlite":
-        receiving = sqlite_hub(folder)
+        receiving = sqlite_hub(tmp_path_factory.mktemp("hub-sqlite"))
         yield receiving
         receiving.close()
         return
@@ -272,22 +298,20 @@ def hub(request, tmp_path_factory):
     admin_url = postgres_url()
     require(admin_url is not None, "PostgreSQL is not answering on 127.0.0.1:5432")
     databases = make_postgres_database(admin_url)
-    receiving = postgres_hub(folder, next(databases))
+    receiving = postgres_hub(next(databases))
     yield receiving
     receiving.close()
     databases.close()
 
 
 @pytest.fixture(scope="module")
-def checklist(tmp_path_factory) -> dict:
-    """The checklist change payload of ktr@1, as sync.publish.checklist_used builds it."""
-    from survey.checklist import dump_checklist_yaml
-    from survey.registry import installed
+def checklist() -> dict:
+    """The checklist change payload of ktr@1, as sync.publish.checklist_used builds it from the shipped file."""
+    from survey.checklist import dump_checklist_yaml, load_checklist
 
-    app = create_app({"INSTANCE_PATH": str(tmp_path_factory.mktemp("checklist")), "TESTING": True})
-    with app.app_context():
-        version = installed()[model.CHECKLIST_KEY]
-        content = dump_checklist_yaml(version)
+    version = load_checklist(Path(survey.__file__).parent / "checklists" / "ktr-v1.yaml")
+    assert version.key == model.CHECKLIST_KEY
+    content = dump_checklist_yaml(version)
     return ChecklistDocument(key=version.key, checklist_id=version.id, version=version.version,
                              sha256=hashlib.sha256(content.encode()).hexdigest(), content=content)
 
@@ -466,10 +490,9 @@ def test_bug_facility_conflict_lists_only_the_first_two_concurrent_edits(hub, ch
     listed = []
     for order in ([[registered] + edits], [[registered], [edits[2]], [edits[0]], [edits[1]]]):
         states(hub, world, order)
-        with hub.app.app_context():
-            listed.append(sorted(v["value"] for c in db.session.execute(select(SyncConflict)).scalars()
+        with reading(hub.engine) as session:
+            listed.append(sorted(v["value"] for c in session.execute(select(SyncConflict)).scalars()
                                  for v in c.detail["versions"]))
-            db.session.rollback()
     assert listed == [["Dua", "Satu", "Tiga"]] * 2
 
 
