@@ -26,7 +26,7 @@ from survey.facilities.models import Facility
 from survey.facilities.service import FacilityInput, update_facility
 from survey.photos import PhotoStore
 from survey.problems import SURVEY_PROBLEMS
-from sync import documents, publish
+from sync import documents, publish, wire
 from sync.models import SyncConflict
 from sync.problems import SYNC_PROBLEMS
 
@@ -165,27 +165,24 @@ def _check_revisable(session: Session, kept: Audit, other: dict, store: PhotoSto
 
 def _revision_from(session: Session, kept: Audit, other: dict, resolver: Resolver) -> Audit:
     """A submitted audit with the other version's answers, photos and readings, correcting the kept one."""
-    submitted_at = documents.parse_time(other.get("submitted_at")) or utcnow()
-    revision = Audit(
-        facility_id=kept.facility_id, checklist_key=other["checklist_key"], status="submitted",
-        revision=kept.revision + 1, revision_of=kept.id, auditor_id=_user_id(session, other["auditor"]),
-        device_id=resolver.device_id, started_at=documents.parse_time(other.get("started_at")) or submitted_at,
-        submitted_at=submitted_at, score=other.get("score"), result=other.get("result"), lat=other.get("lat"),
-        lon=other.get("lon"), accuracy_m=other.get("accuracy_m"), position_source=other.get("position_source"),
-        position_at=documents.parse_time(other.get("position_at")),
-        position_warnings=list(other.get("position_warnings") or []))
+    values = wire.audit_values(other, _user_id(session, other["auditor"]))
+    del values["id"]  # a new audit: the revision of the kept one, made by the resolving device
+    submitted_at = values["submitted_at"] or utcnow()
+    values.update(facility_id=kept.facility_id, status="submitted", revision=kept.revision + 1, revision_of=kept.id,
+                  device_id=resolver.device_id, started_at=values["started_at"] or submitted_at,
+                  submitted_at=submitted_at)
+    revision = Audit(**values)
     session.add(revision)
     session.flush()
     for item_id, answer in (other.get("answers") or {}).items():
-        session.add(Answer(audit_id=revision.id, item_id=item_id, value=answer.get("value"), note=answer.get("note")))
+        session.add(Answer(audit_id=revision.id, item_id=item_id, **wire.answer_values(answer)))
     for item_id, shas in (other.get("photos") or {}).items():
         for sha in shas:
             session.add(AnswerPhoto(audit_id=revision.id, item_id=item_id, sha256=sha))
     for reading in other.get("readings") or []:
         # New reading ids: the kept version may carry the same readings under the same ids.
-        session.add(GpsReading(audit_id=revision.id, lat=reading["lat"], lon=reading["lon"],
-                               accuracy_m=reading.get("accuracy_m"), source=reading["source"],
-                               taken_at=documents.parse_time(reading["taken_at"]), warnings=reading.get("warnings") or []))
+        values = {name: value for name, value in wire.reading_values(reading).items() if name != "id"}
+        session.add(GpsReading(audit_id=revision.id, **values))
     session.flush()
     return revision
 

@@ -107,6 +107,11 @@ def answer_json(answer) -> dict:
     return {f.name: f.kind.to_json(getattr(answer, f.name)) for f in ANSWER_FIELDS}
 
 
+def answer_values(answer: dict) -> dict:
+    """Row values of one answer from its document."""
+    return {f.name: f.kind.to_row(answer.get(f.name, f.default)) for f in ANSWER_FIELDS}
+
+
 def reading_json(reading) -> dict:
     """One GPS reading row as it travels."""
     return {f.name: f.kind.to_json(getattr(reading, f.name)) for f in READING_FIELDS}

@@ -216,7 +216,7 @@ def returned_audits(session: Session, *, auditor_id: uuid.UUID | None = None,
                     facility_id: uuid.UUID | None = None) -> list[Audit]:
     """Submitted audits the hub returned and no submitted correction replaces yet, latest decision first.
 
-    The decision reaches a field device as a synced review (sync.apply refresh_review sets review_status),
+    The decision reaches a field device as a synced review (sync.apply_audits.refresh_review sets review_status),
     so the same query answers on the device and on the hub.
     """
     stmt = (select(Audit).options(joinedload(Audit.facility))
