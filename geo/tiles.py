@@ -15,7 +15,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from geo.problems import GEO_PROBLEMS, BasemapError  # noqa: F401  (BasemapError re-exported)
+from geo.problems import GEO_PROBLEMS
 
 FORMATS = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}
 

@@ -16,8 +16,8 @@ from app.cli_support import bilingual, cli_errors, write_transaction
 from app.extensions import db
 from geo.problems import GEO_PROBLEMS
 from geo.queries import kabkota_list, wilayah
-from indicators.definitions import IndicatorSetError, load_file, shipped_sets
-from indicators.problems import INDICATOR_PROBLEMS
+from indicators.definitions import load_file, shipped_sets
+from indicators.problems import INDICATOR_PROBLEMS, IndicatorSetError
 from survey import demo as app_demo
 from survey.photos import PhotoStore
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from app.problems import N_
-from indicators.problems import INDICATOR_PROBLEMS, IndicatorSetError  # noqa: F401  (IndicatorSetError re-exported)
+from indicators.problems import INDICATOR_PROBLEMS
 from survey.kinds import KIND_CODES
 
 FOLDER = Path(__file__).resolve().parent

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.files import write_atomic
-from indicators.problems import INDICATOR_PROBLEMS, EvidenceError  # noqa: F401  (EvidenceError re-exported)
-from survey.photos import PhotoError, inspect_photo
+from indicators.problems import INDICATOR_PROBLEMS
+from survey.photos import inspect_photo
+from survey.problems import PhotoError
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 EXTENSIONS = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png", "webp": "image/webp",

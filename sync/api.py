@@ -21,8 +21,8 @@ from app.node import self_device_id
 from app.tx import transactional
 from survey.photos import PhotoStore
 from sync import schemas, service
-from sync.changes import SCHEMA_VERSION, SyncError, build_entry, push_refusal
-from sync.problems import SYNC_PROBLEMS
+from sync.changes import SCHEMA_VERSION, build_entry, push_refusal
+from sync.problems import SYNC_PROBLEMS, SyncError
 
 bp = Blueprint("sync_api", __name__, url_prefix="/api/v1/sync")
 csrf.exempt(bp)  # token auth, no cookies: CSRF does not apply

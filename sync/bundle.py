@@ -23,8 +23,8 @@ from typing import Callable
 from pydantic import ValidationError
 
 from sync import schemas
-from sync.changes import SCHEMA_VERSION, Change, SyncError, canonical, parse_entry
-from sync.problems import SYNC_PROBLEMS
+from sync.changes import SCHEMA_VERSION, Change, canonical, parse_entry
+from sync.problems import SYNC_PROBLEMS, SyncError
 
 FORMAT = "pantau-bundle"
 MAX_TOTAL_BYTES = 2 * 1024 ** 3

@@ -14,8 +14,7 @@ import urllib.request
 from dataclasses import dataclass
 
 from app.problems import N_
-from sync.changes import SyncError
-from sync.problems import SYNC_PROBLEMS
+from sync.problems import SYNC_PROBLEMS, SyncError
 
 TIMEOUT = 60
 log = logging.getLogger(__name__)

@@ -110,8 +110,8 @@ def compare_audit(session: Session, conflict: SyncConflict) -> AuditComparison |
         except KeyError:
             pass  # an item the checklist does not have (a bad or altered device): shown by its id
     facility = session.get(Facility, audit.facility_id)
-    return AuditComparison(kept, other, documents.parse_time(kept.get("submitted_at")),
-                           documents.parse_time(other.get("submitted_at")),
+    return AuditComparison(kept, other, wire.parse_time(kept.get("submitted_at")),
+                           wire.parse_time(other.get("submitted_at")),
                            _device_name(session, conflict.detail.get("kept")), _device_name(session, conflict.detail.get("other")),
                            facility.name if facility else "", checklist, differences, items)
 

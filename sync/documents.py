@@ -12,9 +12,6 @@ from survey.audits.models import Answer, AnswerPhoto, Audit, ChecklistVersion, G
 from survey.facilities.models import FACILITY_FIELDS, Facility
 from sync import wire
 
-# Times travel as sync.wire writes and reads them (sync.publish and sync.conflicts use them through here).
-iso, parse_time = wire.iso, wire.parse_time
-
 
 def audit_document(session: Session, audit: Audit) -> dict:
     """A submitted audit, whole: what the hub stores and reviews (its fields are declared in sync.wire)."""

@@ -19,7 +19,7 @@ from geo.models import Wilayah
 from survey import registry
 from survey.audits.models import Audit, ChecklistVersion
 from survey.facilities.models import Facility
-from sync import documents, outbox
+from sync import documents, outbox, wire
 from sync.changes import content_hash
 from sync.models import AuditReview, FacilityEdit, SyncChange, SyncState
 
@@ -67,7 +67,7 @@ def wilayah_changed(session: Session, region: Wilayah) -> None:
 def review_decided(session: Session, review: AuditReview, kecamatan_code: str, audit_device: str | None) -> None:
     """A hub's decision travels down to the device that made the audit (and up the chain)."""
     doc = {"id": str(review.id), "audit_id": str(review.audit_id), "decision": review.decision,
-           "comment": review.comment, "reviewer": review.reviewer, "decided_at": documents.iso(review.decided_at),
+           "comment": review.comment, "reviewer": review.reviewer, "decided_at": wire.iso(review.decided_at),
            "device_id": audit_device}
     outbox.emit(session, "review", str(review.audit_id), doc, kecamatan_code, hlc=review.hlc)
 
@@ -92,7 +92,7 @@ def catch_up(session: Session, *, demo: bool = False, checklists: Iterable = (),
     started = utcnow()
     # FOR UPDATE: two pulls at once on PostgreSQL take turns, the second seeing what the first published.
     mark = session.execute(select(SyncState).where(SyncState.key == CAUGHT_UP).with_for_update()).scalar_one_or_none()
-    since = None if everything or mark is None else documents.parse_time(mark.value) - RECHECK
+    since = None if everything or mark is None else wire.parse_time(mark.value) - RECHECK
     counts["wilayah"] = _catch_up_regions(session, since)
     counts["user"] = _catch_up_users(session, demo)
     counts["checklist"] = _catch_up_checklists(session, checklists)

@@ -13,9 +13,8 @@ from app.db import utcnow
 from app.node import self_device
 from survey.photos import PhotoStore
 from sync import service
-from sync.changes import SyncError
 from sync.client import Hub
-from sync.problems import SYNC_PROBLEMS
+from sync.problems import SYNC_PROBLEMS, SyncError
 
 
 @dataclass

@@ -30,7 +30,6 @@ from shapely import wkb
 from shapely.errors import ShapelyError
 
 from app.auth.scope import ROLES
-from app.problems import N_
 from geo.codes import LEVELS
 from survey.checklist import ChecklistError, load_checklist_text
 from survey.kinds import KIND_CODES
@@ -587,5 +586,3 @@ def _plain_loc(loc: tuple) -> tuple:
     return tuple(plain)
 
 
-BAD_CHANGE = N_("A change in %(where)s is malformed.")
-BAD_REQUEST = N_("The request body is not valid at %(where)s.")

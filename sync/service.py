@@ -27,9 +27,9 @@ from survey import registry
 from survey.audits.models import Audit, Photo
 from survey.photos import PhotoStore, inspect_photo
 from sync import apply, bundle, hlc, publish, queries, signals, trust
-from sync.changes import Change, SyncError, parse_entry
+from sync.changes import Change, parse_entry
 from sync.models import SyncChange, SyncPeer, SyncState
-from sync.problems import SYNC_PROBLEMS
+from sync.problems import SYNC_PROBLEMS, SyncError
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: typed from a screen
 CODE_TTL = timedelta(hours=24)

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field, replace
 
 from app.auth.scope import NAMED_AUDITORS
 from sync import hlc as clock
-from sync.changes import Change, SyncError
-from sync.problems import SYNC_PROBLEMS
+from sync.changes import Change
+from sync.problems import SYNC_PROBLEMS, SyncError
 
 # Every synced facility field (survey.facilities.models.FACILITY_FIELDS, which imports the models; a test holds them
 # equal): nothing else can be set on a facility by anyone, hubs included.

@@ -35,9 +35,8 @@ from survey.audits.pages import page_context as audit_page_context  # a refused 
 from survey.problems import SURVEY_PROBLEMS
 from sync import conflicts as sync_conflicts
 from sync import reviews, run, service, trust
-from sync.changes import SyncError
 from sync.client import last_problem
-from sync.problems import SYNC_PROBLEMS
+from sync.problems import SYNC_PROBLEMS, SyncError
 from sync.queries import (REVIEW_STATES, conflict_list, device_with_id, held_counts, kecamatan_without_auditor,
                           list_devices, pending_counts, review_counts, review_queue, sent_by_device, waiting_by_sender)
 

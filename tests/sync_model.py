@@ -24,8 +24,8 @@ from datetime import datetime, timezone
 
 from hypothesis import strategies as st
 
-from sync.changes import Change, canonical
 from survey.facilities.models import FACILITY_FIELDS
+from sync.changes import Change, canonical
 from sync.hlc import decode, encode
 
 # The six kecamatan of Kota Serang, as survey.demo.seed_regions loads them (real Kemendagri codes).
@@ -47,7 +47,7 @@ def key_text(key: tuple) -> str:
 
 
 def when(hlc: str) -> str:
-    """An aware ISO time from an HLC's milliseconds, as documents.iso writes them."""
+    """An aware ISO time from an HLC's milliseconds, as sync.wire.iso writes them."""
     return datetime.fromtimestamp(decode(hlc)[0] / 1000, tz=timezone.utc).isoformat()
 
 

@@ -31,11 +31,11 @@ from app.extensions import db
 from survey.audits.models import Answer, Audit
 from survey.photos import PhotoStore
 from sync import api, service
-from sync.changes import SyncError
+from sync.problems import SyncError
 from tests.support import fresh_postgres_database
 from tests.sync_corpus import MiB, ValidBundle, pack, photo_files, relist, resign, unpack
-from tests.test_sync_api import (API, Tablet, error_code, photo_root, push_body, register, state,  # noqa: F401
-                                 tablet, valid)
+from tests.test_sync_api import (API, Tablet, error_code, photo_root, push_body, register, state, tablet,  # noqa: F401
+                                 valid)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -31,11 +31,12 @@ from sqlalchemy import select, update
 from app.cli_support import write_transaction
 from app.db import utcnow
 from app.extensions import db
+from app.node import Device
 from survey.audits.models import Audit
 from sync import hlc, service, trust
-from sync.changes import Change, SyncError
-from app.node import Device
+from sync.changes import Change
 from sync.models import AuditReview, SyncChange, SyncPeer
+from sync.problems import SyncError
 from tests.conftest import make_facility, make_user
 from tests.support import fresh_postgres_database, make_jpeg
 from tests.sync_corpus import ValidBundle, photo_files, snapshot
@@ -671,11 +672,11 @@ def test_a_device_takes_the_id_the_hub_minted_everywhere_it_named_itself(tmp_pat
     from sqlalchemy import text
 
     from app.auditlog import AuditLogEntry
+    from app.node import self_device_id
     from survey.facilities.models import Facility
     from survey.facilities.service import FacilityInput, create_facility
     from sync import run
     from sync.models import FacilityEdit
-    from app.node import self_device_id
 
     hub, tablet = _node(tmp_path, "hub", "hub"), _node(tmp_path, "tablet", "field")
     _route_to(hub, monkeypatch)

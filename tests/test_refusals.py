@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import func, select
 
 from survey.audits.models import Photo
-from sync.changes import SyncError
 from sync.client import Hub, hub_refusal, last_problem, unreachable
+from sync.problems import SyncError
 from tests.support import html, make_jpeg
 from tests.test_audits import KTR_ITEMS, answer, position, scalar, start
 

@@ -58,8 +58,9 @@ from sqlalchemy.orm import Session
 
 import survey
 from app.db import configure_sqlite, reset_write_intent, set_write_intent
-from sync.changes import Change, SyncError, canonical
+from sync.changes import Change, canonical
 from sync.hlc import encode
+from sync.problems import SyncError
 from tests import sync_model as model
 from tests.support import IN_CI, postgres_url, require
 
@@ -124,8 +125,8 @@ def migrate(engine: Engine) -> None:
 
 def prepare_hub(engine: Engine) -> None:
     """Migrate, register this hub, load Kota Serang and the auditor named in the audits."""
-    from survey import demo
     from app.auth.service import create_user
+    from survey import demo
     from sync.service import ensure_self_device
 
     migrate(engine)
@@ -173,11 +174,10 @@ class Hub:
     def snapshot(self) -> dict:
         """The hub's merged state as sorted plain data (same shape as model.expected_state)."""
         from app.auth.models import User
-        from survey.audits.models import Answer, Audit
-        from survey.facilities.models import Facility
-        from survey.facilities.models import FACILITY_FIELDS
-        from sync.models import AuditReview, FacilityEdit, SyncChange, SyncConflict
         from app.node import self_device
+        from survey.audits.models import Answer, Audit
+        from survey.facilities.models import FACILITY_FIELDS, Facility
+        from sync.models import AuditReview, FacilityEdit, SyncChange, SyncConflict
 
         with reading(self.engine) as session:
             me = self_device(session).id
@@ -218,8 +218,8 @@ class Hub:
 
     def held(self) -> list:
         """(origin, seq, sha256, applied) of every change held that this hub did not make, sorted."""
-        from sync.models import SyncChange
         from app.node import self_device
+        from sync.models import SyncChange
 
         with reading(self.engine) as session:
             me = self_device(session).id

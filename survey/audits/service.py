@@ -24,7 +24,7 @@ from survey.audits.models import Answer, AnswerPhoto, Audit, GpsReading, Photo
 from survey.audits.queries import answers_of, drafts_of, open_revision_of
 from survey.checklist import Checklist, Item, coerce_answer
 from survey.facilities.models import Facility
-from survey.problems import SURVEY_PROBLEMS, StaleAnswer  # noqa: F401  (StaleAnswer re-exported)
+from survey.problems import SURVEY_PROBLEMS
 from survey.scoring import ScoreResult, item_problem, resolve, score_audit
 
 

@@ -22,11 +22,11 @@ from survey import registry
 from survey.audits import queries
 from survey.audits.models import Audit
 from survey.audits.pages import gps_limits, page_context
-from survey.audits.service import (Actor, StaleAnswer, attach_photo, detach_photo, discard_draft, record_position,
-                                   review, revise, save_answer, save_note, start_audits, submit)
+from survey.audits.service import (Actor, attach_photo, detach_photo, discard_draft, record_position, review, revise,
+                                   save_answer, save_note, start_audits, submit)
 from survey.facilities.service import visible_facility
 from survey.photos import PhotoStore
-from survey.problems import SURVEY_PROBLEMS
+from survey.problems import SURVEY_PROBLEMS, StaleAnswer
 from survey.scoring import progress
 
 bp = Blueprint("audits", __name__)

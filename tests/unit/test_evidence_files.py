@@ -9,7 +9,8 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 
-from indicators.evidence import EvidenceError, EvidenceStore, inspect_evidence
+from indicators.evidence import EvidenceStore, inspect_evidence
+from indicators.problems import EvidenceError
 from tests.support import make_jpeg
 
 LIMIT = 1 << 20

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from indicators.definitions import FOLDER, GROUPS, IndicatorSetError, load_file, load_text, set_for_year, shipped_sets
+from indicators.definitions import FOLDER, GROUPS, load_file, load_text, set_for_year, shipped_sets
+from indicators.problems import IndicatorSetError
 from survey.checklist import load_directory
 
 

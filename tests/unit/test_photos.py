@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from PIL import ExifTags, Image, ImageCms, TiffImagePlugin
 
-from survey.photos import MAX_PIXELS, PhotoError, PhotoInfo, PhotoStore, inspect_photo
+from survey.photos import MAX_PIXELS, PhotoInfo, PhotoStore, inspect_photo
+from survey.problems import PhotoError
 
 MB = 1024 * 1024
 LIMIT = 25 * MB

@@ -6,7 +6,8 @@ import sqlite3
 
 import pytest
 
-from geo.tiles import BasemapError, open_basemap, tile
+from geo.problems import BasemapError
+from geo.tiles import open_basemap, tile
 
 
 def mbtiles(path, rows, metadata):
