@@ -131,6 +131,20 @@ def test_facility_registration_keeps_every_typed_value(app, auth, supervisor):
     assert count(app, Facility) == 0
 
 
+@pytest.mark.parametrize("locale, field, value, words", [
+    ("id", "kind", "__class__", "Pilihan tidak sah."),
+    ("en", "kind", "__class__", "Not a valid choice."),
+    ("id", "lat", "enam", "Bukan angka desimal yang sah."),
+    ("id", "official_id", "9" * 41, "Isian paling banyak 40 karakter."),
+    ("en", "official_id", "9" * 41, "Field cannot be longer than 40 characters."),
+])
+def test_wtforms_own_messages_are_in_the_readers_language(app, auth, supervisor, locale, field, value, words):
+    auth.login(supervisor)
+    auth.post("/language", {"locale": locale})
+    refused(auth.post("/facilities/new", {**VALID, field: value}), field, words)
+    assert count(app, Facility) == 0
+
+
 def test_facility_edit_keeps_the_new_values_beside_the_refusal(app, auth, supervisor, facility):
     auth.login(supervisor)
     page = refused(auth.post(f"/facilities/{facility}/edit", {**VALID, "name": "Taman RW 01 baru", "lat": "95"}), "lat")

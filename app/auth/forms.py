@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
@@ -11,18 +10,19 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.auth.models import ROLE_NAMES
 from app.auth.scope import ROLES
+from app.forms import Form
 
 ROLE_LABELS = {role: _l(name) for role, name in ROLE_NAMES.items()}
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     """Username and password."""
 
     username = StringField(_l("Username"), validators=[DataRequired(_l("Enter your username.")), Length(max=40)])
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200)])
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     """Create a user, or change one's role, kecamatan and password."""
 
     username = StringField(_l("Username"), validators=[

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms.fields.choices import SelectChoice
 from wtforms import FloatField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from app.forms import Form
 from survey.kinds import KINDS
 
 
@@ -18,7 +18,7 @@ class CoordinateField(FloatField):
         super().process_formdata([v.strip().replace(",", ".") for v in valuelist])
 
 
-class FacilityForm(FlaskForm):
+class FacilityForm(Form):
     """Kind, name, official id, address, kecamatan and position of a facility."""
 
     kind = SelectField(_l("Kind"), choices=[], validators=[DataRequired(_l("Choose a kind."))])
