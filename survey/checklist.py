@@ -20,18 +20,32 @@ from survey.expressions import Expression, ExpressionError, is_empty, parse
 from survey.kinds import KIND_CODES
 
 ITEM_TYPES = ("ynp", "integer", "decimal", "select_one", "select_multiple", "text", "date",
-              "photo", "gps")
+              "photo", "gps", "time", "datetime", "calculate", "note", "hidden", "acknowledge")
+CONTAINER_TYPES = ("group", "repeat")
+# Items that hold no answer the auditor gives: computed, shown or kept out of sight.
+COMPUTED_TYPES = ("calculate", "hidden")
+DISPLAY_TYPES = ("note",)
 YNP_VALUES = ("ya", "tidak", "sebagian", "tidak_berlaku")
 FACILITY_KINDS = KIND_CODES
 ALL_FACILITIES = "all"
 SOURCE_STATUSES = ("verified", "weak", "observable_practice", "unverified")
 
 MAX_TEXT_ANSWER = 10_000
+MAX_INSTANCES = 500  # instances of one repeat in one audit (per enclosing instance)
+MAX_REPEAT_DEPTH = 3
+MAX_ANSWERS = 20_000  # answers of one audit, repeat instances included
 _ID = re.compile(r"[a-z0-9_]{1,64}")
+# Where an answer lives: an item id, or inside repeats `repeat[n]/item` (n from 1, nested up to three deep),
+# as ODK addresses `/data/repeat[n]/item`. The repeat's own address holds its number of instances.
+ADDRESS = re.compile(r"(?:[a-z0-9_]{1,64}\[[1-9][0-9]{0,3}\]/){0,3}[a-z0-9_]{1,64}")
+MAX_ADDRESS = 255
 # Choice values travel space-separated in ODK select_multiple answers, so no whitespace.
 _CHOICE_VALUE = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 _FILENAME = re.compile(r"(?P<id>[a-z0-9_]+)-v(?P<version>[1-9][0-9]*)\.yaml")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TIME = re.compile(r"(?P<h>[01]\d|2[0-3]):(?P<m>[0-5]\d)(?::[0-5]\d(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2})?")
+_DATETIME = re.compile(r"(?P<date>\d{4}-\d{2}-\d{2})T(?P<time>.+)")
+_TABLE_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -71,11 +85,35 @@ class Choice:
 
     value: str
     label: Text
+    columns: tuple[tuple[str, str], ...] = ()  # other columns of the choice row, read by choice filters
+
+    def column(self, name: str) -> str:
+        """A column of the choice row for a choice filter: `name` is the value, a missing column is ''."""
+        if name == "name":
+            return self.value
+        return dict(self.columns).get(name, "")
+
+
+@dataclass(frozen=True)
+class Container:
+    """A group (a sub-heading) or a repeat (answered once per instance) inside a section."""
+
+    id: str
+    type: str  # group | repeat
+    label: Text | None = None
+    hint: Text | None = None
+    relevant: Expression | None = None
+    count: Expression | None = None  # repeat only: the number of instances; None lets the auditor add them
+    parent: str | None = None  # the enclosing container's id
+    appearance: str | None = None
 
 
 @dataclass(frozen=True)
 class Item:
-    """One question. weight, critical and allow_na only mean something for ynp items."""
+    """One question. weight, critical and allow_na only mean something for ynp items.
+
+    `path` names the containers (groups and repeats) around the item inside its section, outermost first.
+    """
 
     id: str
     type: str
@@ -93,6 +131,13 @@ class Item:
     choices: tuple[Choice, ...] = ()
     source: str | None = None
     source_status: str | None = None
+    required_if: Expression | None = None  # a conditional `required`
+    calculation: Expression | None = None
+    default: str | None = None
+    read_only: bool = False
+    choice_filter: Expression | None = None
+    appearance: str | None = None
+    path: tuple[str, ...] = ()
 
     @property
     def is_scored(self) -> bool:
@@ -102,6 +147,18 @@ class Item:
     @property
     def choice_values(self) -> tuple[str, ...]:
         return tuple(choice.value for choice in self.choices)
+
+    @property
+    def is_answerable(self) -> bool:
+        """Whether the auditor gives this item an answer (not computed, not a note, not read-only)."""
+        return (self.type not in COMPUTED_TYPES and self.type not in DISPLAY_TYPES and not self.read_only
+                and self.calculation is None)
+
+    def expressions(self) -> dict[str, Expression]:
+        """The item's expressions by field name."""
+        named = {"relevant": self.relevant, "constraint": self.constraint, "required": self.required_if,
+                 "calculation": self.calculation, "choice_filter": self.choice_filter}
+        return {key: value for key, value in named.items() if value is not None}
 
 
 @dataclass(frozen=True)
@@ -138,9 +195,13 @@ class Checklist:
     description: Text | None = None
     source_note: Text | None = None
     source_text: Text | None = None  # `source` as users read it, without the research-note citations
+    version_label: str | None = None  # the author's version text (XLSForm `version`), shown beside the number
+    containers: tuple[Container, ...] = ()
+    tables: tuple[tuple[str, tuple[tuple[tuple[str, str], ...], ...]], ...] = ()  # pulldata() CSVs: (name, rows)
     items: tuple[Item, ...] = field(init=False, repr=False, compare=False)
     _items_by_id: dict = field(init=False, repr=False, compare=False)
     _sections_by_item: dict = field(init=False, repr=False, compare=False)
+    _containers: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         items = tuple(item for section in self.sections for item in section.items)
@@ -148,6 +209,7 @@ class Checklist:
         object.__setattr__(self, "_items_by_id", {item.id: item for item in items})
         object.__setattr__(self, "_sections_by_item", {
             item.id: section for section in self.sections for item in section.items})
+        object.__setattr__(self, "_containers", {container.id: container for container in self.containers})
 
     @property
     def key(self) -> str:
@@ -167,6 +229,45 @@ class Checklist:
         source = item.source or section.source or self.source
         status = item.source_status or section.source_status or self.source_status
         return source, status
+
+    def container(self, container_id: str) -> Container:
+        """The group or repeat with this id; KeyError when there is none."""
+        return self._containers[container_id]
+
+    def has_container(self, container_id: str) -> bool:
+        return container_id in self._containers
+
+    def repeats_of(self, item_or_container: Item | Container) -> tuple[str, ...]:
+        """Ids of the repeats around an item or container, outermost first (a repeat includes itself)."""
+        if isinstance(item_or_container, Item):
+            path = item_or_container.path
+        else:
+            path = self.container_path(item_or_container.id)
+        return tuple(cid for cid in path if self._containers[cid].type == "repeat")
+
+    def container_path(self, container_id: str) -> tuple[str, ...]:
+        """The container and its enclosing containers, outermost first."""
+        path, current = [], container_id
+        while current is not None:
+            path.append(current)
+            current = self._containers[current].parent
+        return tuple(reversed(path))
+
+    @property
+    def repeats(self) -> tuple[Container, ...]:
+        return tuple(c for c in self.containers if c.type == "repeat")
+
+    def table(self, name: str) -> tuple[dict[str, str], ...]:
+        """The rows of a pulldata() table, as dicts."""
+        for table_name, rows in self.tables:
+            if table_name == name:
+                return tuple(dict(row) for row in rows)
+        return ()
+
+    @property
+    def shown_version(self) -> str:
+        """The version as people name it: the author's label when there is one, else the number."""
+        return self.version_label or str(self.version)
 
     def applies_to(self, facility_kind: str) -> bool:
         """Whether the checklist is meant for a facility kind."""
@@ -318,12 +419,14 @@ def _list(fields: _Fields, key: str) -> list:
 
 # --- Building the model ----------------------------------------------------------------------
 
-_CHECKLIST_FIELDS = ("id", "version", "title", "description", "facility_kinds", "source", "source_text",
-                     "source_status", "source_note", "scoring", "sections")
+_CHECKLIST_FIELDS = ("id", "version", "version_label", "title", "description", "facility_kinds", "source",
+                     "source_text", "source_status", "source_note", "scoring", "sections", "tables")
 _SECTION_FIELDS = ("id", "title", "source", "source_text", "source_status", "items")
 _ITEM_FIELDS = ("id", "type", "label", "hint", "required", "relevant", "constraint",
                 "constraint_message", "weight", "critical", "allow_na", "min", "max", "choices",
-                "source", "source_status")
+                "source", "source_status", "calculation", "default", "read_only", "choice_filter",
+                "appearance")
+_CONTAINER_FIELDS = ("id", "type", "label", "hint", "relevant", "count", "appearance", "items")
 _YNP_FIELDS = ("weight", "critical", "allow_na")
 
 
@@ -334,6 +437,7 @@ def checklist_from_dict(data: object, origin: str = "<checklist>") -> Checklist:
     version = fields.get("version", (int,), required=True)
     if version < 1:
         raise fields.error("checklist.bad_value", "version must be a positive integer", "version")
+    containers: list[Container] = []
     checklist = Checklist(
         id=checklist_id,
         version=version,
@@ -345,7 +449,10 @@ def checklist_from_dict(data: object, origin: str = "<checklist>") -> Checklist:
         source_note=fields.text("source_note"),
         source_text=fields.text("source_text"),
         scoring=_scoring(fields),
-        sections=_sections(fields),
+        sections=_sections(fields, containers),
+        version_label=_version_label(fields),
+        containers=tuple(containers),
+        tables=_tables(fields),
     )
     _check_references(checklist, origin)
     return checklist
@@ -376,42 +483,107 @@ def _scoring(fields: _Fields) -> Scoring:
     return Scoring(memenuhi_min=threshold)
 
 
-def _sections(fields: _Fields) -> tuple[Section, ...]:
-    sections, section_ids, item_ids = [], set(), set()
+def _version_label(fields: _Fields) -> str | None:
+    label = fields.string("version_label")
+    if label is not None and len(label) > 64:
+        raise fields.error("checklist.bad_value", "version_label is longer than 64 characters", "version_label")
+    return label
+
+
+def _tables(fields: _Fields) -> tuple:
+    """pulldata() tables: {name: [{column: text}, ...]}, every cell a string."""
+    data = fields.get("tables", (dict,), default={})
+    tables = []
+    for name, rows in data.items():
+        where = f"tables.{name}"
+        if not isinstance(name, str) or not _TABLE_NAME.fullmatch(name):
+            raise fields.error("checklist.bad_value", f"table name {name!r} must match [A-Za-z0-9_.-]+", "tables")
+        if not isinstance(rows, list):
+            raise fields.error("checklist.bad_type", f"expected a list, got {_kind(rows)}", where)
+        table = []
+        for index, row in enumerate(rows):
+            if not isinstance(row, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in row.items()):
+                raise fields.error("checklist.bad_type", "a table row maps column names to strings",
+                                   f"{where}[{index}]")
+            table.append(tuple(row.items()))
+        tables.append((name, tuple(table)))
+    return tuple(tables)
+
+
+def _sections(fields: _Fields, containers: list[Container]) -> tuple[Section, ...]:
+    sections, section_ids, ids = [], set(), set()
     for index, data in enumerate(_list(fields, "sections")):
-        section = _section(_Fields(data, fields.origin, f"sections[{index}]", _SECTION_FIELDS))
+        section = _section(_Fields(data, fields.origin, f"sections[{index}]", _SECTION_FIELDS), containers, ids)
         if section.id in section_ids:
             raise fields.error("checklist.duplicate_id", f"section id {section.id!r} is used twice",
                                f"sections[{index}].id")
         section_ids.add(section.id)
-        for item_index, item in enumerate(section.items):
-            if item.id in item_ids:
-                raise fields.error("checklist.duplicate_id", f"item id {item.id!r} is used twice",
-                                   f"sections[{index}].items[{item_index}].id")
-            item_ids.add(item.id)
         sections.append(section)
     return tuple(sections)
 
 
-def _section(fields: _Fields) -> Section:
+def _section(fields: _Fields, containers: list[Container], ids: set[str]) -> Section:
     section_id = fields.identifier("id")
     title = fields.text("title", required=True)
     source = fields.string("source", required=True, missing_code="checklist.missing_source")
     status = fields.choice("source_status", SOURCE_STATUSES)
     source_text = fields.text("source_text")
-    items = tuple(
-        _item(_Fields(data, fields.origin, fields.child(f"items[{index}]"), _ITEM_FIELDS))
-        for index, data in enumerate(_list(fields, "items")))
-    return Section(id=section_id, title=title, source=source, items=items, source_status=status,
+    items: list[Item] = []
+    _entries(fields, (), containers, ids, items)
+    return Section(id=section_id, title=title, source=source, items=tuple(items), source_status=status,
                    source_text=source_text)
 
 
-def _item(fields: _Fields) -> Item:
+def _entries(fields: _Fields, path: tuple[str, ...], containers: list[Container], ids: set[str],
+             items: list[Item]) -> None:
+    """The `items` list of a section or container: questions, and groups and repeats holding more."""
+    for index, data in enumerate(_list(fields, "items")):
+        kind = data.get("type") if isinstance(data, dict) else None
+        child = fields.child(f"items[{index}]")
+        if kind in CONTAINER_TYPES:
+            entry = _Fields(data, fields.origin, child, _CONTAINER_FIELDS)
+            container = _container(entry, path, containers)
+            _claim(entry, ids, container.id)
+            containers.append(container)
+            _entries(entry, (*path, container.id), containers, ids, items)
+        else:
+            entry = _Fields(data, fields.origin, child, _ITEM_FIELDS)
+            item = _item(entry, path)
+            _claim(entry, ids, item.id)
+            items.append(item)
+
+
+def _claim(fields: _Fields, ids: set[str], new_id: str) -> None:
+    """Items, groups and repeats share one namespace: ${name} must name exactly one of them."""
+    if new_id in ids:
+        raise fields.error("checklist.duplicate_id", f"item id {new_id!r} is used twice", "id")
+    ids.add(new_id)
+
+
+def _container(fields: _Fields, path: tuple[str, ...], containers: list[Container]) -> Container:
+    container_id = fields.identifier("id")
+    kind = fields.data["type"]
+    if kind == "repeat" and sum(1 for c in containers if c.id in path and c.type == "repeat") >= MAX_REPEAT_DEPTH:
+        raise fields.error("checklist.bad_value", f"repeats nest at most {MAX_REPEAT_DEPTH} deep", "type")
+    if kind == "group" and fields.has("count"):
+        raise fields.error("checklist.field_not_allowed", "count is for repeats", "count")
+    relevant = fields.expression("relevant")
+    if relevant is not None and relevant.uses_current:
+        raise fields.error("checklist.bad_expression", "'.' means nothing in a group's relevant", "relevant")
+    return Container(id=container_id, type=kind, label=fields.text("label", required=kind == "repeat"),
+                     hint=fields.text("hint"), relevant=relevant, count=fields.expression("count"),
+                     parent=path[-1] if path else None, appearance=fields.string("appearance"))
+
+
+def _item(fields: _Fields, path: tuple[str, ...] = ()) -> Item:
     item_id = fields.identifier("id")
     item_type = fields.choice("type", ITEM_TYPES, required=True)
-    label = fields.text("label", required=True)
+    # Calculations and hidden fields are not shown, so a label is optional there.
+    label = fields.text("label", required=item_type not in COMPUTED_TYPES)
+    if label is None:
+        label = Text(id=item_id, en=item_id)
     hint = fields.text("hint")
-    required = fields.get("required", (bool,), default=False)
+    required, required_if = _required(fields)
     relevant = fields.expression("relevant")
     if relevant is not None and relevant.uses_current:
         raise fields.error("checklist.bad_expression",
@@ -422,6 +594,14 @@ def _item(fields: _Fields) -> Item:
     if constraint is None and constraint_message is not None:
         raise fields.error("checklist.field_not_allowed",
                            "constraint_message without a constraint", "constraint_message")
+    calculation = fields.expression("calculation")
+    if item_type == "calculate" and calculation is None:
+        raise fields.error("checklist.missing_field", "a calculate item needs a calculation", "calculation")
+    if calculation is not None and calculation.uses_current:
+        raise fields.error("checklist.bad_expression", "'.' cannot be used in a calculation", "calculation")
+    if item_type == "note" and (required or required_if or constraint):
+        raise fields.error("checklist.field_not_allowed", "a note takes no answer, so nothing is required of it",
+                           "required" if required or required_if else "constraint")
     return Item(
         id=item_id, type=item_type, label=label, hint=hint, required=required, relevant=relevant,
         constraint=constraint, constraint_message=constraint_message,
@@ -429,7 +609,43 @@ def _item(fields: _Fields) -> Item:
         choices=_choices(fields, item_type),
         source=fields.string("source"),
         source_status=fields.choice("source_status", SOURCE_STATUSES),
+        required_if=required_if, calculation=calculation, default=_default(fields),
+        read_only=fields.get("read_only", (bool,), default=False),
+        choice_filter=_choice_filter(fields, item_type), appearance=fields.string("appearance"),
+        path=path,
     )
+
+
+def _required(fields: _Fields) -> tuple[bool, Expression | None]:
+    """`required: true`, or an expression text that decides it answer by answer."""
+    value = fields.get("required", (bool, str), default=False)
+    if isinstance(value, bool):
+        return value, None
+    expression = fields.expression("required")
+    return False, expression
+
+
+def _default(fields: _Fields) -> str | None:
+    value = fields.get("default", (str, int, float), default=None)
+    if value is None:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise fields.error("checklist.bad_value", "default must be a finite number", "default")
+    return value if isinstance(value, str) else str(value)
+
+
+def _choice_filter(fields: _Fields, item_type: str) -> Expression | None:
+    text = fields.string("choice_filter")
+    if text is None:
+        return None
+    if item_type not in ("select_one", "select_multiple"):
+        raise fields.error("checklist.field_not_allowed", "choice_filter is for select items", "choice_filter")
+    try:
+        return parse(text, choice_filter=True)
+    except ExpressionError as error:
+        raise fields.error("checklist.bad_expression",
+                           f"choice_filter {text!r}: {error.message} at position {error.position} "
+                           f"[{error.code}]", "choice_filter") from None
 
 
 def _ynp_fields(fields: _Fields, item_type: str) -> dict:
@@ -466,7 +682,7 @@ def _choices(fields: _Fields, item_type: str) -> tuple[Choice, ...]:
     choices = []
     for index, data in enumerate(fields.get("choices", (list,))):
         choice = _Fields(data, fields.origin, fields.child(f"choices[{index}]"),
-                         ("value", "label"))
+                         ("value", "label", "columns"))
         value = choice.get("value", (str,), required=True)
         if not _CHOICE_VALUE.fullmatch(value):
             raise choice.error("checklist.bad_choices",
@@ -474,7 +690,10 @@ def _choices(fields: _Fields, item_type: str) -> tuple[Choice, ...]:
         if value in (existing.value for existing in choices):
             raise choice.error("checklist.bad_choices", f"choice value {value!r} is used twice",
                                "value")
-        choices.append(Choice(value=value, label=choice.text("label", required=True)))
+        columns = choice.get("columns", (dict,), default={})
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in columns.items()):
+            raise choice.error("checklist.bad_choices", "a choice's columns map names to strings", "columns")
+        choices.append(Choice(value=value, label=choice.text("label", required=True), columns=tuple(columns.items())))
     return tuple(choices)
 
 
@@ -486,31 +705,58 @@ def _refuse(fields: _Fields, keys: tuple[str, ...], who: str):
 
 
 def _check_references(checklist: Checklist, origin: str):
-    """Every ${name} names an item; relevance neither names its own item nor forms a cycle."""
-    item_ids = {item.id for item in checklist.items}
-    for section_index, section in enumerate(checklist.sections):
-        for item_index, item in enumerate(section.items):
-            path = f"sections[{section_index}].items[{item_index}]"
-            for key in ("relevant", "constraint"):
-                expression = getattr(item, key)
-                if expression is None:
-                    continue
-                where = f"{origin}: {path}.{key}"
-                for name in sorted(expression.references):
-                    if name not in item_ids:
-                        raise ChecklistError("checklist.unknown_reference",
-                                             f"${{{name}}} is not an item of this checklist", where)
-                if key == "relevant" and item.id in expression.references:
-                    raise ChecklistError(
-                        "checklist.self_reference",
-                        f"relevant of {item.id!r} refers to the item itself", where)
-    _check_relevance_cycles(checklist, origin)
+    """Every ${name} names an item, group or repeat; relevance never names its own item; nothing computes itself."""
+    names = {item.id for item in checklist.items} | {c.id for c in checklist.containers}
+    for name, path, expressions in _expression_owners(checklist):
+        for key, expression in expressions.items():
+            where = f"{origin}: {path}.{key}"
+            for reference in sorted(expression.references):
+                if reference not in names:
+                    raise ChecklistError("checklist.unknown_reference",
+                                         f"${{{reference}}} is not an item of this checklist", where)
+            if key == "relevant" and name in expression.references:
+                raise ChecklistError(
+                    "checklist.self_reference",
+                    f"relevant of {name!r} refers to the item itself", where)
+    _check_cycles(checklist, origin)
 
 
-def _check_relevance_cycles(checklist: Checklist, origin: str):
-    """Refuse relevance that depends on itself through other items: its value would be undefined."""
-    depends = {item.id: sorted(item.relevant.references) if item.relevant else []
-               for item in checklist.items}
+def _expression_owners(checklist: Checklist):
+    """(name, location, {field: expression}) of every item and container, in file order."""
+    for name, path in _paths(checklist).items():
+        if checklist.has_container(name):
+            container = checklist.container(name)
+            expressions = {"relevant": container.relevant, "count": container.count}
+            yield name, path, {k: v for k, v in expressions.items() if v is not None}
+        else:
+            yield name, path, checklist.item(name).expressions()
+
+
+def _dependencies(checklist: Checklist) -> dict[str, list[str]]:
+    """What each item's or container's value or visibility is computed from: the order evaluation must follow."""
+    depends: dict[str, set[str]] = {}
+    for item in checklist.items:
+        used = set()
+        for key in ("relevant", "calculation"):
+            expression = getattr(item, key)
+            used |= set(expression.references) if expression else set()
+        if item.path:
+            used.add(item.path[-1])
+        depends[item.id] = used - {item.id}
+    for container in checklist.containers:
+        used = set()
+        for expression in (container.relevant, container.count):
+            used |= set(expression.references) if expression else set()
+        if container.parent:
+            used.add(container.parent)
+        depends[container.id] = used - {container.id}
+    return {name: sorted(used) for name, used in depends.items()}
+
+
+def _check_cycles(checklist: Checklist, origin: str):
+    """Refuse relevance or calculations that depend on themselves through others: their value would be undefined."""
+    depends = _dependencies(checklist)
+    paths = _paths(checklist)
     visiting, done = 1, 2
     state: dict[str, int] = {}
     for start in depends:
@@ -528,19 +774,45 @@ def _check_relevance_cycles(checklist: Checklist, origin: str):
             elif state.get(child) == visiting:
                 path = [name for name, _ in stack]
                 cycle = " -> ".join(path[path.index(child):] + [child])
-                raise ChecklistError("checklist.relevance_cycle", f"relevance cycle: {cycle}",
-                                     f"{origin}: {_item_path(checklist, node)}.relevant")
-            elif child not in state:
+                key = "calculation" if _computes(checklist, node) else "relevant"
+                code = "checklist.calculation_cycle" if key == "calculation" else "checklist.relevance_cycle"
+                raise ChecklistError(code, f"{'calculation' if key == 'calculation' else 'relevance'} cycle: {cycle}",
+                                     f"{origin}: {paths[node]}.{key}")
+            elif child not in state and child in depends:
                 state[child] = visiting
                 stack.append((child, iter(depends[child])))
 
 
-def _item_path(checklist: Checklist, item_id: str) -> str:
+def _computes(checklist: Checklist, name: str) -> bool:
+    return not checklist.has_container(name) and checklist.item(name).calculation is not None
+
+
+def _paths(checklist: Checklist) -> dict[str, str]:
+    """The file location of every item and container: sections[1].items[0].items[2]."""
+    paths: dict[str, str] = {}
     for section_index, section in enumerate(checklist.sections):
-        for item_index, item in enumerate(section.items):
-            if item.id == item_id:
-                return f"sections[{section_index}].items[{item_index}]"
-    raise KeyError(item_id)
+        _walk_entries(checklist, section.items, None, f"sections[{section_index}]", paths)
+    return paths
+
+
+def _walk_entries(checklist: Checklist, items: tuple[Item, ...], parent: str | None, prefix: str,
+                  paths: dict[str, str]) -> None:
+    """Number entries as the file does: an item or container is one entry of its parent's `items`."""
+    index, depth = 0, 0 if parent is None else len(checklist.container_path(parent))
+    seen = set()
+    for item in items:
+        inner = item.path[depth:]
+        if parent is not None and (len(item.path) < depth or item.path[depth - 1] != parent):
+            continue
+        if not inner:
+            paths[item.id] = f"{prefix}.items[{index}]"
+            index += 1
+        elif inner[0] not in seen:
+            seen.add(inner[0])
+            paths[inner[0]] = f"{prefix}.items[{index}]"
+            members = tuple(i for i in items if len(i.path) > depth and i.path[depth] == inner[0])
+            _walk_entries(checklist, members, inner[0], f"{prefix}.items[{index}]", paths)
+            index += 1
 
 
 def load_checklist_text(text: str, origin: str = "<checklist>") -> Checklist:
@@ -602,23 +874,65 @@ def _item_dict(item: Item) -> dict:
     _put(data, "min", item.min)
     _put(data, "max", item.max)
     if item.choices:
-        data["choices"] = [{"value": c.value, "label": _text_dict(c.label)} for c in item.choices]
+        data["choices"] = [_choice_dict(c) for c in item.choices]
     _put(data, "source", item.source)
     _put(data, "source_status", item.source_status)
+    if item.required_if is not None:
+        data["required"] = item.required_if.text
+    _put(data, "calculation", item.calculation and item.calculation.text)
+    _put(data, "default", item.default)
+    _put(data, "read_only", item.read_only, False)
+    _put(data, "choice_filter", item.choice_filter and item.choice_filter.text)
+    _put(data, "appearance", item.appearance)
     return data
 
 
-def _section_dict(section: Section) -> dict:
+def _choice_dict(choice: Choice) -> dict:
+    data = {"value": choice.value, "label": _text_dict(choice.label)}
+    if choice.columns:
+        data["columns"] = dict(choice.columns)
+    return data
+
+
+def _container_dict(container: Container) -> dict:
+    data = {"id": container.id, "type": container.type}
+    _put(data, "label", container.label)
+    _put(data, "hint", container.hint)
+    _put(data, "relevant", container.relevant and container.relevant.text)
+    _put(data, "count", container.count and container.count.text)
+    _put(data, "appearance", container.appearance)
+    return data
+
+
+def _entry_dicts(checklist: Checklist, items: tuple[Item, ...], depth: int) -> list[dict]:
+    """The nested `items` list: questions, and containers holding the questions inside them."""
+    entries, open_id = [], None
+    for item in items:
+        if len(item.path) == depth:
+            entries.append(_item_dict(item))
+            open_id = None
+        elif item.path[depth] != open_id:
+            open_id = item.path[depth]
+            data = _container_dict(checklist.container(open_id))
+            members = tuple(i for i in items if len(i.path) > depth and i.path[depth] == open_id)
+            data["items"] = _entry_dicts(checklist, members, depth + 1)
+            entries.append(data)
+    return entries
+
+
+def _section_dict(checklist: Checklist, section: Section) -> dict:
     data = {"id": section.id, "title": _text_dict(section.title), "source": section.source}
     _put(data, "source_text", section.source_text)
     _put(data, "source_status", section.source_status)
-    data["items"] = [_item_dict(item) for item in section.items]
+    data["items"] = _entry_dicts(checklist, section.items, 0)
     return data
 
 
 def checklist_to_dict(checklist: Checklist) -> dict:
     """Plain data for a checklist in the file's key order; the inverse of checklist_from_dict."""
-    data = {"id": checklist.id, "version": checklist.version, "title": _text_dict(checklist.title)}
+    data = {"id": checklist.id, "version": checklist.version}
+    _put(data, "version_label", checklist.version_label)
+    data["title"] = _text_dict(checklist.title)
     _put(data, "description", checklist.description)
     data["facility_kinds"] = list(checklist.facility_kinds)
     data["source"] = checklist.source
@@ -626,7 +940,9 @@ def checklist_to_dict(checklist: Checklist) -> dict:
     data["source_status"] = checklist.source_status
     _put(data, "source_note", checklist.source_note)
     data["scoring"] = {"memenuhi_min": checklist.scoring.memenuhi_min}
-    data["sections"] = [_section_dict(section) for section in checklist.sections]
+    data["sections"] = [_section_dict(checklist, section) for section in checklist.sections]
+    if checklist.tables:
+        data["tables"] = {name: [dict(row) for row in rows] for name, rows in checklist.tables}
     return data
 
 
@@ -754,7 +1070,39 @@ def _check_gps(item: Item, value: object) -> str | None:
     return None
 
 
+def _check_time(item: Item, value: object) -> str | None:
+    return None if isinstance(value, str) and _TIME.fullmatch(value) else "answer.not_a_time"
+
+
+def _check_datetime(item: Item, value: object) -> str | None:
+    match = _DATETIME.fullmatch(value) if isinstance(value, str) else None
+    if not match or _check_date(item, match["date"]) or not _TIME.fullmatch(match["time"]):
+        return "answer.not_a_datetime"
+    return None
+
+
+def _check_computed(item: Item, value: object) -> str | None:
+    """A calculation's result is kept as ODK keeps it: text (numbers and booleans are written as text)."""
+    if isinstance(value, str):
+        return "answer.too_long" if len(value) > MAX_TEXT_ANSWER else None
+    return None if _is_number(value) or isinstance(value, bool) else "answer.not_text"
+
+
+def _check_note(item: Item, value: object) -> str | None:
+    return "answer.not_answerable"
+
+
+def _check_acknowledge(item: Item, value: object) -> str | None:
+    return None if value == "OK" else "answer.not_a_choice"
+
+
 _VALIDATORS = {
+    "time": _check_time,
+    "datetime": _check_datetime,
+    "calculate": _check_computed,
+    "hidden": _check_computed,
+    "note": _check_note,
+    "acknowledge": _check_acknowledge,
     "ynp": _check_ynp,
     "integer": _check_integer,
     "decimal": _check_decimal,
@@ -798,6 +1146,18 @@ def _coerce_decimal(text: str) -> object:
     return float(text.replace(",", "."))
 
 
+def _coerce_time(text: str) -> object:
+    """<input type=time> sends HH:MM or HH:MM:SS; seconds are kept only when not zero."""
+    return text[:5] if re.fullmatch(r"\d{2}:\d{2}(:00)?", text) else text
+
+
+def _coerce_datetime(text: str) -> object:
+    """<input type=datetime-local> sends YYYY-MM-DDTHH:MM; a space instead of the T is taken too."""
+    text = text.replace(" ", "T", 1) if re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}.*", text) else text
+    match = _DATETIME.fullmatch(text)
+    return f"{match['date']}T{_coerce_time(match['time'])}" if match else text
+
+
 def _coerce_gps(text: str) -> object:
     """ODK writes a geopoint as 'lat lon altitude accuracy'; altitude is dropped."""
     parts = text.split()
@@ -813,6 +1173,8 @@ def _coerce_gps(text: str) -> object:
 
 
 _COERCERS = {
+    "time": _coerce_time,
+    "datetime": _coerce_datetime,
     "integer": _coerce_integer,
     "decimal": _coerce_decimal,
     "gps": _coerce_gps,

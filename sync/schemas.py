@@ -31,7 +31,7 @@ from shapely.errors import ShapelyError
 
 from app.auth.scope import ROLES
 from geo.codes import LEVELS
-from survey.checklist import ChecklistError, load_checklist_text
+from survey.checklist import ADDRESS, MAX_ADDRESS, ChecklistError, load_checklist_text
 from survey.kinds import KIND_CODES
 
 # Kept here (and tested equal to their sources) because those modules import Flask or SQLAlchemy
@@ -47,7 +47,7 @@ CHANGE_KINDS = ("checklist", "wilayah", "user", "facility", "audit", "review")
 MAX_SEQ = 2 ** 53  # the largest integer JSON carries exactly, far below a database BIGINT
 MAX_REVISION = 10_000
 MAX_ENTRIES = 2000  # per push request (a device sends batches of at most 500)
-MAX_ANSWERS = 2000  # items answered in one audit
+MAX_ANSWERS = 20_000  # answers of one audit, repeat instances included (survey.checklist.MAX_ANSWERS)
 MAX_PHOTOS_PER_ITEM = 50
 MAX_READINGS = 500
 MAX_WARNINGS = 20
@@ -108,7 +108,8 @@ Sha256 = _pattern(SHA256_PATTERN, 64)
 DateTimeText = Annotated[_pattern(r"^[0-9][0-9T:.+Z -]{9,40}$", 40), AfterValidator(_parses_as_time),
                          Field(json_schema_extra={"format": "date-time"})]
 Code = _pattern(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,15}$", 16)  # a Kemendagri region code (36.73.01)
-ItemId = _pattern(r"^[a-z0-9_]{1,64}$", 64)  # a checklist item id (survey.checklist._ID)
+# An answer's address: an item id, inside repeats `rep[2]/item` (survey.checklist.ADDRESS).
+ItemId = _pattern(rf"^{ADDRESS.pattern}$", MAX_ADDRESS)
 ChecklistKey = _pattern(CHECKLIST_KEY_PATTERN, 80)
 Username = _pattern(r"^[A-Za-z0-9._-]{1,40}$", 40)
 WarningCode = _pattern(r"^[a-z_.]{1,40}$", 40)  # gps.poor_accuracy: a code, never text shown as is

@@ -73,9 +73,11 @@ def refused_position(page, lat: str, lon: str, code: str) -> str:
         form.locator("button[type=submit]").click()
         refusal = page.locator(f"[data-manual-form] + [data-refusal][data-error-code^='{code}']")
     else:  # the server answers with the position panel, the refusal beside the form (not the last one's panel)
+        # The response arrives before htmx swaps it in: mark the last refusal so only the new one can match.
+        page.evaluate("document.querySelectorAll('[data-manual] [role=alert]').forEach(el => el.dataset.seen = '1')")
         with page.expect_response(lambda response: response.url.endswith("/position")):
             form.locator("button[type=submit]").click()
-        refusal = page.locator(f"[data-manual] [role=alert][data-error-code^='{code}']")
+        refusal = page.locator(f"[data-manual] [role=alert][data-error-code^='{code}']:not([data-seen])")
     refusal.wait_for()
     return refusal.get_attribute("data-error-code") + " " + refusal.inner_text()
 

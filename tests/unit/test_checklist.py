@@ -190,8 +190,11 @@ YNP = ("sections", 1, "items", 0)
     # bad_type
     case(put("version", "1"), "checklist.bad_type", "uji-v1.yaml: version", id="version-string"),
     case(put("version", True), "checklist.bad_type", "uji-v1.yaml: version", id="version-bool"),
-    case(put(*ITEM0, "required", "yes"), "checklist.bad_type",
+    # A string `required` is a condition (XLSForm's conditional required); a bare word is no expression.
+    case(put(*ITEM0, "required", "yes"), "checklist.bad_expression",
          "uji-v1.yaml: sections[0].items[0].required", id="required-string"),
+    case(put(*ITEM0, "required", 3), "checklist.bad_type",
+         "uji-v1.yaml: sections[0].items[0].required", id="required-number"),
     case(put(*ITEM0, "choices", 1, "value", False), "checklist.bad_type",
          "uji-v1.yaml: sections[0].items[0].choices[1].value", id="yaml-no-is-a-boolean"),
     case(put("sections", {"a": 1}), "checklist.bad_type", "uji-v1.yaml: sections",
