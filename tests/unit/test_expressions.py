@@ -106,7 +106,7 @@ def test_parse_tree(text, tree):
     case("1 and", "expr.syntax", 5, id="and-without-right"),
     case("not(1,)", "expr.syntax", 6, id="trailing-comma"),
     case("foo(1)", "expr.unknown_function", 0, id="unknown-function"),
-    case("1 + concat('a')", "expr.unknown_function", 4, id="unknown-function-position"),
+    case("1 + foo('a')", "expr.unknown_function", 4, id="unknown-function-position"),
     case("not()", "expr.bad_arity", 0, id="not-no-args"),
     case("selected(${m})", "expr.bad_arity", 0, id="selected-one-arg"),
     case("if(1, 2)", "expr.bad_arity", 0, id="if-two-args"),
