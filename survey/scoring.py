@@ -127,8 +127,8 @@ def score_audit(checklist: Checklist, answers: Mapping[str, object],
     tallies = {section.id: _Tally() for section in checklist.sections}
     failures: dict[str, list[str]] = {section.id: [] for section in checklist.sections}
     for address, item, _ in state.nodes:
-        if address not in state.relevant or not item.is_scored:
-            continue
+        if address not in state.relevant or item.type != "ynp":
+            continue  # a critical ynp item of weight 0 still fails the audit
         section_id = checklist.section_of(item.id).id
         problem = state.problems.get(address)
         value = None if problem else state.values.get(address)

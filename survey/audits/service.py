@@ -21,7 +21,7 @@ from geo.geofence import CONFIRM, REFUSE, Limits, decide, placement, position_wa
 from geo.models import Wilayah
 from survey import registry, signals
 from survey.audits.models import Answer, AnswerPhoto, Audit, GpsReading, Photo
-from survey.audits.queries import answer_sheet, answers_of, drafts_of, open_revision_of
+from survey.audits.queries import answer_sheet, drafts_of, open_revision_of
 from survey.checklist import ADDRESS, MAX_INSTANCES, Checklist, Item, coerce_answer
 from survey.facilities.models import Facility
 from survey.form import FormState, compute, split_address
