@@ -657,7 +657,7 @@ def to_number(value: object) -> float:
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if _is_number(value):
-        return float(value)
+        return _float(value)
     if isinstance(value, (str, list, tuple)):
         text = to_string(value)
         if _XPATH_NUMBER.fullmatch(text):
@@ -667,6 +667,14 @@ def to_number(value: object) -> float:
     if isinstance(value, datetime.date):
         return _days(_moment(value.isoformat()))
     return NAN
+
+
+def _float(value: int | float | decimal.Decimal) -> float:
+    """A Python number as a double; integers too large for one are ±Infinity, as in JSON parsers."""
+    try:
+        return float(value)
+    except OverflowError:
+        return INF if value > 0 else -INF
 
 
 def _number_to_string(number: float) -> str:
@@ -689,7 +697,7 @@ def to_string(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if _is_number(value):
-        return _number_to_string(float(value))
+        return _number_to_string(_float(value))
     if isinstance(value, Nodeset):
         return to_string(_first(value))
     if isinstance(value, (list, tuple)):
@@ -708,7 +716,7 @@ def truthy(value: object) -> bool:
     if isinstance(value, bool):
         return value
     if _is_number(value):
-        number = float(value)
+        number = _float(value)
         return number != 0 and not math.isnan(number)
     if value is None:
         return False
@@ -736,7 +744,7 @@ def _normalise(value: object) -> object:
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
-        return float(value)
+        return _float(value)
     return value
 
 
@@ -1133,14 +1141,13 @@ def _pow(base: object, exponent: object) -> float:
         return NAN  # pow(1, NaN) is NaN in Java and JavaScript, 1 in Python
     if abs(x) == 1 and math.isinf(y):
         return NAN
+    odd = math.isfinite(y) and y == int(y) and int(y) % 2 == 1
     try:
         return math.pow(x, y)
     except OverflowError:
-        odd = y == int(y) and int(y) % 2 == 1
         return -INF if x < 0 and odd else INF
     except (ValueError, ZeroDivisionError):
         if x == 0:  # 0 to a negative power
-            odd = y == int(y) and int(y) % 2 == 1
             return math.copysign(INF, x) if odd else INF
         return NAN
 
