@@ -36,8 +36,8 @@ Functions and where they differ from XPath 1.0 / ODK:
 - indexed-repeat(${item}, ${repeat}, n): the three-argument form only; n is 1-based, '' when out
   of range. position(..) is 1 outside any repeat.
 - format-date() knows %Y %y %m %n %b %d %e %a %H %h %M %S %3 with English month and day names; it
-  formats the wall-clock time written in the value. date-time() of a number and now() without an
-  offset print '+00:00'; a date-time without an offset is read as UTC.
+  formats the wall-clock time written in the value. date-time() of a number is UTC ('+00:00'), and
+  a date-time written without an offset is read as UTC (ODK would use the device's zone).
 - weighted-checklist() takes (value, weight) pairs of scalars; checklist() flattens node-sets.
 - once(x) returns the current value when it is non-empty, else x (no instance history here).
 - string lengths and substr() count Unicode code points (JavaScript counts UTF-16 units).
@@ -979,8 +979,6 @@ _ARITHMETIC = {
     "div": _divide,
     "mod": _modulo,
 }
-# Kept for callers that imported the old single table.
-_BINARY = {**_COMPARISONS, **_ARITHMETIC}
 
 
 def _call(call: Call, context: _Context) -> object:
