@@ -658,14 +658,12 @@ def to_number(value: object) -> float:
         return 1.0 if value else 0.0
     if _is_number(value):
         return _float(value)
-    if isinstance(value, (str, list, tuple)):
+    if isinstance(value, (str, list, tuple, datetime.date)):
         text = to_string(value)
         if _XPATH_NUMBER.fullmatch(text):
             return float(text)
         moment = _moment(text)
         return NAN if moment is None else _days(moment)
-    if isinstance(value, datetime.date):
-        return _days(_moment(value.isoformat()))
     return NAN
 
 
@@ -797,8 +795,8 @@ def _from_days(days: float) -> datetime.datetime | None:
 def _as_moment(value: object) -> datetime.datetime | None:
     """A date, date-time or number of days as a datetime (its own written wall clock)."""
     value = _first(value)
-    if isinstance(value, str) and _moment(value) is not None:
-        return _moment(value)
+    if isinstance(value, str) and (moment := _moment(value)) is not None:
+        return moment
     if isinstance(value, datetime.datetime):
         return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
     if isinstance(value, datetime.date):
@@ -821,9 +819,8 @@ def _date_time_text(moment: datetime.datetime) -> str:
 def _date(value: object) -> str:
     """date(): a date, date-time or days since 1970 as 'YYYY-MM-DD'; '' when not a date."""
     value = _first(value)
-    if isinstance(value, str) and _moment(value) is not None:
-        moment = _moment(value)
-    else:
+    moment = _moment(value) if isinstance(value, str) else None
+    if moment is None:
         days = to_number(value)
         moment = _from_days(math.floor(days)) if math.isfinite(days) else None
     return "" if moment is None else f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
