@@ -36,8 +36,8 @@ Functions and where they differ from XPath 1.0 / ODK:
 - indexed-repeat(${item}, ${repeat}, n): the three-argument form only; n is 1-based, '' when out
   of range. position(..) is 1 outside any repeat.
 - format-date() knows %Y %y %m %n %b %d %e %a %H %h %M %S %3 with English month and day names; it
-  formats the wall-clock time written in the value. date-time() of a number and now() without an
-  offset print '+00:00'; a date-time without an offset is read as UTC.
+  formats the wall-clock time written in the value. date-time() of a number is UTC ('+00:00'), and
+  a date-time written without an offset is read as UTC (ODK would use the device's zone).
 - weighted-checklist() takes (value, weight) pairs of scalars; checklist() flattens node-sets.
 - once(x) returns the current value when it is non-empty, else x (no instance history here).
 - string lengths and substr() count Unicode code points (JavaScript counts UTF-16 units).
@@ -657,16 +657,22 @@ def to_number(value: object) -> float:
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if _is_number(value):
-        return float(value)
-    if isinstance(value, (str, list, tuple)):
+        return _float(value)
+    if isinstance(value, (str, list, tuple, datetime.date)):
         text = to_string(value)
         if _XPATH_NUMBER.fullmatch(text):
             return float(text)
         moment = _moment(text)
         return NAN if moment is None else _days(moment)
-    if isinstance(value, datetime.date):
-        return _days(_moment(value.isoformat()))
     return NAN
+
+
+def _float(value: int | float | decimal.Decimal) -> float:
+    """A Python number as a double; integers too large for one are ±Infinity, as in JSON parsers."""
+    try:
+        return float(value)
+    except OverflowError:
+        return INF if value > 0 else -INF
 
 
 def _number_to_string(number: float) -> str:
@@ -689,7 +695,7 @@ def to_string(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if _is_number(value):
-        return _number_to_string(float(value))
+        return _number_to_string(_float(value))
     if isinstance(value, Nodeset):
         return to_string(_first(value))
     if isinstance(value, (list, tuple)):
@@ -708,7 +714,7 @@ def truthy(value: object) -> bool:
     if isinstance(value, bool):
         return value
     if _is_number(value):
-        number = float(value)
+        number = _float(value)
         return number != 0 and not math.isnan(number)
     if value is None:
         return False
@@ -736,7 +742,7 @@ def _normalise(value: object) -> object:
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
-        return float(value)
+        return _float(value)
     return value
 
 
@@ -789,8 +795,8 @@ def _from_days(days: float) -> datetime.datetime | None:
 def _as_moment(value: object) -> datetime.datetime | None:
     """A date, date-time or number of days as a datetime (its own written wall clock)."""
     value = _first(value)
-    if isinstance(value, str) and _moment(value) is not None:
-        return _moment(value)
+    if isinstance(value, str) and (moment := _moment(value)) is not None:
+        return moment
     if isinstance(value, datetime.datetime):
         return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
     if isinstance(value, datetime.date):
@@ -813,9 +819,8 @@ def _date_time_text(moment: datetime.datetime) -> str:
 def _date(value: object) -> str:
     """date(): a date, date-time or days since 1970 as 'YYYY-MM-DD'; '' when not a date."""
     value = _first(value)
-    if isinstance(value, str) and _moment(value) is not None:
-        moment = _moment(value)
-    else:
+    moment = _moment(value) if isinstance(value, str) else None
+    if moment is None:
         days = to_number(value)
         moment = _from_days(math.floor(days)) if math.isfinite(days) else None
     return "" if moment is None else f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
@@ -971,8 +976,6 @@ _ARITHMETIC = {
     "div": _divide,
     "mod": _modulo,
 }
-# Kept for callers that imported the old single table.
-_BINARY = {**_COMPARISONS, **_ARITHMETIC}
 
 
 def _call(call: Call, context: _Context) -> object:
@@ -1133,14 +1136,13 @@ def _pow(base: object, exponent: object) -> float:
         return NAN  # pow(1, NaN) is NaN in Java and JavaScript, 1 in Python
     if abs(x) == 1 and math.isinf(y):
         return NAN
+    odd = math.isfinite(y) and y == int(y) and int(y) % 2 == 1
     try:
         return math.pow(x, y)
     except OverflowError:
-        odd = y == int(y) and int(y) % 2 == 1
         return -INF if x < 0 and odd else INF
     except (ValueError, ZeroDivisionError):
         if x == 0:  # 0 to a negative power
-            odd = y == int(y) and int(y) % 2 == 1
             return math.copysign(INF, x) if odd else INF
         return NAN
 
