@@ -36,6 +36,7 @@ SURVEY_PROBLEMS = Problems(
     Problem("audit.no_such_instance", N_("This entry of the list no longer exists: reload the page."), NotFound),
     Problem("audit.not_answerable", N_("This question is filled in by the form itself and takes no answer.")),
     Problem("audit.not_answerable/hidden", N_("This part of the form does not apply given the answers so far.")),
+    Problem("audit.not_a_repeat", N_("Entries can only be added to a repeated part of the form.")),
     Problem("audit.counted_repeat", N_("The number of entries here follows another answer; change that answer.")),
     Problem("audit.too_many_instances", N_("At most %(n)d entries can be added here.")),
     Problem("facility.bad_kind", N_("Unknown facility kind.")),

@@ -368,7 +368,8 @@ def _editable_repeat(audit: Audit, checklist: Checklist, address: str, actor: Ac
         raise SURVEY_PROBLEMS("audit.unknown_item")
     steps, name = split_address(address)
     if not checklist.has_container(name) or checklist.container(name).type != "repeat":
-        raise SURVEY_PROBLEMS("audit.unknown_item")
+        known = checklist.has_container(name) or name in {item.id for item in checklist.items}
+        raise SURVEY_PROBLEMS("audit.not_a_repeat" if known else "audit.unknown_item")
     repeat = checklist.container(name)
     if tuple(r for r, _ in steps) != checklist.repeats_of(repeat)[:-1] or address not in state.counts:
         raise SURVEY_PROBLEMS("audit.no_such_instance")
