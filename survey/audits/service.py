@@ -95,7 +95,7 @@ def save_answer(session: Session, audit: Audit, checklist: Checklist, address: s
     """
     before = form_state(session, audit, checklist, today)
     item = _editable_item(audit, checklist, address, actor, before)
-    if item.type == "photo":
+    if item.type in ("photo", "file"):
         raise SURVEY_PROBLEMS("audit.photo_by_upload")
     value = _coerce(item, raw)
     row = session.get(Answer, (audit.id, address))
@@ -196,7 +196,7 @@ def attach_photo(session: Session, audit: Audit, checklist: Checklist, item_id: 
     installation's time zone, WIB by default), the zone the tablet's clock was set to.
     """
     item = _editable_item(audit, checklist, item_id, actor, form_state(session, audit, checklist), notes=True)
-    if item.type not in ("photo",) and not item.is_answerable and item.type != "note":
+    if item.type not in ("photo", "file", "note") and not item.is_answerable:
         raise SURVEY_PROBLEMS("audit.not_answerable")
     if session.get(Photo, info.sha256) is None:
         session.add(Photo(sha256=info.sha256, mime=info.mime, size_bytes=info.size_bytes, width=info.width,
@@ -342,7 +342,7 @@ def _editable_item(audit: Audit, checklist: Checklist, address: str, actor: Acto
     item = item_at(checklist, address)
     if not any(node_address == address for node_address, _, _ in state.nodes):
         raise SURVEY_PROBLEMS("audit.no_such_instance")
-    if not notes and not item.is_answerable and item.type != "photo":
+    if not notes and not item.is_answerable and item.type not in ("photo", "file"):
         raise SURVEY_PROBLEMS("audit.not_answerable")
     return item
 
