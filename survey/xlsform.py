@@ -73,6 +73,7 @@ MEMENUHI_MIN = 0.8
 DEFAULT_SECTION = ("umum", {"id": "Umum", "en": "General"})
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 MAX_ATTACHMENT_ROWS = 50_000
+MAX_VERSION = 2**31 - 1  # a dated version such as 2024010101 is a number; the catalog stores a 32-bit integer
 
 _ID = re.compile(r"[a-z0-9_]{1,64}")
 _CONTROL = re.compile(r"(?P<edge>begin|end)[ _](?P<word>.+)")
@@ -110,6 +111,9 @@ _QUESTION_COLUMNS = frozenset({"type", "name", "label", "hint", "relevant", "req
 _GROUP_COLUMNS = frozenset({"type", "name", "label", "hint", "relevant", "appearance", "repeat_count"})
 _PRESENTATION_COLUMNS = frozenset({"rows", "autoplay", "guidance_hint", "media", "required_message",
                                    "no_app_error_string", "image", "audio", "video", "big-image"})
+# Columns of a choice row that are not data for choice filters (pyxform calls list_name `list name`).
+_CHOICE_OWN_COLUMNS = frozenset({"name", "label", constants.LIST_NAME_S, constants.LIST_NAME_U, "__row", "_sheet",
+                                 "media", "image", "audio", "video", "big-image"})
 _PYXFORM_COLUMNS = frozenset(MultipleChoiceQuestion.get_slot_names()) | {"instance", "bind", "body"}
 _USED_SETTINGS = frozenset({"id_string", "title", "version", "default_language", "clean_text_values",
                             "allow_choice_duplicates"})
@@ -506,6 +510,9 @@ class _Form:
         name = self._name(row, what)
         relevant = self._expression(columns, "relevant", number)
         label = self._text(columns, "label", number, required=False)
+        if "repeat_count" in columns and what != "repeat":
+            raise XLSFormError("xlsform.unsupported_column", "repeat_count is only for repeats",
+                               constants.SURVEY, number, "repeat_count", "repeat_count hanya untuk repeat")
         if not self.frames and what == "group":
             if label is None:
                 label = {"id": name, "en": name}
@@ -532,9 +539,6 @@ class _Form:
         if "appearance" in columns:
             container["appearance"] = str(columns["appearance"])
         if "repeat_count" in columns:
-            if what != "repeat":
-                raise XLSFormError("xlsform.unsupported_column", "repeat_count is only for repeats",
-                                   constants.SURVEY, number, "repeat_count", "repeat_count hanya untuk repeat")
             container["_count"] = (self._expression(columns, "repeat_count", number), number)
         self._append(container)
         self.frames.append(_Frame(what, name, number, container.setdefault("items", [])))
@@ -635,6 +639,8 @@ class _Form:
         self._parameters(data, columns, kind, number)
         if kind.list_name is not None:
             self._choices(data, kind, columns, number)
+        else:
+            self._not_scored(columns, number)
         self._append(data)
         if kind.or_other:
             self._other(data, number)
@@ -724,8 +730,8 @@ class _Form:
                                                             sheet=row.get("_sheet", constants.CHOICES))
                       or {"id": value, "en": value}}
             extra = {key: str(cell) for key, cell in row.items()
-                     if key not in ("name", "label", "list_name", "__row", "_sheet", "media", "image", "audio",
-                                    "video") and isinstance(cell, (str, int, float)) and not key.startswith("label")}
+                     if key not in _CHOICE_OWN_COLUMNS and isinstance(cell, (str, int, float))
+                     and not key.startswith("label")}
             if extra:
                 choice["columns"] = extra
             choices.append(choice)
@@ -749,6 +755,16 @@ class _Form:
                                constants.SURVEY, number, kind.list_name,
                                f"daftar pilihan '{kind.list_name}' tidak ada di lembar {sheet}")
         return [dict(row, _sheet=sheet) for row in rows]
+
+    def _not_scored(self, columns: dict, number: int) -> None:
+        """Only a select_one can be marked scored: a weight or critical elsewhere would be lost, so it is refused."""
+        marked = [key for key in ("weight", "critical") if key in columns]
+        if "scored" in columns and self._boolean(columns, "scored", number):
+            marked.insert(0, "scored")
+        if marked:
+            raise XLSFormError("xlsform.unsupported_column", f"column '{marked[0]}' is only for scored questions "
+                               "(a select_one of a yes/no list)", constants.SURVEY, number, marked[0],
+                               f"kolom '{marked[0]}' hanya untuk pertanyaan berskor (select_one daftar ya/tidak)")
 
     def _scored(self, columns: dict, number: int) -> bool:
         """Whether the author marked the row as a scored ya/tidak item (scored, weight or critical)."""
@@ -980,6 +996,9 @@ class _Form:
         row = entry["_row"]
         locations[path] = (constants.SURVEY, row)
         data = {key: value for key, value in entry.items() if not key.startswith("_") and key != "items"}
+        for key in ("label", "hint", "constraint_message"):
+            if isinstance(data.get(key), dict) and self.renames:
+                data[key] = {lang: _renamed_references(text, self.renames) for lang, text in data[key].items()}
         parts = [self._rewrite(text, at, "relevant", None) for text, at in entry.get("_relevant", ())]
         if parts:
             data["relevant"] = parts[0] if len(parts) == 1 else " and ".join(f"({part})" for part in parts)
@@ -1053,7 +1072,7 @@ class _Form:
             self.warnings.add("settings: no version, so the version is 1", None,
                               "settings: versi tidak ada, jadi versinya 1")
             return 1, None
-        if re.fullmatch(r"[0-9]{1,9}", label) and int(label) > 0:
+        if re.fullmatch(r"[0-9]{1,10}", label) and 0 < int(label) <= MAX_VERSION:
             return int(label), None
         return 1, label
 
@@ -1106,14 +1125,10 @@ def _classify(type_text: str, row: int) -> _Kind:
     if loop:
         return _Kind("begin_loop", list_name=text.split()[-1])
     control = _CONTROL.fullmatch(lowered)
-    if control:
-        word = control["word"]
-        edge = control["edge"]
-        if word in ("group", "repeat", "loop"):
-            return _Kind(f"{edge}_{word}")
-        if word in ("lgroup", "looped group"):
-            return _Kind(f"{edge}_repeat")
-        raise _unsupported(text, row, *_UNKNOWN_TYPE)
+    if control and control["word"] in ("group", "repeat", "loop"):
+        return _Kind(f"{control['edge']}_{control['word']}")
+    if control and control["word"] in ("lgroup", "looped group"):
+        return _Kind(f"{control['edge']}_repeat")
     select = RE_SELECT.fullmatch(text)
     if select:
         return _select_kind(select, text, row)
@@ -1145,6 +1160,9 @@ def _question_kind(name: str, entry: dict, text: str, row: int) -> _Kind:
         return _Kind("hidden", preset={"default": default} if default else {})
     if tag is None and bind_type == "string":
         return _Kind("hidden" if name == "hidden" else "calculate")
+    if tag in ("select", "select1"):  # 'q select' and the like, written without a list name
+        raise _unsupported(text, row, "a select needs its list: write select_one LIST or select_multiple LIST",
+                           "pilihan memerlukan daftarnya: tulis select_one DAFTAR atau select_multiple DAFTAR")
     if tag == "upload":
         if control.get("mediatype") == "image/*":
             return _Kind("photo")
@@ -1215,6 +1233,11 @@ def _csv_choice(record: dict[str, str], file_name: str) -> dict:
     row["label"] = labels or record.get("label") or record.get("name")
     row["_sheet"] = file_name
     return row
+
+
+def _renamed_references(text: str, renames: dict[str, str]) -> str:
+    """A label's ${name} references following the names' ids (labels are not parsed as expressions)."""
+    return re.sub(r"\$\{([^}]*)\}", lambda match: f"${{{renames.get(match[1], match[1])}}}", text)
 
 
 def _safe_id(name: str) -> str:
@@ -1295,7 +1318,7 @@ def _rewrite(text: str, renames: dict[str, str], ynp: dict[str, dict[str, str]],
             if name != token.value:
                 replacements[token.position] = (len(token.value) + 3, f"${{{name}}}")
         elif token.kind == "string" and "${" in token.value:  # jr:choice-name(x, '${q}') names q in a literal
-            renamed = re.sub(r"\$\{([^}]*)\}", lambda m: f"${{{renames.get(m[1], m[1])}}}", token.value)
+            renamed = _renamed_references(token.value, renames)
             if renamed != token.value:
                 quote = text[token.position]
                 replacements[token.position] = (len(token.value) + 2, f"{quote}{renamed}{quote}")
