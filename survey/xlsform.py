@@ -702,6 +702,10 @@ class _Form:
                                    f"a scored question needs a yes/no list (ya, tidak, optionally sebagian and "
                                    f"tidak_berlaku); '{list_name}' is not one", constants.SURVEY, number, list_name,
                                    f"pertanyaan berskor memerlukan daftar ya/tidak; '{list_name}' bukan daftar itu")
+            if kind.or_other:
+                raise XLSFormError("xlsform.not_yes_no", "a scored question cannot have or_other: its answers are "
+                                   "ya/tidak", constants.SURVEY, number, "or_other",
+                                   "pertanyaan berskor tidak dapat memakai or_other: jawabannya ya/tidak")
             data["type"] = "ynp"
             if "tidak_berlaku" not in mapping.values():
                 data["allow_na"] = False
@@ -714,18 +718,23 @@ class _Form:
             if key in columns:
                 raise XLSFormError("xlsform.unsupported_column", f"column '{key}' is only for scored questions",
                                    constants.SURVEY, number, key, f"kolom '{key}' hanya untuk pertanyaan berskor")
-        choices, seen = [], {}
+        choices, kept, seen = [], [], {}
         for row in rows:
             value = str(row.get("name") or "").strip()
             if not value:
                 raise XLSFormError("xlsform.bad_name", f"a choice of list '{list_name}' has no name",
                                    row.get("_sheet", constants.CHOICES), row.get("__row"), "name",
                                    f"pilihan dalam daftar '{list_name}' tidak punya nama")
-            if value in seen:
-                # Duplicates are allowed by allow_choice_duplicates when a filter tells them apart: keep the first.
-                if "_choice_filter" in data:
-                    continue
+            if value in seen and "_choice_filter" in data:
+                # A filter may tell duplicates apart (allow_choice_duplicates); choice values are unique here, so
+                # the first row is kept and the filter cannot offer the name for the other rows' values.
+                sheet = row.get("_sheet", constants.CHOICES)
+                self.warnings.add(f"{sheet}: a choice name used twice in a filtered list keeps only its first row",
+                                  row.get("__row"), f"{sheet}: nama pilihan yang dipakai dua kali dalam daftar "
+                                  "berfilter hanya memakai baris pertamanya")
+                continue
             seen[value] = row
+            kept.append(row)
             choice = {"value": value, "label": self._text(row, "label", row.get("__row") or number, required=False,
                                                             sheet=row.get("_sheet", constants.CHOICES))
                       or {"id": value, "en": value}}
@@ -736,7 +745,7 @@ class _Form:
                 choice["columns"] = extra
             choices.append(choice)
         data["choices"] = choices
-        data["_choice_rows"] = tuple(row.get("__row") for row in rows)
+        data["_choice_rows"] = tuple((row.get("_sheet", constants.CHOICES), row.get("__row")) for row in kept)
 
     def _choice_rows(self, kind: _Kind, number: int) -> list[dict]:
         """The rows of a list: the choices sheet, the external_choices sheet or a CSV attachment."""
@@ -746,7 +755,7 @@ class _Form:
                 raise XLSFormError("xlsform.bad_attachment", f"'{kind.list_name}' has no 'name' column",
                                    constants.SURVEY, number, kind.list_name,
                                    f"'{kind.list_name}' tidak punya kolom 'name'")
-            return [_csv_choice(record, kind.list_name) for record in records]
+            return [_csv_choice(record, kind.list_name, line) for line, record in enumerate(records, start=2)]
         sheet, source = ((constants.EXTERNAL_CHOICES, self.external) if kind.source == "external"
                          else (constants.CHOICES, self.choices))
         rows = source.get(kind.list_name)
@@ -774,7 +783,9 @@ class _Form:
 
     def _other(self, data: dict, number: int) -> None:
         """`or_other`: the choice `other`, and the text that says what the other is (pyxform's own naming)."""
-        data.setdefault("choices", []).append({"value": "other", "label": {"id": "Lainnya", "en": "Other"}})
+        choices = data.setdefault("choices", [])
+        if all(choice["value"] != "other" for choice in choices):  # a list may have its own `other`, as pyxform allows
+            choices.append({"value": "other", "label": {"id": "Lainnya", "en": "Other"}})
         name = data["id"]
         other = {"id": self._claim(f"{name}_other", number), "type": "text", "_row": number,
                  "label": {"id": "Sebutkan lainnya", "en": "Specify other"},
@@ -1013,8 +1024,8 @@ class _Form:
         if "_default" in entry:
             text, at = entry["_default"]
             data["default"] = self._rewrite(text, at, "default", None) if ("(" in text or "${" in text) else text
-        for choice, choice_row in enumerate(entry.get("_choice_rows", ())):
-            locations[f"{path}.choices[{choice}]"] = (constants.CHOICES, choice_row)
+        for choice, where in enumerate(entry.get("_choice_rows", ())):
+            locations[f"{path}.choices[{choice}]"] = where
         if "items" in entry:
             data["items"] = [self._entry(child, f"{path}.items[{index}]", locations)
                              for index, child in enumerate(entry["items"])]
@@ -1226,12 +1237,12 @@ def _ynp_mapping(rows: list[dict]) -> dict[str, str] | None:
     return mapping
 
 
-def _csv_choice(record: dict[str, str], file_name: str) -> dict:
-    """A CSV row as a choices-sheet row: label::Language columns grouped under `label`."""
+def _csv_choice(record: dict[str, str], file_name: str, line: int) -> dict:
+    """A CSV row as a choices-sheet row (its sheet the file, its row the CSV line): label::Language grouped."""
     labels = {key.split("::", 1)[1]: value for key, value in record.items() if key.lower().startswith("label::")}
     row = {key: value for key, value in record.items() if not key.lower().startswith("label")}
     row["label"] = labels or record.get("label") or record.get("name")
-    row["_sheet"] = file_name
+    row["_sheet"], row["__row"] = file_name, line
     return row
 
 

@@ -466,8 +466,11 @@ def test_choice_filter_keeps_the_choice_columns(tmp_path):
 def test_duplicate_choice_names_are_allowed_only_under_a_filter(tmp_path):
     choices = [["list_name", "name", "label", "prov"], ["kab", "kota", "Kota A", "a"], ["kab", "kota", "Kota B", "b"]]
     rows = [[*HEADER, "choice_filter"], ["text", "p", "P", "P"], ["select_one kab", "k", "K", "K", "prov = ${p}"]]
-    item = imported(tmp_path, rows, choices).checklist.item("k")
-    assert [(c.value, c.label.en) for c in item.choices] == [("kota", "Kota A")]
+    result = imported(tmp_path, rows, choices)
+    assert [(c.value, c.label.en) for c in result.checklist.item("k").choices] == [("kota", "Kota A")]
+    # Choice values are unique in a checklist, so the second row is lost: said, not hidden.
+    assert ("choices: a choice name used twice in a filtered list keeps only its first row (row 3)"
+            in result.warnings)
     error = refused(tmp_path, [HEADER, ["select_one kab", "k", "K", "K"]], choices)
     assert (error.code, error.sheet, error.row) == ("xlsform.bad_choices", "choices", 3)
 
@@ -484,6 +487,18 @@ def test_or_other_adds_the_choice_and_a_text_shown_for_it(tmp_path):
     assert [item.id for item in checklist.items] == ["lantai", "lantai_other", "catatan"]
     assert (other.type, other.relevant.text, other.label.en) == ("text", "selected(${lantai}, 'other')",
                                                                   "Specify other")
+
+
+def test_or_other_keeps_a_list_own_other(tmp_path):
+    choices = [["list_name", "name", "label"], ["l", "a", "A"], ["l", "other", "Yang lain"]]
+    item = imported(tmp_path, [HEADER, ["select_one l or_other", "q", "Q", "Q"]], choices).checklist.item("q")
+    assert [(c.value, c.label.id) for c in item.choices] == [("a", "A"), ("other", "Yang lain")]
+
+
+def test_or_other_on_a_scored_question_is_refused(tmp_path):
+    error = refused(tmp_path, [[*HEADER, "scored"], ["select_one ya_tidak or_other", "q", "Q", "Q", "yes"]],
+                    YA_TIDAK)
+    assert (error.code, error.row, error.construct) == ("xlsform.not_yes_no", 2, "or_other")
 
 
 def test_or_other_name_taken_is_refused(tmp_path):
@@ -534,6 +549,18 @@ def test_attachments_refused_by_name(tmp_path, rows, attachments, code, construc
         name = "harga.csv" if "harga" in str(rows) else "kota.csv"
         assert f"the form needs the file '{name}'; upload it beside the form" in str(error)
         assert f"formulir ini memerlukan berkas '{name}'" in error.indonesian()
+
+
+@pytest.mark.parametrize("csv_text, line", [
+    pytest.param(b"name,label\nbogor,Bogor\nkota batu,Batu\n", 3, id="a name with a space"),
+    pytest.param(b"name,label\n,Tanpa nama\n", 2, id="no name"),
+    pytest.param(b"name,label\nbogor,Bogor\nbogor,Bogor lagi\n", 3, id="a name twice"),
+])
+def test_bad_choices_in_a_csv_name_the_file_and_line(tmp_path, csv_text, line):
+    error = refused(tmp_path, [HEADER, ["select_one_from_file kota.csv", "k", "K", "K"]],
+                    attachments={"kota.csv": csv_text})
+    assert (error.sheet, error.row) == ("kota.csv", line)
+    assert error.code in ("xlsform.bad_choices", "xlsform.bad_name")
 
 
 def test_pulldata_tables_are_kept_in_the_checklist(tmp_path):
