@@ -334,8 +334,8 @@ class _Warnings:
             rows.append(row)
 
     def notes(self) -> tuple[ImportNote, ...]:
-        return tuple(ImportNote(text.split(":", 1)[0] if ":" in text.split(" ", 1)[0] else None, tuple(rows), text,
-                                self._indonesian[text]) for text, rows in self._rows.items())
+        return tuple(ImportNote(text.split(":", 1)[0] if ":" in text.split(" ", 1)[0] else None, tuple(sorted(rows)),
+                                text, self._indonesian[text]) for text, rows in self._rows.items())
 
     def lines(self) -> tuple[str, ...]:
         return tuple(note.english() for note in self.notes())
