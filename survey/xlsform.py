@@ -18,7 +18,9 @@ Decisions (docs/checklists.md, "XLSForm"):
   are kept as sub-headings (group containers) and repeats as repeat containers, nested as written, with
   their relevance; a section's relevance is ANDed into what it holds (sections have none of their own).
   `repeat_count` is the repeat's count. A `begin loop over list` is expanded as pyxform does: one group
-  per choice, `%(label)s` in labels replaced by the choice's label, names suffixed by the choice name.
+  per choice, `%(label)s` in labels replaced by the choice's label, names suffixed by the choice name; a
+  reference from one question of the loop to another names the copy of the same choice (pyxform refuses
+  such references as ambiguous).
 - Scored items: a select_one is the scored ya/tidak/sebagian item (`ynp`) only when its row says so,
   with `scored` = yes or a `weight` or `critical` column; its list must then be a yes/no list (names ya,
   tidak, optionally sebagian and tidak_berlaku, or the English yes/no/partial/na). Any other select stays
@@ -592,8 +594,13 @@ class _Form:
         for choice in choices:
             value = _safe_id(str(choice.get("name") or ""))
             label = self._text(choice, "label", choice["__row"], required=True, sheet=constants.CHOICES)
+            names = {entry["id"]: f"{entry['id']}_{value}" for entry in _walk(frame.entries)}
+            names.update({original: names[safe] for original, safe in self.renames.items() if safe in names})
             group = {"id": self._claim(f"{frame.name}_{value}", frame.row), "type": "group", "label": label,
-                     "_row": frame.row, "items": [_looped(entry, value, label) for entry in frame.entries]}
+                     "_row": frame.row, "items": [_looped(entry, value, label, names) for entry in frame.entries]}
+            for original, copy in names.items():
+                if original in self.ynp:  # a scored question's literals are translated in every copy
+                    self.ynp[copy] = self.ynp[original]
             if frame.relevant:
                 group["_relevant"] = [(frame.relevant, frame.row)]
             for entry in _walk(group["items"]):
@@ -1256,15 +1263,25 @@ def _safe_id(name: str) -> str:
     return re.sub(r"[-.]", "_", name.strip().lower())
 
 
-def _looped(entry: dict, value: str, label: dict) -> dict:
-    """A copy of an entry inside a loop for one choice: `%(label)s` filled, the name suffixed."""
+def _looped(entry: dict, value: str, label: dict, names: dict[str, str]) -> dict:
+    """A copy of an entry inside a loop for one choice: `%(label)s` filled, the name suffixed.
+
+    `names` maps the loop's own ids (after the safe-id renames) to this choice's copies, so a reference from one
+    question of the loop to another names the copy of the same choice.
+    """
     copy = {key: value_ for key, value_ in entry.items()}
-    copy["id"] = f"{entry['id']}_{value}"
+    copy["id"] = names[entry["id"]]
     for key in ("label", "hint"):
         if isinstance(entry.get(key), dict):
-            copy[key] = {lang: text.replace("%(label)s", label[lang]) for lang, text in entry[key].items()}
+            copy[key] = {lang: _renamed_references(text.replace("%(label)s", label[lang]), names)
+                         for lang, text in entry[key].items()}
+    if "_relevant" in entry:
+        copy["_relevant"] = [(_renamed_references(text, names), row) for text, row in entry["_relevant"]]
+    for key in ("_constraint", "_calculation", "_required", "_choice_filter", "_count", "_default"):
+        if key in entry and entry[key][0] is not None:
+            copy[key] = (_renamed_references(entry[key][0], names), entry[key][1])
     if "items" in entry:
-        copy["items"] = [_looped(child, value, label) for child in entry["items"]]
+        copy["items"] = [_looped(child, value, label, names) for child in entry["items"]]
     return copy
 
 

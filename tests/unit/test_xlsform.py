@@ -434,6 +434,24 @@ def test_loop_is_expanded_one_group_per_choice(tmp_path):
     assert round_trips(checklist)
 
 
+def test_references_inside_a_loop_name_the_same_choice_copy(tmp_path):
+    checklist = imported(tmp_path, [
+        [*HEADER, "relevant", "scored"],
+        ["begin loop over alat", "cek", "Cek", "Check"],
+        ["select_one yn", "Ada-Alat", "Ada %(label)s?", "Is there a %(label)s?", None, "yes"],
+        ["select_one bahan or_other", "bahan", "Bahan", "Material", "${Ada-Alat} = 'yes'"],
+        ["note", "info", "Bahan: ${bahan}", "Material: ${bahan}"],
+        ["end loop"],
+    ], [*LOOP_CHOICES, ["yn", "yes", "Yes", "Yes"], ["yn", "no", "No", "No"], ["bahan", "kayu", "Kayu", "Wood"]]
+    ).checklist
+    assert checklist.item("ada_alat_ayunan").type == "ynp"
+    material = checklist.item("bahan_perosotan")
+    assert material.relevant.text == "${ada_alat_perosotan} = 'ya'"  # the copy's own scored item, translated
+    assert checklist.item("bahan_other_perosotan").relevant.text == "selected(${bahan_perosotan}, 'other')"
+    assert checklist.item("info_ayunan").label.en == "Material: ${bahan_ayunan}"
+    assert round_trips(checklist)
+
+
 def test_loop_over_a_missing_list_is_refused(tmp_path):
     error = refused(tmp_path, [HEADER, ["begin loop over nope", "l", "L", "L"], ["text", "a", "A", "A"],
                                ["end loop"]], YA_TIDAK)
