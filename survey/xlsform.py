@@ -25,28 +25,32 @@ Decisions (docs/checklists.md, "XLSForm"):
   with `scored` = yes or a `weight` or `critical` column; its list must then be a yes/no list (names ya,
   tidak, optionally sebagian and tidak_berlaku, or the English yes/no/partial/na). Any other select stays
   a select with its own choices: the importer never changes what is asked. String literals compared with
-  a scored item are rewritten to ya/tidak/...; a literal we cannot tie to one item is refused.
-- `or_other`: as pyxform does, the list gains the choice `other` and a text item `<name>_other` follows,
-  shown when `other` is chosen.
+  a scored item are rewritten to ya/tidak/...; a literal we cannot tie to one item is refused. `scored`,
+  `weight` or `critical` on any other row, and `or_other` on a scored row, are refused.
+- `or_other`: as pyxform does, the list gains the choice `other` (unless it has its own) and a text item
+  `<name>_other` follows, shown when `other` is chosen.
 - Choices from files: `select_one_from_file x.csv` (and select_multiple) take their choices from the CSV
   attachment of that name (columns name, label or label::language, and any other column for choice
   filters); `select_one_external` from the workbook's external_choices sheet; `pulldata('t', ...)` and
   `csv-external t` need the attachment `t.csv`, kept in the checklist as a table. A missing attachment is
-  refused by name.
+  refused by name. Choice values are unique: a name used twice in a list is refused, except under a
+  `choice_filter` (`allow_choice_duplicates`), where the first row is kept with a warning.
 - Names: XLSForm names are mapped to ids: lower case, `-` and `.` become `_` (references follow, with a
   warning); two names that map to one id are refused.
-- Settings: the id is the `checklist_id` argument, else `form_id`, else the file name, normalised the
-  same way. `version` is any text: kept as the version label; the version number is the `version`
-  argument (the catalog's sequence), else `version` when it is a whole number, else 1.
+- Settings: the id is the `checklist_id` argument, else `form_id`, else the file name, normalised: lower
+  case, any run of other characters (`-`, `.`, spaces, ...) as `_` (with a warning). `version` is any
+  text: kept as the version label; the version number is the `version` argument (the catalog's
+  sequence), else `version` when it is a whole number up to 2^31-1 (then no label), else 1.
 - Texts: Indonesian (`id`, `Indonesian (id)`, `Bahasa Indonesia`) and English (`en`, `English (en)`)
   are used; a text in one of them serves the other, with a warning. A form in neither uses its default
   language (settings `default_language`, else the first language of the form) for both, with a warning;
   other languages are dropped with a warning.
 - Refused (never half-imported): audio, video, file and OpenStreetMap uploads, lines and shapes on a
-  map, ranking, triggers, `xml-external` data, automatic background locations and recordings,
-  entity-list updates are ignored with a warning (the form itself still works), and expressions our
-  parser does not read (instance(), XPath paths, ...). Presentation-only columns (media, guidance_hint,
-  required_message, ...) and columns XLSForm does not know are ignored with a warning.
+  map, ranking, triggers, `xml-external` data, automatic background locations and recordings, columns
+  XLSForm gives a meaning we do not support (`trigger`, `body::...`), and expressions our parser does
+  not read (instance(), XPath paths, ...). Ignored with a warning, as the form works without them: the
+  entities sheet (entity-list updates), the audit log, presentation-only columns (media, guidance_hint,
+  required_message, ...) and columns XLSForm does not know.
 """
 
 from __future__ import annotations
@@ -1053,17 +1057,17 @@ class _Form:
             return argument
         form_id = self.settings.values.get("id_string")
         if form_id:
-            safe = _safe_id(str(form_id))
+            safe = _checklist_safe_id(str(form_id))
             if not _ID.fullmatch(safe):
                 raise XLSFormError(
-                    "xlsform.bad_name", f"form_id '{form_id}' must use only letters, digits, _, - and .; pass another id",
+                    "xlsform.bad_name", f"form_id '{form_id}' has no letters or digits to make an id of; pass an id",
                     constants.SETTINGS, self.settings.row, "form_id",
-                    f"form_id '{form_id}' hanya boleh berisi huruf, angka, _, - dan .; berikan id lain")
+                    f"form_id '{form_id}' tidak berisi huruf atau angka untuk dijadikan id; berikan id")
             if safe != form_id:
                 self.warnings.add(f"settings: form_id '{form_id}' is written '{safe}'", None,
                                   f"settings: form_id '{form_id}' ditulis '{safe}'")
             return safe
-        safe = _safe_id(path.stem)
+        safe = _checklist_safe_id(path.stem)
         if _ID.fullmatch(safe):
             self.warnings.add(f"settings: no form_id, so the id is the file name '{safe}'", None,
                               f"settings: form_id tidak ada, jadi id-nya nama berkas '{safe}'")
@@ -1256,6 +1260,14 @@ def _csv_choice(record: dict[str, str], file_name: str, line: int) -> dict:
 def _renamed_references(text: str, renames: dict[str, str]) -> str:
     """A label's ${name} references following the names' ids (labels are not parsed as expressions)."""
     return re.sub(r"\$\{([^}]*)\}", lambda match: f"${{{renames.get(match[1], match[1])}}}", text)
+
+
+def _checklist_safe_id(text: str) -> str:
+    """A form_id or file name as a checklist id: lower case, any run of other characters (spaces too) as `_`.
+
+    Broader than `_safe_id`: ODK takes any text as form_id ('Spec test'), while question names are XML names.
+    """
+    return re.sub(r"[^a-z0-9_]+", "_", text.strip().lower()).strip("_")[:64]
 
 
 def _safe_id(name: str) -> str:

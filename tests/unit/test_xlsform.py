@@ -758,6 +758,10 @@ def test_names_that_cannot_be_ids_are_refused(tmp_path, name):
     pytest.param(None, "my-form.xlsx", "my_form", "the id is the file name 'my_form'", id="hyphenated file name"),
     pytest.param([["form_title"], ["Tanpa id"]], "Audit.Taman-2026.xlsx", "audit_taman_2026",
                  "the id is the file name", id="file name with dots"),
+    pytest.param(None, "Audit Taman (final).xlsx", "audit_taman_final", "the id is the file name 'audit_taman_final'",
+                 id="file name with spaces"),
+    pytest.param([["form_id"], ["Spec test"]], "form.xlsx", "spec_test", "form_id 'Spec test' is written 'spec_test'",
+                 id="form_id with a space, as ODK allows"),
 ])
 def test_checklist_id(tmp_path, settings_rows, file_name, expected_id, warned):
     path = write_form(tmp_path, [HEADER, ["text", "a", "A", "A"]], settings_rows=settings_rows, name=file_name)
@@ -767,11 +771,13 @@ def test_checklist_id(tmp_path, settings_rows, file_name, expected_id, warned):
 
 
 def test_id_that_cannot_be_made_safe_needs_an_argument(tmp_path):
-    path = write_form(tmp_path, [HEADER, ["text", "a", "A", "A"]], settings_rows=None, name="audit taman.xlsx")
+    path = write_form(tmp_path, [HEADER, ["text", "a", "A", "A"]], settings_rows=None, name="---.xlsx")
     with pytest.raises(XLSFormError) as caught:
         import_xlsform(path)
-    assert caught.value.code == "xlsform.no_settings_id" and "'audit taman'" in str(caught.value)
+    assert caught.value.code == "xlsform.no_settings_id" and "'---'" in str(caught.value)
     assert import_xlsform(path, checklist_id="taman").checklist.id == "taman"
+    error = refused(tmp_path, [HEADER, ["text", "a", "A", "A"]], settings_rows=[["form_id"], ["!!"]])
+    assert (error.code, error.sheet, error.row) == ("xlsform.bad_name", "settings", 2)
     with pytest.raises(XLSFormError) as caught:
         import_xlsform(path, checklist_id="Bad-Id")
     assert caught.value.code == "xlsform.bad_name"
