@@ -7,7 +7,7 @@ converting to an XForm, because every error and warning must name the sheet and 
 targets our own item types. `checklist_from_dict` validates the result; its errors are mapped back to
 the row they came from.
 
-Decisions (docs/checklists.md, "XLSForm"):
+Decisions (for form authors: docs/xlsform.md):
 - Question types are read through pyxform's own type table, so every alias pyxform accepts (`phone
   number`, `gps`, `q int`, `add text prompt`, ...) is accepted, with the constraint or hint pyxform adds.
   `barcode` is typed in as text; `range` becomes a number with its start and end as min and max;
@@ -131,7 +131,6 @@ _MESSAGES_ID = {
     "xlsform.missing_type": "baris tanpa type",
     "xlsform.unsupported_type": "jenis pertanyaan tidak didukung",
     "xlsform.unsupported_column": "kolom tidak didukung",
-    "xlsform.unsupported_sheet": "lembar kerja tidak didukung",
     "xlsform.bad_expression": "ekspresi tidak dapat dibaca",
     "xlsform.missing_choices": "daftar pilihan tidak ada",
     "xlsform.missing_attachment": "berkas lampiran (CSV) tidak ada",

@@ -14,8 +14,8 @@ from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
 from pyxform.xls2json import RE_SELECT
 
 from survey.checklist import checklist_from_dict, checklist_to_dict, dump_checklist_yaml, load_checklist_text
-from survey.xlsform import ImportNote, ImportResult, XLSFormError, import_xlsform
-from tests.support import SHARED, require
+from survey.xlsform import _MESSAGES_ID, ImportNote, ImportResult, XLSFormError, import_xlsform
+from tests.support import ROOT, SHARED, require
 
 SHARED_FORMS = SHARED / "data" / "xlsform"  # ../shared from the repository root
 SHARED_FILES = sorted(SHARED_FORMS.glob("*.xls*")) if SHARED_FORMS.is_dir() else []
@@ -1065,6 +1065,11 @@ def test_refusals_name_the_sheet_and_row(tmp_path, rows, code, sheet, row, fragm
         assert str(error).startswith(f"{sheet} row {row}: ")
         assert error.indonesian().startswith(f"{sheet} baris {row}: ")
     assert error.message_id and error.construct
+
+
+def test_every_refusal_code_is_documented():
+    documented = (ROOT / "docs" / "xlsform.md").read_text(encoding="utf-8")
+    assert [code for code in _MESSAGES_ID if f"`{code}`" not in documented] == []
 
 
 def test_missing_survey_sheet(tmp_path):
