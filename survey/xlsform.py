@@ -50,7 +50,8 @@ Decisions (for form authors: docs/xlsform.md):
   XLSForm gives a meaning we do not support (`trigger`, `body::...`), and expressions our parser does
   not read (instance(), XPath paths, ...). Ignored with a warning, as the form works without them: the
   entities sheet (entity-list updates), the audit log, presentation-only columns (media, guidance_hint,
-  required_message, ...) and columns XLSForm does not know.
+  required_message, ...), columns XLSForm does not know, and question columns filled down over rows where
+  they mean nothing (`required` on a note, `required`/`constraint`/`default`/... on a group or repeat).
 """
 
 from __future__ import annotations
@@ -115,6 +116,9 @@ _QUESTION_COLUMNS = frozenset({"type", "name", "label", "hint", "relevant", "req
                                "constraint_message", "weight", "critical", "scored", "calculation", "default",
                                "read_only", "choice_filter", "appearance", "parameters"})
 _GROUP_COLUMNS = frozenset({"type", "name", "label", "hint", "relevant", "appearance", "repeat_count"})
+# Question columns pyxform accepts on a group row but that mean nothing there (a column filled down the sheet).
+_IGNORED_ON_GROUPS = frozenset({"required", "read_only", "constraint", "constraint_message", "default",
+                                "choice_filter", "calculation", "parameters"})
 _PRESENTATION_COLUMNS = frozenset({"rows", "autoplay", "guidance_hint", "media", "required_message",
                                    "no_app_error_string", "image", "audio", "video", "big-image"})
 # Columns of a choice row that are not data for choice filters (pyxform calls list_name `list name`).
@@ -511,7 +515,11 @@ class _Form:
     def _begin(self, row: dict, kind: _Kind) -> None:
         number = row["__row"]
         what = kind.type[6:]
-        columns = self._columns(row, _GROUP_COLUMNS)
+        columns = self._columns(row, _GROUP_COLUMNS | _IGNORED_ON_GROUPS)
+        for column in sorted(_IGNORED_ON_GROUPS & columns.keys()):
+            self.warnings.add(f"survey: column '{column}' means nothing on a group or repeat row and is ignored",
+                              number, f"survey: kolom '{column}' tidak berarti pada baris grup atau repeat dan "
+                              "diabaikan")
         name = self._name(row, what)
         relevant = self._expression(columns, "relevant", number)
         label = self._text(columns, "label", number, required=False)
@@ -615,6 +623,10 @@ class _Form:
     def _question(self, row: dict, kind: _Kind) -> None:
         number = row["__row"]
         columns = self._columns(row, _QUESTION_COLUMNS)
+        if kind.type == "note" and "required" in columns:  # pyxform accepts it; a note takes no answer
+            del columns["required"]
+            self.warnings.add("survey: required on a note is ignored (a note takes no answer)", number,
+                              "survey: required pada note diabaikan (note tidak punya jawaban)")
         item_id = self._name(row, "question")
         computed = kind.type in ("calculate", "hidden")
         label = self._text(columns, "label", number, required=not computed and kind.type != "note")

@@ -232,11 +232,30 @@ def test_calculate_is_stored_and_usable_in_relevance(tmp_path):
     pytest.param("calculate", "calculation", None, "xlsform.missing_field", id="calculate without calculation"),
     pytest.param("text", "calculation", "${a} +", "xlsform.bad_expression", id="broken calculation"),
     pytest.param("calculate", "calculation", ". + 1", "xlsform.bad_expression", id="'.' in a calculation"),
-    pytest.param("note", "required", "yes", "xlsform.field_not_allowed", id="required note"),
+    pytest.param("note", "constraint", ". > 1", "xlsform.field_not_allowed", id="constraint on a note"),
 ])
 def test_computed_and_display_rows_refused(tmp_path, type_cell, column, value, expected):
     error = refused(tmp_path, [[*HEADER, column], ["integer", "a", "A", "A"], [type_cell, "q", "Q", "Q", value]])
     assert (error.code, error.sheet, error.row) == (expected, "survey", 3)
+
+
+def test_columns_filled_down_over_groups_and_notes_are_ignored_with_a_warning(tmp_path):
+    # Authors fill `required` down the whole sheet; pyxform accepts it on groups and notes, where it means nothing.
+    result = imported(tmp_path, [
+        [*HEADER, "required", "read_only"],
+        ["begin group", "g", "G", "G", "yes", "no"],
+        ["note", "n", "N", "N", "yes"],
+        ["begin repeat", "r", "R", "R", "yes"],
+        ["text", "t", "T", "T", "yes"],
+        ["end repeat"],
+        ["end group"],
+    ])
+    assert result.checklist.item("n").required is False and result.checklist.item("t").required is True
+    assert "survey: column 'required' means nothing on a group or repeat row and is ignored (rows 2, 4)" in \
+        result.warnings
+    assert "survey: column 'read_only' means nothing on a group or repeat row and is ignored (row 2)" in \
+        result.warnings
+    assert "survey: required on a note is ignored (a note takes no answer) (row 3)" in result.warnings
 
 
 def test_metadata_become_hidden_items_with_their_defaults(tmp_path):
