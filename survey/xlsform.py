@@ -599,7 +599,8 @@ class _Form:
         """`begin loop over list`: one group per choice, as pyxform expands it."""
         choices = self.choices.get(frame.loop_list or "")
         if not choices:
-            raise XLSFormError("xlsform.missing_choices", f"choice list '{frame.loop_list}' is not in the choices sheet",
+            raise XLSFormError("xlsform.missing_choices",
+                               f"choice list '{frame.loop_list}' is not in the choices sheet",
                                constants.SURVEY, frame.row, frame.loop_list,
                                f"daftar pilihan '{frame.loop_list}' tidak ada di lembar choices")
         for choice in choices:
@@ -833,9 +834,10 @@ class _Form:
                 self.warnings.add(f"survey: column '{name}' only affects how a form looks and is ignored", number,
                                   f"survey: kolom '{name}' hanya mengatur tampilan dan diabaikan")
             elif _known_to_pyxform(name):
+                row_type = row.get(constants.TYPE)
                 raise XLSFormError(
-                    "xlsform.unsupported_column", f"column '{name}' is not supported on a {row.get(constants.TYPE)} row",
-                    constants.SURVEY, number, name, f"kolom '{name}' tidak didukung pada baris {row.get(constants.TYPE)}")
+                    "xlsform.unsupported_column", f"column '{name}' is not supported on a {row_type} row",
+                    constants.SURVEY, number, name, f"kolom '{name}' tidak didukung pada baris {row_type}")
             else:
                 self.warnings.add(f"survey: column '{name}' is not an XLSForm column and is ignored", number,
                                   f"survey: kolom '{name}' bukan kolom XLSForm dan diabaikan")
@@ -897,7 +899,8 @@ class _Form:
                     "xlsform.missing_label",
                     f"no {column} in Indonesian or English" + (f" (only in: {seen})" * bool(seen)),
                     sheet, number, column,
-                    f"{column} dalam bahasa Indonesia atau Inggris tidak ada" + (f" (hanya dalam: {seen})" * bool(seen)))
+                    f"{column} dalam bahasa Indonesia atau Inggris tidak ada"
+                    + (f" (hanya dalam: {seen})" * bool(seen)))
             return None
         if not ({"id", "en", "plain"} & found.keys()) and others and required:
             found["plain"] = next(iter(others.values()))
@@ -1211,7 +1214,8 @@ def _question_kind(name: str, entry: dict, text: str, row: int) -> _Kind:
     if tag == "input" and bind_type in _INPUT_TYPES:
         note = None
         if bind_type == "barcode":
-            note = ("a barcode is typed in as text (no scanner here)", "kode batang diketik sebagai teks (tanpa pemindai)")
+            note = ("a barcode is typed in as text (no scanner here)",
+                    "kode batang diketik sebagai teks (tanpa pemindai)")
         return _Kind(_INPUT_TYPES[bind_type], preset=preset, note=note)
     if bind_type in _REFUSED_BINDS:
         raise _unsupported(text, row, *_REFUSED_BINDS[bind_type])
