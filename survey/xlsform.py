@@ -1048,7 +1048,10 @@ class _Form:
                 data[target] = self._rewrite(entry[key][0], entry[key][1], column, current)
         if "_default" in entry:
             text, at = entry["_default"]
-            data["default"] = self._rewrite(text, at, "default", None) if ("(" in text or "${" in text) else text
+            literal = "(" not in text and "${" not in text
+            # A scored item's literal default is one of its list's names: stored as ya/tidak like its answers.
+            literal_value = self.ynp.get(entry.get("id"), {}).get(text.strip(), text)
+            data["default"] = literal_value if literal else self._rewrite(text, at, "default", None)
         for choice, where in enumerate(entry.get("_choice_rows", ())):
             locations[f"{path}.choices[{choice}]"] = where
         if "items" in entry:

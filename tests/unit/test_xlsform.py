@@ -657,17 +657,18 @@ def test_repeat_functions_in_calculations(tmp_path):
 # --- Columns: default, read_only, required, constraints ---------------------------------------
 
 
-@pytest.mark.parametrize("type_cell, default, expected", [
-    pytest.param("integer", 3, "3", id="number"),
-    pytest.param("text", "Baik", "Baik", id="text"),
-    pytest.param("date", "today()", "today()", id="today()"),
-    pytest.param("date", "2026-01-31", "2026-01-31", id="date literal"),
-    pytest.param("integer", "${a} + 1", "${a} + 1", id="expression"),
-    pytest.param("select_one yn", "yes", "yes", id="choice"),
+@pytest.mark.parametrize("type_cell, default, scored, expected", [
+    pytest.param("integer", 3, None, "3", id="number"),
+    pytest.param("text", "Baik", None, "Baik", id="text"),
+    pytest.param("date", "today()", None, "today()", id="today()"),
+    pytest.param("date", "2026-01-31", None, "2026-01-31", id="date literal"),
+    pytest.param("integer", "${a} + 1", None, "${a} + 1", id="expression"),
+    pytest.param("select_one yn", "yes", None, "yes", id="choice"),
+    pytest.param("select_one yn", "no", "yes", "tidak", id="choice of a scored item, stored as its answers are"),
 ])
-def test_default(tmp_path, type_cell, default, expected):
-    checklist = imported(tmp_path, [[*HEADER, "default"], ["integer", "a", "A", "A"],
-                                    [type_cell, "q", "Q", "Q", default]], YES_NO).checklist
+def test_default(tmp_path, type_cell, default, scored, expected):
+    checklist = imported(tmp_path, [[*HEADER, "default", "scored"], ["integer", "a", "A", "A"],
+                                    [type_cell, "q", "Q", "Q", default, scored]], YES_NO).checklist
     assert checklist.item("q").default == expected
     assert round_trips(checklist)
 
