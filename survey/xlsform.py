@@ -25,7 +25,8 @@ Decisions (for form authors: docs/xlsform.md):
   with `scored` = yes or a `weight` or `critical` column; its list must then be a yes/no list (names ya,
   tidak, optionally sebagian and tidak_berlaku, or the English yes/no/partial/na). Any other select stays
   a select with its own choices: the importer never changes what is asked. String literals compared with
-  a scored item are rewritten to ya/tidak/...; a literal we cannot tie to one item is refused. `scored`,
+  a scored item are rewritten to ya/tidak/..., as is its literal default; a literal we cannot tie to one
+  item is refused. `scored`,
   `weight` or `critical` on any other row, and `or_other` on a scored row, are refused.
 - `or_other`: as pyxform does, the list gains the choice `other` (unless it has its own) and a text item
   `<name>_other` follows, shown when `other` is chosen.
@@ -33,7 +34,7 @@ Decisions (for form authors: docs/xlsform.md):
   attachment of that name (columns name, label or label::language, and any other column for choice
   filters); `select_one_external` from the workbook's external_choices sheet; `pulldata('t', ...)` and
   `csv-external t` need the attachment `t.csv`, kept in the checklist as a table. A missing attachment is
-  refused by name. Choice values are unique: a name used twice in a list is refused, except under a
+  refused by name; an attachment the form never names is reported in a warning. Choice values are unique: a name used twice in a list is refused, except under a
   `choice_filter` (`allow_choice_duplicates`), where the first row is kept with a warning.
 - Names: XLSForm names are mapped to ids: lower case, `-` and `.` become `_` (references follow, with a
   warning); two names that map to one id are refused.
@@ -230,6 +231,7 @@ def import_xlsform(path: str | Path, checklist_id: str | None = None, version: i
     form.read_choices(book)
     form.read_survey(book)
     _ignore_entities(book, form.warnings)
+    form.attachments.warn_unused(form.warnings)
     data, locations = form.checklist_dict(path, checklist_id, version, facility_kinds)
     try:
         checklist = checklist_from_dict(data, path.name)
@@ -369,6 +371,12 @@ class _Attachments:
     def __init__(self, files: Attachments):
         self.files = {Path(name).name: content for name, content in files.items()}
         self._read: dict[str, list[dict[str, str]]] = {}
+
+    def warn_unused(self, warnings: _Warnings) -> None:
+        """An uploaded file the form never names is probably misnamed: say so rather than drop it unseen."""
+        for name in sorted(set(self.files) - set(self._read)):
+            warnings.add(f"attachments: '{name}' is not used by the form", None,
+                         f"attachments: '{name}' tidak dipakai oleh formulir")
 
     def rows(self, name: str, sheet: str, row: int, construct: str) -> list[dict[str, str]]:
         """The rows of an attachment as dicts; refused by name when it was not uploaded or cannot be read."""

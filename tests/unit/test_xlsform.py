@@ -600,6 +600,13 @@ def test_bad_choices_in_a_csv_name_the_file_and_line(tmp_path, csv_text, line):
     assert error.code in ("xlsform.bad_choices", "xlsform.bad_name")
 
 
+def test_an_attachment_the_form_does_not_name_is_reported(tmp_path):
+    result = imported(tmp_path, [HEADER, ["text", "a", "A", "A"]], attachments={"kota.csv": b"name\nx\n"})
+    note = next(note for note in result.notes if note.sheet == "attachments")
+    assert note.english() == "attachments: 'kota.csv' is not used by the form"
+    assert note.indonesian() == "attachments: 'kota.csv' tidak dipakai oleh formulir"
+
+
 def test_pulldata_tables_are_kept_in_the_checklist(tmp_path):
     checklist = imported(tmp_path, [
         [*HEADER, "calculation"],
