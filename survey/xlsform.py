@@ -26,16 +26,17 @@ Decisions (for form authors: docs/xlsform.md):
   tidak, optionally sebagian and tidak_berlaku, or the English yes/no/partial/na). Any other select stays
   a select with its own choices: the importer never changes what is asked. String literals compared with
   a scored item are rewritten to ya/tidak/..., as is its literal default; a literal we cannot tie to one
-  item is refused. `scored`,
-  `weight` or `critical` on any other row, and `or_other` on a scored row, are refused.
+  item is refused. `scored`, `weight` or `critical` on any other row, and `or_other` on a scored row, are
+  refused.
 - `or_other`: as pyxform does, the list gains the choice `other` (unless it has its own) and a text item
   `<name>_other` follows, shown when `other` is chosen.
 - Choices from files: `select_one_from_file x.csv` (and select_multiple) take their choices from the CSV
   attachment of that name (columns name, label or label::language, and any other column for choice
   filters); `select_one_external` from the workbook's external_choices sheet; `pulldata('t', ...)` and
   `csv-external t` need the attachment `t.csv`, kept in the checklist as a table. A missing attachment is
-  refused by name; an attachment the form never names is reported in a warning. Choice values are unique: a name used twice in a list is refused, except under a
-  `choice_filter` (`allow_choice_duplicates`), where the first row is kept with a warning.
+  refused by name; an attachment the form never names is reported in a warning. Choice values are
+  unique: a name used twice in a list is refused, except under a `choice_filter`
+  (`allow_choice_duplicates`), where the first row is kept with a warning.
 - Names: XLSForm names are mapped to ids: lower case, `-` and `.` become `_` (references follow, with a
   warning); two names that map to one id are refused.
 - Settings: the id is the `checklist_id` argument, else `form_id`, else the file name, normalised: lower
@@ -1056,10 +1057,10 @@ class _Form:
                 data[target] = self._rewrite(entry[key][0], entry[key][1], column, current)
         if "_default" in entry:
             text, at = entry["_default"]
-            literal = "(" not in text and "${" not in text
-            # A scored item's literal default is one of its list's names: stored as ya/tidak like its answers.
-            literal_value = self.ynp.get(entry.get("id"), {}).get(text.strip(), text)
-            data["default"] = literal_value if literal else self._rewrite(text, at, "default", None)
+            if "(" in text or "${" in text:
+                data["default"] = self._rewrite(text, at, "default", None)
+            else:  # a scored item's literal default is a name of its list: stored as ya/tidak like its answers
+                data["default"] = self.ynp.get(entry["id"], {}).get(text.strip(), text)
         for choice, where in enumerate(entry.get("_choice_rows", ())):
             locations[f"{path}.choices[{choice}]"] = where
         if "items" in entry:

@@ -95,7 +95,7 @@ TYPE_FAMILIES = {
     "select_multiple": ["select all that apply", "select all that apply from", "add select multiple prompt using"],
     "skipped (audit log)": ["audit"],
     "table (csv-external)": ["csv-external"],
-    # pyxform reads the second word as the list name, as it does: 'select one external' is `select one external`.
+    # pyxform parses these as `select one` of a list named by the last word ('external', 'using'); so do we.
     "select_one of a list named by the last word": ["select one external", "select one using"],
     "refused: audio": ["audio", "q audio", "add audio prompt", "background-audio"],
     "refused: video": ["video", "q video", "add video prompt"],
