@@ -604,7 +604,7 @@ def _item(fields: _Fields, path: tuple[str, ...] = ()) -> Item:
     calculation = fields.expression("calculation")
     if item_type == "calculate" and calculation is None:
         raise fields.error("checklist.missing_field", "a calculate item needs a calculation", "calculation")
-    if calculation is not None and calculation.uses_current:
+    if calculation is not None and calculation.uses_dot:  # once() may read the item's own value; `.` may not
         raise fields.error("checklist.bad_expression", "'.' cannot be used in a calculation", "calculation")
     if item_type == "note" and (required or required_if or constraint):
         raise fields.error("checklist.field_not_allowed", "a note takes no answer, so nothing is required of it",

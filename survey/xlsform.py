@@ -94,9 +94,8 @@ _INPUT_TYPES = {"string": "text", "int": "integer", "decimal": "decimal", "date"
 # Metadata (jr:preload) as hidden items; the default fills them where ODK would.
 _PRELOAD_DEFAULTS = {"start": "now()", "end": "now()", "today": "today()"}
 # Types XLSForm has and we do not: (English, Indonesian) reason shown in the error.
-_REFUSED_UPLOADS = {"audio/*": ("audio recordings", "rekaman audio"), "video/*": ("video recordings", "rekaman video"),
-                    "application/*": ("file uploads", "unggahan berkas"),
-                    "osm/*": ("OpenStreetMap questions", "pertanyaan OpenStreetMap")}
+# Uploads other than photos: a `file` item taking recordings, videos, documents or OpenStreetMap data.
+_UPLOADS = {"audio/*": "audio", "video/*": "video", "application/*": "file", "osm/*": "osm"}
 _REFUSED_BINDS = {"geotrace": ("lines on a map", "garis di peta"), "geoshape": ("shapes on a map", "bidang di peta"),
                   "odk:rank": ("ranking questions", "pertanyaan peringkat")}
 _UNKNOWN_TYPE = ("not an XLSForm type we know", "bukan jenis XLSForm yang dikenal")
@@ -668,6 +667,8 @@ class _Form:
             data["read_only"] = self._boolean(columns, "read_only", number)
         if "appearance" in columns:
             data["appearance"] = str(columns["appearance"])
+        if "accept" in kind.preset:
+            data["accept"] = kind.preset["accept"]
         self._parameters(data, columns, kind, number)
         if kind.list_name is not None:
             self._choices(data, kind, columns, number)
@@ -1184,7 +1185,9 @@ def _classify(type_text: str, row: int) -> _Kind:
         raise XLSFormError("xlsform.missing_choices", f"'{text}' names no choice list",
                            constants.SURVEY, row, text, f"'{text}' tidak menyebut daftar pilihan")
     if RE_OSM.fullmatch(text):
-        raise _unsupported(text, row, *_REFUSED_UPLOADS["osm/*"])
+        return _Kind("file", preset={"accept": "osm"},
+                     note=("an OpenStreetMap question takes the .osm file from a mapping app; its tag list is not used",
+                           "pertanyaan OpenStreetMap menerima berkas .osm dari aplikasi peta; daftar tag-nya tidak dipakai"))
     name = aliases._type_alias_map.get(lowered, lowered)
     entry = QUESTION_TYPE_DICT.get(name) or QUESTION_TYPE_DICT.get(text) or next(
         (value for key, value in QUESTION_TYPE_DICT.items() if key.lower() == lowered), None)
@@ -1214,7 +1217,9 @@ def _question_kind(name: str, entry: dict, text: str, row: int) -> _Kind:
     if tag == "upload":
         if control.get("mediatype") == "image/*":
             return _Kind("photo")
-        raise _unsupported(text, row, *_REFUSED_UPLOADS.get(control.get("mediatype"), _UNKNOWN_TYPE))
+        if control.get("mediatype") in _UPLOADS:
+            return _Kind("file", preset={"accept": _UPLOADS[control["mediatype"]]})
+        raise _unsupported(text, row, *_UNKNOWN_TYPE)
     if tag == "trigger" and bind_type == "string":
         return _Kind("acknowledge")
     if tag == "range":

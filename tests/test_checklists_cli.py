@@ -108,11 +108,11 @@ def test_a_shipped_version_cannot_be_replaced(runner, checklists, form):
 
 
 def test_unsupported_form_is_refused_naming_the_row(runner, checklists, tmp_path):
-    form = write_form(tmp_path, "audio.xlsx", [*SURVEY, ["audio", "suara", "Suara", "Sound"]])
+    form = write_form(tmp_path, "garis.xlsx", [*SURVEY, ["geotrace", "jalur", "Jalur", "Path"]])
     result = runner.invoke(args=["checklists", "import", str(form)])
     assert result.exit_code == 1
-    assert ("[xlsform.unsupported_type] survey baris 7: 'audio' tidak didukung (rekaman audio) / "
-            "survey row 7: 'audio' is not supported (audio recordings)") in result.output
+    assert ("[xlsform.unsupported_type] survey baris 7: 'geotrace' tidak didukung (garis di peta) / "
+            "survey row 7: 'geotrace' is not supported (lines on a map)") in result.output
     assert files(checklists) == []
 
 

@@ -57,6 +57,7 @@ def start_audits(session: Session, facility: Facility, checklists: list[Checklis
         session.add(audit)
         session.flush()
         _log(session, actor, "start", audit, {"facility": [None, str(facility.id)], "checklist": [None, checklist.key]})
+        keep_once(session, audit, form_state(session, audit, checklist))
         audits.append(audit)
     return audits
 
@@ -118,7 +119,20 @@ def save_answer(session: Session, audit: Audit, checklist: Checklist, address: s
         answers[address] = value
     state = compute(checklist, answers, today=today or dt.date.today(), now=dt.datetime.now(dt.timezone.utc),
                     touched=(before.touched or frozenset()) | {address})
+    keep_once(session, audit, state)
     return SaveOutcome(value, state.problems.get(address), before, state, row.version)
+
+
+def keep_once(session: Session, audit: Audit, state: FormState) -> None:
+    """Store the first value of each once() calculation (once(uuid()), once(now())), so it never changes again,
+    as ODK fixes it when the form or the repeat entry is created."""
+    for address, item, _ in state.nodes:
+        calculation = item.calculation
+        if calculation is None or "once(" not in calculation.text or address in state.answers:
+            continue
+        value = state.values.get(address)
+        if value not in (None, "") and session.get(Answer, (audit.id, address)) is None:
+            session.add(Answer(audit_id=audit.id, item_id=address, value=value, version=1))
 
 
 def add_instance(session: Session, audit: Audit, checklist: Checklist, address: str, actor: Actor) -> int:
@@ -136,6 +150,7 @@ def add_instance(session: Session, audit: Audit, checklist: Checklist, address: 
     audit.updated_at = utcnow()
     _log(session, actor, "instance_added", audit, {address: [count, count + 1], "repeat": [None, repeat]})
     session.flush()
+    keep_once(session, audit, form_state(session, audit, checklist))
     return count + 1
 
 

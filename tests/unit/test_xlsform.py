@@ -97,10 +97,11 @@ TYPE_FAMILIES = {
     "table (csv-external)": ["csv-external"],
     # pyxform parses these as `select one` of a list named by the last word ('external', 'using'); so do we.
     "select_one of a list named by the last word": ["select one external", "select one using"],
-    "refused: audio": ["audio", "q audio", "add audio prompt", "background-audio"],
-    "refused: video": ["video", "q video", "add video prompt"],
-    "refused: file": ["file", "add file prompt"],
-    "refused: osm": ["osm"],
+    "file (audio)": ["audio", "q audio", "add audio prompt"],
+    "file (video)": ["video", "q video", "add video prompt"],
+    "file (file)": ["file", "add file prompt"],
+    "file (osm)": ["osm"],
+    "refused: background recording": ["background-audio"],
     "refused: map lines and shapes": ["geotrace", "q geotrace", "geoshape", "q geoshape"],
     "refused: ranking": ["rank"],
     "refused: trigger": ["trigger"],
@@ -152,6 +153,8 @@ def test_pyxform_type_alias(tmp_path, alias):
         assert item.choice_values == (("a",) if alias.endswith("external") else ("b",))
     elif expected_type.startswith("select"):
         assert item.choice_values == ("yes", "no")
+    if expected_type == "file":
+        assert item.accept == family.split("(")[1].rstrip(")")
     expected_default = {"hidden (now)": "now()", "hidden (today)": "today()"}.get(family)
     assert item.default == expected_default
     if family == "integer (bounded)":
@@ -194,7 +197,6 @@ def test_select_commands(tmp_path, type_cell, expected_type, choices):
 @pytest.mark.parametrize("type_cell, code, fragment", [
     pytest.param("select_one", "xlsform.missing_choices", "'select_one' names no choice list", id="no list"),
     pytest.param("rank yn", "xlsform.unsupported_type", "ranking", id="rank"),
-    pytest.param("osm building", "xlsform.unsupported_type", "OpenStreetMap", id="osm with a tag list"),
     pytest.param("begin_section", "xlsform.unsupported_type", "not an XLSForm type", id="begin of an unknown"),
     pytest.param("foo", "xlsform.unsupported_type", "'foo' is not supported (not an XLSForm type we know)",
                  id="unknown"),
@@ -636,8 +638,6 @@ def test_select_one_external_without_its_list_is_refused(tmp_path):
     assert "external_choices" in str(error)
 
 
-@pytest.mark.xfail(strict=True, reason="survey/checklist.py refuses a calculation that uses the current value, "
-                                       "and survey/expressions.py counts once() as using it (reported to the lead)")
 def test_once_in_a_calculation(tmp_path):
     checklist = imported(tmp_path, [[*HEADER, "calculation"], ["calculate", "kode", None, None, "once(uuid())"],
                                     ["text", "a", "A", "A"]]).checklist
@@ -1160,10 +1160,9 @@ EXPECTED = {
     "choice_filter_test.xlsx": None,
     # Refused only for the CSV attachments it names; with them it imports (test_shared_ucl_with_attachments).
     "UCL_Biomass_Plot_Form.xlsx": ("xlsform.missing_attachment", "survey", 16, "UCL_regions.csv"),
-    # Refused for uploads we have no item type for yet (audio, video, files, OpenStreetMap): the lead may add a
-    # file-upload type later, and then these expectations change.
-    "xlsform_spec_test.xlsx": ("xlsform.unsupported_type", "survey", 37, "audio"),
-    "case_insensitivity.xlsx": ("xlsform.unsupported_type", "survey", 4, "osm c1"),
+    # Audio, video and OpenStreetMap questions are file items.
+    "xlsform_spec_test.xlsx": None,
+    "case_insensitivity.xlsx": None,
 }
 
 
@@ -1190,22 +1189,15 @@ def test_shared_workbook_imports_or_is_refused_as_expected(name):
 
 
 @pytest.mark.shared_data
-@pytest.mark.parametrize("name", ["xlsform_spec_test.xlsx", "case_insensitivity.xlsx"])
-def test_shared_forms_refused_for_uploads_import_without_them(tmp_path, name):
-    """Uploads are their only obstacle: with the audio, video, file and osm rows taken out, they import."""
-    path = SHARED_FORMS / name
-    require(path.is_file(), f"{path} is missing (../shared/data/xlsform)")
-    book = openpyxl.load_workbook(path, data_only=True)  # cached values of formula cells, as pyxform reads them
-    survey = next(sheet for sheet in book.worksheets if sheet.title.lower() == "survey")
-    column = [str(cell.value).lower() for cell in survey[1]].index("type") + 1
-    for row in range(survey.max_row, 1, -1):
-        if str(survey.cell(row, column).value or "").split(" ")[0].lower() in ("audio", "video", "file", "osm"):
-            survey.delete_rows(row)
-    book.save(tmp_path / name)
-    checklist = import_xlsform(tmp_path / name).checklist
-    assert round_trips(checklist)
-    if name == "xlsform_spec_test.xlsx":
-        assert checklist.id == "spec_test" and checklist.container("repeat_test").type == "repeat"
+def test_shared_forms_with_uploads_make_file_items():
+    spec, case = SHARED_FORMS / "xlsform_spec_test.xlsx", SHARED_FORMS / "case_insensitivity.xlsx"
+    require(spec.is_file() and case.is_file(), "the XLSForm corpus is missing (../shared/data/xlsform)")
+    checklist = import_xlsform(spec).checklist
+    assert checklist.id == "spec_test" and checklist.container("repeat_test").type == "repeat"
+    assert {(i.id, i.accept) for i in checklist.items if i.type == "file"} == {
+        ("audio_test", "audio"), ("video_test", "video")}
+    osm = import_xlsform(case).checklist.item("q3")
+    assert (osm.type, osm.accept) == ("file", "osm")
 
 
 @pytest.mark.shared_data
