@@ -115,8 +115,13 @@ _CONTROL_COLUMNS = {"appearance": "appearance", "rows": "rows", "autoplay": "aut
                     "jr:count": "repeat_count"}
 _QUESTION_COLUMNS = frozenset({"type", "name", "label", "hint", "relevant", "required", "constraint",
                                "constraint_message", "weight", "critical", "scored", "calculation", "default",
-                               "read_only", "choice_filter", "appearance", "parameters"})
-_GROUP_COLUMNS = frozenset({"type", "name", "label", "hint", "relevant", "appearance", "repeat_count"})
+                               "read_only", "choice_filter", "appearance", "parameters", *("kla_source",
+                               "kla_source_status", "kla_source_text", "kla_min", "kla_max")})
+_GROUP_COLUMNS = frozenset({"type", "name", "label", "hint", "relevant", "appearance", "repeat_count", "kla_source",
+                            "kla_source_status", "kla_source_text"})
+# Pantau KLA's own settings (survey.xlsform_writer): what a downloaded checklist carries back on import.
+_KLA_SETTINGS = frozenset({"kla_facility_kinds", "kla_source", "kla_source_status", "kla_memenuhi_min",
+                           "kla_description", "kla_source_note", "kla_source_text"})
 # Question columns pyxform accepts on a group row but that mean nothing there (a column filled down the sheet).
 _IGNORED_ON_GROUPS = frozenset({"required", "read_only", "constraint", "constraint_message", "default",
                                 "choice_filter", "calculation", "parameters"})
@@ -127,7 +132,7 @@ _CHOICE_OWN_COLUMNS = frozenset({"name", "label", constants.LIST_NAME_S, constan
                                  "media", "image", "audio", "video", "big-image"})
 _PYXFORM_COLUMNS = frozenset(MultipleChoiceQuestion.get_slot_names()) | {"instance", "bind", "body"}
 _USED_SETTINGS = frozenset({"id_string", "title", "version", "default_language", "clean_text_values",
-                            "allow_choice_duplicates"})
+                            "allow_choice_duplicates"}) | _KLA_SETTINGS
 
 _MESSAGES_ID = {
     "xlsform.unreadable": "berkas tidak dapat dibaca sebagai XLSForm",
@@ -540,6 +545,7 @@ class _Form:
                 self.warnings.add("survey: a group without a label is titled with its name", number,
                                   "survey: grup tanpa label diberi judul sesuai namanya")
             self._new_section(name, label, number, relevant)
+            self.sections[-1].update(self._kla_source(columns, number))
             return
         if not self.frames:  # a repeat or loop outside groups: a section of its own holds it
             self._new_section(name, label or {"id": name, "en": name}, number, None)
@@ -669,6 +675,10 @@ class _Form:
             data["appearance"] = str(columns["appearance"])
         if "accept" in kind.preset:
             data["accept"] = kind.preset["accept"]
+        data.update(self._kla_source(columns, number))
+        for column, key in (("kla_min", "min"), ("kla_max", "max")):
+            if column in columns:
+                data[key] = self._number(columns, column, number)
         self._parameters(data, columns, kind, number)
         if kind.list_name is not None:
             self._choices(data, kind, columns, number)
@@ -677,6 +687,18 @@ class _Form:
         self._append(data)
         if kind.or_other:
             self._other(data, number)
+
+    def _kla_source(self, columns: dict, number: int) -> dict:
+        """A section's or question's own source (kla_source, kla_source_status, kla_source_text)."""
+        found = {}
+        if columns.get("kla_source"):
+            found["source"] = str(columns["kla_source"])
+        if columns.get("kla_source_status"):
+            found["source_status"] = str(columns["kla_source_status"]).strip()
+        text = self._text(columns, "kla_source_text", number, required=False)
+        if text is not None:
+            found["source_text"] = text
+        return found
 
     def _required(self, data: dict, columns: dict, number: int) -> None:
         if "required" not in columns:
@@ -986,22 +1008,33 @@ class _Form:
         if self.settings.row:
             for key in ("id", "version", "version_label", "title"):
                 locations[key] = (constants.SETTINGS, self.settings.row)
-        source = f"XLSForm {path.name}"
+        settings = self.settings.values
+        kla = bool(settings.get("kla_source"))  # a checklist downloaded from Pantau KLA: its own fields come back
+        source = str(settings["kla_source"]) if kla else f"XLSForm {path.name}"
         final_id = self._checklist_id(path, checklist_id)
         number, label = self._version(version)
+        if label == str(number):
+            label = None  # the version text is the number itself: nothing more to show
+        kinds = list(facility_kinds) if facility_kinds else (
+            str(settings.get("kla_facility_kinds") or "all").split() or ["all"])
         data = {
             "id": final_id,
             "version": number,
             "title": self._title(final_id),
-            "facility_kinds": list(facility_kinds) if facility_kinds else ["all"],
+            "facility_kinds": kinds,
             "source": source,
-            "source_status": SOURCE_STATUS,
-            "source_note": {
-                "id": f"Diimpor dari XLSForm {path.name}; sumber kriteria belum diperiksa.",
-                "en": f"Imported from the XLSForm {path.name}; the source of the criteria has not been checked."},
-            "scoring": {"memenuhi_min": MEMENUHI_MIN},
+            "source_status": str(settings.get("kla_source_status") or SOURCE_STATUS).strip(),
+            "scoring": {"memenuhi_min": self._memenuhi_min()},
             "sections": self._sections(source, locations),
         }
+        for key in ("description", "source_note", "source_text"):
+            text = self._text(settings, f"kla_{key}", self.settings.row or 1, required=False, sheet=constants.SETTINGS)
+            if text is not None:
+                data[key] = text
+        if not kla:
+            data["source_note"] = {
+                "id": f"Diimpor dari XLSForm {path.name}; sumber kriteria belum diperiksa.",
+                "en": f"Imported from the XLSForm {path.name}; the source of the criteria has not been checked."}
         if label is not None:
             data["version_label"] = label
         if self.tables:
@@ -1019,9 +1052,10 @@ class _Form:
                 continue
             path = f"sections[{len(sections)}]"
             locations[path] = (constants.SURVEY, section["_row"])
-            sections.append({"id": section["id"], "title": section["title"], "source": source,
-                             "items": [self._entry(entry, f"{path}.items[{index}]", locations)
-                                       for index, entry in enumerate(entries)]})
+            own = {key: section[key] for key in ("source_status", "source_text") if key in section}
+            sections.append({"id": section["id"], "title": section["title"], "source": section.get("source", source),
+                             **own, "items": [self._entry(entry, f"{path}.items[{index}]", locations)
+                                              for index, entry in enumerate(entries)]})
         if not sections:
             raise XLSFormError("xlsform.no_questions", "the form has no questions we can import",
                                constants.SURVEY, None, "survey", "formulir tidak berisi pertanyaan yang dapat diimpor")
@@ -1124,6 +1158,17 @@ class _Form:
         if re.fullmatch(r"[0-9]{1,10}", label) and 0 < int(label) <= MAX_VERSION:
             return int(label), None
         return 1, label
+
+    def _memenuhi_min(self) -> float:
+        value = self.settings.values.get("kla_memenuhi_min")
+        if value in (None, ""):
+            return MEMENUHI_MIN
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise XLSFormError("xlsform.bad_value", f"kla_memenuhi_min must be a number, not '{value}'",
+                               constants.SETTINGS, self.settings.row, "kla_memenuhi_min",
+                               f"kla_memenuhi_min harus berupa angka, bukan '{value}'") from None
 
     def _title(self, checklist_id: str) -> dict:
         title = self._text(self.settings.values, "title", self.settings.row or 1, required=False,

@@ -174,6 +174,8 @@ def _item_row(item: Item) -> dict:
                    weight=item.weight, critical="yes" if item.critical else None)
     elif item.type in ("select_one", "select_multiple"):
         row["type"] = f"{item.type} {item.id}"
+    elif item.type == "file":
+        row["type"] = {"audio": "audio", "video": "video", "osm": "osm"}.get(item.accept, "file")
     else:
         row["type"] = _TYPES[item.type]
     if item.required_if is not None:
