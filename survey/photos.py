@@ -52,7 +52,6 @@ MEDIA = {
     "mp4": ("video/mp4", "mp4"), "mov": ("video/quicktime", "mov"), "3gp": ("video/3gpp", "3gp"),
     "webm": ("video/webm", "webm"), "pdf": ("application/pdf", "pdf"),
     "osm": ("application/vnd.openstreetmap.data+xml", "osm"), "zip": ("application/zip", "zip"),
-    "txt": ("text/plain", "txt"),
 }
 # What each kind of file question accepts (survey.checklist.FILE_ACCEPTS).
 ACCEPTS = {
@@ -158,14 +157,11 @@ def sniff_media(data: bytes) -> str | None:
         return None
     if head.startswith(b"PK\x03\x04"):
         return "zip"
+    # Plain text is not taken: a photo door that stored any text would be a free file store.
     text = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if text.startswith(b"<?xml") and b"<osm" in text[:1024] or text.startswith(b"<osm"):
         return "osm"
-    try:
-        sample = data[:65536].decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    return "txt" if "\x00" not in sample and not text.startswith((b"<", b"\x00")) else None
+    return None
 
 
 class _Decoded(NamedTuple):

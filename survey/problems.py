@@ -61,8 +61,8 @@ SURVEY_PROBLEMS = Problems(
             PhotoError),
     Problem("file.not_video", N_("This file is not a video. Choose an MP4, MOV, 3GP or WebM video."), PhotoError),
     Problem("file.not_osm", N_("This file is not OpenStreetMap data (.osm)."), PhotoError),
-    Problem("file.unknown_kind", N_("This kind of file is not accepted. Choose a recording, a video, a PDF, a ZIP, "
-                                    "an OpenStreetMap or a text file."), PhotoError),
+    Problem("file.unknown_kind", N_("This kind of file is not accepted. Choose a recording, a video, a PDF, a ZIP "
+                                    "or an OpenStreetMap file."), PhotoError),
     Problem("photo.corrupt", N_("This photo is damaged or incomplete. Take it again or choose another file."), PhotoError),
     Problem("photo.empty", N_("The photo file is empty. Take the photo again."), PhotoError),
     Problem("photo.empty/not_chosen", N_("Choose or take a photo first.")),

@@ -34,7 +34,7 @@ MAX_RATIO = 200  # a member (or a whole bundle) that inflates more than this is 
 RATIO_FLOOR = 64 * 1024  # below this a member may compress as well as it likes (a short JSON file does)
 READ_CHUNK = 1024 ** 2
 # Photos, and the recordings and documents of file items (survey.photos.MEDIA): named by hash and extension.
-PHOTO_NAME = re.compile(r"^photos/([0-9a-f]{64})\.(jpg|png|webp|mp3|m4a|wav|ogg|amr|flac|mp4|mov|3gp|webm|pdf|osm|zip|txt)$")
+PHOTO_NAME = re.compile(r"^photos/([0-9a-f]{64})\.(jpg|png|webp|mp3|m4a|wav|ogg|amr|flac|mp4|mov|3gp|webm|pdf|osm|zip)$")
 
 
 @dataclass(frozen=True)
