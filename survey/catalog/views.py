@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from functools import wraps
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -34,10 +35,16 @@ PREVIEW_LANGUAGES = ("id", "en")
 FRAME_HEADERS = {"X-Frame-Options": "SAMEORIGIN"}
 
 
-@bp.before_request
-def _hub_only():
-    if current_app.config["ROLE"] != "hub":
-        abort(404)
+def hub_only(view):
+    """A field device has no catalog (checked after the role, as every refusal of this page is the same there)."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if current_app.config["ROLE"] != "hub":
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 def _actor() -> service.Actor:
@@ -46,6 +53,7 @@ def _actor() -> service.Actor:
 
 @bp.get("/")
 @role_required(*ADMINS)
+@hub_only
 def index():
     """Every checklist and its versions: number, label, state, audits, devices that hold it."""
     return render_page("catalog/index.html", checklists=queries.catalog(db.session))
@@ -53,6 +61,7 @@ def index():
 
 @bp.route("/upload", methods=["GET", "POST"])
 @role_required(*ADMINS)
+@hub_only
 @transactional(lock=("POST",))
 @rerenders_too_large
 def upload():
@@ -82,6 +91,7 @@ def upload():
 
 @bp.get("/<key>/")
 @role_required(*ADMINS)
+@hub_only
 def version(key: str):
     """One version: its import report, its preview in both languages at phone width, Publish or Retire."""
     checklist = queries.version_checklist(db.session, key)
@@ -96,6 +106,7 @@ def version(key: str):
 
 @bp.get("/<key>/preview")
 @role_required(*ADMINS)
+@hub_only
 def preview(key: str):
     """The form as an auditor's phone shows it, read-only, in one language (framed by the version page)."""
     checklist = queries.version_checklist(db.session, key)
@@ -111,6 +122,7 @@ def preview(key: str):
 
 @bp.post("/<key>/publish")
 @role_required(*ADMINS)
+@hub_only
 @transactional
 def publish(key: str):
     """Publish a version: devices receive it at their next sync and can start audits with it."""
@@ -120,6 +132,7 @@ def publish(key: str):
 
 @bp.post("/<key>/retire")
 @role_required(*ADMINS)
+@hub_only
 @transactional
 def retire(key: str):
     """Retire a published version: no new audit starts with it; drafts already started keep it."""
