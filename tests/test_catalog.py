@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import uuid
 from pathlib import Path
 
 import pytest
@@ -175,3 +176,79 @@ def test_the_catalog_is_for_admins_on_a_hub(app, auth, supervisor):
 
 def test_release_states_at_the_door_are_the_catalogs():
     assert schemas.RELEASE_STATES == TRAVELLING_STATES
+
+
+# --- the release state in sync: catch-up, the merge, which devices hold it -----------------------------------
+
+
+def published(app, admin_browser, tmp_path) -> None:
+    """audit_taman@1 uploaded and published on the hub."""
+    upload(admin_browser, write_form(tmp_path, "audit_taman.xlsx", SURVEY), kinds=["ruang_bermain"])
+    assert admin_browser.post(f"/checklists/{KEY}/publish").status_code == 303
+
+
+def release_change(app, state: str, hlc: str, origin: str, seq: int = 1):
+    """A checklist change for audit_taman@1 carrying a release state, as another node would send it."""
+    from sync.changes import Change
+    from sync.documents import checklist_document
+
+    with app.app_context(), write_transaction() as session:
+        doc = checklist_document(session.get(ChecklistVersion, KEY), state)
+    return Change(origin_id=origin, origin_seq=seq, kind="checklist", entity_id=KEY, hlc=hlc, payload=doc)
+
+
+def test_flask_sync_publish_puts_a_missing_release_state_into_the_log(app, admin_browser, tmp_path):
+    from sqlalchemy import delete
+
+    from sync import publish
+
+    published(app, admin_browser, tmp_path)
+    with app.app_context(), write_transaction() as session:
+        session.execute(delete(SyncChange).where(SyncChange.kind == "checklist", SyncChange.entity_id == KEY))
+    with app.app_context(), write_transaction() as session:
+        counts = publish.publish_state(session, checklists=registry.installed(session).values())
+    assert counts["checklist"] >= 1
+    assert checklist_changes(app, KEY) == [{"state": "published"}]
+    with app.app_context(), write_transaction() as session:  # nothing new: nothing published again
+        publish.publish_state(session, checklists=registry.installed(session).values())
+    assert checklist_changes(app, KEY) == [{"state": "published"}]
+
+
+def test_the_latest_state_wins_and_a_device_beneath_never_sets_one(app, admin_browser, tmp_path):
+    from app.node import Device
+    from sync.apply_records import apply_checklists
+
+    published(app, admin_browser, tmp_path)
+    above, beneath = str(uuid.uuid4()), uuid.uuid4()
+    with app.app_context(), write_transaction() as session:
+        session.add(Device(id=beneath, name="tablet-9", role="field"))
+        mine = session.get(ChecklistRelease, KEY).hlc
+    later = f"{int(mine[:16]) + 1000:016d}.0000"
+    from_beneath = release_change(app, "retired", later, str(beneath))
+    older = release_change(app, "retired", "0000000000001.0000", above)
+    newer = release_change(app, "retired", later, above, 2)
+    with app.app_context(), write_transaction() as session:
+        apply_checklists(session, [from_beneath])
+        assert session.get(ChecklistRelease, KEY).state == "published"  # from beneath: ignored
+        apply_checklists(session, [older])
+        assert session.get(ChecklistRelease, KEY).state == "published"  # older than the state held
+        apply_checklists(session, [newer])
+        assert session.get(ChecklistRelease, KEY).state == "retired"
+
+
+def test_the_catalog_shows_which_devices_hold_a_published_version(app, admin_browser, tmp_path):
+    from app.node import Device
+    from sync import publish
+
+    published(app, admin_browser, tmp_path)
+    tablets = {name: uuid.uuid4() for name in ("tablet-1", "tablet-2")}
+    with app.app_context(), write_transaction() as session:
+        for name, device_id in tablets.items():
+            session.add(Device(id=device_id, name=name, role="field", token_hash="0" * 64))
+        seq = session.execute(select(SyncChange.local_seq).where(SyncChange.entity_id == KEY)).scalar_one()
+        publish.note_pulled(session, tablets["tablet-1"], seq)
+        publish.note_pulled(session, tablets["tablet-2"], seq - 1)
+    page = html(admin_browser.client.get("/checklists/"))
+    assert page.select_one(f'tr[data-version="{KEY}"] [data-holders]').get_text(strip=True) == "tablet-1"
+    assert html(admin_browser.client.get(f"/checklists/{KEY}/")).select_one("[data-holders]").get_text(" ", strip=True) \
+        .endswith("tablet-1")
