@@ -732,7 +732,7 @@ def _expression_owners(checklist: Checklist):
             yield name, path, checklist.item(name).expressions()
 
 
-def _dependencies(checklist: Checklist) -> dict[str, list[str]]:
+def dependencies(checklist: Checklist) -> dict[str, list[str]]:
     """What each item's or container's value or visibility is computed from: the order evaluation must follow."""
     depends: dict[str, set[str]] = {}
     for item in checklist.items:
@@ -755,7 +755,7 @@ def _dependencies(checklist: Checklist) -> dict[str, list[str]]:
 
 def _check_cycles(checklist: Checklist, origin: str):
     """Refuse relevance or calculations that depend on themselves through others: their value would be undefined."""
-    depends = _dependencies(checklist)
+    depends = dependencies(checklist)
     paths = _paths(checklist)
     visiting, done = 1, 2
     state: dict[str, int] = {}

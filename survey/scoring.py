@@ -7,19 +7,21 @@ Rules (docs/checklist-format.md, "Scoring"):
   draft scores low until it is complete;
 - an item whose relevance is false is ignored with its answer, as ODK drops irrelevant answers;
 - a relevant critical item answered `tidak` or `sebagian` fails, and any failure forces
-  `belum_memenuhi`; otherwise the result is `memenuhi` when score >= scoring.memenuhi_min.
+  `belum_memenuhi`; otherwise the result is `memenuhi` when score >= scoring.memenuhi_min;
+- inside a repeat every instance of a scored item counts as one item of that weight (five swings weigh five
+  times one swing), and a critical item failing in any instance fails the audit;
+- calculations, notes and read-only items are never scored, and do not count in progress.
 """
 
 from __future__ import annotations
 
 import datetime
-import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
-from survey.checklist import Checklist, Item, validate_answer
-from survey.expressions import is_empty, is_relevant, satisfies
+from survey.checklist import Checklist, Item
+from survey.form import FormState, compute
 
 MEMENUHI = "memenuhi"
 BELUM_MEMENUHI = "belum_memenuhi"
@@ -59,90 +61,47 @@ class ScoreResult:
         return not self.missing_required and not self.invalid
 
 
+def state_of(checklist: Checklist, answers: Mapping[str, object], today: datetime.date | None = None,
+             now: datetime.datetime | None = None, locale: str = "id") -> FormState:
+    """The form state scoring and the page read: relevance, calculations, problems (survey.form)."""
+    return compute(checklist, answers, today=today, now=now, locale=locale)
+
+
 def relevant_answers(checklist: Checklist, answers: Mapping[str, object],
                      today: datetime.date | None = None) -> dict[str, object]:
     """Answers of relevant items only: what an audit keeps and what expressions may see."""
-    return _resolve(checklist, answers, today)[1]
+    return state_of(checklist, answers, today).visible
 
 
 def relevant_items(checklist: Checklist, answers: Mapping[str, object],
                    today: datetime.date | None = None) -> set[str]:
-    """Ids of the items shown for these answers."""
-    return _resolve(checklist, answers, today)[0]
+    """Addresses of the items shown for these answers."""
+    state = state_of(checklist, answers, today)
+    return {address for address, _, _ in state.nodes if address in state.relevant}
 
 
 def resolve(checklist: Checklist, answers: Mapping[str, object],
             today: datetime.date | None = None) -> tuple[set[str], dict[str, object]]:
-    """(relevant item ids, answers of relevant items), decided once so callers can reuse them."""
-    return _resolve(checklist, answers, today)
-
-
-def item_problem(checklist: Checklist, item_id: str, visible: Mapping[str, object],
-                 today: datetime.date | None = None) -> str | None:
-    """The problem of one relevant item's answer (shape or constraint), given the resolved answers."""
-    item = checklist.item(item_id)
-    return _problem(item, visible.get(item_id), visible, today)
-
-
-def _resolve(checklist: Checklist, answers: Mapping[str, object],
-             today: datetime.date | None) -> tuple[set[str], dict[str, object]]:
-    """Decide relevance item by item, each after the items its relevance refers to.
-
-    An item hidden by relevance behaves as unanswered for the items that refer to it. Items are
-    taken in dependency order, ties in document order; validated checklists have no cycles, and
-    any that slip through are broken in document order, seeing undecided items as unanswered.
-    """
-    items = checklist.items
-    position = {item.id: index for index, item in enumerate(items)}
-    waiting_on = {item.id: _dependencies(item, position) for item in items}
-    dependents: dict[str, list[str]] = {item.id: [] for item in items}
-    for item_id, dependencies in waiting_on.items():
-        for dependency in dependencies:
-            dependents[dependency].append(item_id)
-    ready = [position[item_id] for item_id, deps in waiting_on.items() if not deps]
-    heapq.heapify(ready)
-    undecided = set(position)
-    relevant, visible = set(), {}
-    while undecided:
-        index = heapq.heappop(ready) if ready else min(position[i] for i in undecided)
-        item = items[index]
-        if item.id not in undecided:
-            continue
-        undecided.discard(item.id)
-        if is_relevant(item.relevant, visible, today):
-            relevant.add(item.id)
-            if not is_empty(answers.get(item.id)):
-                visible[item.id] = answers[item.id]
-        for dependent in dependents[item.id]:
-            waiting_on[dependent].discard(item.id)
-            if not waiting_on[dependent] and dependent in undecided:
-                heapq.heappush(ready, position[dependent])
-    return relevant, visible
-
-
-def _dependencies(item: Item, position: Mapping[str, int]) -> set[str]:
-    """Other items this item's relevance reads."""
-    if item.relevant is None:
-        return set()
-    return {name for name in item.relevant.references if name in position and name != item.id}
+    """(relevant addresses, answers of relevant items), decided once so callers can reuse them."""
+    state = state_of(checklist, answers, today)
+    return {address for address, _, _ in state.nodes if address in state.relevant}, state.visible
 
 
 def progress(checklist: Checklist, answers: Mapping[str, object],
-             today: datetime.date | None = None, resolved: tuple[set[str], dict[str, object]] | None = None
-             ) -> dict[str, tuple[int, int]]:
-    """Per section id, in order: (answered, relevant) item counts for the UI.
+             today: datetime.date | None = None, state: FormState | None = None) -> dict[str, tuple[int, int]]:
+    """Per section id, in order: (answered, relevant) counts of the questions the auditor answers.
 
     An answer with a problem (wrong shape, failed constraint) is kept but not counted as answered:
-    the auditor still has to fix it before the audit can be submitted.
+    the auditor still has to fix it before the audit can be submitted. Every repeat instance counts.
     """
-    relevant, visible = resolved or _resolve(checklist, answers, today)
-    counts = {}
-    for section in checklist.sections:
-        shown = [item for item in section.items if item.id in relevant]
-        done = sum(1 for item in shown
-                   if item.id in visible and not _problem(item, visible[item.id], visible, today))
-        counts[section.id] = (done, len(shown))
-    return counts
+    state = state or state_of(checklist, answers, today)
+    counts = {section.id: [0, 0] for section in checklist.sections}
+    for address, item, _ in state.nodes:
+        if item.is_answerable and address in state.relevant:
+            tally = counts[checklist.section_of(item.id).id]
+            tally[1] += 1
+            tally[0] += state.answered(address)
+    return {section_id: (done, shown) for section_id, (done, shown) in counts.items()}
 
 
 @dataclass
@@ -162,24 +121,23 @@ def _weight(item: Item) -> Fraction:
 
 
 def score_audit(checklist: Checklist, answers: Mapping[str, object],
-                today: datetime.date | None = None) -> ScoreResult:
-    """Score an audit's answers against its checklist."""
-    relevant, visible = _resolve(checklist, answers, today)
-    total, missing, invalid, failed, sections = _Tally(), [], [], [], []
+                today: datetime.date | None = None, state: FormState | None = None) -> ScoreResult:
+    """Score an audit's answers against its checklist; a scored item inside a repeat counts once per instance."""
+    state = state or state_of(checklist, answers, today)
+    tallies = {section.id: _Tally() for section in checklist.sections}
+    failures: dict[str, list[str]] = {section.id: [] for section in checklist.sections}
+    for address, item, _ in state.nodes:
+        if address not in state.relevant or item.type != "ynp":
+            continue  # a critical ynp item of weight 0 still fails the audit
+        section_id = checklist.section_of(item.id).id
+        problem = state.problems.get(address)
+        value = None if problem else state.values.get(address)
+        _count(item, value, tallies[section_id])
+        if item.critical and value in _CRITICAL_FAILURES:
+            failures[section_id].append(address)
+    total, sections, failed = _Tally(), [], []
     for section in checklist.sections:
-        tally, section_failed = _Tally(), []
-        for item in section.items:
-            if item.id not in relevant:
-                continue
-            value = visible.get(item.id)
-            problem = _problem(item, value, visible, today)
-            if value is None and item.required:
-                missing.append(item.id)
-            if problem:
-                invalid.append((item.id, problem))
-            _count(item, None if problem else value, tally)
-            if item.critical and item.type == "ynp" and not problem and value in _CRITICAL_FAILURES:
-                section_failed.append(item.id)
+        tally, section_failed = tallies[section.id], failures[section.id]
         total.applicable += tally.applicable
         total.earned += tally.earned
         failed.extend(section_failed)
@@ -188,19 +146,8 @@ def score_audit(checklist: Checklist, answers: Mapping[str, object],
     return ScoreResult(
         score=total.score(), result=_result(checklist, total, failed),
         applicable_weight=float(total.applicable), earned_weight=float(total.earned),
-        failed_critical=tuple(failed), missing_required=tuple(missing), invalid=tuple(invalid),
-        per_section=tuple(sections))
-
-
-def _problem(item: Item, value: object, visible: Mapping[str, object],
-             today: datetime.date | None) -> str | None:
-    """Error code of an answer: wrong shape first, then a failed constraint."""
-    if value is None:
-        return None
-    code = validate_answer(item, value)
-    if code:
-        return code
-    return None if satisfies(item.constraint, value, visible, today) else "answer.constraint"
+        failed_critical=tuple(failed), missing_required=tuple(state.missing),
+        invalid=tuple(state.problems.items()), per_section=tuple(sections))
 
 
 def _count(item: Item, value: object, tally: _Tally):

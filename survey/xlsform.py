@@ -1,45 +1,58 @@
 """Import an XLSForm workbook as a checklist. Pure: no Flask, no files written.
 
-pyxform reads the workbook and normalises its headers as it does for ODK (aliases such as
-`list name` and `relevance`, `label::English (en)` and the old `label:english`, upper-case
-columns, smart quotes in cells). We then map the raw rows onto the checklist format
-(docs/checklist-format.md) ourselves instead of converting to an XForm, because every error must
-name the spreadsheet row and the mapping targets our own item types. `checklist_from_dict`
-validates the result; its errors are mapped back to the row they came from.
+pyxform reads the workbook and normalises its headers as it does for ODK (aliases such as `list name`
+and `relevance`, `label::English (en)` and the old `label:english`, upper-case columns, smart quotes in
+cells). We then map the rows onto the checklist format (docs/checklist-format.md) ourselves instead of
+converting to an XForm, because every error and warning must name the sheet and row, and the mapping
+targets our own item types. `checklist_from_dict` validates the result; its errors are mapped back to
+the row they came from.
 
-Decisions:
-- Sections: a top-level `begin group` is a section (name -> id, label -> title). Questions outside
-  any group go to the section `umum` (Umum/General), placed where the first of them appears.
-  A group inside a group is flattened into the outer section: its questions keep their order and
-  inherit its relevance; only its label is lost (a warning says so). Groups without questions
-  are dropped with a warning.
-- Relevance of groups, which sections do not have, is ANDed into each question's `relevant`.
-- `ynp`: a select_one whose list names, in any case, are ya and tidak, optionally sebagian and
-  tidak_berlaku, or the English yes/no/partial/na, becomes a scored ynp item (allow_na only when
-  the list has the n/a option). String literals compared with such an item (`${q} = 'yes'`,
-  `selected(${q}, 'yes')`, `. != 'no'`) are rewritten to ya/tidak/...; a literal we cannot tie
-  to one item is refused rather than guessed.
-- Names: an XLSForm name that is a valid id except for upper case is lower-cased (references
-  follow, with a warning); any other name is refused.
-- Settings: the id is the `checklist_id` argument, else `form_id` (lower-cased), else the file
-  name when it is a valid id (warning). The version is the `version` argument, else `version` if
-  it is a whole number (a date-like version is refused: pass the argument), else 1 (warning).
-  `form_title` is the title (else the id, with a warning).
-- Texts: `id`/`Indonesian (id)` and `en`/`English (en)` languages are used; a text in one language
-  only is copied to the other and a text in the default (plain) column serves both, each with a
-  warning. Other languages are dropped with a warning.
-- Refused (never half-imported): repeats, loops, calculations, external and cascading selects,
-  `or_other`, media and other question types we lack, pyxform columns that change answers
-  (`choice_filter`, `calculation`, `default`, `read_only`, `repeat_count`, `trigger`, ...), a
-  conditional `required`, and expressions our parser does not read (pulldata(), instance(), ...).
-  Presentation-only columns (appearance, parameters, media, guidance_hint, required_message) and
-  columns pyxform itself does not know are ignored with a warning; notes are skipped with a
-  warning; metadata rows (start, end, today, deviceid, ...) are ignored silently.
+Decisions (docs/checklists.md, "XLSForm"):
+- Question types are read through pyxform's own type table, so every alias pyxform accepts (`phone
+  number`, `gps`, `q int`, `add text prompt`, ...) is accepted, with the constraint or hint pyxform adds.
+  `barcode` is typed in as text; `range` becomes a number with its start and end as min and max;
+  metadata (`start`, `end`, `today`, `deviceid`, ...) become hidden items (`start`/`end` take now(),
+  `today` today()) so expressions and notes that name them work.
+- Structure: a top-level `begin group` is a section; questions outside any group go to the section
+  `umum` (Umum/General); a top-level repeat is a section of its own holding the repeat. Groups inside
+  are kept as sub-headings (group containers) and repeats as repeat containers, nested as written, with
+  their relevance; a section's relevance is ANDed into what it holds (sections have none of their own).
+  `repeat_count` is the repeat's count. A `begin loop over list` is expanded as pyxform does: one group
+  per choice, `%(label)s` in labels replaced by the choice's label, names suffixed by the choice name.
+- Scored items: a select_one is the scored ya/tidak/sebagian item (`ynp`) only when its row says so,
+  with `scored` = yes or a `weight` or `critical` column; its list must then be a yes/no list (names ya,
+  tidak, optionally sebagian and tidak_berlaku, or the English yes/no/partial/na). Any other select stays
+  a select with its own choices: the importer never changes what is asked. String literals compared with
+  a scored item are rewritten to ya/tidak/...; a literal we cannot tie to one item is refused.
+- `or_other`: as pyxform does, the list gains the choice `other` and a text item `<name>_other` follows,
+  shown when `other` is chosen.
+- Choices from files: `select_one_from_file x.csv` (and select_multiple) take their choices from the CSV
+  attachment of that name (columns name, label or label::language, and any other column for choice
+  filters); `select_one_external` from the workbook's external_choices sheet; `pulldata('t', ...)` and
+  `csv-external t` need the attachment `t.csv`, kept in the checklist as a table. A missing attachment is
+  refused by name.
+- Names: XLSForm names are mapped to ids: lower case, `-` and `.` become `_` (references follow, with a
+  warning); two names that map to one id are refused.
+- Settings: the id is the `checklist_id` argument, else `form_id`, else the file name, normalised the
+  same way. `version` is any text: kept as the version label; the version number is the `version`
+  argument (the catalog's sequence), else `version` when it is a whole number, else 1.
+- Texts: Indonesian (`id`, `Indonesian (id)`, `Bahasa Indonesia`) and English (`en`, `English (en)`)
+  are used; a text in one of them serves the other, with a warning. A form in neither uses its default
+  language (settings `default_language`, else the first language of the form) for both, with a warning;
+  other languages are dropped with a warning.
+- Refused (never half-imported): audio, video, file and OpenStreetMap uploads, lines and shapes on a
+  map, ranking, triggers, `xml-external` data, automatic background locations and recordings,
+  entity-list updates are ignored with a warning (the form itself still works), and expressions our
+  parser does not read (instance(), XPath paths, ...). Presentation-only columns (media, guidance_hint,
+  required_message, ...) and columns XLSForm does not know are ignored with a warning.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +60,7 @@ from pyxform import aliases, constants
 from pyxform.errors import PyXFormError
 from pyxform.parsing.sheet_headers import dealias_and_group_headers
 from pyxform.question import MultipleChoiceQuestion, Option
+from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
 from pyxform.survey import Survey
 from pyxform.xls2json import RE_OSM, RE_SELECT
 from pyxform.xls2json_backends import get_xlsform
@@ -58,35 +72,23 @@ SOURCE_STATUS = "unverified"
 MEMENUHI_MIN = 0.8
 DEFAULT_SECTION = ("umum", {"id": "Umum", "en": "General"})
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
-METADATA_TYPES = frozenset({"start", "end", "today", "deviceid", "username", "simserial",
-                            "subscriberid", "phonenumber", "audit"})
+MAX_ATTACHMENT_ROWS = 50_000
 
 _ID = re.compile(r"[a-z0-9_]{1,64}")
 _CONTROL = re.compile(r"(?P<edge>begin|end)[ _](?P<word>.+)")
-_TYPES = {"integer": "integer", "int": "integer", "decimal": "decimal", "text": "text",
-          "string": "text", "date": "date", "photo": "photo", "image": "photo", "geopoint": "gps"}
+_LOOP = re.compile(r"begin[ _]loop[ _]over[ _](?P<list>\S+)")
+_SMART_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+# What pyxform's bind type means here (inputs: control tag `input`).
+_INPUT_TYPES = {"string": "text", "int": "integer", "decimal": "decimal", "date": "date", "time": "time",
+                "dateTime": "datetime", "geopoint": "gps", "barcode": "text"}
+# Metadata (jr:preload) as hidden items; the default fills them where ODK would.
+_PRELOAD_DEFAULTS = {"start": "now()", "end": "now()", "today": "today()"}
 # Types XLSForm has and we do not: (English, Indonesian) reason shown in the error.
-_REFUSED_TYPES = {
-    "calculate": ("calculations", "kalkulasi"),
-    "range": ("range questions", "pertanyaan rentang"),
-    "rank": ("ranking questions", "pertanyaan peringkat"),
-    "file": ("file uploads", "unggahan berkas"),
-    "audio": ("audio recordings", "rekaman audio"),
-    "background-audio": ("audio recordings", "rekaman audio"),
-    "video": ("video recordings", "rekaman video"),
-    "barcode": ("barcodes", "kode batang"),
-    "geotrace": ("lines on a map", "garis di peta"),
-    "geoshape": ("shapes on a map", "bidang di peta"),
-    "acknowledge": ("acknowledge questions", "pertanyaan konfirmasi"),
-    "time": ("times of day", "jam"),
-    "datetime": ("date and time questions", "tanggal dan jam"),
-    "trigger": ("triggers", "pemicu"),
-    "hidden": ("hidden fields", "isian tersembunyi"),
-    "xml-external": ("external data", "data eksternal"),
-    "csv-external": ("external data", "data eksternal"),
-    "start-geopoint": ("automatic locations", "lokasi otomatis"),
-    "background-geopoint": ("automatic locations", "lokasi otomatis"),
-}
+_REFUSED_UPLOADS = {"audio/*": ("audio recordings", "rekaman audio"), "video/*": ("video recordings", "rekaman video"),
+                    "application/*": ("file uploads", "unggahan berkas"),
+                    "osm/*": ("OpenStreetMap questions", "pertanyaan OpenStreetMap")}
+_REFUSED_BINDS = {"geotrace": ("lines on a map", "garis di peta"), "geoshape": ("shapes on a map", "bidang di peta"),
+                  "odk:rank": ("ranking questions", "pertanyaan peringkat")}
 _UNKNOWN_TYPE = ("not an XLSForm type we know", "bukan jenis XLSForm yang dikenal")
 _YNP_NAMES = {"ya": "ya", "yes": "ya", "tidak": "tidak", "no": "tidak",
               "sebagian": "sebagian", "partial": "sebagian", "partly": "sebagian",
@@ -102,15 +104,15 @@ _BIND_COLUMNS = {"relevant": "relevant", "required": "required", "constraint": "
                  "jr:noAppErrorString": "no_app_error_string"}
 _CONTROL_COLUMNS = {"appearance": "appearance", "rows": "rows", "autoplay": "autoplay",
                     "jr:count": "repeat_count"}
-_QUESTION_COLUMNS = frozenset({"type", "name", "label", "hint", "relevant", "required",
-                               "constraint", "constraint_message", "weight", "critical"})
-_GROUP_COLUMNS = frozenset({"type", "name", "label", "hint", "relevant"})
-_PRESENTATION_COLUMNS = frozenset({"appearance", "rows", "autoplay", "parameters",
-                                   "guidance_hint", "media", "required_message",
-                                   "no_app_error_string"})
+_QUESTION_COLUMNS = frozenset({"type", "name", "label", "hint", "relevant", "required", "constraint",
+                               "constraint_message", "weight", "critical", "scored", "calculation", "default",
+                               "read_only", "choice_filter", "appearance", "parameters"})
+_GROUP_COLUMNS = frozenset({"type", "name", "label", "hint", "relevant", "appearance", "repeat_count"})
+_PRESENTATION_COLUMNS = frozenset({"rows", "autoplay", "guidance_hint", "media", "required_message",
+                                   "no_app_error_string", "image", "audio", "video", "big-image"})
 _PYXFORM_COLUMNS = frozenset(MultipleChoiceQuestion.get_slot_names()) | {"instance", "bind", "body"}
-_USED_SETTINGS = frozenset({"id_string", "title", "version", "default_language",
-                            "clean_text_values"})
+_USED_SETTINGS = frozenset({"id_string", "title", "version", "default_language", "clean_text_values",
+                            "allow_choice_duplicates"})
 
 _MESSAGES_ID = {
     "xlsform.unreadable": "berkas tidak dapat dibaca sebagai XLSForm",
@@ -122,20 +124,25 @@ _MESSAGES_ID = {
     "xlsform.unsupported_sheet": "lembar kerja tidak didukung",
     "xlsform.bad_expression": "ekspresi tidak dapat dibaca",
     "xlsform.missing_choices": "daftar pilihan tidak ada",
+    "xlsform.missing_attachment": "berkas lampiran (CSV) tidak ada",
+    "xlsform.bad_attachment": "berkas lampiran (CSV) tidak dapat dibaca",
     "xlsform.missing_label": "label tidak ada",
     "xlsform.bad_name": "nama tidak valid",
     "xlsform.bad_value": "nilai tidak valid",
-    "xlsform.bad_version": "versi bukan bilangan bulat",
+    "xlsform.bad_version": "versi tidak valid",
     "xlsform.unclosed_group": "grup tidak ditutup",
     "xlsform.unexpected_end": "'end group' tanpa 'begin group'",
     "xlsform.no_settings_id": "form_id tidak ada",
     "xlsform.no_questions": "tidak ada pertanyaan yang dapat diimpor",
+    "xlsform.not_yes_no": "daftar pilihan bukan ya/tidak",
     # Errors of checklist_from_dict, mapped back to a row.
     "xlsform.duplicate_id": "nama dipakai dua kali",
     "xlsform.unknown_reference": "merujuk ke pertanyaan yang tidak ada",
     "xlsform.self_reference": "relevant merujuk ke pertanyaan itu sendiri",
     "xlsform.relevance_cycle": "relevant saling bergantung (siklus)",
+    "xlsform.calculation_cycle": "kalkulasi saling bergantung (siklus)",
     "xlsform.bad_choices": "pilihan tidak valid",
+    "xlsform.bad_range": "rentang tidak valid",
     "xlsform.field_not_allowed": "kolom tidak berlaku untuk jenis pertanyaan ini",
     "xlsform.missing_translation": "teks dalam bahasa Indonesia atau Inggris tidak ada",
     "xlsform.missing_field": "isian wajib tidak ada",
@@ -173,28 +180,50 @@ class XLSFormError(ValueError):
 
 
 @dataclass(frozen=True)
+class ImportNote:
+    """One kind of warning of an import: the sheet, the rows it applies to, both texts."""
+
+    sheet: str | None
+    rows: tuple[int, ...]
+    message: str
+    message_id: str
+
+    def english(self) -> str:
+        return self.message + _rows_note(list(self.rows), "row")
+
+    def indonesian(self) -> str:
+        return self.message_id + _rows_note(list(self.rows), "baris")
+
+
+@dataclass(frozen=True)
 class ImportResult:
     """A valid checklist and what the import changed or dropped on the way, one line each."""
 
     checklist: Checklist
     warnings: tuple[str, ...]
+    notes: tuple[ImportNote, ...] = ()
+
+
+Attachments = Mapping[str, "Path | bytes"]
 
 
 def import_xlsform(path: str | Path, checklist_id: str | None = None, version: int | None = None,
-                   facility_kinds: list[str] | tuple[str, ...] | None = None) -> ImportResult:
-    """Read an XLSForm workbook into a validated checklist; raises XLSFormError."""
+                   facility_kinds: list[str] | tuple[str, ...] | None = None,
+                   attachments: Attachments | None = None) -> ImportResult:
+    """Read an XLSForm workbook (and the CSV files it names, by file name) into a validated checklist."""
     path = Path(path)
     book = _read_workbook(path)
-    form = _Form(_settings(book))
+    form = _Form(_settings(book), _Attachments(attachments or {}))
     form.read_choices(book)
     form.read_survey(book)
-    _refuse_entities(book)
+    _ignore_entities(book, form.warnings)
     data, locations = form.checklist_dict(path, checklist_id, version, facility_kinds)
     try:
         checklist = checklist_from_dict(data, path.name)
     except ChecklistError as error:
         raise form.mapped_error(error, path.name, locations) from error
-    return ImportResult(checklist, form.warnings.lines())
+    notes = form.warnings.notes()
+    return ImportResult(checklist, tuple(note.english() for note in notes), notes)
 
 
 # --- Reading the workbook --------------------------------------------------------------------
@@ -256,17 +285,17 @@ def _settings(book) -> _Settings:
     return _Settings({}, None)
 
 
-def _refuse_entities(book) -> None:
-    """Entity declarations make a form write datasets, which a checklist cannot do."""
+def _ignore_entities(book, warnings: _Warnings) -> None:
+    """Entity declarations make ODK Central update a dataset; the form works without, so they are dropped."""
     for number, row in enumerate(book.entities or (), start=2):
         if row:
-            raise XLSFormError("xlsform.unsupported_sheet",
-                               "the entities sheet is not supported (ODK entities)",
-                               constants.ENTITIES, number, "entities",
-                               "lembar entities tidak didukung (entitas ODK)")
+            warnings.add("entities: the entities sheet is ignored (this app keeps no ODK entity lists)", number,
+                         "entities: lembar entities diabaikan (aplikasi ini tidak menyimpan daftar entitas ODK)")
+            return
 
 
-# --- Texts and languages ---------------------------------------------------------------------
+
+# --- Texts, languages and warnings ----------------------------------------------------------
 
 _INDONESIAN = frozenset({"id", "ind", "indonesian", "indonesia", "bahasa indonesia", "bahasa"})
 _ENGLISH = frozenset({"en", "eng", "english"})
@@ -288,104 +317,165 @@ def _language(key: str) -> str | None:
 
 
 class _Warnings:
-    """Warnings in first-seen order, one line per kind listing the rows it applies to."""
+    """Warnings in first-seen order, one per kind with the rows it applies to, in English and Indonesian."""
 
     def __init__(self):
         self._rows: dict[str, list[int]] = {}
+        self._indonesian: dict[str, str] = {}
 
-    def add(self, text: str, row: int | None = None) -> None:
+    def add(self, text: str, row: int | None = None, indonesian: str | None = None) -> None:
         rows = self._rows.setdefault(text, [])
+        self._indonesian.setdefault(text, indonesian or text)
         if row is not None and row not in rows:
             rows.append(row)
 
+    def notes(self) -> tuple[ImportNote, ...]:
+        return tuple(ImportNote(text.split(":", 1)[0] if ":" in text.split(" ", 1)[0] else None, tuple(rows), text,
+                                self._indonesian[text]) for text, rows in self._rows.items())
+
     def lines(self) -> tuple[str, ...]:
-        return tuple(text + _rows_note(rows) for text, rows in self._rows.items())
+        return tuple(note.english() for note in self.notes())
 
 
-def _rows_note(rows: list[int]) -> str:
+def _rows_note(rows: list[int], word: str = "row") -> str:
     if not rows:
         return ""
     shown = ", ".join(str(row) for row in rows[:10])
-    more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
-    return f" ({'row' if len(rows) == 1 else 'rows'} {shown}{more})"
+    more = f" and {len(rows) - 10} more" if len(rows) > 10 and word == "row" else (
+        f" dan {len(rows) - 10} lagi" if len(rows) > 10 else "")
+    plural = {"row": "rows"}.get(word, word) if len(rows) > 1 else word
+    return f" ({plural} {shown}{more})"
+
+
+# --- Attachments -----------------------------------------------------------------------------
+
+
+class _Attachments:
+    """The CSV files uploaded beside the form, read once each by file name."""
+
+    def __init__(self, files: Attachments):
+        self.files = {Path(name).name: content for name, content in files.items()}
+        self._read: dict[str, list[dict[str, str]]] = {}
+
+    def rows(self, name: str, sheet: str, row: int, construct: str) -> list[dict[str, str]]:
+        """The rows of an attachment as dicts; refused by name when it was not uploaded or cannot be read."""
+        if name in self._read:
+            return self._read[name]
+        if name not in self.files:
+            raise XLSFormError("xlsform.missing_attachment",
+                               f"the form needs the file '{name}'; upload it beside the form", sheet, row, construct,
+                               f"formulir ini memerlukan berkas '{name}'; unggah berkas itu bersama formulir")
+        if not name.lower().endswith(".csv"):
+            raise XLSFormError("xlsform.bad_attachment", f"'{name}' is not a CSV file; only CSV lists are supported",
+                               sheet, row, construct, f"'{name}' bukan berkas CSV; hanya daftar CSV yang didukung")
+        content = self.files[name]
+        data = content if isinstance(content, bytes) else Path(content).read_bytes()
+        try:
+            text = data.decode("utf-8-sig")
+            table = list(csv.DictReader(io.StringIO(text)))
+        except (UnicodeDecodeError, csv.Error) as error:
+            raise XLSFormError("xlsform.bad_attachment", f"'{name}' cannot be read as UTF-8 CSV: {error}", sheet, row,
+                               construct, f"'{name}' tidak dapat dibaca sebagai CSV UTF-8") from None
+        if len(table) > MAX_ATTACHMENT_ROWS:
+            raise XLSFormError("xlsform.bad_attachment", f"'{name}' has more than {MAX_ATTACHMENT_ROWS} rows", sheet,
+                               row, construct, f"'{name}' berisi lebih dari {MAX_ATTACHMENT_ROWS} baris")
+        self._read[name] = [{(k or "").strip(): (v or "").strip() for k, v in record.items() if k} for record in table]
+        return self._read[name]
 
 
 # --- The form --------------------------------------------------------------------------------
 
 
 @dataclass
-class _Question:
-    """An item being built, with what pass two still has to finish."""
+class _Frame:
+    """An open `begin group`/`begin repeat`/`begin loop` (or a section) collecting what it holds."""
 
-    row: int
-    data: dict
-    relevant: list[tuple[str, int]]  # (expression, row): enclosing groups' first, then its own
-    constraint: str | None = None
-    choice_rows: tuple[int, ...] = ()
-
-
-@dataclass
-class _Section:
-    id: str
-    title: dict
-    row: int
-    questions: list[_Question] = field(default_factory=list)
-
-
-@dataclass
-class _Group:
-    """An open `begin group`: the section it feeds and its own relevance."""
-
+    kind: str  # section | group | repeat | loop
     name: str
     row: int
-    section: _Section
-    relevant: str | None
+    entries: list[dict] = field(default_factory=list)
+    relevant: str | None = None  # a section's own relevance, ANDed into what it holds
+    loop_list: str | None = None
+    auto: bool = False  # a section made to hold a repeat or loop outside groups
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """What a type cell asks for."""
+
+    type: str  # an item type, begin_/end_ group|repeat|loop, table or skip
+    list_name: str | None = None
+    source: str = "choices"  # choices | file | external
+    or_other: bool = False
+    preset: dict = field(default_factory=dict)  # what pyxform's type adds: constraint, hint, default, parameters
+    note: tuple[str, str] | None = None  # a warning about the mapping (English, Indonesian)
 
 
 class _Form:
-    """The survey walked row by row into sections and questions."""
+    """The survey walked row by row into sections, containers and questions."""
 
-    def __init__(self, settings: _Settings):
+    def __init__(self, settings: _Settings, attachments: _Attachments):
         self.settings = settings
+        self.attachments = attachments
         self.warnings = _Warnings()
         self.other_languages: dict[str, None] = {}
         self.choices: dict[str, list[dict]] = {}
-        self.sections: dict[str, _Section] = {}
-        self.groups: list[_Group] = []
+        self.external: dict[str, list[dict]] = {}
+        self.sections: list[dict] = []
+        self.frames: list[_Frame] = []
         self.renames: dict[str, str] = {}
+        self.ids: dict[str, int] = {}  # id -> row that took it
         self.ynp: dict[str, dict[str, str]] = {}  # item id -> {choice name: ynp value}
-        self.skipped: dict[str, tuple[int, str]] = {}  # name -> (row, type) of rows not imported
+        self.tables: dict[str, list[dict[str, str]]] = {}
+        self.fallback_language: str | None = None
 
     # -- sheets --
 
     def read_choices(self, book) -> None:
-        if not book.choices:
-            return
-        rows = _sheet(constants.CHOICES, book.choices, book.choices_header, aliases.list_header,
-                      set(Option.get_slot_names()), headers_required={constants.NAME},
-                      default_language=self.settings.default_language)
-        for row in rows:
-            list_name = row.get(constants.LIST_NAME_S)
-            if list_name:
-                self.choices.setdefault(list_name, []).append(row)
+        for sheet, data, header, target in ((constants.CHOICES, book.choices, book.choices_header, self.choices),
+                                            (constants.EXTERNAL_CHOICES, book.external_choices,
+                                             book.external_choices_header, self.external)):
+            if not data:
+                continue
+            rows = _sheet(sheet, data, header, aliases.list_header, set(Option.get_slot_names()),
+                          headers_required={constants.NAME}, default_language=self.settings.default_language)
+            for row in rows:
+                list_name = row.get(constants.LIST_NAME_S)
+                if list_name:
+                    target.setdefault(str(list_name).strip(), []).append(row)
 
     def read_survey(self, book) -> None:
         if not book.survey:
             raise XLSFormError("xlsform.missing_sheet", "the workbook has no survey sheet",
                                constants.SURVEY, None, "survey", "lembar survey tidak ada")
         rows = _sheet(constants.SURVEY, book.survey, book.survey_header, aliases.survey_header,
-                      set(MultipleChoiceQuestion.get_slot_names()),
-                      headers_required={constants.TYPE},
-                      default_language=self.settings.default_language,
-                      strip_whitespace=self.settings.clean_text)
+                      set(MultipleChoiceQuestion.get_slot_names()), headers_required={constants.TYPE},
+                      default_language=self.settings.default_language, strip_whitespace=self.settings.clean_text)
+        self.fallback_language = self._fallback_language(rows)
         for row in rows:
             self._survey_row(row)
-        if self.groups:
-            group = self.groups[-1]
-            raise XLSFormError("xlsform.unclosed_group",
-                               f"group '{group.name}' is never closed (no 'end group')",
-                               constants.SURVEY, group.row, "begin group",
-                               f"grup '{group.name}' tidak pernah ditutup ('end group' tidak ada)")
+        if self.frames:
+            frame = self.frames[-1]
+            word = "group" if frame.kind == "section" else frame.kind
+            raise XLSFormError("xlsform.unclosed_group", f"{word} '{frame.name}' is never closed (no 'end {word}')",
+                               constants.SURVEY, frame.row, f"begin {word}",
+                               f"{word} '{frame.name}' tidak pernah ditutup ('end {word}' tidak ada)")
+
+    def _fallback_language(self, rows) -> str | None:
+        """The language that serves both when a form has neither Indonesian nor English labels."""
+        languages: dict[str, None] = {}
+        for row in rows:
+            label = row.get("label")
+            for key in (label or {}) if isinstance(label, dict) else ():
+                languages[key] = None
+        if any(_language(key) in ("id", "en", "plain") for key in languages) or not languages:
+            return None
+        default = self.settings.values.get(constants.DEFAULT_LANGUAGE_KEY)
+        chosen = default if default in languages else next(iter(languages))
+        self.warnings.add(f"survey: the form has no Indonesian or English labels; '{chosen}' is used for both",
+                          None, f"survey: formulir tidak punya label bahasa Indonesia atau Inggris; '{chosen}' "
+                                "dipakai untuk keduanya")
+        return chosen
 
     def _survey_row(self, row: dict) -> None:
         number = row["__row"]
@@ -395,139 +485,291 @@ class _Form:
                 raise XLSFormError("xlsform.missing_type", "the row has no type",
                                    constants.SURVEY, number, "type", "baris ini tidak punya type")
             return
-        kind, detail = _classify(type_text, number)
-        if kind == "begin_group":
-            self._begin_group(row)
-        elif kind == "end_group":
-            self._end_group(row)
-        elif kind in ("note", "metadata"):
-            if row.get("name"):
-                self.skipped[row["name"]] = (number, type_text)
-            if kind == "note":
-                self.warnings.add("survey: notes are not imported", number)
-        else:
-            self._question(row, kind, detail)
+        kind = _classify(str(type_text), number)
+        if kind.note:
+            self.warnings.add(f"survey: {kind.note[0]}", number, f"survey: {kind.note[1]}")
+        if kind.type.startswith("begin_"):
+            self._begin(row, kind)
+        elif kind.type.startswith("end_"):
+            self._end(row, kind.type[4:])
+        elif kind.type == "table":
+            self._table(f"{row.get('name') or ''}.csv", number, "csv-external")
+        elif kind.type != "skip":
+            self._question(row, kind)
 
-    # -- groups and sections --
+    # -- containers --
 
-    def _begin_group(self, row: dict) -> None:
+    def _begin(self, row: dict, kind: _Kind) -> None:
         number = row["__row"]
+        what = kind.type[6:]
         columns = self._columns(row, _GROUP_COLUMNS)
-        name = self._name(row, "group")
+        name = self._name(row, what)
         relevant = self._expression(columns, "relevant", number)
-        if "hint" in columns:
-            self.warnings.add("survey: hints of groups are not kept", number)
-        if self.groups:
-            outer = self.groups[0].section
-            self.warnings.add("survey: groups inside groups are flattened into their outer "
-                              "section; the inner group's label is not kept", number)
-            self.groups.append(_Group(name, number, outer, relevant))
+        label = self._text(columns, "label", number, required=False)
+        if not self.frames and what == "group":
+            if label is None:
+                label = {"id": name, "en": name}
+                self.warnings.add("survey: a group without a label is titled with its name", number,
+                                  "survey: grup tanpa label diberi judul sesuai namanya")
+            self._new_section(name, label, number, relevant)
             return
-        title = self._text(columns, "label", number, required=False)
-        if title is None:
-            title = {"id": name, "en": name}
-            self.warnings.add("survey: a group without a label is titled with its name", number)
-        self.groups.append(_Group(name, number, self._new_section(name, title, number), relevant))
+        if not self.frames:  # a repeat or loop outside groups: a section of its own holds it
+            self._new_section(name, label or {"id": name, "en": name}, number, None)
+            self.frames[-1].auto = True
+        if what == "loop":
+            self.frames.append(_Frame("loop", name, number, relevant=relevant, loop_list=kind.list_name))
+            return
+        container = {"id": name, "type": what, "_row": number}
+        if label is not None:
+            container["label"] = label
+        elif what == "repeat":
+            container["label"] = {"id": name, "en": name}
+        hint = self._text(columns, "hint", number, required=False)
+        if hint is not None:
+            container["hint"] = hint
+        if relevant is not None:
+            container["_relevant"] = [(relevant, number)]
+        if "appearance" in columns:
+            container["appearance"] = str(columns["appearance"])
+        if "repeat_count" in columns:
+            if what != "repeat":
+                raise XLSFormError("xlsform.unsupported_column", "repeat_count is only for repeats",
+                                   constants.SURVEY, number, "repeat_count", "repeat_count hanya untuk repeat")
+            container["_count"] = (self._expression(columns, "repeat_count", number), number)
+        self._append(container)
+        self.frames.append(_Frame(what, name, number, container.setdefault("items", [])))
 
-    def _end_group(self, row: dict) -> None:
-        if not self.groups:
-            raise XLSFormError("xlsform.unexpected_end", "'end group' without a 'begin group'",
-                               constants.SURVEY, row["__row"], "end group",
-                               "'end group' tanpa 'begin group'")
-        self.groups.pop()
+    def _end(self, row: dict, what: str) -> None:
+        number = row["__row"]
+        frame = self.frames[-1] if self.frames else None
+        open_kind = None if frame is None else ("group" if frame.kind == "section" else frame.kind)
+        if open_kind != what:
+            due = f"'end {open_kind}'" if open_kind else "no 'end'"
+            raise XLSFormError("xlsform.unexpected_end", f"'end {what}' where {due} was due",
+                               constants.SURVEY, number, f"end {what}",
+                               f"'end {what}' di tempat yang seharusnya {due}")
+        self.frames.pop()
+        if frame.kind == "loop":
+            self._expand_loop(frame)
+        if self.frames and self.frames[-1].auto and frame.kind in ("repeat", "loop"):
+            self.frames.pop()  # the section made for a repeat or loop outside groups closes with it
 
-    def _new_section(self, section_id: str, title: dict, row: int) -> _Section:
-        if section_id in self.sections:
+    def _new_section(self, section_id: str, title: dict, row: int, relevant: str | None) -> None:
+        if any(section["id"] == section_id for section in self.sections):
             why = " ('umum' holds the questions outside groups)" if section_id == "umum" else ""
             raise XLSFormError("xlsform.duplicate_id", f"section '{section_id}' is used twice{why}",
-                               constants.SURVEY, row, "name",
-                               f"bagian '{section_id}' dipakai dua kali")
-        section = _Section(section_id, title, row)
-        self.sections[section_id] = section
-        return section
+                               constants.SURVEY, row, "name", f"bagian '{section_id}' dipakai dua kali")
+        section = {"id": section_id, "title": title, "_row": row, "items": []}
+        self.sections.append(section)
+        self.frames.append(_Frame("section", section_id, row, section["items"], relevant))
 
-    def _current_section(self, row: int) -> _Section:
-        if self.groups:
-            return self.groups[0].section
-        section_id, title = DEFAULT_SECTION
-        if section_id not in self.sections:
-            return self._new_section(section_id, dict(title), row)
-        return self.sections[section_id]
+    def _append(self, entry: dict) -> None:
+        """Put an item or container where the open frames say; outside groups, in the section `umum`."""
+        if not self.frames:
+            section_id, title = DEFAULT_SECTION
+            section = next((s for s in self.sections if s["id"] == section_id), None)
+            if section is None:
+                section = {"id": section_id, "title": dict(title), "_row": entry["_row"], "items": []}
+                self.sections.append(section)
+            section["items"].append(entry)
+            return
+        frame = self.frames[-1]
+        if frame.kind == "section" and frame.relevant:
+            entry.setdefault("_relevant", []).insert(0, (frame.relevant, frame.row))
+        frame.entries.append(entry)
+
+    def _expand_loop(self, frame: _Frame) -> None:
+        """`begin loop over list`: one group per choice, as pyxform expands it."""
+        choices = self.choices.get(frame.loop_list or "")
+        if not choices:
+            raise XLSFormError("xlsform.missing_choices", f"choice list '{frame.loop_list}' is not in the choices sheet",
+                               constants.SURVEY, frame.row, frame.loop_list,
+                               f"daftar pilihan '{frame.loop_list}' tidak ada di lembar choices")
+        for choice in choices:
+            value = _safe_id(str(choice.get("name") or ""))
+            label = self._text(choice, "label", choice["__row"], required=True, sheet=constants.CHOICES)
+            group = {"id": self._claim(f"{frame.name}_{value}", frame.row), "type": "group", "label": label,
+                     "_row": frame.row, "items": [_looped(entry, value, label) for entry in frame.entries]}
+            if frame.relevant:
+                group["_relevant"] = [(frame.relevant, frame.row)]
+            for entry in _walk(group["items"]):
+                self._claim(entry["id"], entry["_row"])
+            self._append(group)
 
     # -- questions --
 
-    def _question(self, row: dict, kind: str, list_name: str | None) -> None:
+    def _question(self, row: dict, kind: _Kind) -> None:
         number = row["__row"]
         columns = self._columns(row, _QUESTION_COLUMNS)
         item_id = self._name(row, "question")
-        label = self._text(columns, "label", number, required=True)
-        data = {"id": item_id, "type": kind, "label": label}
-        hint = self._text(columns, "hint", number, required=False)
+        computed = kind.type in ("calculate", "hidden")
+        label = self._text(columns, "label", number, required=not computed and kind.type != "note")
+        if label is None and kind.type == "note":
+            label = {"id": item_id, "en": item_id}
+        data: dict = {"id": item_id, "type": kind.type, "_row": number}
+        if label is not None:
+            data["label"] = label
+        hint = self._text(columns, "hint", number, required=False) or (
+            {"id": kind.preset["hint"], "en": kind.preset["hint"]} if "hint" in kind.preset else None)
         if hint is not None:
             data["hint"] = hint
-        if "required" in columns:
-            data["required"] = self._boolean(columns, "required", number)
-        question = _Question(number, data, self._group_relevance())
+        self._required(data, columns, number)
         own = self._expression(columns, "relevant", number)
         if own is not None:
-            question.relevant.append((own, number))
-        self._constraint(question, columns)
-        if "weight" in columns:
-            data["weight"] = self._number(columns, "weight", number)
-        if "critical" in columns:
-            data["critical"] = self._boolean(columns, "critical", number)
-        if list_name is not None:
-            self._choices(question, list_name)
-        self._current_section(number).questions.append(question)
+            data["_relevant"] = [(own, number)]
+        self._constraint(data, columns, kind, number)
+        for column, key in (("calculation", "_calculation"), ("choice_filter", "_choice_filter")):
+            text = self._expression(columns, column, number, choice_filter=column == "choice_filter")
+            if text is not None:
+                data[key] = (text, number)
+        if kind.type == "calculate" and "_calculation" not in data:
+            raise XLSFormError("xlsform.missing_field", "a calculate row needs a calculation", constants.SURVEY,
+                               number, "calculation", "baris calculate memerlukan calculation")
+        default = columns.get("default", kind.preset.get("default"))
+        if default not in (None, ""):
+            data["_default"] = (str(default), number)
+        if "read_only" in columns:
+            data["read_only"] = self._boolean(columns, "read_only", number)
+        if "appearance" in columns:
+            data["appearance"] = str(columns["appearance"])
+        self._parameters(data, columns, kind, number)
+        if kind.list_name is not None:
+            self._choices(data, kind, columns, number)
+        self._append(data)
+        if kind.or_other:
+            self._other(data, number)
 
-    def _group_relevance(self) -> list[tuple[str, int]]:
-        return [(group.relevant, group.row) for group in self.groups if group.relevant]
+    def _required(self, data: dict, columns: dict, number: int) -> None:
+        if "required" not in columns:
+            return
+        value = str(columns["required"]).strip()
+        if value.lower() in _TRUE or value.lower() in _FALSE:
+            data["required"] = value.lower() in _TRUE
+        else:
+            data["_required"] = (self._expression(columns, "required", number), number)
 
-    def _constraint(self, question: _Question, columns: dict) -> None:
-        number = question.row
-        question.constraint = self._expression(columns, "constraint", number)
+    def _constraint(self, data: dict, columns: dict, kind: _Kind, number: int) -> None:
+        constraint = self._expression(columns, "constraint", number) or kind.preset.get("constraint")
         message = self._text(columns, "constraint_message", number, required=False)
-        if question.constraint is None:
+        if constraint is None:
             if message is not None:
-                self.warnings.add("survey: constraint_message without a constraint is ignored",
-                                  number)
+                self.warnings.add("survey: constraint_message without a constraint is ignored", number,
+                                  "survey: constraint_message tanpa constraint diabaikan")
             return
         if message is None:
-            message = {"id": "Jawaban tidak memenuhi syarat.",
-                       "en": "The answer does not meet the constraint."}
-            self.warnings.add("survey: a constraint without constraint_message gets a generic "
-                              "message", number)
-        question.data["constraint_message"] = message
+            message = {"id": "Jawaban tidak memenuhi syarat.", "en": "The answer does not meet the constraint."}
+            self.warnings.add("survey: a constraint without constraint_message gets a generic message", number,
+                              "survey: constraint tanpa constraint_message diberi pesan umum")
+        data["_constraint"] = (constraint, number)
+        data["constraint_message"] = message
 
-    def _choices(self, question: _Question, list_name: str) -> None:
-        number = question.row
-        rows = self.choices.get(list_name)
-        if not rows:
-            raise XLSFormError("xlsform.missing_choices",
-                               f"choice list '{list_name}' is not in the choices sheet",
-                               constants.SURVEY, number, list_name,
-                               f"daftar pilihan '{list_name}' tidak ada di lembar choices")
-        mapping = _ynp_mapping(rows) if question.data["type"] == "select_one" else None
-        if mapping is not None:
-            question.data["type"] = "ynp"
-            if "tidak_berlaku" not in mapping.values():
-                question.data["allow_na"] = False
-            self.ynp[question.data["id"]] = mapping
-            self.warnings.add(f"survey: select_one {list_name} ({', '.join(mapping)}) becomes a "
-                              "scored ya/tidak/sebagian item (weight 1 unless a weight column "
-                              "says otherwise)", number)
+    def _parameters(self, data: dict, columns: dict, kind: _Kind, number: int) -> None:
+        """`range` start/end/step become a number with min and max."""
+        if "range" not in kind.preset:
+            if "parameters" in columns and kind.type != "photo":
+                self.warnings.add("survey: column 'parameters' is ignored on this question type", number,
+                                  "survey: kolom 'parameters' diabaikan untuk jenis pertanyaan ini")
             return
+        params = dict(kind.preset["range"])
+        for part in str(columns.get("parameters", "")).replace(";", " ").split():
+            key, _, value = part.partition("=")
+            params[key.strip().lower()] = value.strip()
+        try:
+            numbers = {key: float(params[key]) for key in ("start", "end", "step")}
+        except (KeyError, ValueError):
+            raise XLSFormError("xlsform.bad_value", "range parameters start, end and step must be numbers",
+                               constants.SURVEY, number, "parameters",
+                               "parameter range start, end dan step harus berupa angka") from None
+        whole = all(value.is_integer() for value in numbers.values())
+        data["type"] = "integer" if whole else "decimal"
+        low, high = sorted((numbers["start"], numbers["end"]))
+        data["min"], data["max"] = (int(low), int(high)) if whole else (low, high)
+
+    def _choices(self, data: dict, kind: _Kind, columns: dict, number: int) -> None:
+        list_name = kind.list_name
+        rows = self._choice_rows(kind, number)
+        scored = self._scored(columns, number)
+        if scored:
+            mapping = _ynp_mapping(rows) if data["type"] == "select_one" else None
+            if mapping is None:
+                raise XLSFormError("xlsform.not_yes_no",
+                                   f"a scored question needs a yes/no list (ya, tidak, optionally sebagian and "
+                                   f"tidak_berlaku); '{list_name}' is not one", constants.SURVEY, number, list_name,
+                                   f"pertanyaan berskor memerlukan daftar ya/tidak; '{list_name}' bukan daftar itu")
+            data["type"] = "ynp"
+            if "tidak_berlaku" not in mapping.values():
+                data["allow_na"] = False
+            self.ynp[data["id"]] = mapping
+            for key in ("weight", "critical"):
+                if key in columns:
+                    data[key] = (self._number if key == "weight" else self._boolean)(columns, key, number)
+            return
+        for key in ("weight", "critical"):
+            if key in columns:
+                raise XLSFormError("xlsform.unsupported_column", f"column '{key}' is only for scored questions",
+                                   constants.SURVEY, number, key, f"kolom '{key}' hanya untuk pertanyaan berskor")
+        choices, seen = [], {}
         for row in rows:
-            if not row.get("name"):
+            value = str(row.get("name") or "").strip()
+            if not value:
                 raise XLSFormError("xlsform.bad_name", f"a choice of list '{list_name}' has no name",
-                                   constants.CHOICES, row["__row"], "name",
+                                   row.get("_sheet", constants.CHOICES), row.get("__row"), "name",
                                    f"pilihan dalam daftar '{list_name}' tidak punya nama")
-        question.data["choices"] = [
-            {"value": row["name"],
-             "label": self._text(row, "label", row["__row"], required=True,
-                                 sheet=constants.CHOICES)}
-            for row in rows]
-        question.choice_rows = tuple(row["__row"] for row in rows)
+            if value in seen:
+                # Duplicates are allowed by allow_choice_duplicates when a filter tells them apart: keep the first.
+                if "_choice_filter" in data:
+                    continue
+            seen[value] = row
+            choice = {"value": value, "label": self._text(row, "label", row.get("__row") or number, required=False,
+                                                            sheet=row.get("_sheet", constants.CHOICES))
+                      or {"id": value, "en": value}}
+            extra = {key: str(cell) for key, cell in row.items()
+                     if key not in ("name", "label", "list_name", "__row", "_sheet", "media", "image", "audio",
+                                    "video") and isinstance(cell, (str, int, float)) and not key.startswith("label")}
+            if extra:
+                choice["columns"] = extra
+            choices.append(choice)
+        data["choices"] = choices
+        data["_choice_rows"] = tuple(row.get("__row") for row in rows)
+
+    def _choice_rows(self, kind: _Kind, number: int) -> list[dict]:
+        """The rows of a list: the choices sheet, the external_choices sheet or a CSV attachment."""
+        if kind.source == "file":
+            records = self.attachments.rows(kind.list_name, constants.SURVEY, number, kind.list_name)
+            if records and "name" not in records[0]:
+                raise XLSFormError("xlsform.bad_attachment", f"'{kind.list_name}' has no 'name' column",
+                                   constants.SURVEY, number, kind.list_name,
+                                   f"'{kind.list_name}' tidak punya kolom 'name'")
+            return [_csv_choice(record, kind.list_name) for record in records]
+        sheet, source = ((constants.EXTERNAL_CHOICES, self.external) if kind.source == "external"
+                         else (constants.CHOICES, self.choices))
+        rows = source.get(kind.list_name)
+        if not rows:
+            raise XLSFormError("xlsform.missing_choices", f"choice list '{kind.list_name}' is not in the {sheet} sheet",
+                               constants.SURVEY, number, kind.list_name,
+                               f"daftar pilihan '{kind.list_name}' tidak ada di lembar {sheet}")
+        return [dict(row, _sheet=sheet) for row in rows]
+
+    def _scored(self, columns: dict, number: int) -> bool:
+        """Whether the author marked the row as a scored ya/tidak item (scored, weight or critical)."""
+        if "scored" in columns:
+            return self._boolean(columns, "scored", number)
+        return "weight" in columns or "critical" in columns
+
+    def _other(self, data: dict, number: int) -> None:
+        """`or_other`: the choice `other`, and the text that says what the other is (pyxform's own naming)."""
+        data.setdefault("choices", []).append({"value": "other", "label": {"id": "Lainnya", "en": "Other"}})
+        name = data["id"]
+        other = {"id": self._claim(f"{name}_other", number), "type": "text", "_row": number,
+                 "label": {"id": "Sebutkan lainnya", "en": "Specify other"},
+                 "_relevant": [(f"selected(${{{name}}}, 'other')", number)]}
+        self._append(other)
+
+    def _table(self, name: str, number: int, construct: str) -> None:
+        """A CSV for pulldata(), kept in the checklist under its name without `.csv`."""
+        table = name[:-4] if name.lower().endswith(".csv") else name
+        if table not in self.tables:
+            self.tables[table] = self.attachments.rows(f"{table}.csv", constants.SURVEY, number, construct)
 
     # -- cells --
 
@@ -538,53 +780,67 @@ class _Form:
         for name, value in _flat_columns(row):
             if name in allowed:
                 columns[name] = value
-            elif name in _PRESENTATION_COLUMNS:
-                self.warnings.add(f"survey: column '{name}' only affects how a form looks "
-                                  f"and is ignored", number)
+            elif name in _PRESENTATION_COLUMNS or name.startswith(("media", "guidance_hint")):
+                self.warnings.add(f"survey: column '{name}' only affects how a form looks and is ignored", number,
+                                  f"survey: kolom '{name}' hanya mengatur tampilan dan diabaikan")
             elif _known_to_pyxform(name):
                 raise XLSFormError(
-                    "xlsform.unsupported_column",
-                    f"column '{name}' is not supported on a {row.get(constants.TYPE)} row",
-                    constants.SURVEY, number, name,
-                    f"kolom '{name}' tidak didukung pada baris {row.get(constants.TYPE)}")
+                    "xlsform.unsupported_column", f"column '{name}' is not supported on a {row.get(constants.TYPE)} row",
+                    constants.SURVEY, number, name, f"kolom '{name}' tidak didukung pada baris {row.get(constants.TYPE)}")
             else:
-                self.warnings.add(f"survey: column '{name}' is not an XLSForm column and is "
-                                  f"ignored", number)
+                self.warnings.add(f"survey: column '{name}' is not an XLSForm column and is ignored", number,
+                                  f"survey: kolom '{name}' bukan kolom XLSForm dan diabaikan")
         return columns
 
     def _name(self, row: dict, what: str) -> str:
+        """The id of a row's name: lower case, `-` and `.` as `_`, claimed once in the whole form."""
         number, name = row["__row"], row.get("name")
-        if not name:
+        if name is None or not str(name).strip():
             raise XLSFormError("xlsform.bad_name", f"the {what} has no name", constants.SURVEY,
                                number, "name", "nama tidak ada")
-        lowered = name.lower()
-        if not _ID.fullmatch(lowered):
+        name = str(name).strip()
+        safe = _safe_id(name)
+        if not _ID.fullmatch(safe):
             raise XLSFormError(
-                "xlsform.bad_name",
-                f"name '{name}' must use only a-z, 0-9 and _ (at most 64 characters)",
+                "xlsform.bad_name", f"name '{name}' must use only letters, digits, _, - and . (at most 64 characters)",
                 constants.SURVEY, number, name,
-                f"nama '{name}' hanya boleh berisi a-z, 0-9 dan _ (paling banyak 64 karakter)")
-        if lowered != name:
-            self.renames[name] = lowered
-            self.warnings.add("survey: names are lower-cased, and references to them too",
-                              number)
-        return lowered
+                f"nama '{name}' hanya boleh berisi huruf, angka, _, - dan . (paling banyak 64 karakter)")
+        if safe != name:
+            self.renames[name] = safe
+            self.warnings.add("survey: names are written in lower case with '_' for '-' and '.', and references "
+                              "to them too", number,
+                              "survey: nama ditulis dengan huruf kecil dan '_' untuk '-' dan '.', begitu pula "
+                              "rujukannya")
+        return self._claim(safe, number)
+
+    def _claim(self, item_id: str, number: int) -> str:
+        if item_id in self.ids:
+            raise XLSFormError("xlsform.duplicate_id",
+                               f"name '{item_id}' is already used on row {self.ids[item_id]}", constants.SURVEY,
+                               number, "name", f"nama '{item_id}' sudah dipakai di baris {self.ids[item_id]}")
+        self.ids[item_id] = number
+        return item_id
 
     def _text(self, cells: dict, column: str, number: int, *, required: bool,
               sheet: str = constants.SURVEY) -> dict | None:
         """A bilingual {id, en} text from a cell that may hold several languages."""
         found: dict[str, str] = {}
-        others = []
+        others = {}
         value = cells.get(column)
-        for key, text in ({"default": value} if isinstance(value, str) else value or {}).items():
+        for key, text in ({"default": value} if isinstance(value, (str, int, float)) else value or {}).items():
+            text = str(text) if isinstance(text, (int, float)) else text
             if not isinstance(text, str) or not text.strip():
                 continue
             language = _language(key)
             if language is None:
-                others.append(key)
+                others[key] = text
                 self.other_languages[key] = None
             else:
                 found.setdefault(language, text)
+        if not found and self.fallback_language in others:
+            found["plain"] = others[self.fallback_language]
+        elif not found and others and not required:
+            found["plain"] = next(iter(others.values()))
         if not found:
             if required:
                 seen = ", ".join(others)
@@ -592,44 +848,53 @@ class _Form:
                     "xlsform.missing_label",
                     f"no {column} in Indonesian or English" + (f" (only in: {seen})" * bool(seen)),
                     sheet, number, column,
-                    f"{column} dalam bahasa Indonesia atau Inggris tidak ada"
-                    + (f" (hanya dalam: {seen})" * bool(seen)))
+                    f"{column} dalam bahasa Indonesia atau Inggris tidak ada" + (f" (hanya dalam: {seen})" * bool(seen)))
             return None
+        if not ({"id", "en", "plain"} & found.keys()) and others and required:
+            found["plain"] = next(iter(others.values()))
         return self._bilingual(found, sheet, column, number)
 
     def _bilingual(self, found: dict[str, str], sheet: str, column: str, number: int) -> dict:
         indonesian = found.get("id") or found.get("plain")
         english = found.get("en") or found.get("plain")
         if "plain" in found and not ({"id", "en"} & found.keys()):
-            self.warnings.add(f"{sheet}: {column} has no language; the same text is used for "
-                              f"Indonesian and English", number)
+            if self.fallback_language is None:
+                self.warnings.add(f"{sheet}: {column} has no language; the same text is used for Indonesian and "
+                                  "English", number,
+                                  f"{sheet}: {column} tanpa bahasa; teks yang sama dipakai untuk bahasa Indonesia "
+                                  "dan Inggris")
         elif "plain" in found and ("id" not in found or "en" not in found):
             missing = "Indonesian" if "id" not in found else "English"
-            self.warnings.add(f"{sheet}: {column} without a language is used as the {missing} "
-                              f"text", number)
+            self.warnings.add(f"{sheet}: {column} without a language is used as the {missing} text", number,
+                              f"{sheet}: {column} tanpa bahasa dipakai sebagai teks "
+                              f"{'bahasa Indonesia' if missing == 'Indonesian' else 'bahasa Inggris'}")
         if indonesian is None:
             indonesian = english
-            self.warnings.add(f"{sheet}: {column} has no Indonesian text; the English one is used",
-                              number)
+            self.warnings.add(f"{sheet}: {column} has no Indonesian text; the English one is used", number,
+                              f"{sheet}: {column} tidak punya teks bahasa Indonesia; teks bahasa Inggris dipakai")
         if english is None:
             english = indonesian
-            self.warnings.add(f"{sheet}: {column} has no English text; the Indonesian one is used",
-                              number)
-        return {"id": indonesian, "en": english}
+            self.warnings.add(f"{sheet}: {column} has no English text; the Indonesian one is used", number,
+                              f"{sheet}: {column} tidak punya teks bahasa Inggris; teks bahasa Indonesia dipakai")
+        return {"id": indonesian.translate(_SMART_QUOTES), "en": english.translate(_SMART_QUOTES)}
 
-    def _expression(self, columns: dict, column: str, number: int) -> str | None:
+    def _expression(self, columns: dict, column: str, number: int, choice_filter: bool = False) -> str | None:
         """An expression cell, checked now against our parser so the error names this row."""
         text = columns.get(column)
-        if text is None:
+        if text is None or (isinstance(text, str) and not text.strip()):
             return None
+        if isinstance(text, (int, float)) and not isinstance(text, bool):
+            text = str(text)
         if not isinstance(text, str):
             raise XLSFormError("xlsform.bad_value", f"{column} must be one expression",
-                               constants.SURVEY, number, column,
-                               f"{column} harus berupa satu ekspresi")
+                               constants.SURVEY, number, column, f"{column} harus berupa satu ekspresi")
+        text = text.translate(_SMART_QUOTES).strip()
         try:
-            parse(text)
+            expression = parse(text, choice_filter=choice_filter)
         except ExpressionError as error:
             raise _bad_expression(column, text, number, error) from None
+        for table in _pulldata_tables(expression.text):
+            self._table(f"{table}.csv", number, "pulldata()")
         return text
 
     def _boolean(self, columns: dict, column: str, number: int) -> bool:
@@ -637,10 +902,8 @@ class _Form:
         if value in _TRUE or value in _FALSE:
             return value in _TRUE
         raise XLSFormError(
-            "xlsform.bad_value",
-            f"{column} must be yes or no, not '{columns[column]}' (a condition is not supported)",
-            constants.SURVEY, number, column,
-            f"{column} harus yes atau no, bukan '{columns[column]}' (syarat tidak didukung)")
+            "xlsform.bad_value", f"{column} must be yes or no, not '{columns[column]}'",
+            constants.SURVEY, number, column, f"{column} harus yes atau no, bukan '{columns[column]}'")
 
     def _number(self, columns: dict, column: str, number: int) -> int | float:
         value = str(columns[column]).strip()
@@ -659,60 +922,83 @@ class _Form:
         """The checklist as plain data, and where each path in it came from in the workbook."""
         locations: dict[str, tuple[str, int | None]] = {}
         if self.settings.row:
-            for key in ("id", "version", "title"):
+            for key in ("id", "version", "version_label", "title"):
                 locations[key] = (constants.SETTINGS, self.settings.row)
         source = f"XLSForm {path.name}"
         final_id = self._checklist_id(path, checklist_id)
+        number, label = self._version(version)
         data = {
             "id": final_id,
-            "version": self._version(version),
+            "version": number,
             "title": self._title(final_id),
             "facility_kinds": list(facility_kinds) if facility_kinds else ["all"],
             "source": source,
             "source_status": SOURCE_STATUS,
             "source_note": {
                 "id": f"Diimpor dari XLSForm {path.name}; sumber kriteria belum diperiksa.",
-                "en": f"Imported from the XLSForm {path.name}; the source of the criteria has "
-                      f"not been checked."},
+                "en": f"Imported from the XLSForm {path.name}; the source of the criteria has not been checked."},
             "scoring": {"memenuhi_min": MEMENUHI_MIN},
             "sections": self._sections(source, locations),
         }
+        if label is not None:
+            data["version_label"] = label
+        if self.tables:
+            data["tables"] = {name: rows for name, rows in self.tables.items()}
         self._settings_warnings()
         return data, locations
 
     def _sections(self, source: str, locations: dict) -> list[dict]:
         sections = []
-        for section in self.sections.values():
-            if not section.questions:
-                self.warnings.add("survey: a group without questions to import is dropped",
-                                  section.row)
+        for section in self.sections:
+            entries = [entry for entry in section["items"] if self._keep(entry)]
+            if not entries:
+                self.warnings.add("survey: a group without questions to import is dropped", section["_row"],
+                                  "survey: grup tanpa pertanyaan yang dapat diimpor dibuang")
                 continue
             path = f"sections[{len(sections)}]"
-            locations[path] = (constants.SURVEY, section.row)
-            items = []
-            for index, question in enumerate(section.questions):
-                locations[f"{path}.items[{index}]"] = (constants.SURVEY, question.row)
-                for choice, row in enumerate(question.choice_rows):
-                    locations[f"{path}.items[{index}].choices[{choice}]"] = (constants.CHOICES, row)
-                items.append(self._item(question))
-            sections.append({"id": section.id, "title": section.title, "source": source,
-                             "items": items})
+            locations[path] = (constants.SURVEY, section["_row"])
+            sections.append({"id": section["id"], "title": section["title"], "source": source,
+                             "items": [self._entry(entry, f"{path}.items[{index}]", locations)
+                                       for index, entry in enumerate(entries)]})
         if not sections:
             raise XLSFormError("xlsform.no_questions", "the form has no questions we can import",
-                               constants.SURVEY, None, "survey",
-                               "formulir tidak berisi pertanyaan yang dapat diimpor")
+                               constants.SURVEY, None, "survey", "formulir tidak berisi pertanyaan yang dapat diimpor")
         return sections
 
-    def _item(self, question: _Question) -> dict:
-        """The item with its expressions' references renamed and ynp literals translated."""
-        data = dict(question.data)
-        parts = [self._rewrite(text, row, "relevant", None) for text, row in question.relevant]
+    def _keep(self, entry: dict) -> bool:
+        """Containers without any question inside are dropped (with a warning), as empty sections are."""
+        if "items" not in entry:
+            return True
+        entry["items"] = [child for child in entry["items"] if self._keep(child)]
+        if not entry["items"]:
+            self.warnings.add("survey: a group or repeat without questions is dropped", entry["_row"],
+                              "survey: grup atau repeat tanpa pertanyaan dibuang")
+        return bool(entry["items"])
+
+    def _entry(self, entry: dict, path: str, locations: dict) -> dict:
+        """An item or container as checklist data: expressions rewritten, private keys gone."""
+        row = entry["_row"]
+        locations[path] = (constants.SURVEY, row)
+        data = {key: value for key, value in entry.items() if not key.startswith("_") and key != "items"}
+        parts = [self._rewrite(text, at, "relevant", None) for text, at in entry.get("_relevant", ())]
         if parts:
-            data["relevant"] = parts[0] if len(parts) == 1 else " and ".join(
-                f"({part})" for part in parts)
-        if question.constraint is not None:
-            data["constraint"] = self._rewrite(question.constraint, question.row, "constraint",
-                                               data["id"])
+            data["relevant"] = parts[0] if len(parts) == 1 else " and ".join(f"({part})" for part in parts)
+        current = entry["id"] if "type" in entry and "items" not in entry else None
+        for key, column, target in (("_constraint", "constraint", "constraint"),
+                                    ("_calculation", "calculation", "calculation"),
+                                    ("_required", "required", "required"),
+                                    ("_choice_filter", "choice_filter", "choice_filter"),
+                                    ("_count", "repeat_count", "count")):
+            if key in entry and entry[key][0] is not None:
+                data[target] = self._rewrite(entry[key][0], entry[key][1], column, current)
+        if "_default" in entry:
+            text, at = entry["_default"]
+            data["default"] = self._rewrite(text, at, "default", None) if ("(" in text or "${" in text) else text
+        for choice, choice_row in enumerate(entry.get("_choice_rows", ())):
+            locations[f"{path}.choices[{choice}]"] = (constants.CHOICES, choice_row)
+        if "items" in entry:
+            data["items"] = [self._entry(child, f"{path}.items[{index}]", locations)
+                             for index, child in enumerate(entry["items"])]
         return data
 
     def _rewrite(self, text: str, row: int, column: str, current: str | None) -> str:
@@ -724,67 +1010,71 @@ class _Form:
     def _checklist_id(self, path: Path, argument: str | None) -> str:
         if argument is not None:
             if not _ID.fullmatch(argument):
-                raise XLSFormError("xlsform.bad_name",
-                                   f"checklist id '{argument}' must match [a-z0-9_]+",
+                raise XLSFormError("xlsform.bad_name", f"checklist id '{argument}' must match [a-z0-9_]+",
                                    None, None, "checklist_id",
                                    f"id checklist '{argument}' harus cocok dengan [a-z0-9_]+")
             return argument
         form_id = self.settings.values.get("id_string")
         if form_id:
-            if not _ID.fullmatch(form_id.lower()):
+            safe = _safe_id(str(form_id))
+            if not _ID.fullmatch(safe):
                 raise XLSFormError(
-                    "xlsform.bad_name",
-                    f"form_id '{form_id}' must use only a-z, 0-9 and _; pass another id",
+                    "xlsform.bad_name", f"form_id '{form_id}' must use only letters, digits, _, - and .; pass another id",
                     constants.SETTINGS, self.settings.row, "form_id",
-                    f"form_id '{form_id}' hanya boleh berisi a-z, 0-9 dan _; berikan id lain")
-            return form_id.lower()
-        if _ID.fullmatch(path.stem.lower()):
-            self.warnings.add("settings: no form_id, so the id is the file name "
-                              f"'{path.stem.lower()}'")
-            return path.stem.lower()
+                    f"form_id '{form_id}' hanya boleh berisi huruf, angka, _, - dan .; berikan id lain")
+            if safe != form_id:
+                self.warnings.add(f"settings: form_id '{form_id}' is written '{safe}'", None,
+                                  f"settings: form_id '{form_id}' ditulis '{safe}'")
+            return safe
+        safe = _safe_id(path.stem)
+        if _ID.fullmatch(safe):
+            self.warnings.add(f"settings: no form_id, so the id is the file name '{safe}'", None,
+                              f"settings: form_id tidak ada, jadi id-nya nama berkas '{safe}'")
+            return safe
         raise XLSFormError("xlsform.no_settings_id",
-                           f"no form_id in the settings sheet and the file name '{path.stem}' "
-                           f"is not a valid id; pass an id", constants.SETTINGS, self.settings.row,
-                           "form_id",
-                           f"form_id tidak ada di lembar settings dan nama berkas '{path.stem}' "
-                           f"bukan id yang valid; berikan id")
+                           f"no form_id in the settings sheet and the file name '{path.stem}' is not a valid id; "
+                           "pass an id", constants.SETTINGS, self.settings.row, "form_id",
+                           f"form_id tidak ada di lembar settings dan nama berkas '{path.stem}' bukan id yang valid; "
+                           "berikan id")
 
-    def _version(self, argument: int | None) -> int:
+    def _version(self, argument: int | None) -> tuple[int, str | None]:
+        """(the version number, the author's version text): the text is kept whatever it is."""
+        text = self.settings.values.get("version")
+        label = None if text is None else " ".join(str(text).split()) or None
+        if label is not None and len(label) > 64:
+            raise XLSFormError("xlsform.bad_version", "version is longer than 64 characters", constants.SETTINGS,
+                               self.settings.row, "version", "versi lebih panjang dari 64 karakter")
         if argument is not None:
             if isinstance(argument, bool) or not isinstance(argument, int) or argument < 1:
-                raise XLSFormError("xlsform.bad_version",
-                                   f"version {argument!r} must be a positive whole number",
-                                   None, None, "version",
-                                   f"versi {argument!r} harus bilangan bulat positif")
-            return argument
-        text = self.settings.values.get("version")
-        if text is None:
-            self.warnings.add("settings: no version, so the version is 1")
-            return 1
-        if re.fullmatch(r"\s*[0-9]+\s*", text) and int(text) > 0:
-            return int(text)
-        raise XLSFormError(
-            "xlsform.bad_version",
-            f"version '{text}' is not a positive whole number; pass a version number",
-            constants.SETTINGS, self.settings.row, "version",
-            f"versi '{text}' bukan bilangan bulat positif; berikan nomor versi")
+                raise XLSFormError("xlsform.bad_version", f"version {argument!r} must be a positive whole number",
+                                   None, None, "version", f"versi {argument!r} harus bilangan bulat positif")
+            return argument, label
+        if label is None:
+            self.warnings.add("settings: no version, so the version is 1", None,
+                              "settings: versi tidak ada, jadi versinya 1")
+            return 1, None
+        if re.fullmatch(r"[0-9]{1,9}", label) and int(label) > 0:
+            return int(label), None
+        return 1, label
 
     def _title(self, checklist_id: str) -> dict:
-        title = self._text(self.settings.values, "title", self.settings.row or 1,
-                           required=False, sheet=constants.SETTINGS)
+        title = self._text(self.settings.values, "title", self.settings.row or 1, required=False,
+                           sheet=constants.SETTINGS)
         if title is None:
-            self.warnings.add("settings: no form_title, so the title is the id")
+            self.warnings.add("settings: no form_title, so the title is the id", None,
+                              "settings: form_title tidak ada, jadi judulnya id")
             return {"id": checklist_id, "en": checklist_id}
         return title
 
     def _settings_warnings(self) -> None:
-        ignored = sorted(key for key in self.settings.values
-                         if key != "__row" and key not in _USED_SETTINGS)
+        ignored = sorted(key for key in self.settings.values if key != "__row" and key not in _USED_SETTINGS)
         if ignored:
-            self.warnings.add(f"settings: ignored {', '.join(ignored)}")
-        if self.other_languages:
-            self.warnings.add("languages other than Indonesian and English are ignored: "
-                              f"{', '.join(self.other_languages)}")
+            self.warnings.add(f"settings: ignored {', '.join(ignored)}", None,
+                              f"settings: diabaikan {', '.join(ignored)}")
+        dropped = [key for key in self.other_languages if key != self.fallback_language]
+        if dropped:
+            self.warnings.add("languages other than Indonesian and English are ignored: " + ", ".join(dropped), None,
+                              "bahasa selain Indonesia dan Inggris diabaikan: " + ", ".join(dropped))
 
     # -- errors from validation --
 
@@ -799,37 +1089,30 @@ class _Form:
         construct = path[len(best) + 1:] if best and path != best else (path or None)
         code = "xlsform." + error.code.split(".", 1)[-1]
         message = f"{construct}: {error.message}" if construct else error.message
-        message += self._skipped_note(error)
         indonesian = _MESSAGES_ID.get(code, "checklist tidak valid")
         return XLSFormError(code, message, sheet, row, construct,
                             f"{construct}: {indonesian} ({error.message})" if construct
                             else f"{indonesian} ({error.message})")
 
-    def _skipped_note(self, error: ChecklistError) -> str:
-        """Explain a reference to a row that was not imported (a note or metadata)."""
-        match = re.search(r"\$\{([^}]*)\}", error.message)
-        if error.code != "checklist.unknown_reference" or not match:
-            return ""
-        skipped = self.skipped.get(match[1])
-        return f" (row {skipped[0]} is a '{skipped[1]}' row, which is not imported)" if skipped else ""
-
 
 # --- Types -----------------------------------------------------------------------------------
 
 
-def _classify(type_text: str, row: int) -> tuple[str, str | None]:
-    """(kind, list name) of a type cell; kind is an item type, a group edge, note or metadata."""
+def _classify(type_text: str, row: int) -> _Kind:
+    """What a type cell asks for, read through pyxform's own table of types and aliases."""
     text = " ".join(type_text.split())
     lowered = text.lower()
+    loop = _LOOP.fullmatch(lowered)
+    if loop:
+        return _Kind("begin_loop", list_name=text.split()[-1])
     control = _CONTROL.fullmatch(lowered)
     if control:
         word = control["word"]
-        if word == "group":
-            return f"{control['edge']}_group", None
-        if word.startswith("loop"):
-            raise _unsupported(text, row, "loops", "perulangan")
-        if word in ("repeat", "lgroup", "looped group"):
-            raise _unsupported(text, row, "repeats", "pengulangan")
+        edge = control["edge"]
+        if word in ("group", "repeat", "loop"):
+            return _Kind(f"{edge}_{word}")
+        if word in ("lgroup", "looped group"):
+            return _Kind(f"{edge}_repeat")
         raise _unsupported(text, row, *_UNKNOWN_TYPE)
     select = RE_SELECT.fullmatch(text)
     if select:
@@ -838,37 +1121,79 @@ def _classify(type_text: str, row: int) -> tuple[str, str | None]:
         raise XLSFormError("xlsform.missing_choices", f"'{text}' names no choice list",
                            constants.SURVEY, row, text, f"'{text}' tidak menyebut daftar pilihan")
     if RE_OSM.fullmatch(text):
-        raise _unsupported(text, row, "OpenStreetMap questions", "pertanyaan OpenStreetMap")
-    lowered = aliases._type_alias_map.get(lowered, lowered)
-    if lowered in _TYPES:
-        return _TYPES[lowered], None
-    if lowered == "note":
-        return "note", None
-    if lowered.removeprefix("uri:") in METADATA_TYPES:
-        return "metadata", None
-    raise _unsupported(text, row, *_REFUSED_TYPES.get(lowered, _UNKNOWN_TYPE))
+        raise _unsupported(text, row, *_REFUSED_UPLOADS["osm/*"])
+    name = aliases._type_alias_map.get(lowered, lowered)
+    entry = QUESTION_TYPE_DICT.get(name) or QUESTION_TYPE_DICT.get(text) or next(
+        (value for key, value in QUESTION_TYPE_DICT.items() if key.lower() == lowered), None)
+    if entry is None:
+        raise _unsupported(text, row, *_UNKNOWN_TYPE)
+    return _question_kind(name, entry, text, row)
 
 
-def _select_kind(select: re.Match, text: str, row: int) -> tuple[str, str]:
-    command = aliases.select[select["select_command"]]
-    if select["specify_other"]:
-        raise _unsupported(text, row, "free-text 'other' answers, or_other",
-                           "jawaban 'lainnya' bebas, or_other")
-    if select["select_command"] in aliases.select_from_file:
-        raise _unsupported(text, row, "choices from a file", "pilihan dari berkas")
+def _question_kind(name: str, entry: dict, text: str, row: int) -> _Kind:
+    bind, control = entry.get("bind", {}), entry.get("control", {})
+    tag, bind_type = control.get("tag"), bind.get("type")
+    preset = {key: bind[key] for key in ("constraint",) if key in bind}
+    if "hint" in entry:
+        preset["hint"] = entry["hint"]
+    if name == "csv-external":
+        return _Kind("table")
+    if name == "audit":
+        return _Kind("skip")
+    if "jr:preload" in bind:
+        default = _PRELOAD_DEFAULTS.get(bind.get("jr:preloadParams", ""))
+        return _Kind("hidden", preset={"default": default} if default else {})
+    if tag is None and bind_type == "string":
+        return _Kind("hidden" if name == "hidden" else "calculate")
+    if tag == "upload":
+        if control.get("mediatype") == "image/*":
+            return _Kind("photo")
+        raise _unsupported(text, row, *_REFUSED_UPLOADS.get(control.get("mediatype"), _UNKNOWN_TYPE))
+    if tag == "trigger" and bind_type == "string":
+        return _Kind("acknowledge")
+    if tag == "range":
+        return _Kind("decimal", preset={"range": entry.get("parameters", {})},
+                     note=("a range question is entered as a number between its start and end",
+                           "pertanyaan range diisi sebagai angka antara awal dan akhirnya"))
+    if tag == "input" and bind.get("readonly") == "true()":
+        return _Kind("note")
+    if tag == "input" and bind_type in _INPUT_TYPES:
+        note = None
+        if bind_type == "barcode":
+            note = ("a barcode is typed in as text (no scanner here)", "kode batang diketik sebagai teks (tanpa pemindai)")
+        return _Kind(_INPUT_TYPES[bind_type], preset=preset, note=note)
+    if bind_type in _REFUSED_BINDS:
+        raise _unsupported(text, row, *_REFUSED_BINDS[bind_type])
+    if name in ("background-audio",):
+        raise _unsupported(text, row, "audio recordings", "rekaman audio")
+    if name in ("start-geopoint", "background-geopoint"):
+        raise _unsupported(text, row, "automatic locations", "lokasi otomatis")
+    if name == "trigger":
+        raise _unsupported(text, row, "triggers", "pemicu")
+    raise _unsupported(text, row, "external data", "data eksternal") if name == "xml-external" else _unsupported(
+        text, row, *_UNKNOWN_TYPE)
+
+
+def _select_kind(select: re.Match, text: str, row: int) -> _Kind:
+    command_text = select["select_command"]
+    command = aliases.select[command_text]
+    list_name = select["list_name"]
+    or_other = bool(select["specify_other"])
+    if command_text in aliases.select_from_file:
+        kind = "select_one" if "one" in command_text else "select_multiple"
+        return _Kind(kind, list_name=list_name, source="file", or_other=or_other)
     if command == constants.SELECT_ONE:
-        return "select_one", select["list_name"]
+        return _Kind("select_one", list_name=list_name, or_other=or_other)
     if command == constants.SELECT_ALL_THAT_APPLY:
-        return "select_multiple", select["list_name"]
+        return _Kind("select_multiple", list_name=list_name, or_other=or_other)
     if command == constants.SELECT_ONE_EXTERNAL:
-        raise _unsupported(text, row, "external selects", "pilihan eksternal")
+        return _Kind("select_one", list_name=list_name, source="external", or_other=or_other)
     raise _unsupported(text, row, "ranking questions", "pertanyaan peringkat")
 
 
 def _unsupported(type_text: str, row: int, reason: str, reason_id: str) -> XLSFormError:
     return XLSFormError("xlsform.unsupported_type", f"'{type_text}' is not supported ({reason})",
-                        constants.SURVEY, row, type_text,
-                        f"'{type_text}' tidak didukung ({reason_id})")
+                        constants.SURVEY, row, type_text, f"'{type_text}' tidak didukung ({reason_id})")
 
 
 def _ynp_mapping(rows: list[dict]) -> dict[str, str] | None:
@@ -881,6 +1206,46 @@ def _ynp_mapping(rows: list[dict]) -> dict[str, str] | None:
     if None in values or len(set(values)) != len(names) or not {"ya", "tidak"} <= set(values):
         return None
     return mapping
+
+
+def _csv_choice(record: dict[str, str], file_name: str) -> dict:
+    """A CSV row as a choices-sheet row: label::Language columns grouped under `label`."""
+    labels = {key.split("::", 1)[1]: value for key, value in record.items() if key.lower().startswith("label::")}
+    row = {key: value for key, value in record.items() if not key.lower().startswith("label")}
+    row["label"] = labels or record.get("label") or record.get("name")
+    row["_sheet"] = file_name
+    return row
+
+
+def _safe_id(name: str) -> str:
+    """An XLSForm name as an id: lower case, `-` and `.` as `_`."""
+    return re.sub(r"[-.]", "_", name.strip().lower())
+
+
+def _looped(entry: dict, value: str, label: dict) -> dict:
+    """A copy of an entry inside a loop for one choice: `%(label)s` filled, the name suffixed."""
+    copy = {key: value_ for key, value_ in entry.items()}
+    copy["id"] = f"{entry['id']}_{value}"
+    for key in ("label", "hint"):
+        if isinstance(entry.get(key), dict):
+            copy[key] = {lang: text.replace("%(label)s", label[lang]) for lang, text in entry[key].items()}
+    if "items" in entry:
+        copy["items"] = [_looped(child, value, label) for child in entry["items"]]
+    return copy
+
+
+def _walk(entries: list[dict]):
+    for entry in entries:
+        yield entry
+        yield from _walk(entry.get("items", []))
+
+
+def _pulldata_tables(text: str) -> list[str]:
+    """The tables pulldata('table', ...) reads in an expression."""
+    tokens = tokenize(text)
+    return [tokens[i + 2].value for i in range(len(tokens) - 2)
+            if tokens[i].kind == "name" and tokens[i].value == "pulldata" and tokens[i + 1].value == "("
+            and tokens[i + 2].kind == "string"]
 
 
 # --- Columns and expressions -----------------------------------------------------------------
@@ -929,6 +1294,11 @@ def _rewrite(text: str, renames: dict[str, str], ynp: dict[str, dict[str, str]],
             referenced.add(name)
             if name != token.value:
                 replacements[token.position] = (len(token.value) + 3, f"${{{name}}}")
+        elif token.kind == "string" and "${" in token.value:  # jr:choice-name(x, '${q}') names q in a literal
+            renamed = re.sub(r"\$\{([^}]*)\}", lambda m: f"${{{renames.get(m[1], m[1])}}}", token.value)
+            if renamed != token.value:
+                quote = text[token.position]
+                replacements[token.position] = (len(token.value) + 2, f"{quote}{renamed}{quote}")
     if current is not None and any(token.kind == "dot" for token in tokens):
         referenced.add(current)
     mapped = sorted(name for name in referenced if name in ynp)

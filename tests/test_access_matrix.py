@@ -70,6 +70,8 @@ MATRIX: dict[str, str | tuple[str, str]] = {
     "audits.note": OWN_AUDITOR,
     "audits.add_photo": OWN_AUDITOR,
     "audits.remove_photo": OWN_AUDITOR,
+    "audits.add_instance": OWN_AUDITOR,  # the world's checklists have no repeat: a refusal of the content (O)
+    "audits.remove_instance": OWN_AUDITOR,
     "audits.position": OWN_AUDITOR,
     "audits.submit_audit": OWN_AUDITOR,
     "audits.revise_audit": OWN_AUDITOR,
@@ -168,10 +170,11 @@ def url_for_route(app, rule, side: str, world) -> str:
 
     endpoint = rule.endpoint
     draft_routes = {"audits.answer", "audits.note", "audits.add_photo", "audits.remove_photo", "audits.position",
-                    "audits.submit_audit", "audits.discard"}
+                    "audits.submit_audit", "audits.discard", "audits.add_instance", "audits.remove_instance"}
     values = {
         "audit_id": world.draft[side] if endpoint in draft_routes else world.submitted[side],
         "item_id": PHOTO_ITEM if "photo" in endpoint else YNP_ITEM,
+        "address": YNP_ITEM,
         "sha256": world.photo[side] if endpoint != "indicators.evidence_file" else "0" * 64,
         "variant": "thumb",
         "facility_id": world.facility[side],

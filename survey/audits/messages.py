@@ -17,6 +17,9 @@ PROBLEMS = {
     "answer.bad_photo": N_("The photo could not be read."),
     "answer.bad_gps": N_("The position is not valid."),
     "answer.required": N_("This item must be answered."),
+    "answer.not_a_time": N_("Enter a time of day, for example 14:30."),
+    "answer.not_a_datetime": N_("Enter a date and a time."),
+    "answer.not_answerable": N_("This question takes no answer."),
 }
 
 WARNINGS = {

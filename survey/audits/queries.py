@@ -26,11 +26,12 @@ def audit(session: Session, audit_id: str) -> Audit | None:
 class AnswerSheet:
     """What the audit page shows of an audit's answers, read in two queries however many photos it has."""
 
-    answers: dict[str, object]  # by item id; a photo item's answer is the list of its photos' hashes
-    notes: dict[str, str]  # by item id
-    versions: dict[str, int]  # by item id; an item without a row is at version 0
-    photos: dict[str, list[str]]  # hashes by item id, in the order they were added
+    answers: dict[str, object]  # by address (item id, or rep[2]/item); a photo item's answer is its photos' hashes
+    notes: dict[str, str]  # by address
+    versions: dict[str, int]  # by address; an address without a row is at version 0
+    photos: dict[str, list[str]]  # hashes by address, in the order they were added
     photo_times: dict[str, datetime | None]  # when each photo was taken (from its EXIF), by hash
+    touched: frozenset[str] = frozenset()  # every address ever saved, cleared ones too (defaults apply elsewhere)
 
     @classmethod
     def empty(cls) -> AnswerSheet:
@@ -53,7 +54,8 @@ def answer_sheet(session: Session, audit_id: uuid.UUID) -> AnswerSheet:
     values = {row.item_id: row.value for row in rows if row.value is not None}
     return AnswerSheet(answers=_with_photos(values, photos),
                        notes={row.item_id: row.note for row in rows if row.note is not None},
-                       versions={row.item_id: row.version for row in rows}, photos=photos, photo_times=times)
+                       versions={row.item_id: row.version for row in rows}, photos=photos, photo_times=times,
+                       touched=frozenset(row.item_id for row in rows) | frozenset(photos))
 
 
 def _with_photos(values: dict[str, object], photos: dict[str, list[str]]) -> dict[str, object]:

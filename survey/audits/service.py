@@ -21,11 +21,12 @@ from geo.geofence import CONFIRM, REFUSE, Limits, decide, placement, position_wa
 from geo.models import Wilayah
 from survey import registry, signals
 from survey.audits.models import Answer, AnswerPhoto, Audit, GpsReading, Photo
-from survey.audits.queries import answers_of, drafts_of, open_revision_of
-from survey.checklist import Checklist, Item, coerce_answer
+from survey.audits.queries import answer_sheet, drafts_of, open_revision_of
+from survey.checklist import ADDRESS, MAX_INSTANCES, Checklist, Item, coerce_answer
 from survey.facilities.models import Facility
+from survey.form import FormState, compute, split_address
 from survey.problems import SURVEY_PROBLEMS
-from survey.scoring import ScoreResult, item_problem, resolve, score_audit
+from survey.scoring import ScoreResult, score_audit
 
 
 @dataclass(frozen=True)
@@ -62,60 +63,118 @@ def start_audits(session: Session, facility: Facility, checklists: list[Checklis
 
 @dataclass(frozen=True)
 class SaveOutcome:
-    """What an answer did: its problem if any, which items appeared or vanished, the resolved state."""
+    """What an answer did: its problem if any, the form's state before and after."""
 
     value: object
     problem: str | None
-    shown: frozenset[str]
-    hidden: frozenset[str]
-    answers: dict[str, object]
-    relevant: set[str]
-    visible: dict[str, object]
+    before: FormState
+    state: FormState
     version: int = 0
 
+    @property
+    def answers(self) -> dict[str, object]:
+        return dict(self.state.answers)
 
-def save_answer(session: Session, audit: Audit, checklist: Checklist, item_id: str, raw, actor: Actor,
+
+def form_state(session: Session, audit: Audit, checklist: Checklist, today: dt.date | None = None,
+               locale: str = "id") -> FormState:
+    """The audit's form state from its stored answers (defaults apply to what was never saved)."""
+    sheet = answer_sheet(session, audit.id)
+    return compute(checklist, sheet.answers, today=today or dt.date.today(), now=dt.datetime.now(dt.timezone.utc),
+                   locale=locale, touched=set(sheet.touched))
+
+
+def save_answer(session: Session, audit: Audit, checklist: Checklist, address: str, raw, actor: Actor,
                 today: dt.date | None = None, base_version: int | None = None) -> SaveOutcome:
-    """Store one answer as given and report its problem and the relevance it changed.
+    """Store one answer as given and report its problem and the form state it changed.
 
     `base_version` is the version of the answer the page showed when the auditor changed it; a save
     based on an older version than the stored one is refused (StaleAnswer), unless it brings the
     value already stored: a resend whose first reply was lost is acknowledged, not refused.
     Without `base_version` (scripts, old pages) the save is taken as it comes.
     """
-    item = _editable_item(audit, checklist, item_id, actor)
+    before = form_state(session, audit, checklist, today)
+    item = _editable_item(audit, checklist, address, actor, before)
     if item.type == "photo":
         raise SURVEY_PROBLEMS("audit.photo_by_upload")
-    today = today or dt.date.today()
-    answers = answers_of(session, audit.id)
-    before, _ = resolve(checklist, answers, today)
     value = _coerce(item, raw)
-    row = session.get(Answer, (audit.id, item_id))
+    row = session.get(Answer, (audit.id, address))
     old = row.value if row else None
     current = row.version if row else 0
     if base_version is not None and base_version != current and old != value:
         raise SURVEY_PROBLEMS("answer.stale")
     if row is None:
-        row = Answer(audit_id=audit.id, item_id=item_id, version=0)
+        row = Answer(audit_id=audit.id, item_id=address, version=0)
         session.add(row)
     row.value = value
     audit.updated_at = utcnow()
     if old != value:
         row.version = current + 1
-        _log(session, actor, "answer", audit, {item_id: [old, value]})
+        _log(session, actor, "answer", audit, {address: [old, value]})
+    answers = dict(before.answers)
     if value is None:
-        answers.pop(item_id, None)
+        answers.pop(address, None)
     else:
-        answers[item_id] = value
-    relevant, visible = resolve(checklist, answers, today)
-    problem = item_problem(checklist, item_id, visible, today) if item_id in relevant else None
-    return SaveOutcome(value, problem, frozenset(relevant - before), frozenset(before - relevant), answers,
-                       relevant, visible, row.version)
+        answers[address] = value
+    state = compute(checklist, answers, today=today or dt.date.today(), now=dt.datetime.now(dt.timezone.utc),
+                    touched=(before.touched or frozenset()) | {address})
+    return SaveOutcome(value, state.problems.get(address), before, state, row.version)
+
+
+def add_instance(session: Session, audit: Audit, checklist: Checklist, address: str, actor: Actor) -> int:
+    """One more instance of a repeat the auditor fills as often as needed; returns its number."""
+    state = form_state(session, audit, checklist)
+    repeat = _editable_repeat(audit, checklist, address, actor, state)
+    count = state.counts.get(address, 0)
+    if count >= MAX_INSTANCES:
+        raise SURVEY_PROBLEMS("audit.too_many_instances", n=MAX_INSTANCES)
+    row = session.get(Answer, (audit.id, address))
+    if row is None:
+        row = Answer(audit_id=audit.id, item_id=address, version=0)
+        session.add(row)
+    row.value, row.version = count + 1, row.version + 1
+    audit.updated_at = utcnow()
+    _log(session, actor, "instance_added", audit, {address: [count, count + 1], "repeat": [None, repeat]})
+    session.flush()
+    return count + 1
+
+
+def remove_instance(session: Session, audit: Audit, checklist: Checklist, address: str, number: int,
+                    actor: Actor) -> None:
+    """Remove one instance of a repeat with its answers and photos; later instances move up by one, as in ODK."""
+    state = form_state(session, audit, checklist)
+    _editable_repeat(audit, checklist, address, actor, state)
+    count = state.counts.get(address, 0)
+    if not 1 <= number <= count:
+        raise SURVEY_PROBLEMS("audit.no_such_instance")
+    gone = f"{address}[{number}]/"
+    removed = {row.item_id: row.value for row in session.execute(
+        select(Answer).where(Answer.audit_id == audit.id, Answer.item_id.startswith(gone, autoescape=True))).scalars()}
+    session.execute(delete(Answer).where(Answer.audit_id == audit.id, Answer.item_id.startswith(gone, autoescape=True)))
+    session.execute(delete(AnswerPhoto).where(AnswerPhoto.audit_id == audit.id,
+                                              AnswerPhoto.item_id.startswith(gone, autoescape=True)))
+    for later in range(number + 1, count + 1):
+        _move_instance(session, audit, f"{address}[{later}]/", f"{address}[{later - 1}]/")
+    row = session.get(Answer, (audit.id, address))
+    row.value, row.version = count - 1, row.version + 1
+    audit.updated_at = utcnow()
+    _log(session, actor, "instance_removed", audit, {address: [count, count - 1], "removed": [removed, None]})
+    session.flush()
+
+
+def _move_instance(session: Session, audit: Audit, old: str, new: str) -> None:
+    """Renumber one instance's answers and photos (their addresses start with `old`)."""
+    for model in (Answer, AnswerPhoto):
+        rows = session.execute(select(model).where(model.audit_id == audit.id,
+                                                   model.item_id.startswith(old, autoescape=True))).scalars().all()
+        for row in rows:
+            row.item_id = new + row.item_id[len(old):]
+    session.flush()
 
 
 def save_note(session: Session, audit: Audit, checklist: Checklist, item_id: str, note: str, actor: Actor) -> None:
-    """Store the auditor's note on an item."""
-    _editable_item(audit, checklist, item_id, actor)
+    """Store the auditor's note on an item (at its address)."""
+    _editable_item(audit, checklist, item_id, actor, form_state(session, audit, checklist), notes=True)
     note = (note or "").strip()
     if len(note) > 2000:
         raise SURVEY_PROBLEMS("audit.note_too_long")
@@ -136,7 +195,9 @@ def attach_photo(session: Session, audit: Audit, checklist: Checklist, item_id: 
     Cameras often write EXIF time without an offset: it is then read in `camera_zone` (the
     installation's time zone, WIB by default), the zone the tablet's clock was set to.
     """
-    _editable_item(audit, checklist, item_id, actor)
+    item = _editable_item(audit, checklist, item_id, actor, form_state(session, audit, checklist), notes=True)
+    if item.type not in ("photo",) and not item.is_answerable and item.type != "note":
+        raise SURVEY_PROBLEMS("audit.not_answerable")
     if session.get(Photo, info.sha256) is None:
         session.add(Photo(sha256=info.sha256, mime=info.mime, size_bytes=info.size_bytes, width=info.width,
                           height=info.height, taken_at=info.taken_at_aware(camera_zone), gps_lat=info.gps_lat,
@@ -150,7 +211,7 @@ def attach_photo(session: Session, audit: Audit, checklist: Checklist, item_id: 
 
 def detach_photo(session: Session, audit: Audit, checklist: Checklist, item_id: str, sha256: str, actor: Actor) -> None:
     """Remove a photo from an item (the file stays: another audit may hold it)."""
-    _editable_item(audit, checklist, item_id, actor)
+    _check_draft(audit, actor)
     removed = session.execute(delete(AnswerPhoto).where(
         AnswerPhoto.audit_id == audit.id, AnswerPhoto.item_id == item_id, AnswerPhoto.sha256 == sha256)).rowcount
     if removed:
@@ -198,17 +259,19 @@ def record_position(session: Session, audit: Audit, *, lat: float, lon: float, a
 
 def review(session: Session, audit: Audit, checklist: Checklist, today: dt.date | None = None) -> ScoreResult:
     """Score and what stands in the way of submitting."""
-    return score_audit(checklist, answers_of(session, audit.id), today=today or dt.date.today())
+    return score_audit(checklist, {}, state=form_state(session, audit, checklist, today))
 
 
 def submit(session: Session, audit: Audit, checklist: Checklist, actor: Actor) -> ScoreResult:
     """Freeze the audit with its score and result, once nothing required is missing or invalid."""
     _check_draft(audit, actor)
-    result = review(session, audit, checklist)
+    state = form_state(session, audit, checklist)
+    result = score_audit(checklist, {}, state=state)
     if result.missing_required or result.invalid:
         raise SURVEY_PROBLEMS("audit.incomplete", n=len(result.missing_required) + len(result.invalid))
     if audit.lat is None:
         raise SURVEY_PROBLEMS("audit.no_position")
+    _keep_computed(session, audit, state)
     audit.status = "submitted"
     audit.submitted_at = utcnow()
     audit.score = result.score
@@ -218,6 +281,24 @@ def submit(session: Session, audit: Audit, checklist: Checklist, actor: Actor) -
     session.flush()
     signals.audit_submitted.send(session, audit=audit)
     return result
+
+
+def _keep_computed(session: Session, audit: Audit, state: FormState) -> None:
+    """Store what the form computed (calculations, defaults never changed) so the submitted audit carries it,
+    as ODK writes them into the submission; a calculation that is blank or not relevant is stored as blank."""
+    for address, item, _ in state.nodes:
+        if item.calculation is None and address not in state.defaults and item.type != "hidden":
+            continue
+        value = state.values.get(address) if address in state.relevant else None
+        row = session.get(Answer, (audit.id, address))
+        if row is None and value in (None, ""):
+            continue
+        if row is None:
+            row = Answer(audit_id=audit.id, item_id=address, version=0)
+            session.add(row)
+        if row.value != value:
+            row.value, row.version = value if value != "" else None, row.version + 1
+    session.flush()
 
 
 def revise(session: Session, audit: Audit, actor: Actor) -> Audit:
@@ -254,12 +335,49 @@ def discard_draft(session: Session, audit: Audit, actor: Actor) -> None:
     session.delete(audit)
 
 
-def _editable_item(audit: Audit, checklist: Checklist, item_id: str, actor: Actor) -> Item:
+def _editable_item(audit: Audit, checklist: Checklist, address: str, actor: Actor, state: FormState,
+                   notes: bool = False) -> Item:
+    """The item at an address of this audit's form, which the auditor may answer (or note, with `notes`)."""
     _check_draft(audit, actor)
+    item = item_at(checklist, address)
+    if not any(node_address == address for node_address, _, _ in state.nodes):
+        raise SURVEY_PROBLEMS("audit.no_such_instance")
+    if not notes and not item.is_answerable and item.type != "photo":
+        raise SURVEY_PROBLEMS("audit.not_answerable")
+    return item
+
+
+def item_at(checklist: Checklist, address: str) -> Item:
+    """The item an address names, with the repeats the address passes through checked against the checklist."""
+    if not isinstance(address, str) or not ADDRESS.fullmatch(address):
+        raise SURVEY_PROBLEMS("audit.unknown_item")
+    steps, name = split_address(address)
     try:
-        return checklist.item(item_id)
+        item = checklist.item(name)
     except KeyError:
         raise SURVEY_PROBLEMS("audit.unknown_item") from None
+    if tuple(repeat for repeat, _ in steps) != checklist.repeats_of(item):
+        raise SURVEY_PROBLEMS("audit.unknown_item")
+    return item
+
+
+def _editable_repeat(audit: Audit, checklist: Checklist, address: str, actor: Actor, state: FormState) -> str:
+    """The repeat whose instances live at `address` (rep, or trees[1]/stems), if the auditor adds them."""
+    _check_draft(audit, actor)
+    if not isinstance(address, str) or not ADDRESS.fullmatch(address):
+        raise SURVEY_PROBLEMS("audit.unknown_item")
+    steps, name = split_address(address)
+    if not checklist.has_container(name) or checklist.container(name).type != "repeat":
+        known = checklist.has_container(name) or name in {item.id for item in checklist.items}
+        raise SURVEY_PROBLEMS("audit.not_a_repeat" if known else "audit.unknown_item")
+    repeat = checklist.container(name)
+    if tuple(r for r, _ in steps) != checklist.repeats_of(repeat)[:-1] or address not in state.counts:
+        raise SURVEY_PROBLEMS("audit.no_such_instance")
+    if repeat.count is not None:
+        raise SURVEY_PROBLEMS("audit.counted_repeat")
+    if address not in state.relevant:
+        raise SURVEY_PROBLEMS("audit.not_answerable/hidden")
+    return name
 
 
 def _check_draft(audit: Audit, actor: Actor) -> None:

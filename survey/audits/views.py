@@ -22,8 +22,11 @@ from survey import registry
 from survey.audits import queries
 from survey.audits.models import Audit
 from survey.audits.pages import gps_limits, page_context
-from survey.audits.service import (Actor, attach_photo, detach_photo, discard_draft, record_position, review, revise,
-                                   save_answer, save_note, start_audits, submit)
+from survey.audits.pages import cards, changed_entries
+from survey.audits.service import (Actor, attach_photo, detach_photo, discard_draft, item_at, record_position, review,
+                                   revise, save_answer, save_note, start_audits, submit)
+from survey.audits.service import add_instance as add_repeat_instance
+from survey.audits.service import remove_instance as remove_repeat_instance
 from survey.facilities.service import visible_facility
 from survey.photos import PhotoStore
 from survey.problems import SURVEY_PROBLEMS, StaleAnswer
@@ -72,19 +75,20 @@ def show(audit_id: str):
     return render_page("audits/checklist.html", **page_context(audit))
 
 
-@bp.post("/audits/<audit_id>/answers/<item_id>")
+@bp.post("/audits/<audit_id>/answers/<path:item_id>")
 @role_required(*AUDITORS)
 @transactional
 def answer(audit_id: str, item_id: str):
-    """Save one answer the moment it is given; reply with its feedback and any relevance changes.
+    """Save one answer (at its address) the moment it is given; reply with its feedback and what it changed.
 
     A save based on an older version than the stored one (another tab changed the answer) is refused
     with 409 and the item as stored, so the page shows the newer value instead of overwriting it.
     """
     audit = _visible(audit_id)
     checklist = registry.for_audit(db.session, audit.checklist_key)
-    item = _item(checklist, item_id)
-    raw = request.form.getlist("value") if item.type == "select_multiple" else request.form.get("value", "")
+    item = item_at(checklist, item_id)
+    raw = request.form.getlist("value") if item.type in ("select_multiple", "acknowledge") else request.form.get(
+        "value", "")
     try:
         outcome = save_answer(db.session, audit, checklist, item_id, raw, actor(),
                               base_version=_base_version(request.form.get("base_version")))
@@ -92,22 +96,59 @@ def answer(audit_id: str, item_id: str):
         db.session.rollback()
         audit = _visible(audit_id)
         context = page_context(audit, checklist)
-        html = render_template("audits/_item_response.html", item=item, notice=_(stale.message), **context)
+        html = render_template("audits/_item_response.html", item=item, address=item_id, notice=_(stale.message),
+                               **context)
         return html, stale.status, {"X-Problem-Code": stale.code}
-    changed = sorted(outcome.shown | outcome.hidden)
-    # Items that appeared show their notes and photos; a reply that shows no other item needs none of them.
+    changed = changed_entries(outcome.before, outcome.state)
+    # Entries that appeared show their notes and photos; a reply that shows no other entry needs none of them.
     sheet = queries.answer_sheet(db.session, audit.id) if changed else queries.AnswerSheet.empty()
-    counts = progress(checklist, outcome.answers, resolved=(outcome.relevant, outcome.visible))
-    # Only what the response shows: the item's feedback, items that appeared or vanished, progress.
+    state = outcome.state
+    counts = progress(checklist, {}, state=state)
+    c = cards(audit, checklist, state, sheet, True)
+    c["answers"] = {**outcome.answers, **{a: v for a, v in c["answers"].items() if a not in sheet.answers}}
+    # Only what the response shows: the item's feedback, entries that changed, progress.
     return render_template(
-        "audits/_answer_response.html", item=item, problem=outcome.problem, changed=changed,
-        saved_at=audit.updated_at, version=outcome.version, audit=audit, checklist=checklist,
-        answers=outcome.answers, relevant=outcome.relevant, progress=counts,
-        answered=sum(a for a, _ in counts.values()), total=sum(t for _, t in counts.values()), editable=True,
-        notes=sheet.notes, photos=sheet.photos, photo_times=sheet.photo_times, versions=sheet.versions)
+        "audits/_answer_response.html", item=item, address=item_id, problem=outcome.problem, changed=changed,
+        saved_at=audit.updated_at, version=outcome.version, audit=audit, checklist=checklist, c=c,
+        progress=counts, answered=sum(a for a, _ in counts.values()), total=sum(t for _, t in counts.values()))
 
 
-@bp.post("/audits/<audit_id>/notes/<item_id>")
+@bp.post("/audits/<audit_id>/repeats/<path:address>/add")
+@role_required(*AUDITORS)
+@transactional
+def add_instance(audit_id: str, address: str):
+    """One more entry of a repeat (a piece of play equipment); reply with the repeat as it now is."""
+    audit = _visible(audit_id)
+    checklist = registry.for_audit(db.session, audit.checklist_key)
+    add_repeat_instance(db.session, audit, checklist, address, actor())
+    return _repeat_response(audit, checklist, address)
+
+
+@bp.post("/audits/<audit_id>/repeats/<path:address>/<int:number>/remove")
+@role_required(*AUDITORS)
+@transactional
+def remove_instance(audit_id: str, address: str, number: int):
+    """Remove one entry of a repeat with its answers and photos; reply with the repeat as it now is."""
+    audit = _visible(audit_id)
+    checklist = registry.for_audit(db.session, audit.checklist_key)
+    remove_repeat_instance(db.session, audit, checklist, address, number, actor())
+    return _repeat_response(audit, checklist, address)
+
+
+def _repeat_response(audit: Audit, checklist, address: str):
+    context = page_context(audit, checklist)
+    entry = next((e for section in checklist.sections for e in _walk(context["state"].layout(section))
+                  if e.kind == "repeat" and e.address == address), None)
+    return render_template("audits/_repeat_response.html", entry=entry, **context)
+
+
+def _walk(entries):
+    for entry in entries:
+        yield entry
+        yield from _walk(entry.children)
+
+
+@bp.post("/audits/<audit_id>/notes/<path:item_id>")
 @role_required(*AUDITORS)
 @transactional
 def note(audit_id: str, item_id: str):
@@ -118,32 +159,32 @@ def note(audit_id: str, item_id: str):
     return render_template("audits/_saved.html", saved_at=audit.updated_at, item_id=item_id, kind="note")
 
 
-@bp.post("/audits/<audit_id>/photos/<item_id>")
+@bp.post("/audits/<audit_id>/photos/<path:item_id>")
 @role_required(*AUDITORS)
 @transactional
 def add_photo(audit_id: str, item_id: str):
     """Store an uploaded photo (original kept, display copy made) and attach it to the item."""
     audit = _visible(audit_id)
     checklist = registry.for_audit(db.session, audit.checklist_key)
-    item = _item(checklist, item_id)
+    item = item_at(checklist, item_id)
     upload = request.files.get("photo")
     if upload is None or not upload.filename and not upload.content_length:
         raise SURVEY_PROBLEMS("photo.empty/not_chosen")
     info = photo_store().save(upload.read(), current_app.config["MAX_CONTENT_LENGTH"])
     attach_photo(db.session, audit, checklist, item_id, info, actor(), ZoneInfo(current_app.config["TIMEZONE"]))
-    return _item_response(audit, checklist, item)
+    return _item_response(audit, checklist, item, item_id)
 
 
-@bp.post("/audits/<audit_id>/photos/<item_id>/<sha256>/remove")
+@bp.post("/audits/<audit_id>/photos/<path:item_id>/<sha256>/remove")
 @role_required(*AUDITORS)
 @transactional
 def remove_photo(audit_id: str, item_id: str, sha256: str):
     """Take a photo off an item."""
     audit = _visible(audit_id)
     checklist = registry.for_audit(db.session, audit.checklist_key)
-    item = _item(checklist, item_id)
+    item = item_at(checklist, item_id)
     detach_photo(db.session, audit, checklist, item_id, sha256, actor())
-    return _item_response(audit, checklist, item)
+    return _item_response(audit, checklist, item, item_id)
 
 
 @bp.post("/audits/<audit_id>/position")
@@ -264,16 +305,9 @@ def _visible(audit_id: str) -> Audit:
     return found
 
 
-def _item(checklist, item_id: str):
-    try:
-        return checklist.item(item_id)
-    except KeyError:
-        raise SURVEY_PROBLEMS("audit.unknown_item") from None
-
-
-def _item_response(audit: Audit, checklist, item):
+def _item_response(audit: Audit, checklist, item, address: str):
     context = page_context(audit, checklist)
-    return render_template("audits/_item_response.html", item=item, **context)
+    return render_template("audits/_item_response.html", item=item, address=address, **context)
 
 
 def _review_context(audit: Audit) -> dict:

@@ -13,10 +13,16 @@ from survey.expressions import (
     Binary,
     Call,
     Current,
+    FUNCTIONS,
     Expression,
     ExpressionError,
+    Field,
     Literal,
+    MappingScope,
+    Nodeset,
+    Parent,
     Ref,
+    Scope,
     Unary,
     evaluate,
     is_empty,
@@ -30,6 +36,7 @@ from survey.expressions import (
 )
 
 TODAY = datetime.date(2025, 7, 15)
+NOW = datetime.datetime(2025, 7, 15, 9, 30, tzinfo=datetime.timezone(datetime.timedelta(hours=7)))
 NAN = object()  # expected value meaning "NaN"
 
 
@@ -54,6 +61,9 @@ def case(*values, id):
     case("  ${x_1.b-c}!=3", [("ref", "x_1.b-c", 2), ("op", "!=", 12), ("number", "3", 14)],
          id="ref-name-chars"),
     case("'it''s'", [("string", "it", 0), ("string", "s", 4)], id="no-escapes-as-in-xpath"),
+    case("jr:choice-name(", [("name", "jr:choice-name", 0), ("op", "(", 14)], id="prefixed-name"),
+    case("position(..)", [("name", "position", 0), ("op", "(", 8), ("parent", "..", 9), ("op", ")", 11)],
+         id="parent"),
 ])
 def test_tokenize(text, expected):
     tokens = tokenize(text)
@@ -83,9 +93,20 @@ one, two, three = Literal(1.0), Literal(2.0), Literal(3.0)
     case(". <= 500", Binary("<=", Current(), Literal(500.0)), id="current"),
     case("selected(${m}, 'a')", Call("selected", (Ref("m"), Literal("a"))), id="call"),
     case("if(${a}, 1, 2)", Call("if", (Ref("a"), one, two)), id="if-three-args"),
+    case("position(..)", Call("position", (Parent(),)), id="position-of-parent"),
+    case("concat('a', 1, ${b})", Call("concat", (Literal("a"), one, Ref("b"))), id="variadic"),
 ])
 def test_parse_tree(text, tree):
     assert parse(text).root == tree
+
+
+@pytest.mark.parametrize("text, tree", [
+    case("kab = ${prov}", Binary("=", Field("kab"), Ref("prov")), id="field-and-ref"),
+    case("selected(${m}, name)", Call("selected", (Ref("m"), Field("name"))), id="field-argument"),
+    case("x:y != ''", Binary("!=", Field("x:y"), Literal("")), id="prefixed-field"),
+])
+def test_parse_choice_filter_tree(text, tree):
+    assert parse(text, choice_filter=True).root == tree
 
 
 @pytest.mark.parametrize("text, code, position", [
@@ -106,11 +127,50 @@ def test_parse_tree(text, tree):
     case("1 and", "expr.syntax", 5, id="and-without-right"),
     case("not(1,)", "expr.syntax", 6, id="trailing-comma"),
     case("foo(1)", "expr.unknown_function", 0, id="unknown-function"),
-    case("1 + concat('a')", "expr.unknown_function", 4, id="unknown-function-position"),
+    case("1 + foo('a')", "expr.unknown_function", 4, id="unknown-function-position"),
     case("not()", "expr.bad_arity", 0, id="not-no-args"),
     case("selected(${m})", "expr.bad_arity", 0, id="selected-one-arg"),
     case("if(1, 2)", "expr.bad_arity", 0, id="if-two-args"),
     case("today(1)", "expr.bad_arity", 0, id="today-with-arg"),
+    case("1 + x:y(1)", "expr.unknown_function", 4, id="unknown-prefixed-function"),
+    case("concat()", "expr.bad_arity", 0, id="concat-no-args"),
+    case("coalesce(1)", "expr.bad_arity", 0, id="coalesce-one-arg"),
+    case("round()", "expr.bad_arity", 0, id="round-no-args"),
+    case("round(1, 2, 3)", "expr.bad_arity", 0, id="round-three-args"),
+    case("substr('a')", "expr.bad_arity", 0, id="substr-one-arg"),
+    case("substr('a', 1, 2, 3)", "expr.bad_arity", 0, id="substr-four-args"),
+    case("substring('a', 1, 2, 3)", "expr.bad_arity", 0, id="substring-four-args"),
+    case("join(',')", "expr.bad_arity", 0, id="join-separator-only"),
+    case("min()", "expr.bad_arity", 0, id="min-no-args"),
+    case("max()", "expr.bad_arity", 0, id="max-no-args"),
+    case("count(1, 2)", "expr.bad_arity", 0, id="count-two-args"),
+    case("sum()", "expr.bad_arity", 0, id="sum-no-args"),
+    case("pow(2)", "expr.bad_arity", 0, id="pow-one-arg"),
+    case("atan2(1)", "expr.bad_arity", 0, id="atan2-one-arg"),
+    case("pi(1)", "expr.bad_arity", 0, id="pi-with-arg"),
+    case("random(1)", "expr.bad_arity", 0, id="random-with-arg"),
+    case("uuid(8)", "expr.bad_arity", 0, id="uuid-with-length"),
+    case("now(1)", "expr.bad_arity", 0, id="now-with-arg"),
+    case("sqrt()", "expr.bad_arity", 0, id="sqrt-no-args"),
+    case("translate('a', 'b')", "expr.bad_arity", 0, id="translate-two-args"),
+    case("format-date('2025-01-01')", "expr.bad_arity", 0, id="format-date-one-arg"),
+    case("selected-at('a b')", "expr.bad_arity", 0, id="selected-at-one-arg"),
+    case("checklist(1)", "expr.bad_arity", 0, id="checklist-one-arg"),
+    case("weighted-checklist(1, 2, 'a')", "expr.bad_arity", 0, id="weighted-checklist-odd"),
+    case("pulldata('t', 'c', 'k')", "expr.bad_arity", 0, id="pulldata-three-args"),
+    case("indexed-repeat(${a}, ${r})", "expr.bad_arity", 0, id="indexed-repeat-two-args"),
+    case("indexed-repeat(${a}, ${r}, 1, ${s}, 2)", "expr.bad_arity", 0, id="indexed-repeat-nested-form"),
+    case("jr:choice-name(.)", "expr.bad_arity", 0, id="choice-name-one-arg"),
+    case("once()", "expr.bad_arity", 0, id="once-no-args"),
+    case("position(1, 2)", "expr.bad_arity", 0, id="position-two-args"),
+    case("position(.)", "expr.bad_argument", 9, id="position-of-current"),
+    case("jr:choice-name(., 'q')", "expr.bad_argument", 18, id="choice-name-without-ref"),
+    case("jr:choice-name(., ${q})", "expr.bad_argument", 18, id="choice-name-ref-not-quoted"),
+    case("choice-name(., concat('${q}'))", "expr.bad_argument", 15, id="choice-name-computed"),
+    case("indexed-repeat('a', ${r}, 1)", "expr.bad_argument", 15, id="indexed-repeat-item-literal"),
+    case("indexed-repeat(${a}, 1, 1)", "expr.bad_argument", 21, id="indexed-repeat-repeat-literal"),
+    case(".. = 1", "expr.syntax", 0, id="parent-alone"),
+    case("position(.. + 1)", "expr.syntax", 9, id="parent-in-arithmetic"),
     case("regex(., ${p})", "expr.bad_argument", 9, id="regex-pattern-not-literal"),
     case("regex(., 5)", "expr.bad_argument", 9, id="regex-pattern-number"),
     case("regex(., '[a-')", "expr.bad_regex", 9, id="regex-does-not-compile"),
@@ -154,6 +214,25 @@ def test_expression_dependencies(text, references, uses_current, uses_today):
     assert expression.references == references
     assert expression.uses_current is uses_current
     assert expression.uses_today is uses_today
+
+
+@pytest.mark.parametrize("text, references, fields, uses_current, uses_now", [
+    case("jr:choice-name(${a}, '${q}') != ''", {"a", "q"}, set(), False, False, id="choice-name-item"),
+    case("indexed-repeat(${n}, ${r}, 2) = ''", {"n", "r"}, set(), False, False, id="indexed-repeat"),
+    case("once(now())", set(), set(), True, True, id="once-reads-current"),
+    case("kab = ${prov} and name != ''", {"prov"}, {"kab", "name"}, False, False, id="choice-filter"),
+])
+def test_expression_fields_and_clock(text, references, fields, uses_current, uses_now):
+    expression = parse(text, choice_filter=True)
+    assert (expression.references, expression.fields) == (references, fields)
+    assert (expression.uses_current, expression.uses_now) == (uses_current, uses_now)
+    assert expression.uses_today is False
+
+
+def test_every_function_has_an_implementation():
+    from survey import expressions
+    implemented = set(expressions._FUNCTIONS) | set(expressions._SPECIAL)
+    assert set(FUNCTIONS) == implemented
 
 
 def test_parse_is_cached_and_expressions_compare_by_text_and_tree():
@@ -293,6 +372,19 @@ def test_today_comes_from_context(text, today, expected):
     assert evaluate(text, ANSWERS, today=today) == expected
 
 
+def test_now_comes_from_context_in_odk_text():
+    assert evaluate("now()", {}, now=NOW) == "2025-07-15T09:30:00.000+07:00"
+    assert is_relevant("date(now()) = today()", {}, today=TODAY, now=NOW)
+
+
+@pytest.mark.parametrize("now", [None, datetime.datetime(2025, 7, 15, 9, 30)], ids=["missing", "naive"])
+def test_now_without_an_aware_datetime_is_a_loud_error(now):
+    with pytest.raises(ExpressionError) as raised:
+        evaluate("'x' != now()", {}, now=now)
+    assert (raised.value.code, raised.value.position) == ("expr.no_now", 7)
+    assert raised.value.message_id == "Waktu sekarang tidak tersedia (posisi 7)"
+
+
 def test_today_without_date_is_a_loud_error():
     with pytest.raises(ExpressionError) as raised:
         evaluate("1 = 1 and today() != ''", {})
@@ -357,6 +449,67 @@ def test_is_empty(value, expected):
     assert is_empty(value) is expected
 
 
+# --- Scopes and node-sets -------------------------------------------------------------------
+
+
+class RepeatScope:
+    """A Scope that is no Mapping, as the form evaluator's will be: one repeat instance of three."""
+
+    def value(self, name):
+        return {"umur": "7", "kelas": Nodeset(["1", "2", None])}.get(name, "")
+
+    def instances(self, name):
+        return Nodeset(["5", "7", "9"]) if name == "umur" else Nodeset()
+
+    def position(self):
+        return 2
+
+    def choice_label(self, item, value):
+        return {"b": "Baik"}.get(value) if item == "kondisi" else None
+
+    def lookup(self, table, column, key_column, key):
+        return "Serang" if (table, column, key_column, key) == ("kota", "nama", "id", "36") else ""
+
+    def choice_column(self, name):
+        return "x" if name == "kolom" else ""
+
+
+@pytest.mark.parametrize("text, expected", [
+    case("${umur} + position(..)", 9, id="value-and-position"),
+    case("indexed-repeat(${umur}, ${anak}, position(..) + 1)", "9", id="next-instance"),
+    case("count(${kelas})", 3, id="node-set-count"),
+    case("count-non-empty(${kelas})", 2, id="none-is-empty"),
+    case("${kelas} = ''", True, id="none-node-is-empty-string"),
+    case("jr:choice-name('b', '${kondisi}')", "Baik", id="choice-label"),
+    case("pulldata('kota', 'nama', 'id', 36)", "Serang", id="lookup"),
+])
+def test_evaluate_with_a_scope(text, expected):
+    assert isinstance(RepeatScope(), Scope)
+    assert evaluate(text, RepeatScope()) == expected
+
+
+def test_choice_filter_reads_the_choice_row_through_the_scope():
+    assert evaluate(parse("kolom = 'x' and lain = ''", choice_filter=True), RepeatScope()) is True
+
+
+def test_mapping_scope():
+    scope = MappingScope({"a": "1", "n": Nodeset(["x", "y"]), "kosong": None}, position=4,
+                         choices={"q": {"a": "Apel"}}, tables={"t": [{"k": "1", "v": "satu"}]},
+                         choice={"c": "z"})
+    assert (scope.value("a"), scope.value("kosong"), scope.value("tidak_ada")) == ("1", "", "")
+    assert scope.instances("a") == Nodeset(["1"]) and scope.instances("n") == ("x", "y")
+    assert scope.position() == 4 and MappingScope({}).position() is None
+    assert (scope.choice_label("q", "a"), scope.choice_label("q", "b")) == ("Apel", None)
+    assert (scope.lookup("t", "v", "k", "1"), scope.lookup("t", "v", "k", "2")) == ("satu", "")
+    assert (scope.choice_column("c"), scope.choice_column("d")) == ("z", "")
+
+
+def test_node_set_answers_are_normalised_node_by_node():
+    answers = {"tgl": Nodeset([datetime.date(2025, 1, 2), None])}
+    assert evaluate("${tgl} = '2025-01-02' and count-non-empty(${tgl}) = 1", answers) is True
+    assert repr(Nodeset(["a"])) == "Nodeset(('a',))"
+
+
 # --- Relevance and constraints ---------------------------------------------------------------
 
 
@@ -403,9 +556,12 @@ def test_constraint_with_today():
 
 # --- Robustness ------------------------------------------------------------------------------
 
-_PIECES = ["${a}", "${m}", ".", "1", "2.5", "'x'", "''", "(", ")", ",", "=", "!=", "<", "<=",
-           "+", "-", "*", " div ", " mod ", " and ", " or ", "not(", "selected(", "if(",
-           "count-selected(", "int(", "coalesce(", "regex(", "'[a-z]+'", "true()", " "]
+_PIECES = ["${a}", "${m}", "${r}", "${d}", "${big}", ".", "..", "1", "2.5", "400", "'x'", "''", "'-0'",
+           "'2025-02-30'", "'2025-07-15T10:00:00+07:00'", "(", ")", ",", "=", "!=", "<", "<=", "+", "-", "*",
+           " div ", " mod ", " and ", " or ", "not(", "selected(", "if(", "count-selected(", "int(",
+           "coalesce(", "regex(", "'[a-z]+'", "true()", " ", "now()", "today()", "position(..)",
+           "'%Y %b %e %a %3 %q'", "'${q}'", "0 div 0", "1 div 0", "-1 div 0", "cf"]
+_PIECES += [f"{name}(" for name in FUNCTIONS if name not in ("regex", "random", "uuid")]
 
 
 @settings(max_examples=300, deadline=None)
@@ -416,5 +572,17 @@ def test_any_text_parses_or_fails_with_a_code(text):
     except ExpressionError as error:
         assert error.code.startswith("expr.")
         return
-    answers = {"a": "ya", "m": ["x", "y"]}
-    evaluate(expression, answers, current="3", today=TODAY)  # evaluation never raises
+    answers = {"a": "ya", "m": ["x", "y"], "r": Nodeset(["1", "", "x"]), "d": "2025-07-15", "big": 10 ** 400}
+    scope = MappingScope(answers, position=2, choices={"q": {"x": "X"}}, tables={"t": [{"k": "1"}]})
+    evaluate(expression, scope, current="3", today=TODAY, now=NOW)  # evaluation never raises
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=30).map("".join))
+def test_any_choice_filter_parses_or_fails_with_a_code(text):
+    try:
+        expression = parse(text, choice_filter=True)
+    except ExpressionError as error:
+        assert error.code.startswith("expr.")
+        return
+    evaluate(expression, MappingScope({}, choice={"cf": "1"}), today=TODAY, now=NOW)
