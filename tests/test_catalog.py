@@ -65,7 +65,8 @@ def test_upload_makes_a_draft_with_its_report_and_preview(app, admin_browser, tm
     assert page.select_one("[data-state]")["data-state"] == "draft"
     assert page.select_one("[data-publish]") is not None
     assert [f["data-preview"] for f in page.select("iframe[data-preview]")] == ["id", "en"]
-    assert page.select_one("#import-report") is not None
+    report = [[cell.get_text(strip=True) for cell in row.select("td")] for row in page.select("#import-report tr[data-note]")]
+    assert ["choices", "2, 3", "label tanpa bahasa; teks yang sama dipakai untuk bahasa Indonesia dan Inggris"] in report
     frame = admin_browser.client.get(f"/checklists/{KEY}/preview?lang=en")
     assert frame.status_code == 200 and frame.headers["X-Frame-Options"] == "SAMEORIGIN"
     body = html(frame)
@@ -107,6 +108,30 @@ def test_a_refused_form_is_named_beside_the_upload_control_and_nothing_is_stored
     assert error is not None and error["data-error-code"].startswith("xlsform.")
     assert html(response).select_one("#form")["aria-describedby"] == "form-error"
     assert releases(app) == {}
+
+
+def test_the_authors_version_text_is_kept_as_the_label(app, admin_browser, tmp_path):
+    form = write_form(tmp_path, "audit_taman.xlsx", SURVEY,
+                      settings_rows=[SETTINGS[0], ["audit_taman", "2026.1 (revisi Mei)", "Audit Taman"]])
+    assert upload(admin_browser, form).status_code == 303
+    page = html(admin_browser.client.get("/checklists/"))
+    assert page.select_one(f'tr[data-version="{KEY}"] [data-label]').get_text(strip=True) == "(2026.1 (revisi Mei))"
+
+
+SCHOOLS = [*SURVEY, ["select_one_from_file daftar-sekolah.csv", "sekolah", "Sekolah", "School"]]
+
+
+def test_a_csv_attachment_is_used_and_a_missing_one_is_refused_by_name(app, admin_browser, tmp_path):
+    form = write_form(tmp_path, "audit_taman.xlsx", SCHOOLS)
+    response = upload(admin_browser, form)
+    assert response.status_code == 422
+    error = html(response).select_one("#form-error")
+    assert error["data-error-code"] == "xlsform.missing_attachment" and "daftar-sekolah.csv" in error.get_text()
+    assert releases(app) == {}
+    response = upload(admin_browser, form, attachments=[("daftar-sekolah.csv", b"name,label\nsd1,SD 1\nsd2,SD 2\n")])
+    assert response.status_code == 303
+    text = html(admin_browser.client.get(f"/checklists/{KEY}/preview?lang=id")).get_text()
+    assert "SD 1" in text and "SD 2" in text
 
 
 def test_no_workbook_and_a_wrong_attachment_are_refused(app, admin_browser, tmp_path):

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import inspect
-import re
 import uuid
 from pathlib import Path
 
@@ -23,12 +21,6 @@ from survey.catalog.models import ChecklistRelease
 from survey.checklist import Checklist, dump_checklist_yaml
 from survey.problems import SURVEY_PROBLEMS
 from survey.xlsform import import_xlsform
-
-# A warning line of today's importer: "survey: ... (rows 3, 4 and 2 more)". The lead's structured notes
-# (result.notes) replace this reading once main has them.
-_SHEETS = ("survey", "choices", "settings", "external_choices", "entities")
-_ROWS = re.compile(r"\s\((?:row|rows) (?P<rows>[0-9, ]+)(?: and [0-9]+ more)?\)$")
-
 
 @dataclasses.dataclass(frozen=True)
 class ImportOutcome:
@@ -48,13 +40,14 @@ class Actor:
     device_id: uuid.UUID | None
 
 
-def import_form(session: Session, form: Path, attachments: dict[str, Path], facility_kinds: list[str],
+def import_form(session: Session, form: Path, attachments: dict[str, bytes], facility_kinds: list[str],
                 actor: Actor) -> ImportOutcome:
     """Import a workbook as the next draft version of its checklist; XLSFormError refuses it storing nothing.
 
     A form whose content equals a version already known (its number and label aside) stores nothing new.
     """
-    result = _import(form, attachments, facility_kinds)
+    # The version number is the catalog's (below); the workbook's `version` text stays the author's label.
+    result = import_xlsform(form, version=1, facility_kinds=facility_kinds or None, attachments=attachments)
     notes = import_notes(result)
     read = result.checklist
     known = queries.known_versions(session, read.id)
@@ -113,34 +106,14 @@ def same_content(one: Checklist, other: Checklist) -> bool:
 
 
 def import_notes(result) -> tuple[dict, ...]:
-    """The importer's warnings as {sheet, rows, english, indonesian}, whichever form this importer gives them in."""
-    notes = getattr(result, "notes", None)
-    if notes is not None:
-        return tuple({"sheet": getattr(n, "sheet", None), "rows": list(getattr(n, "rows", None) or ()),
-                      "english": n.english(), "indonesian": n.indonesian()} for n in notes)
-    return tuple(_note_from_line(line) for line in result.warnings)
+    """The importer's warnings as {sheet, rows, english, indonesian}: the report lists the rows in their own column."""
+    return tuple({"sheet": note.sheet, "rows": list(note.rows), "english": _unprefixed(note.message, note.sheet),
+                  "indonesian": _unprefixed(note.message_id, note.sheet)} for note in result.notes)
 
 
-def _note_from_line(line: str) -> dict:
-    """A warning line read into a note: the sheet it starts with, the rows it ends with (English only)."""
-    sheet, text = None, line
-    head, sep, rest = line.partition(": ")
-    if sep and head in _SHEETS:
-        sheet, text = head, rest
-    rows: list[int] = []
-    found = _ROWS.search(text)
-    if found:
-        rows = [int(r) for r in found["rows"].replace(" ", "").split(",") if r]
-        text = text[:found.start()]
-    return {"sheet": sheet, "rows": rows, "english": text, "indonesian": text}
-
-
-def _import(form: Path, attachments: dict[str, Path], facility_kinds: list[str]):
-    """Read the workbook; attachments go to the importer once it takes them (the lead's change on main)."""
-    options = {"checklist_id": None, "version": 1, "facility_kinds": facility_kinds or None}
-    if "attachments" in inspect.signature(import_xlsform).parameters:
-        options["attachments"] = attachments
-    return import_xlsform(form, **options)
+def _unprefixed(text: str, sheet: str | None) -> str:
+    """A note's text without the "sheet: " it starts with (the report shows the sheet in its own column)."""
+    return text.removeprefix(f"{sheet}: ") if sheet else text
 
 
 def _log(session: Session, actor: Actor, action: str, release: ChecklistRelease, changes: dict) -> None:

@@ -141,26 +141,24 @@ def retire(key: str):
 
 
 def _import(workbook, attachments, kinds: list[str]) -> service.ImportOutcome:
-    """Save the uploads in a temporary folder (the importer reads files) and import them; the folder goes after."""
+    """Import the uploads: the workbook from a temporary file (pyxform reads files), the CSV files as bytes."""
     if workbook is None or not workbook.filename:
         raise SURVEY_PROBLEMS("catalog.no_form", field="form")
     name = _safe_name(workbook.filename)
     if Path(name).suffix.lower() not in WORKBOOK_SUFFIXES:
         raise SURVEY_PROBLEMS("catalog.no_form", field="form")
+    csv_files = {}
+    for upload in attachments:
+        if upload and upload.filename:
+            # As the form names it: the importer finds an attachment by its exact file name.
+            csv_name = Path(upload.filename.replace("\\", "/")).name
+            if Path(csv_name).suffix.lower() != ".csv":
+                raise SURVEY_PROBLEMS("catalog.bad_attachment", field="attachments", name=csv_name)
+            csv_files[csv_name] = upload.read()
     with tempfile.TemporaryDirectory(prefix="catalog-") as folder:
         path = Path(folder) / name
         workbook.save(path)
-        saved = {}
-        for upload in attachments:
-            if not upload or not upload.filename:
-                continue
-            csv_name = _safe_name(upload.filename)
-            if Path(csv_name).suffix.lower() != ".csv":
-                raise SURVEY_PROBLEMS("catalog.bad_attachment", field="attachments", name=csv_name)
-            (Path(folder) / "media").mkdir(exist_ok=True)
-            saved[csv_name] = Path(folder) / "media" / csv_name
-            upload.save(saved[csv_name])
-        return service.import_form(db.session, path, saved, kinds, _actor())
+        return service.import_form(db.session, path, csv_files, kinds, _actor())
 
 
 def _safe_name(filename: str) -> str:
