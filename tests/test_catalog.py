@@ -69,6 +69,8 @@ def test_upload_makes_a_draft_with_its_report_and_preview(app, admin_browser, tm
     assert ["choices", "2, 3", "label tanpa bahasa; teks yang sama dipakai untuk bahasa Indonesia dan Inggris"] in report
     frame = admin_browser.client.get(f"/checklists/{KEY}/preview?lang=en")
     assert frame.status_code == 200 and frame.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'self'" in frame.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in admin_browser.client.get(f"/checklists/{KEY}/").headers["Content-Security-Policy"]
     body = html(frame)
     assert body.select_one("[data-preview-body]").has_attr("inert")
     assert "Is there a fence?" in body.get_text() and "Ada pagar?" not in body.get_text()

@@ -23,6 +23,7 @@ from app.extensions import db
 from app.htmx import render_page
 from app.node import self_device_id
 from app.problems import AppError
+from app.security import CSP
 from app.tx import transactional
 from survey.catalog import queries, service
 from survey.catalog.forms import UploadForm
@@ -31,8 +32,10 @@ from survey.xlsform import WORKBOOK_SUFFIXES, XLSFormError
 
 bp = Blueprint("catalog", __name__, url_prefix="/checklists")
 PREVIEW_LANGUAGES = ("id", "en")
-# The preview frame is shown inside the version page of this app, and nowhere else.
-FRAME_HEADERS = {"X-Frame-Options": "SAMEORIGIN"}
+# The preview frame is shown inside the version page of this app, and nowhere else: the app's policy with
+# frame-ancestors 'self' instead of 'none' (app.security sets its headers only where a view has not).
+FRAME_HEADERS = {"X-Frame-Options": "SAMEORIGIN",
+                 "Content-Security-Policy": CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'")}
 
 
 def hub_only(view):
