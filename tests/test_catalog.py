@@ -108,6 +108,7 @@ def test_a_refused_form_is_named_beside_the_upload_control_and_nothing_is_stored
     assert response.status_code == 422
     error = html(response).select_one("#form-error")
     assert error is not None and error["data-error-code"].startswith("xlsform.")
+    assert (error["data-sheet"], error["data-row"]) == ("survey", "7") and "baris 7" in error.get_text()
     assert html(response).select_one("#form")["aria-describedby"] == "form-error"
     assert releases(app) == {}
 
