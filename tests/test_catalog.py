@@ -280,3 +280,23 @@ def test_the_catalog_shows_which_devices_hold_a_published_version(app, admin_bro
     assert page.select_one(f'tr[data-version="{KEY}"] [data-holders]').get_text(strip=True) == "tablet-1"
     assert html(admin_browser.client.get(f"/checklists/{KEY}/")).select_one("[data-holders]").get_text(" ", strip=True) \
         .endswith("tablet-1")
+
+
+def test_flask_checklists_list_shows_the_catalog_states(app, admin_browser, runner, tmp_path):
+    from survey.cli import register
+
+    if "checklists" not in app.cli.commands:
+        register(app)
+    published(app, admin_browser, tmp_path)
+    upload(admin_browser, write_form(tmp_path, "audit_taman.xlsx", [*SURVEY, ["text", "catatan", "Catatan", "Notes"]]))
+    lines = runner.invoke(args=["checklists", "list"]).output.splitlines()
+    assert [line for line in lines if line.startswith("audit_taman@")] == [
+        "audit_taman@1  ruang_bermain  2/3  Audit Taman  catalog: published",
+        "audit_taman@2  all  2/4  Audit Taman  catalog: draft"]
+
+
+def test_flask_sync_publish_includes_published_checklists(app, admin_browser, runner, tmp_path):
+    published(app, admin_browser, tmp_path)
+    result = runner.invoke(args=["sync", "publish"])
+    assert result.exit_code == 0 and result.output.startswith("published ")
+    assert checklist_changes(app, KEY) == [{"state": "published"}]
