@@ -18,7 +18,7 @@ from werkzeug.utils import secure_filename
 
 from app.auth import role_required
 from app.auth.scope import ADMINS
-from app.errors import rerenders_too_large, upload_refusal
+from app.errors import rerenders_too_large, show_on_form, upload_refusal
 from app.extensions import db
 from app.htmx import render_page
 from app.node import self_device_id
@@ -85,6 +85,9 @@ def upload():
         return _refused(form, _refusal_text(error), error.code, 422, where=(error.sheet, error.row))
     except AppError as error:
         db.session.rollback()
+        if error.field == "attachments":
+            show_on_form(form, error)
+            return render_page("catalog/upload.html", form=form, error_code=error.code), error.status
         return _refused(form, _(error.message, **error.params), error.code, error.status)
     if not outcome.created:
         return render_page("catalog/upload.html", form=UploadForm(formdata=None), same=outcome.key,
