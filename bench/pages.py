@@ -3,6 +3,8 @@
 An 80-item checklist (ynp items, relevance, a constrained integer, choices) is installed into the
 data folder, the demo is loaded, and a client on one keep-alive connection measures each request.
 The baseline, measured in the same run, is GET /healthz: the cost of any request through the stack.
+A 300-question form with two repeats of 20 entries each (1,060 answer slots, calculations over the
+entries) is measured the same way and reported against the 80-item figures of the same run.
 
     python -m bench.pages [--requests N]
 """
@@ -53,6 +55,28 @@ def bench_checklist(items: int = 80) -> dict:
             "scoring": {"memenuhi_min": 0.8}, "sections": sections}
 
 
+def bench_large(top: int = 260, per_repeat: int = 20) -> dict:
+    """300 questions: `top` outside repeats, and two repeats of `per_repeat` questions each (plus calculations)."""
+    base = bench_checklist(top)
+    for section in base["sections"]:
+        for item in section["items"]:
+            item["required"] = False
+    for name in ("peralatan", "ruang"):
+        members = [{"id": f"{name}_{n:02d}", "type": "ynp", "weight": 1,
+                    "label": {"id": f"{name.title()}: butir {n}", "en": f"{name.title()}: check {n}"}}
+                   for n in range(per_repeat)]
+        members.append({"id": f"{name}_baik", "type": "calculate",
+                        "calculation": f"if(${{{name}_00}} = 'ya', 1, 0)"})
+        base["sections"].append({
+            "id": f"bagian_{name}", "title": {"id": name.title(), "en": name.title()}, "source": "bench: synthetic",
+            "items": [{"id": name, "type": "repeat", "label": {"id": name.title(), "en": name.title()},
+                       "items": members},
+                      {"id": f"{name}_total", "type": "calculate", "calculation": f"sum(${{{name}_baik}})",
+                       "label": {"id": f"{name.title()} baik", "en": f"{name.title()} good"}}]})
+    base.update(id="bench300", title={"id": "Formulir 300 pertanyaan", "en": "300-question form"})
+    return base
+
+
 def answer_for(item: dict, round_: int) -> str:
     if item["type"] == "integer":
         return str(10 + round_ % 50)
@@ -81,6 +105,8 @@ def run(requests: int) -> list[dict]:
         checklist = bench_checklist()
         (instance / "checklists").mkdir()
         (instance / "checklists" / "bench80-v1.yaml").write_text(yaml.safe_dump(checklist, allow_unicode=True))
+        large = bench_large()
+        (instance / "checklists" / "bench300-v1.yaml").write_text(yaml.safe_dump(large, allow_unicode=True))
         server = ServerProcess(instance, env={"PANTAU_SECURE_COOKIES": "0"})
         server.init()
         server.start()
@@ -108,10 +134,36 @@ def run(requests: int) -> list[dict]:
             prefill(instance / "pantau.db", audit_ids[1:], checklist)
             submits = [client.timed("POST", f"/audits/{a}/submit", {"csrf_token": client.csrf}, expect=302)
                        for a in audit_ids[1:]]
+            big_pages, big_saves = _large_form(client, instance / "pantau.db", facility, large, requests)
         finally:
             server.stop()
     return [summary("baseline: GET /healthz", base), summary("checklist page", pages),
-            summary("answer save", saves), summary("submit", submits)]
+            summary("answer save", saves), summary("submit", submits),
+            summary("300-question page (2 x 20 entries)", big_pages), summary("300-question answer save", big_saves)]
+
+
+def _large_form(client: Client, db: Path, facility: str, large: dict, requests: int) -> tuple[list, list]:
+    """The 300-question form with both repeats at 20 entries: its page, and saves in and outside the entries."""
+    client.request("POST", f"/facilities/{facility}/audits/new", {"checklist": "bench300@1", "csrf_token": client.csrf})
+    audit = _latest_draft(db)
+    with sqlite3.connect(db) as conn:
+        conn.executemany("INSERT OR REPLACE INTO answer (audit_id, item_id, value, updated_at, version) "
+                         "VALUES (?, ?, '20', '2026-11-20 02:00:00', 1)",
+                         [(uuid.UUID(audit).hex, name) for name in ("peralatan", "ruang")])
+    top = [i for s in large["sections"] for i in s["items"] if i["type"] != "repeat" and "relevant" not in i
+           and i["type"] != "calculate"]
+    inside = [f"peralatan[{1 + n % 20}]/peralatan_{n % 20:02d}" for n in range(requests)]
+    pages = [client.timed("GET", f"/audits/{audit}") for _ in range(requests)]
+    saves = []
+    for n in range(requests):
+        if n % 2:
+            address, value = inside[n], ("ya", "tidak", "sebagian")[n % 3]
+        else:
+            item = top[n % len(top)]
+            address, value = item["id"], answer_for(item, n)
+        saves.append(client.timed("POST", f"/audits/{audit}/answers/{address}", {"value": value},
+                                  {"HX-Request": "true"}))
+    return pages, saves
 
 
 def _latest_draft(db: Path) -> str:
@@ -137,7 +189,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     rows = run(args.requests)
     verdicts = {f"target {name} p95 < {limit} ms": next(r for r in rows if r["name"] == name)["p95_ms"] < limit
                 for name, limit in TARGETS.items()}
-    report("pages: 80-item checklist on SQLite", rows, verdicts)
+    by_name = {r["name"]: r for r in rows}
+    for large, small in (("300-question page (2 x 20 entries)", "checklist page"),
+                         ("300-question answer save", "answer save")):
+        by_name[large]["vs_80_item_p95"] = round(by_name[large]["p95_ms"] / by_name[small]["p95_ms"], 2)
+    report("pages: 80-item checklist and a 300-question form with repeats, on SQLite", rows, verdicts)
     return rows
 
 

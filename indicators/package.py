@@ -36,6 +36,8 @@ from indicators.evidence import EvidenceStore
 from indicators.models import IndicatorEntry
 from indicators.problems import INDICATOR_PROBLEMS
 from survey.audits.models import AnswerPhoto, Audit, Photo
+from survey.checklist import Checklist
+from survey.form import item_of, split_address
 from survey.photos import PhotoStore
 from survey.registry import for_audit
 
@@ -47,13 +49,14 @@ class PhotoEntry:
     """A photo in the package."""
 
     sha256: str
-    item_id: str
+    item_id: str  # the answer's address: `foto`, or `alat[2]/foto` inside a repeat instance
     item_label: object  # survey.checklist.Text of the item it is evidence for
     original: str  # member name
     thumb: str
     width: int
     height: int
     taken_at: datetime.datetime | None
+    instance: str | None = None  # inside a repeat: the instance number, nested ones joined ("1.3")
 
 
 @dataclass(frozen=True)
@@ -197,11 +200,12 @@ def _auditor(session: Session, audit: Audit) -> str:
 
 
 def _photos(session: Session, audit: Audit, store: PhotoStore, members: dict[str, bytes]) -> tuple[PhotoEntry, ...]:
+    """The audit's photos in the order of its form (repeat instances in number order), each labelled by its item."""
     stmt = (select(AnswerPhoto.item_id, Photo).join(Photo, Photo.sha256 == AnswerPhoto.sha256)
-            .where(AnswerPhoto.audit_id == audit.id).order_by(AnswerPhoto.item_id, AnswerPhoto.added_at))
+            .where(AnswerPhoto.audit_id == audit.id).order_by(AnswerPhoto.added_at, AnswerPhoto.item_id))
     checklist = for_audit(session, audit.checklist_key)
     entries = []
-    for item_id, photo in session.execute(stmt):
+    for address, photo in session.execute(stmt):
         try:
             original = store.path(photo.sha256)
             thumb = store.ensure_variants(photo.sha256)["thumb"]
@@ -211,10 +215,21 @@ def _photos(session: Session, audit: Audit, store: PhotoStore, members: dict[str
         if original_name not in members:
             members[original_name] = original
             members[f"thumbs/{photo.sha256}.jpg"] = thumb.read_bytes()
-        try:
-            label = checklist.item(item_id).label
-        except KeyError:
-            label = None
-        entries.append(PhotoEntry(photo.sha256, item_id, label, original_name, f"thumbs/{photo.sha256}.jpg", photo.width,
-                                  photo.height, photo.taken_at))
-    return tuple(entries)
+        label, numbers = answer_label(checklist, address)
+        entries.append(PhotoEntry(photo.sha256, address, label, original_name, f"thumbs/{photo.sha256}.jpg",
+                                  photo.width, photo.height, photo.taken_at,
+                                  ".".join(map(str, numbers)) if numbers else None))
+    order = {item.id: index for index, item in enumerate(checklist.items)}
+    # Stable: photos of one answer stay in the order they were added.
+    return tuple(sorted(entries, key=lambda e: (order.get(item_of(e.item_id), len(order)),
+                                                answer_label(checklist, e.item_id)[1])))
+
+
+def answer_label(checklist: Checklist, address: str) -> tuple[object, tuple[int, ...]]:
+    """The label (survey.checklist.Text) of the item an answer's address names, and its repeat instance numbers;
+    (None, ()) when the checklist has no such item (the report then shows the address)."""
+    try:
+        steps, _ = split_address(address)
+        return checklist.item(item_of(address)).label, tuple(number for _, number in steps)
+    except (KeyError, ValueError):
+        return None, ()

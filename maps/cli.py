@@ -30,7 +30,8 @@ def _export_options(command):
     """The options `flask export facilities` and `flask export audits` share."""
     options = [
         click.option("--format", "fmt", metavar="FORMAT", required=True, help="geojson, gpkg, csv or xlsx."),
-        click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write."),
+        click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+                     help="File to write. A CSV of audits with repeats is a ZIP of tables: .zip is added to the name."),
         click.option("--kecamatan", "regions", metavar="CODE", multiple=True,
                      help="Only this kecamatan (or kabupaten/kota) code; repeat for more. Default: all."),
         click.option("--kind", "kinds", metavar="KIND", multiple=True, help="Only this facility kind; repeat for more."),
@@ -53,7 +54,7 @@ def export_facilities(fmt, out, regions, kinds, year, results):
 @export.command("audits")
 @_export_options
 def export_audits(fmt, out, regions, kinds, year):
-    """Write submitted audits with their answers, one column per checklist item, to OUT."""
+    """Write submitted audits with their answers, one column per checklist item, to OUT; repeats as child tables."""
     _export("audits", fmt, out, regions, kinds, year, ())
 
 
@@ -71,8 +72,18 @@ def _export(what: str, fmt: str, out: Path, regions, kinds, year, results) -> No
             table = exports.facility_table(db.session, flt, counted_for_role(current_app.config["ROLE"]), tz)
         else:
             table = exports.audit_table(db.session, flt, tz)
+        out = _out_path(table, fmt.lower(), out)
         written = exports.write(table, fmt.lower(), out)
-    click.echo(f"{out}: {written} {what}, {len(table.columns)} columns ({fmt.lower()})")
+    children = "".join(f", {len(child.rows)} rows in {child.name}" for child in table.children)
+    kind = exports.extension(table, fmt.lower())
+    click.echo(f"{out}: {written} {what}, {len(table.columns)} columns{children} ({kind})")
+
+
+def _out_path(table: exports.Table, fmt: str, out: Path) -> Path:
+    """Where the file goes: a CSV that is a ZIP of tables (audits with repeats) gets `.zip` added to its name."""
+    if exports.is_zipped(table, fmt) and out.suffix.lower() != ".zip":
+        return out.with_name(out.name + ".zip")
+    return out
 
 
 def _year(text: str | None) -> int | None:

@@ -3,15 +3,25 @@
 Formats: GeoJSON and CSV (standard library), XLSX (openpyxl), GeoPackage (geopandas with pyogrio, one layer
 per facility kind, for QGIS). geopandas is imported only inside the GeoPackage writer: a field device
 never loads it on a request path. Never commits; reads only.
+
+Repeats, as ODK Central exports them: the audit table keeps one row per audit with the items outside repeats
+and a `KEY` (the audit id); each repeat of an exported checklist is a child table with one row per instance,
+`KEY` (audit id + `/alat[2]`, nested `/trees[1]/stems[3]`) and `PARENT_KEY` (the audit's KEY, or the KEY of
+the instance it sits in). XLSX: one sheet per table; CSV: a ZIP of one CSV per table (only when there are
+child tables, so a plain CSV stays a plain CSV); GeoPackage: child tables as attribute tables without
+geometry (join them to the audit layers by KEY); GeoJSON: one feature per audit, each child table's rows of
+that audit as an array property named after the table.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import tempfile
 import uuid
+import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +38,9 @@ from maps.problems import MAP_PROBLEMS
 from survey import registry
 from survey.audits.models import Answer, AnswerPhoto, Audit
 from survey.audits.queries import awaiting_review, latest_results
+from survey.checklist import Checklist, Container, Item
 from survey.facilities.models import Facility
+from survey.form import FormState, address_of, compute, instance_key
 from survey.kinds import KIND_CODES, kind_label
 
 FORMATS = ("geojson", "gpkg", "csv", "xlsx")
@@ -55,6 +67,9 @@ AUDIT_COLUMNS = (
     "checklist_version", "revision", "revision_of", "auditor", "auditor_username", "audit_date", "submitted_at",
     "score", "result", "review_status", "review_comment", "lat", "lon", "position_source", "accuracy_m",
 )
+# A repeat instance's row starts with these, then one column per item of the repeat (`checklist.item`).
+CHILD_COLUMNS = ("KEY", "PARENT_KEY", "audit_id", "checklist", "instance")
+SHEET_TITLE_MAX = 31  # Excel's limit on a sheet name
 
 
 @dataclass(frozen=True)
@@ -69,11 +84,36 @@ class ExportFilter:
 
 @dataclass
 class Table:
-    """Rows to write: every row has every column, plus lat/lon for the geometry and kind for GeoPackage layers."""
+    """Rows to write: every row has every column, plus lat/lon for the geometry and kind for GeoPackage layers.
+
+    An audit table has a child table per repeat (`children`): rows of repeat instances, without position.
+    """
 
     name: str
     columns: list[str]
     rows: list[dict] = field(default_factory=list)
+    children: list[Table] = field(default_factory=list)
+    checklist: str | None = None  # a child table: the checklist whose repeat it holds
+
+
+def child_name(checklist_id: str, repeat_id: str) -> str:
+    """A child table's name, as ODK names a repeat's CSV: ids hold no '-', so the name is unambiguous."""
+    return f"audits-{checklist_id}-{repeat_id}"
+
+
+def is_zipped(table: Table, fmt: str) -> bool:
+    """Whether the file is a ZIP of tables: a CSV export with child tables."""
+    return fmt == "csv" and bool(table.children)
+
+
+def extension(table: Table, fmt: str) -> str:
+    """The file name's extension for this table in this format (`csv.zip` as ODK Central names its CSV ZIP)."""
+    return "csv.zip" if is_zipped(table, fmt) else fmt
+
+
+def mimetype(table: Table, fmt: str) -> str:
+    """The Content-Type of this table's file in this format."""
+    return "application/zip" if is_zipped(table, fmt) else MIMETYPES[fmt]
 
 
 def check_filter(session: Session, flt: ExportFilter) -> None:
@@ -136,7 +176,8 @@ def facility_table(session: Session, flt: ExportFilter, counted: str, tz: str) -
 
 
 def audit_table(session: Session, flt: ExportFilter, tz: str) -> Table:
-    """Submitted audits with their answers, one column per checklist item (`checklist.item`), in checklist order."""
+    """Submitted audits with their answers, one column per checklist item outside repeats (`checklist.item`), in
+    checklist order; a child table per repeat with a row per instance."""
     stmt = (select(Audit).join(Facility, Facility.id == Audit.facility_id).where(Audit.status == "submitted")
             .options(joinedload(Audit.facility).joinedload(Facility.kecamatan), joinedload(Audit.auditor))
             .where(*_facility_conditions(flt)).order_by(Audit.submitted_at, Audit.id))
@@ -144,14 +185,16 @@ def audit_table(session: Session, flt: ExportFilter, tz: str) -> Table:
         start, end = year_period(flt.year, tz)
         stmt = stmt.where(Audit.submitted_at >= start, Audit.submitted_at < end)
     audits = list(session.execute(stmt).unique().scalars())
-    answers = _answers(session, [a.id for a in audits])
+    values, photos = _answers(session, [a.id for a in audits])
+    checklists = {key: registry.for_audit(session, key) for key in sorted({a.checklist_key for a in audits})}
     item_columns: dict[str, None] = {}
-    for key in sorted({a.checklist_key for a in audits}):
-        checklist = registry.for_audit(session, key)
+    children: dict[str, Table] = {}
+    for checklist in checklists.values():
         for item in checklist.items:
-            if item.type != "note":
+            if item.type != "note" and not checklist.repeats_of(item):
                 item_columns.setdefault(f"{checklist.id}.{item.id}")
-    table = Table("audits", [*AUDIT_COLUMNS, *item_columns])
+        _add_child_tables(checklist, children)
+    table = Table("audits", [*AUDIT_COLUMNS, *item_columns, "KEY"], children=list(children.values()))
     zone = ZoneInfo(tz)
     for a in audits:
         f = a.facility
@@ -167,13 +210,64 @@ def audit_table(session: Session, flt: ExportFilter, tz: str) -> Table:
             # Where the audit was made; the facility's registered position when none was recorded.
             "lat": a.lat if a.lat is not None else f.lat, "lon": a.lon if a.lon is not None else f.lon,
             "position_source": a.position_source if a.lat is not None else ("facility" if f.lat is not None else None),
-            "accuracy_m": a.accuracy_m,
+            "accuracy_m": a.accuracy_m, "KEY": str(a.id),
         }
         row.update(dict.fromkeys(item_columns))
-        for item_id, value in answers.get(a.id, {}).items():
-            row[f"{a.checklist_id}.{item_id}"] = _cell(value)
+        answers = {**values.get(a.id, {}), **photos.get(a.id, {})}
+        for address, value in answers.items():
+            column = f"{a.checklist_id}.{address}"
+            if column in item_columns:  # not a repeat's count, nor an answer inside a repeat instance
+                row[column] = _cell(value)
         table.rows.append(row)
+        checklist = checklists[a.checklist_key]
+        if checklist.repeats:
+            state = compute(checklist, values.get(a.id, {}))
+            for name, child_row in _instance_rows(checklist, str(a.id), state, answers):
+                children[name].rows.append(child_row)
     return table
+
+
+def _add_child_tables(checklist: Checklist, children: dict[str, Table]) -> None:
+    """A child table per repeat of the checklist; versions of one checklist share it (their columns joined)."""
+    for repeat in checklist.repeats:
+        name = child_name(checklist.id, repeat.id)
+        child = children.setdefault(name, Table(name, list(CHILD_COLUMNS), checklist=checklist.id))
+        for item in _repeat_items(checklist, repeat):
+            if f"{checklist.id}.{item.id}" not in child.columns:
+                child.columns.append(f"{checklist.id}.{item.id}")
+
+
+def _repeat_items(checklist: Checklist, repeat: Container) -> list[Item]:
+    """The items answered once per instance of this repeat (in groups inside it too, not in repeats nested in it)."""
+    chain = checklist.repeats_of(repeat)
+    return [item for item in checklist.items if item.type != "note" and checklist.repeats_of(item) == chain]
+
+
+def _instance_rows(checklist: Checklist, audit_id: str, state: FormState,
+                   answers: dict[str, object]) -> list[tuple[str, dict]]:
+    """(table name, row) of every repeat instance of an audit, as the form counts them; each repeat in file order."""
+    rows = []
+    for repeat in checklist.repeats:
+        chain = checklist.repeats_of(repeat)
+        name, items = child_name(checklist.id, repeat.id), _repeat_items(checklist, repeat)
+        for instance in _instances(state, chain):
+            parent = instance_key(chain[:-1], instance[:-1])
+            row = {"KEY": f"{audit_id}/{instance_key(chain, instance)}",
+                   "PARENT_KEY": f"{audit_id}/{parent}" if parent else audit_id,
+                   "audit_id": audit_id, "checklist": checklist.id, "instance": instance[-1]}
+            for item in items:
+                row[f"{checklist.id}.{item.id}"] = _cell(answers.get(address_of(item.id, chain, instance)))
+            rows.append((name, row))
+    return rows
+
+
+def _instances(state: FormState, chain: tuple[str, ...]) -> list[tuple[int, ...]]:
+    """Every instance of the innermost repeat of a chain, parents first, numbers in order."""
+    instances: list[tuple[int, ...]] = [()]
+    for depth, repeat_id in enumerate(chain):
+        instances = [(*instance, number) for instance in instances
+                     for number in range(1, state.counts.get(address_of(repeat_id, chain[:depth], instance), 0) + 1)]
+    return instances
 
 
 def write(table: Table, fmt: str, path: Path) -> int:
@@ -189,7 +283,8 @@ def write(table: Table, fmt: str, path: Path) -> int:
     table = _cleaned(table)
     try:
         temp.unlink()  # the writers create the file themselves (GeoPackage refuses an empty one)
-        {"geojson": _geojson, "csv": _csv, "xlsx": _xlsx, "gpkg": _gpkg}[fmt](table, temp)
+        writers = {"geojson": _geojson, "csv": _csv, "xlsx": _xlsx, "gpkg": _gpkg}
+        (_csv_zip if is_zipped(table, fmt) else writers[fmt])(table, temp)
         os.replace(temp, path)
     finally:
         temp.unlink(missing_ok=True)
@@ -197,23 +292,42 @@ def write(table: Table, fmt: str, path: Path) -> int:
 
 
 def _cleaned(table: Table) -> Table:
-    """The table with every value one each format can write (app.spreadsheets): what a device sent never fails a file."""
+    """The table with every value one each format can write (app.spreadsheets): what a device sent never fails a file.
+
+    Every row gets every column: a child table joins the columns of several versions of its checklist.
+    """
     columns = [clean_value(c) for c in table.columns]
-    rows = [{clean_value(c): clean_value(v) for c, v in row.items()} for row in table.rows]
-    return Table(table.name, columns, rows)
+    rows = [{clean_value(c): clean_value(row.get(c)) for c in table.columns} for row in table.rows]
+    return Table(table.name, columns, rows, [_cleaned(child) for child in table.children], table.checklist)
 
 
-def file_name(what: str, region: str, fmt: str, when: datetime) -> str:
-    """pantau-kla_facilities_36.73_2026-12-01.gpkg"""
-    return f"pantau-kla_{what}_{region or 'all'}_{when:%Y-%m-%d}.{fmt}"
+def file_name(what: str, region: str, ext: str, when: datetime) -> str:
+    """pantau-kla_facilities_36.73_2026-12-01.gpkg (`ext` from `extension`: csv.zip for a CSV with child tables)"""
+    return f"pantau-kla_{what}_{region or 'all'}_{when:%Y-%m-%d}.{ext}"
 
 
 # -- writers ---------------------------------------------------------------------------------------------
 
 def _features(table: Table) -> list[dict]:
-    return [{"type": "Feature", "properties": {c: row[c] for c in table.columns},
-             "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]}
-             if row["lat"] is not None and row["lon"] is not None else None} for row in table.rows]
+    nested = {child.name: _rows_by_audit(child) for child in table.children}
+    features = []
+    for row in table.rows:
+        properties = {c: row[c] for c in table.columns}
+        for child in table.children:
+            if child.checklist == row["checklist"]:
+                properties[child.name] = nested[child.name].get(row["audit_id"], [])
+        features.append({"type": "Feature", "properties": properties,
+                         "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]}
+                         if row["lat"] is not None and row["lon"] is not None else None})
+    return features
+
+
+def _rows_by_audit(child: Table) -> dict[str, list[dict]]:
+    """A child table's rows by audit id, in their order."""
+    found: dict[str, list[dict]] = {}
+    for row in child.rows:
+        found.setdefault(row["audit_id"], []).append(row)
+    return found
 
 
 def _geojson(table: Table, path: Path) -> None:
@@ -222,20 +336,55 @@ def _geojson(table: Table, path: Path) -> None:
 
 
 def _csv(table: Table, path: Path) -> None:
+    path.write_bytes(_csv_bytes(table))
+
+
+def _csv_bytes(table: Table) -> bytes:
     # UTF-8 with a byte-order mark: Excel on a dinas laptop then reads the Indonesian names right.
-    with open(path, "w", encoding="utf-8-sig", newline="") as stream:
-        writer = csv.DictWriter(stream, fieldnames=table.columns, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows({c: ("" if row[c] is None else safe_cell(row[c])) for c in table.columns} for row in table.rows)
+    stream = io.StringIO(newline="")
+    writer = csv.DictWriter(stream, fieldnames=table.columns, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows({c: ("" if row[c] is None else safe_cell(row[c])) for c in table.columns} for row in table.rows)
+    return stream.getvalue().encode("utf-8-sig")
+
+
+def _csv_zip(table: Table, path: Path) -> None:
+    """The main table and each child table as `<table name>.csv` in one ZIP, as ODK Central's CSV export."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for each in (table, *table.children):
+            archive.writestr(f"{each.name}.csv", _csv_bytes(each))
 
 
 def _xlsx(table: Table, path: Path) -> None:
     from openpyxl import Workbook
-    from openpyxl.styles import Font
 
     workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = table.name
+    tables = [table, *table.children]
+    for each, title in zip(tables, sheet_titles([t.name for t in tables])):
+        sheet = workbook.active if each is table else workbook.create_sheet()
+        sheet.title = title
+        _fill_sheet(sheet, each)
+    workbook.save(path)
+
+
+def sheet_titles(names: list[str]) -> list[str]:
+    """Sheet names for tables: at most 31 characters and unique (Excel compares them ignoring case)."""
+    titles: list[str] = []
+    taken: set[str] = set()
+    for name in names:
+        title, number = name[:SHEET_TITLE_MAX], 1
+        while title.lower() in taken:
+            number += 1
+            suffix = f"~{number}"
+            title = name[:SHEET_TITLE_MAX - len(suffix)] + suffix
+        titles.append(title)
+        taken.add(title.lower())
+    return titles
+
+
+def _fill_sheet(sheet, table: Table) -> None:
+    from openpyxl.styles import Font
+
     sheet.append([safe_cell(c) for c in table.columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -247,12 +396,16 @@ def _xlsx(table: Table, path: Path) -> None:
     for index, column in enumerate(table.columns, start=1):
         width = max([len(column)] + [len(str(row[column] or "")) for row in table.rows[:200]])
         sheet.column_dimensions[sheet.cell(1, index).column_letter].width = min(max(width + 2, 8), 48)
-    workbook.save(path)
 
 
 def _gpkg(table: Table, path: Path) -> None:
-    """One layer per facility kind (QGIS lists them); an empty export still makes a valid file with one layer."""
+    """One layer per facility kind (QGIS lists them); an empty export still makes a valid file with one layer.
+
+    Child tables are attribute tables (no geometry: an instance is where its audit is); QGIS joins them by KEY.
+    """
     import geopandas  # lazily: only an export loads the GIS stack
+    import pandas
+    import pyogrio
     import shapely
 
     kinds = sorted({row["kind"] for row in table.rows}) or [None]
@@ -264,6 +417,9 @@ def _gpkg(table: Table, path: Path) -> None:
                       else None for row in rows], crs="EPSG:4326")
         layer = f"{table.name}_{kind}" if kind else table.name
         frame.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
+    for child in table.children:
+        frame = pandas.DataFrame({c: [row[c] for row in child.rows] for c in child.columns})
+        pyogrio.write_dataframe(frame, path, layer=child.name, driver="GPKG")
 
 
 # -- helpers ---------------------------------------------------------------------------------------------
@@ -291,22 +447,22 @@ def _audits_by_id(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Aud
     return found
 
 
-def _answers(session: Session, audit_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, object]]:
-    """Answers by audit and item; a photo item's answer is its photos' SHA-256 hashes."""
-    result: dict[uuid.UUID, dict[str, object]] = {}
+def _answers(session: Session, audit_ids: list[uuid.UUID]) -> tuple[dict[uuid.UUID, dict[str, object]],
+                                                                  dict[uuid.UUID, dict[str, list[str]]]]:
+    """Stored answers and photos (their SHA-256 hashes) by audit and address."""
+    values: dict[uuid.UUID, dict[str, object]] = {}
+    photos: dict[uuid.UUID, dict[str, list[str]]] = {}
     for start in range(0, len(audit_ids), 500):
         chunk = audit_ids[start:start + 500]
-        for audit_id, item_id, value in session.execute(
+        for audit_id, address, value in session.execute(
                 select(Answer.audit_id, Answer.item_id, Answer.value).where(Answer.audit_id.in_(chunk))):
             if value is not None:
-                result.setdefault(audit_id, {})[item_id] = value
-        for audit_id, item_id, sha256 in session.execute(
+                values.setdefault(audit_id, {})[address] = value
+        for audit_id, address, sha256 in session.execute(
                 select(AnswerPhoto.audit_id, AnswerPhoto.item_id, AnswerPhoto.sha256)
                 .where(AnswerPhoto.audit_id.in_(chunk)).order_by(AnswerPhoto.added_at, AnswerPhoto.sha256)):
-            photos = result.setdefault(audit_id, {}).setdefault(item_id, [])
-            if isinstance(photos, list):
-                photos.append(sha256)
-    return result
+            photos.setdefault(audit_id, {}).setdefault(address, []).append(sha256)
+    return values, photos
 
 
 def _cell(value: object) -> object:

@@ -181,13 +181,15 @@ def download(code: str, what: str, fmt: str):
         table = exports.facility_table(db.session, export_filter, counted_audits(), tz)
     else:
         table = exports.audit_table(db.session, export_filter, tz)
-    name = exports.file_name(what, region.code, fmt, datetime.now())
+    # A CSV of audits with repeats is a ZIP of tables (maps.exports): its name and type say so.
+    name = exports.file_name(what, region.code, exports.extension(table, fmt), datetime.now())
     # Written to a file (GeoPackage needs one), read back, and the file removed before the response leaves.
     with tempfile.TemporaryDirectory(prefix="export-", dir=current_app.config["DATA_DIR"]) as folder:
         path = Path(folder) / name
         exports.write(table, fmt, path)
         data = path.read_bytes()
-    response = send_file(io.BytesIO(data), mimetype=exports.MIMETYPES[fmt], as_attachment=True, download_name=name)
+    response = send_file(io.BytesIO(data), mimetype=exports.mimetype(table, fmt), as_attachment=True,
+                         download_name=name)
     response.headers["Cache-Control"] = "no-store"
     return response
 

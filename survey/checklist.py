@@ -265,6 +265,11 @@ class Checklist:
         return ()
 
     @property
+    def question_count(self) -> int:
+        """Questions the auditor answers (repeats count once): what lists call the checklist's size."""
+        return sum(1 for item in self.items if item.is_answerable)
+
+    @property
     def shown_version(self) -> str:
         """The version as people name it: the author's label when there is one, else the number."""
         return self.version_label or str(self.version)

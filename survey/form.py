@@ -58,6 +58,23 @@ def split_address(address: str) -> tuple[tuple[tuple[str, int], ...], str]:
     return tuple(parsed), name
 
 
+def fits(checklist: Checklist, address: str) -> bool:
+    """Whether an address can hold an answer of this checklist: an item (or a repeat's count) reached through
+    exactly the repeats around it. Instance numbers are not checked: they depend on the answers."""
+    try:
+        steps, name = split_address(address)
+    except ValueError:
+        return False
+    repeats = tuple(repeat for repeat, _ in steps)
+    if checklist.has_container(name):
+        container = checklist.container(name)
+        return container.type == "repeat" and checklist.repeats_of(container)[:-1] == repeats
+    try:
+        return checklist.repeats_of(checklist.item(name)) == repeats
+    except KeyError:
+        return False
+
+
 def item_of(address: str) -> str:
     """The item (or repeat) id an address names."""
     return address.rsplit("/", 1)[-1]

@@ -21,7 +21,10 @@ from sqlalchemy.orm import Session
 
 from app import faults
 from app.db import utcnow
+from survey import registry
 from survey.audits.models import ChecklistVersion
+from survey.checklist import Checklist, load_checklist_text
+from survey.form import fits
 from sync.apply_audits import apply_audits, apply_reviews
 from sync.apply_facilities import apply_facilities
 from sync.apply_records import apply_checklists, apply_users, apply_wilayah
@@ -158,11 +161,27 @@ def _check_references(session: Session, changes: list[Change], has_photo: Callab
         missing = sorted(str(k) for k in wanted - known)
         if missing:
             raise SYNC_PROBLEMS("sync.unknown_checklist", keys=", ".join(missing))
+    _check_addresses(session, audits, {c.entity_id: c.payload for c in changes if c.kind == "checklist"})
     for change in audits:
         for shas in (change.payload.get("photos") or {}).values():
             for sha in shas:
                 if not has_photo(sha):
                     raise SYNC_PROBLEMS("sync.photo_missing", sha=str(sha)[:12])
+
+
+def _check_addresses(session: Session, audits: list[Change], offered: dict[str, dict]) -> None:
+    """Refuse an audit whose answers or photos sit at addresses its checklist does not have (`alat[2]/kondisi`
+    for an item outside any repeat, a repeat that is not there): pages, scores and exports read them by address."""
+    parsed: dict[str, Checklist] = {}
+    for change in audits:
+        key = change.payload.get("checklist_key")
+        if key not in parsed:
+            parsed[key] = (load_checklist_text(offered[key]["content"], origin=f"received {key}") if key in offered
+                           else registry.for_audit(session, key))
+        checklist = parsed[key]
+        for address in (*(change.payload.get("answers") or {}), *(change.payload.get("photos") or {})):
+            if not fits(checklist, address):
+                raise SYNC_PROBLEMS("sync.bad_address", address=str(address)[:80], key=str(key))
 
 
 def _waiting(session: Session, via_id: uuid.UUID | None) -> list[Change]:

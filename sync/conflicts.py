@@ -24,6 +24,7 @@ from survey.audits.models import Answer, AnswerPhoto, Audit, ChecklistVersion, G
 from survey.checklist import Checklist, Item
 from survey.facilities.models import Facility
 from survey.facilities.service import FacilityInput, update_facility
+from survey.form import item_of
 from survey.photos import PhotoStore
 from survey.problems import SURVEY_PROBLEMS
 from sync import documents, publish, wire
@@ -106,7 +107,7 @@ def compare_audit(session: Session, conflict: SyncConflict) -> AuditComparison |
     items = {}
     for difference in differences:
         try:
-            items[difference.item_id] = checklist.item(difference.item_id)
+            items[difference.item_id] = checklist.item(item_of(difference.item_id))  # an address: rep[2]/item
         except KeyError:
             pass  # an item the checklist does not have (a bad or altered device): shown by its id
     facility = session.get(Facility, audit.facility_id)

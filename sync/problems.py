@@ -90,6 +90,7 @@ SYNC_PROBLEMS = Problems(
                                         "not have (at most %(limit)d). Sync the device that registered them first."), SyncError),
     Problem("sync.unauthorized", N_("This device is not enrolled with this hub."), SyncError, status=401),
     Problem("sync.unknown_checklist", N_("Audits use a checklist version this hub does not have: %(keys)s."), SyncError),
+    Problem("sync.bad_address", N_("An audit answers %(address)s, which checklist %(key)s does not have."), SyncError),
     Problem("sync.unknown_checklist/other_version", N_("The checklist version of the other version is not on this hub.")),
     Problem("sync.unknown_device", N_("This bundle comes from a device this hub does not know."), SyncError, status=403),
     Problem("sync.wrong_origin", N_("A change claims to come from %(origin)s, which this sender may "

@@ -32,6 +32,7 @@ from survey.audits.models import Answer, Audit
 from survey.photos import PhotoStore
 from sync import api, service
 from sync.problems import SyncError
+from sync.schemas import MAX_ANSWERS
 from tests.support import fresh_postgres_database
 from tests.sync_corpus import MiB, ValidBundle, pack, photo_files, relist, resign, unpack
 from tests.test_sync_api import (API, Tablet, error_code, photo_root, push_body, register, state, tablet,  # noqa: F401
@@ -209,9 +210,19 @@ ROWS = [
         edit(lambda d: audit_payload(d)["photos"].update(
             {k: [hashlib.sha256(bytes([n])).hexdigest() for n in range(51)] for k in audit_payload(d)["photos"]})),
         422, "sync.bad_change"),
-    Row("2001 answers", "POST", PUSH,
-        edit(lambda d: audit_payload(d).update(answers={f"q{n}": {"value": "ya", "note": None} for n in range(2001)})),
+    Row(f"{MAX_ANSWERS + 1} answers", "POST", PUSH,
+        edit(lambda d: audit_payload(d).update(
+            answers={f"q{n}": {"value": "ya", "note": None} for n in range(MAX_ANSWERS + 1)})),
         422, "sync.bad_change"),
+    *(Row(f"an answer under the address {address!r}", "POST", PUSH,
+          edit(lambda d, a=address: audit_payload(d)["answers"].update({a: {"value": "ya", "note": None}})),
+          422, "sync.bad_change")
+      for address in ("alat[0]/kondisi", "alat[1]", "alat[1]//x", "../x", "a[1]/b[1]/c[1]/d[1]/e", "A[1]/x",
+                      "alat[99999]/x")),
+    *(Row(f"an answer at {address!r}, which the checklist does not have", "POST", PUSH,
+          edit(lambda d, a=address: audit_payload(d)["answers"].update({a: {"value": "ya", "note": None}})),
+          422, "sync.bad_address")
+      for address in ("alat[1]/kondisi", "tidak_ada_pertanyaan_ini", "alat")),
     # answers
     Row("an answer that is a JSON object", "POST", PUSH, answer_edit(value={"$gt": ""}), 422, "sync.bad_change"),
     Row("an answer that is a list of lists", "POST", PUSH, answer_edit(value=[["ya"]]), 422, "sync.bad_change"),

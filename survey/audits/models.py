@@ -86,7 +86,7 @@ class Answer(Base):
     __tablename__ = "answer"
 
     audit_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("audit.id", ondelete="CASCADE"), primary_key=True)
-    item_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(255), primary_key=True)  # an address: alat[2]/kondisi
     value: Mapped[Any] = mapped_column(JSON, nullable=True)
     note: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -117,7 +117,7 @@ class AnswerPhoto(Base):
     __tablename__ = "answer_photo"
 
     audit_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("audit.id", ondelete="CASCADE"), primary_key=True)
-    item_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(255), primary_key=True)  # an address: alat[2]/kondisi
     sha256: Mapped[str] = mapped_column(ForeignKey("photo.sha256"), primary_key=True)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -87,8 +87,9 @@ def answer(audit_id: str, item_id: str):
     audit = _visible(audit_id)
     checklist = registry.for_audit(db.session, audit.checklist_key)
     item = item_at(checklist, item_id)
-    raw = request.form.getlist("value") if item.type in ("select_multiple", "acknowledge") else request.form.get(
-        "value", "")
+    raw = request.form.getlist("value") if item.type == "select_multiple" else request.form.get("value", "")
+    if item.type == "acknowledge":  # a hidden '' then the box: the box's OK when ticked
+        raw = "OK" if "OK" in request.form.getlist("value") else ""
     try:
         outcome = save_answer(db.session, audit, checklist, item_id, raw, actor(),
                               base_version=_base_version(request.form.get("base_version")))
