@@ -1,7 +1,7 @@
 """checklist release: the catalog's drafts and each version's state (published, retired) that travels to devices
 
 Revision ID: 0008_checklist_release
-Revises: 0007_answer_version
+Revises: 0008_answer_address
 Create Date: 2026-12-06 12:10:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0008_checklist_release'
-down_revision = '0007_answer_version'
+down_revision = '0008_answer_address'
 branch_labels = None
 depends_on = None
 
