@@ -38,7 +38,7 @@ from indicators.problems import INDICATOR_PROBLEMS
 from survey.audits.models import AnswerPhoto, Audit, Photo
 from survey.checklist import Checklist
 from survey.form import item_of, split_address
-from survey.photos import PhotoStore
+from survey.photos import PhotoStore, is_picture
 from survey.registry import for_audit
 
 CSS = Path(__file__).resolve().parent.parent / "static" / "css" / "evidence-report.css"
@@ -206,6 +206,8 @@ def _photos(session: Session, audit: Audit, store: PhotoStore, members: dict[str
     checklist = for_audit(session, audit.checklist_key)
     entries = []
     for address, photo in session.execute(stmt):
+        if not is_picture(photo.mime):
+            continue  # a file item's recording or document: the package holds photos only
         try:
             original = store.path(photo.sha256)
             thumb = store.ensure_variants(photo.sha256)["thumb"]

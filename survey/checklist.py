@@ -20,7 +20,8 @@ from survey.expressions import Expression, ExpressionError, is_empty, parse
 from survey.kinds import KIND_CODES
 
 ITEM_TYPES = ("ynp", "integer", "decimal", "select_one", "select_multiple", "text", "date",
-              "photo", "gps", "time", "datetime", "calculate", "note", "hidden", "acknowledge")
+              "photo", "gps", "time", "datetime", "calculate", "note", "hidden", "acknowledge", "file")
+FILE_ACCEPTS = ("audio", "video", "osm", "file")  # what a `file` item takes (survey.photos.ACCEPTS)
 CONTAINER_TYPES = ("group", "repeat")
 # Items that hold no answer the auditor gives: computed, shown or kept out of sight.
 COMPUTED_TYPES = ("calculate", "hidden")
@@ -138,6 +139,7 @@ class Item:
     choice_filter: Expression | None = None
     appearance: str | None = None
     path: tuple[str, ...] = ()
+    accept: str | None = None  # file items: audio | video | osm | file
 
     @property
     def is_scored(self) -> bool:
@@ -430,7 +432,7 @@ _SECTION_FIELDS = ("id", "title", "source", "source_text", "source_status", "ite
 _ITEM_FIELDS = ("id", "type", "label", "hint", "required", "relevant", "constraint",
                 "constraint_message", "weight", "critical", "allow_na", "min", "max", "choices",
                 "source", "source_status", "calculation", "default", "read_only", "choice_filter",
-                "appearance")
+                "appearance", "accept")
 _CONTAINER_FIELDS = ("id", "type", "label", "hint", "relevant", "count", "appearance", "items")
 _YNP_FIELDS = ("weight", "critical", "allow_na")
 
@@ -602,7 +604,7 @@ def _item(fields: _Fields, path: tuple[str, ...] = ()) -> Item:
     calculation = fields.expression("calculation")
     if item_type == "calculate" and calculation is None:
         raise fields.error("checklist.missing_field", "a calculate item needs a calculation", "calculation")
-    if calculation is not None and calculation.uses_current:
+    if calculation is not None and calculation.uses_dot:  # once() may read the item's own value; `.` may not
         raise fields.error("checklist.bad_expression", "'.' cannot be used in a calculation", "calculation")
     if item_type == "note" and (required or required_if or constraint):
         raise fields.error("checklist.field_not_allowed", "a note takes no answer, so nothing is required of it",
@@ -617,8 +619,15 @@ def _item(fields: _Fields, path: tuple[str, ...] = ()) -> Item:
         required_if=required_if, calculation=calculation, default=_default(fields),
         read_only=fields.get("read_only", (bool,), default=False),
         choice_filter=_choice_filter(fields, item_type), appearance=fields.string("appearance"),
-        path=path,
+        path=path, accept=_accept(fields, item_type),
     )
+
+
+def _accept(fields: _Fields, item_type: str) -> str | None:
+    if item_type != "file":
+        _refuse(fields, ("accept",), "file items")
+        return None
+    return fields.choice("accept", FILE_ACCEPTS) or "file"
 
 
 def _required(fields: _Fields) -> tuple[bool, Expression | None]:
@@ -889,6 +898,8 @@ def _item_dict(item: Item) -> dict:
     _put(data, "read_only", item.read_only, False)
     _put(data, "choice_filter", item.choice_filter and item.choice_filter.text)
     _put(data, "appearance", item.appearance)
+    if item.type == "file":
+        _put(data, "accept", item.accept, "file")
     return data
 
 
@@ -1108,6 +1119,7 @@ _VALIDATORS = {
     "hidden": _check_computed,
     "note": _check_note,
     "acknowledge": _check_acknowledge,
+    "file": _check_photo,  # hashes of stored recordings or documents, as photos
     "ynp": _check_ynp,
     "integer": _check_integer,
     "decimal": _check_decimal,
@@ -1127,9 +1139,9 @@ _DECIMAL = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)")
 def coerce_answer(item: Item, raw: str | list[str]) -> object:
     """Typed answer from form input; None when blank. Unconvertible input is returned as given,
     so validate_answer reports it instead of it vanishing."""
-    if item.type in ("select_multiple", "photo"):
+    if item.type in ("select_multiple", "photo", "file"):
         parts = raw.split() if isinstance(raw, str) else [str(part).strip() for part in raw]
-        parts = [part.lower() if item.type == "photo" else part for part in parts if part]
+        parts = [part.lower() if item.type in ("photo", "file") else part for part in parts if part]
         return parts or None
     if isinstance(raw, (list, tuple)):
         if len(raw) > 1:

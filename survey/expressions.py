@@ -266,6 +266,7 @@ class Expression:
     references: frozenset[str] = field(init=False, compare=False)
     fields: frozenset[str] = field(init=False, compare=False)
     uses_current: bool = field(init=False, compare=False)
+    uses_dot: bool = field(init=False, compare=False)  # `.` itself (once() reads the current value without it)
     uses_today: bool = field(init=False, compare=False)
     uses_now: bool = field(init=False, compare=False)
 
@@ -281,6 +282,7 @@ class Expression:
         # once() reads the current value as well.
         object.__setattr__(self, "uses_current",
                            any(isinstance(n, Current) for n in nodes) or "once" in calls)
+        object.__setattr__(self, "uses_dot", any(isinstance(n, Current) for n in nodes))
         object.__setattr__(self, "uses_today", "today" in calls)
         object.__setattr__(self, "uses_now", "now" in calls)
 

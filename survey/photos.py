@@ -44,7 +44,24 @@ FORMATS = {
     "PNG": ("image/png", "png"),
     "WEBP": ("image/webp", "webp"),
 }
-_EXTENSIONS = tuple(ext for _, ext in FORMATS.values())
+# Recordings and documents a `file` item takes (XLSForm audio, video, file and osm questions): kind -> (mime,
+# extension). Recognised by their magic bytes only; served back as downloads, never rendered by the app.
+MEDIA = {
+    "mp3": ("audio/mpeg", "mp3"), "m4a": ("audio/mp4", "m4a"), "wav": ("audio/wav", "wav"),
+    "ogg": ("audio/ogg", "ogg"), "amr": ("audio/amr", "amr"), "flac": ("audio/flac", "flac"),
+    "mp4": ("video/mp4", "mp4"), "mov": ("video/quicktime", "mov"), "3gp": ("video/3gpp", "3gp"),
+    "webm": ("video/webm", "webm"), "pdf": ("application/pdf", "pdf"),
+    "osm": ("application/vnd.openstreetmap.data+xml", "osm"), "zip": ("application/zip", "zip"),
+    "txt": ("text/plain", "txt"),
+}
+# What each kind of file question accepts (survey.checklist.FILE_ACCEPTS).
+ACCEPTS = {
+    "audio": frozenset({"mp3", "m4a", "wav", "ogg", "amr", "flac", "3gp", "webm", "mp4"}),
+    "video": frozenset({"mp4", "mov", "3gp", "webm"}),
+    "osm": frozenset({"osm"}),
+    "file": frozenset(MEDIA),
+}
+_EXTENSIONS = tuple(ext for _, ext in FORMATS.values()) + tuple(ext for _, ext in MEDIA.values())
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _EXIF_DATETIME = re.compile(r"(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
 _EXIF_OFFSET = re.compile(r"([+-])(\d{2}):(\d{2})")
@@ -88,6 +105,67 @@ class PhotoInfo:
     def extension(self) -> str:
         """The file extension of the original: jpg, png or webp."""
         return next(ext for mime, ext in FORMATS.values() if mime == self.mime)
+
+
+def is_picture(mime: str | None) -> bool:
+    """Whether a stored file is a photo (with display copies), not a recording or document."""
+    return mime in {m for m, _ in FORMATS.values()}
+
+
+def inspect_file(data: bytes, max_bytes: int, accept: str = "file", expected_sha256: str | None = None) -> PhotoInfo:
+    """Check a recording or document for a `file` item: not empty, within the limit, its hash, a kind it accepts."""
+    if not data:
+        raise SURVEY_PROBLEMS("file.empty")
+    if len(data) > max_bytes:
+        raise SURVEY_PROBLEMS("photo.too_large", size_mb=_megabytes(len(data)), limit_mb=_megabytes(max_bytes))
+    sha256 = hashlib.sha256(data).hexdigest()
+    if expected_sha256 is not None and expected_sha256.lower() != sha256:
+        raise SURVEY_PROBLEMS("photo.hash_mismatch")
+    kind = sniff_media(data)
+    if kind is None or kind not in ACCEPTS.get(accept, ACCEPTS["file"]):
+        raise SURVEY_PROBLEMS(f"file.not_{accept}" if accept in ("audio", "video", "osm") else "file.unknown_kind")
+    mime, _ = MEDIA[kind]
+    return PhotoInfo(sha256=sha256, size_bytes=len(data), mime=mime, width=0, height=0)
+
+
+def sniff_media(data: bytes) -> str | None:
+    """The kind of a recording or document from its first bytes (MEDIA), or None."""
+    head = data[:64]
+    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] in (0xFB, 0xF3, 0xF2)):
+        return "mp3"
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "wav"
+    if head.startswith(b"OggS"):
+        return "ogg"
+    if head.startswith(b"#!AMR"):
+        return "amr"
+    if head.startswith(b"fLaC"):
+        return "flac"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "webm"
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand.startswith(b"3g"):
+            return "3gp"
+        if brand == b"qt  ":
+            return "mov"
+        if brand in (b"M4A ", b"M4B "):
+            return "m4a"
+        if brand not in _HEIF_BRANDS and brand not in (b"avif", b"avis"):
+            return "mp4"
+        return None
+    if head.startswith(b"PK\x03\x04"):
+        return "zip"
+    text = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"<?xml") and b"<osm" in text[:1024] or text.startswith(b"<osm"):
+        return "osm"
+    try:
+        sample = data[:65536].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return "txt" if "\x00" not in sample and not text.startswith((b"<", b"\x00")) else None
 
 
 class _Decoded(NamedTuple):
@@ -402,6 +480,27 @@ class PhotoStore:
             _fault_point("photo original written")
         self._write_missing_variants(decoded)
         return info
+
+    def save_file(self, data: bytes, max_bytes: int, accept: str = "file",
+                  expected_sha256: str | None = None) -> PhotoInfo:
+        """Check and store a recording or document (no display copies); the same bytes again write nothing."""
+        info = inspect_file(data, max_bytes, accept, expected_sha256)
+        original = self._file(info.sha256, "original", next(ext for mime, ext in MEDIA.values() if mime == info.mime))
+        if not (original.exists() and _file_sha256(original) == info.sha256):
+            _write_atomic(original, data)
+        return info
+
+    def save_any(self, data: bytes, max_bytes: int, expected_sha256: str | None = None) -> PhotoInfo:
+        """A photo, or else a recording or document: what a peer sends for an audit's photo and file items."""
+        try:
+            return self.save(data, max_bytes, expected_sha256)
+        except PhotoError as error:
+            if error.code not in ("photo.not_an_image", "photo.unsupported_format"):
+                raise
+            try:
+                return self.save_file(data, max_bytes, "file", expected_sha256)
+            except PhotoError:
+                raise error from None
 
     def ensure_variants(self, sha256: str) -> dict[str, Path]:
         """Rebuild a missing display copy or thumbnail from the original; return every variant's path."""

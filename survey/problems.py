@@ -56,6 +56,13 @@ SURVEY_PROBLEMS = Problems(
     Problem("gps.confirm_outside", N_("This position is %(km)s km outside kecamatan %(name)s. Is it right?"), status=409),
     Problem("gps.far_outside", N_("This position is %(km)d km from kecamatan %(name)s: it cannot be where the facility is. "
                                   "Check the coordinates (south of the equator the latitude is negative, e.g. -6.12).")),
+    Problem("file.empty", N_("The file is empty. Record or choose it again."), PhotoError),
+    Problem("file.not_audio", N_("This file is not a recording. Choose an audio file (MP3, M4A, WAV, OGG, AMR)."),
+            PhotoError),
+    Problem("file.not_video", N_("This file is not a video. Choose an MP4, MOV, 3GP or WebM video."), PhotoError),
+    Problem("file.not_osm", N_("This file is not OpenStreetMap data (.osm)."), PhotoError),
+    Problem("file.unknown_kind", N_("This kind of file is not accepted. Choose a recording, a video, a PDF, a ZIP, "
+                                    "an OpenStreetMap or a text file."), PhotoError),
     Problem("photo.corrupt", N_("This photo is damaged or incomplete. Take it again or choose another file."), PhotoError),
     Problem("photo.empty", N_("The photo file is empty. Take the photo again."), PhotoError),
     Problem("photo.empty/not_chosen", N_("Choose or take a photo first.")),

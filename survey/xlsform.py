@@ -7,7 +7,7 @@ converting to an XForm, because every error and warning must name the sheet and 
 targets our own item types. `checklist_from_dict` validates the result; its errors are mapped back to
 the row they came from.
 
-Decisions (docs/checklists.md, "XLSForm"):
+Decisions (for form authors: docs/xlsform.md):
 - Question types are read through pyxform's own type table, so every alias pyxform accepts (`phone
   number`, `gps`, `q int`, `add text prompt`, ...) is accepted, with the constraint or hint pyxform adds.
   `barcode` is typed in as text; `range` becomes a number with its start and end as min and max;
@@ -18,33 +18,42 @@ Decisions (docs/checklists.md, "XLSForm"):
   are kept as sub-headings (group containers) and repeats as repeat containers, nested as written, with
   their relevance; a section's relevance is ANDed into what it holds (sections have none of their own).
   `repeat_count` is the repeat's count. A `begin loop over list` is expanded as pyxform does: one group
-  per choice, `%(label)s` in labels replaced by the choice's label, names suffixed by the choice name.
+  per choice, `%(label)s` in labels replaced by the choice's label, names suffixed by the choice name; a
+  reference from one question of the loop to another names the copy of the same choice (pyxform refuses
+  such references as ambiguous).
 - Scored items: a select_one is the scored ya/tidak/sebagian item (`ynp`) only when its row says so,
   with `scored` = yes or a `weight` or `critical` column; its list must then be a yes/no list (names ya,
   tidak, optionally sebagian and tidak_berlaku, or the English yes/no/partial/na). Any other select stays
   a select with its own choices: the importer never changes what is asked. String literals compared with
-  a scored item are rewritten to ya/tidak/...; a literal we cannot tie to one item is refused.
-- `or_other`: as pyxform does, the list gains the choice `other` and a text item `<name>_other` follows,
-  shown when `other` is chosen.
+  a scored item are rewritten to ya/tidak/..., as is its literal default; a literal we cannot tie to one
+  item is refused. `scored`, `weight` or `critical` on any other row, and `or_other` on a scored row, are
+  refused.
+- `or_other`: as pyxform does, the list gains the choice `other` (unless it has its own) and a text item
+  `<name>_other` follows, shown when `other` is chosen.
 - Choices from files: `select_one_from_file x.csv` (and select_multiple) take their choices from the CSV
   attachment of that name (columns name, label or label::language, and any other column for choice
   filters); `select_one_external` from the workbook's external_choices sheet; `pulldata('t', ...)` and
   `csv-external t` need the attachment `t.csv`, kept in the checklist as a table. A missing attachment is
-  refused by name.
+  refused by name; an attachment the form never names is reported in a warning. Choice values are
+  unique: a name used twice in a list is refused, except under a `choice_filter`
+  (`allow_choice_duplicates`), where the first row is kept with a warning.
 - Names: XLSForm names are mapped to ids: lower case, `-` and `.` become `_` (references follow, with a
   warning); two names that map to one id are refused.
-- Settings: the id is the `checklist_id` argument, else `form_id`, else the file name, normalised the
-  same way. `version` is any text: kept as the version label; the version number is the `version`
-  argument (the catalog's sequence), else `version` when it is a whole number, else 1.
+- Settings: the id is the `checklist_id` argument, else `form_id`, else the file name, normalised: lower
+  case, any run of other characters (`-`, `.`, spaces, ...) as `_` (with a warning). `version` is any
+  text: kept as the version label; the version number is the `version` argument (the catalog's
+  sequence), else `version` when it is a whole number up to 2^31-1 (then no label), else 1.
 - Texts: Indonesian (`id`, `Indonesian (id)`, `Bahasa Indonesia`) and English (`en`, `English (en)`)
   are used; a text in one of them serves the other, with a warning. A form in neither uses its default
   language (settings `default_language`, else the first language of the form) for both, with a warning;
   other languages are dropped with a warning.
 - Refused (never half-imported): audio, video, file and OpenStreetMap uploads, lines and shapes on a
-  map, ranking, triggers, `xml-external` data, automatic background locations and recordings,
-  entity-list updates are ignored with a warning (the form itself still works), and expressions our
-  parser does not read (instance(), XPath paths, ...). Presentation-only columns (media, guidance_hint,
-  required_message, ...) and columns XLSForm does not know are ignored with a warning.
+  map, ranking, triggers, `xml-external` data, automatic background locations and recordings, columns
+  XLSForm gives a meaning we do not support (`trigger`, `body::...`), and expressions our parser does
+  not read (instance(), XPath paths, ...). Ignored with a warning, as the form works without them: the
+  entities sheet (entity-list updates), the audit log, presentation-only columns (media, guidance_hint,
+  required_message, ...), columns XLSForm does not know, and question columns filled down over rows where
+  they mean nothing (`required` on a note, `required`/`constraint`/`default`/... on a group or repeat).
 """
 
 from __future__ import annotations
@@ -73,6 +82,7 @@ MEMENUHI_MIN = 0.8
 DEFAULT_SECTION = ("umum", {"id": "Umum", "en": "General"})
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 MAX_ATTACHMENT_ROWS = 50_000
+MAX_VERSION = 2**31 - 1  # a dated version such as 2024010101 is a number; the catalog stores a 32-bit integer
 
 _ID = re.compile(r"[a-z0-9_]{1,64}")
 _CONTROL = re.compile(r"(?P<edge>begin|end)[ _](?P<word>.+)")
@@ -84,9 +94,8 @@ _INPUT_TYPES = {"string": "text", "int": "integer", "decimal": "decimal", "date"
 # Metadata (jr:preload) as hidden items; the default fills them where ODK would.
 _PRELOAD_DEFAULTS = {"start": "now()", "end": "now()", "today": "today()"}
 # Types XLSForm has and we do not: (English, Indonesian) reason shown in the error.
-_REFUSED_UPLOADS = {"audio/*": ("audio recordings", "rekaman audio"), "video/*": ("video recordings", "rekaman video"),
-                    "application/*": ("file uploads", "unggahan berkas"),
-                    "osm/*": ("OpenStreetMap questions", "pertanyaan OpenStreetMap")}
+# Uploads other than photos: a `file` item taking recordings, videos, documents or OpenStreetMap data.
+_UPLOADS = {"audio/*": "audio", "video/*": "video", "application/*": "file", "osm/*": "osm"}
 _REFUSED_BINDS = {"geotrace": ("lines on a map", "garis di peta"), "geoshape": ("shapes on a map", "bidang di peta"),
                   "odk:rank": ("ranking questions", "pertanyaan peringkat")}
 _UNKNOWN_TYPE = ("not an XLSForm type we know", "bukan jenis XLSForm yang dikenal")
@@ -106,13 +115,24 @@ _CONTROL_COLUMNS = {"appearance": "appearance", "rows": "rows", "autoplay": "aut
                     "jr:count": "repeat_count"}
 _QUESTION_COLUMNS = frozenset({"type", "name", "label", "hint", "relevant", "required", "constraint",
                                "constraint_message", "weight", "critical", "scored", "calculation", "default",
-                               "read_only", "choice_filter", "appearance", "parameters"})
-_GROUP_COLUMNS = frozenset({"type", "name", "label", "hint", "relevant", "appearance", "repeat_count"})
+                               "read_only", "choice_filter", "appearance", "parameters", *("kla_source",
+                               "kla_source_status", "kla_source_text", "kla_min", "kla_max")})
+_GROUP_COLUMNS = frozenset({"type", "name", "label", "hint", "relevant", "appearance", "repeat_count", "kla_source",
+                            "kla_source_status", "kla_source_text"})
+# Pantau KLA's own settings (survey.xlsform_writer): what a downloaded checklist carries back on import.
+_KLA_SETTINGS = frozenset({"kla_facility_kinds", "kla_source", "kla_source_status", "kla_memenuhi_min",
+                           "kla_description", "kla_source_note", "kla_source_text"})
+# Question columns pyxform accepts on a group row but that mean nothing there (a column filled down the sheet).
+_IGNORED_ON_GROUPS = frozenset({"required", "read_only", "constraint", "constraint_message", "default",
+                                "choice_filter", "calculation", "parameters"})
 _PRESENTATION_COLUMNS = frozenset({"rows", "autoplay", "guidance_hint", "media", "required_message",
                                    "no_app_error_string", "image", "audio", "video", "big-image"})
+# Columns of a choice row that are not data for choice filters (pyxform calls list_name `list name`).
+_CHOICE_OWN_COLUMNS = frozenset({"name", "label", constants.LIST_NAME_S, constants.LIST_NAME_U, "__row", "_sheet",
+                                 "media", "image", "audio", "video", "big-image"})
 _PYXFORM_COLUMNS = frozenset(MultipleChoiceQuestion.get_slot_names()) | {"instance", "bind", "body"}
 _USED_SETTINGS = frozenset({"id_string", "title", "version", "default_language", "clean_text_values",
-                            "allow_choice_duplicates"})
+                            "allow_choice_duplicates"}) | _KLA_SETTINGS
 
 _MESSAGES_ID = {
     "xlsform.unreadable": "berkas tidak dapat dibaca sebagai XLSForm",
@@ -121,7 +141,6 @@ _MESSAGES_ID = {
     "xlsform.missing_type": "baris tanpa type",
     "xlsform.unsupported_type": "jenis pertanyaan tidak didukung",
     "xlsform.unsupported_column": "kolom tidak didukung",
-    "xlsform.unsupported_sheet": "lembar kerja tidak didukung",
     "xlsform.bad_expression": "ekspresi tidak dapat dibaca",
     "xlsform.missing_choices": "daftar pilihan tidak ada",
     "xlsform.missing_attachment": "berkas lampiran (CSV) tidak ada",
@@ -217,6 +236,7 @@ def import_xlsform(path: str | Path, checklist_id: str | None = None, version: i
     form.read_choices(book)
     form.read_survey(book)
     _ignore_entities(book, form.warnings)
+    form.attachments.warn_unused(form.warnings)
     data, locations = form.checklist_dict(path, checklist_id, version, facility_kinds)
     try:
         checklist = checklist_from_dict(data, path.name)
@@ -330,8 +350,8 @@ class _Warnings:
             rows.append(row)
 
     def notes(self) -> tuple[ImportNote, ...]:
-        return tuple(ImportNote(text.split(":", 1)[0] if ":" in text.split(" ", 1)[0] else None, tuple(rows), text,
-                                self._indonesian[text]) for text, rows in self._rows.items())
+        return tuple(ImportNote(text.split(":", 1)[0] if ":" in text.split(" ", 1)[0] else None, tuple(sorted(rows)),
+                                text, self._indonesian[text]) for text, rows in self._rows.items())
 
     def lines(self) -> tuple[str, ...]:
         return tuple(note.english() for note in self.notes())
@@ -356,6 +376,12 @@ class _Attachments:
     def __init__(self, files: Attachments):
         self.files = {Path(name).name: content for name, content in files.items()}
         self._read: dict[str, list[dict[str, str]]] = {}
+
+    def warn_unused(self, warnings: _Warnings) -> None:
+        """An uploaded file the form never names is probably misnamed: say so rather than drop it unseen."""
+        for name in sorted(set(self.files) - set(self._read)):
+            warnings.add(f"attachments: '{name}' is not used by the form", None,
+                         f"attachments: '{name}' tidak dipakai oleh formulir")
 
     def rows(self, name: str, sheet: str, row: int, construct: str) -> list[dict[str, str]]:
         """The rows of an attachment as dicts; refused by name when it was not uploaded or cannot be read."""
@@ -502,16 +528,24 @@ class _Form:
     def _begin(self, row: dict, kind: _Kind) -> None:
         number = row["__row"]
         what = kind.type[6:]
-        columns = self._columns(row, _GROUP_COLUMNS)
+        columns = self._columns(row, _GROUP_COLUMNS | _IGNORED_ON_GROUPS)
+        for column in sorted(_IGNORED_ON_GROUPS & columns.keys()):
+            self.warnings.add(f"survey: column '{column}' means nothing on a group or repeat row and is ignored",
+                              number, f"survey: kolom '{column}' tidak berarti pada baris grup atau repeat dan "
+                              "diabaikan")
         name = self._name(row, what)
         relevant = self._expression(columns, "relevant", number)
         label = self._text(columns, "label", number, required=False)
+        if "repeat_count" in columns and what != "repeat":
+            raise XLSFormError("xlsform.unsupported_column", "repeat_count is only for repeats",
+                               constants.SURVEY, number, "repeat_count", "repeat_count hanya untuk repeat")
         if not self.frames and what == "group":
             if label is None:
                 label = {"id": name, "en": name}
                 self.warnings.add("survey: a group without a label is titled with its name", number,
                                   "survey: grup tanpa label diberi judul sesuai namanya")
             self._new_section(name, label, number, relevant)
+            self.sections[-1].update(self._kla_source(columns, number))
             return
         if not self.frames:  # a repeat or loop outside groups: a section of its own holds it
             self._new_section(name, label or {"id": name, "en": name}, number, None)
@@ -532,9 +566,6 @@ class _Form:
         if "appearance" in columns:
             container["appearance"] = str(columns["appearance"])
         if "repeat_count" in columns:
-            if what != "repeat":
-                raise XLSFormError("xlsform.unsupported_column", "repeat_count is only for repeats",
-                                   constants.SURVEY, number, "repeat_count", "repeat_count hanya untuk repeat")
             container["_count"] = (self._expression(columns, "repeat_count", number), number)
         self._append(container)
         self.frames.append(_Frame(what, name, number, container.setdefault("items", [])))
@@ -582,14 +613,20 @@ class _Form:
         """`begin loop over list`: one group per choice, as pyxform expands it."""
         choices = self.choices.get(frame.loop_list or "")
         if not choices:
-            raise XLSFormError("xlsform.missing_choices", f"choice list '{frame.loop_list}' is not in the choices sheet",
+            raise XLSFormError("xlsform.missing_choices",
+                               f"choice list '{frame.loop_list}' is not in the choices sheet",
                                constants.SURVEY, frame.row, frame.loop_list,
                                f"daftar pilihan '{frame.loop_list}' tidak ada di lembar choices")
         for choice in choices:
             value = _safe_id(str(choice.get("name") or ""))
             label = self._text(choice, "label", choice["__row"], required=True, sheet=constants.CHOICES)
+            names = {entry["id"]: f"{entry['id']}_{value}" for entry in _walk(frame.entries)}
+            names.update({original: names[safe] for original, safe in self.renames.items() if safe in names})
             group = {"id": self._claim(f"{frame.name}_{value}", frame.row), "type": "group", "label": label,
-                     "_row": frame.row, "items": [_looped(entry, value, label) for entry in frame.entries]}
+                     "_row": frame.row, "items": [_looped(entry, value, label, names) for entry in frame.entries]}
+            for original, copy in names.items():
+                if original in self.ynp:  # a scored question's literals are translated in every copy
+                    self.ynp[copy] = self.ynp[original]
             if frame.relevant:
                 group["_relevant"] = [(frame.relevant, frame.row)]
             for entry in _walk(group["items"]):
@@ -601,6 +638,10 @@ class _Form:
     def _question(self, row: dict, kind: _Kind) -> None:
         number = row["__row"]
         columns = self._columns(row, _QUESTION_COLUMNS)
+        if kind.type == "note" and "required" in columns:  # pyxform accepts it; a note takes no answer
+            del columns["required"]
+            self.warnings.add("survey: required on a note is ignored (a note takes no answer)", number,
+                              "survey: required pada note diabaikan (note tidak punya jawaban)")
         item_id = self._name(row, "question")
         computed = kind.type in ("calculate", "hidden")
         label = self._text(columns, "label", number, required=not computed and kind.type != "note")
@@ -632,12 +673,32 @@ class _Form:
             data["read_only"] = self._boolean(columns, "read_only", number)
         if "appearance" in columns:
             data["appearance"] = str(columns["appearance"])
+        if "accept" in kind.preset:
+            data["accept"] = kind.preset["accept"]
+        data.update(self._kla_source(columns, number))
+        for column, key in (("kla_min", "min"), ("kla_max", "max")):
+            if column in columns:
+                data[key] = self._number(columns, column, number)
         self._parameters(data, columns, kind, number)
         if kind.list_name is not None:
             self._choices(data, kind, columns, number)
+        else:
+            self._not_scored(columns, number)
         self._append(data)
         if kind.or_other:
             self._other(data, number)
+
+    def _kla_source(self, columns: dict, number: int) -> dict:
+        """A section's or question's own source (kla_source, kla_source_status, kla_source_text)."""
+        found = {}
+        if columns.get("kla_source"):
+            found["source"] = str(columns["kla_source"])
+        if columns.get("kla_source_status"):
+            found["source_status"] = str(columns["kla_source_status"]).strip()
+        text = self._text(columns, "kla_source_text", number, required=False)
+        if text is not None:
+            found["source_text"] = text
+        return found
 
     def _required(self, data: dict, columns: dict, number: int) -> None:
         if "required" not in columns:
@@ -696,6 +757,10 @@ class _Form:
                                    f"a scored question needs a yes/no list (ya, tidak, optionally sebagian and "
                                    f"tidak_berlaku); '{list_name}' is not one", constants.SURVEY, number, list_name,
                                    f"pertanyaan berskor memerlukan daftar ya/tidak; '{list_name}' bukan daftar itu")
+            if kind.or_other:
+                raise XLSFormError("xlsform.not_yes_no", "a scored question cannot have or_other: its answers are "
+                                   "ya/tidak", constants.SURVEY, number, "or_other",
+                                   "pertanyaan berskor tidak dapat memakai or_other: jawabannya ya/tidak")
             data["type"] = "ynp"
             if "tidak_berlaku" not in mapping.values():
                 data["allow_na"] = False
@@ -708,29 +773,34 @@ class _Form:
             if key in columns:
                 raise XLSFormError("xlsform.unsupported_column", f"column '{key}' is only for scored questions",
                                    constants.SURVEY, number, key, f"kolom '{key}' hanya untuk pertanyaan berskor")
-        choices, seen = [], {}
+        choices, kept, seen = [], [], {}
         for row in rows:
             value = str(row.get("name") or "").strip()
             if not value:
                 raise XLSFormError("xlsform.bad_name", f"a choice of list '{list_name}' has no name",
                                    row.get("_sheet", constants.CHOICES), row.get("__row"), "name",
                                    f"pilihan dalam daftar '{list_name}' tidak punya nama")
-            if value in seen:
-                # Duplicates are allowed by allow_choice_duplicates when a filter tells them apart: keep the first.
-                if "_choice_filter" in data:
-                    continue
+            if value in seen and "_choice_filter" in data:
+                # A filter may tell duplicates apart (allow_choice_duplicates); choice values are unique here, so
+                # the first row is kept and the filter cannot offer the name for the other rows' values.
+                sheet = row.get("_sheet", constants.CHOICES)
+                self.warnings.add(f"{sheet}: a choice name used twice in a filtered list keeps only its first row",
+                                  row.get("__row"), f"{sheet}: nama pilihan yang dipakai dua kali dalam daftar "
+                                  "berfilter hanya memakai baris pertamanya")
+                continue
             seen[value] = row
+            kept.append(row)
             choice = {"value": value, "label": self._text(row, "label", row.get("__row") or number, required=False,
                                                             sheet=row.get("_sheet", constants.CHOICES))
                       or {"id": value, "en": value}}
             extra = {key: str(cell) for key, cell in row.items()
-                     if key not in ("name", "label", "list_name", "__row", "_sheet", "media", "image", "audio",
-                                    "video") and isinstance(cell, (str, int, float)) and not key.startswith("label")}
+                     if key not in _CHOICE_OWN_COLUMNS and isinstance(cell, (str, int, float))
+                     and not key.startswith("label")}
             if extra:
                 choice["columns"] = extra
             choices.append(choice)
         data["choices"] = choices
-        data["_choice_rows"] = tuple(row.get("__row") for row in rows)
+        data["_choice_rows"] = tuple((row.get("_sheet", constants.CHOICES), row.get("__row")) for row in kept)
 
     def _choice_rows(self, kind: _Kind, number: int) -> list[dict]:
         """The rows of a list: the choices sheet, the external_choices sheet or a CSV attachment."""
@@ -740,7 +810,7 @@ class _Form:
                 raise XLSFormError("xlsform.bad_attachment", f"'{kind.list_name}' has no 'name' column",
                                    constants.SURVEY, number, kind.list_name,
                                    f"'{kind.list_name}' tidak punya kolom 'name'")
-            return [_csv_choice(record, kind.list_name) for record in records]
+            return [_csv_choice(record, kind.list_name, line) for line, record in enumerate(records, start=2)]
         sheet, source = ((constants.EXTERNAL_CHOICES, self.external) if kind.source == "external"
                          else (constants.CHOICES, self.choices))
         rows = source.get(kind.list_name)
@@ -750,6 +820,16 @@ class _Form:
                                f"daftar pilihan '{kind.list_name}' tidak ada di lembar {sheet}")
         return [dict(row, _sheet=sheet) for row in rows]
 
+    def _not_scored(self, columns: dict, number: int) -> None:
+        """Only a select_one can be marked scored: a weight or critical elsewhere would be lost, so it is refused."""
+        marked = [key for key in ("weight", "critical") if key in columns]
+        if "scored" in columns and self._boolean(columns, "scored", number):
+            marked.insert(0, "scored")
+        if marked:
+            raise XLSFormError("xlsform.unsupported_column", f"column '{marked[0]}' is only for scored questions "
+                               "(a select_one of a yes/no list)", constants.SURVEY, number, marked[0],
+                               f"kolom '{marked[0]}' hanya untuk pertanyaan berskor (select_one daftar ya/tidak)")
+
     def _scored(self, columns: dict, number: int) -> bool:
         """Whether the author marked the row as a scored ya/tidak item (scored, weight or critical)."""
         if "scored" in columns:
@@ -758,7 +838,9 @@ class _Form:
 
     def _other(self, data: dict, number: int) -> None:
         """`or_other`: the choice `other`, and the text that says what the other is (pyxform's own naming)."""
-        data.setdefault("choices", []).append({"value": "other", "label": {"id": "Lainnya", "en": "Other"}})
+        choices = data.setdefault("choices", [])
+        if all(choice["value"] != "other" for choice in choices):  # a list may have its own `other`, as pyxform allows
+            choices.append({"value": "other", "label": {"id": "Lainnya", "en": "Other"}})
         name = data["id"]
         other = {"id": self._claim(f"{name}_other", number), "type": "text", "_row": number,
                  "label": {"id": "Sebutkan lainnya", "en": "Specify other"},
@@ -784,9 +866,10 @@ class _Form:
                 self.warnings.add(f"survey: column '{name}' only affects how a form looks and is ignored", number,
                                   f"survey: kolom '{name}' hanya mengatur tampilan dan diabaikan")
             elif _known_to_pyxform(name):
+                row_type = row.get(constants.TYPE)
                 raise XLSFormError(
-                    "xlsform.unsupported_column", f"column '{name}' is not supported on a {row.get(constants.TYPE)} row",
-                    constants.SURVEY, number, name, f"kolom '{name}' tidak didukung pada baris {row.get(constants.TYPE)}")
+                    "xlsform.unsupported_column", f"column '{name}' is not supported on a {row_type} row",
+                    constants.SURVEY, number, name, f"kolom '{name}' tidak didukung pada baris {row_type}")
             else:
                 self.warnings.add(f"survey: column '{name}' is not an XLSForm column and is ignored", number,
                                   f"survey: kolom '{name}' bukan kolom XLSForm dan diabaikan")
@@ -848,7 +931,8 @@ class _Form:
                     "xlsform.missing_label",
                     f"no {column} in Indonesian or English" + (f" (only in: {seen})" * bool(seen)),
                     sheet, number, column,
-                    f"{column} dalam bahasa Indonesia atau Inggris tidak ada" + (f" (hanya dalam: {seen})" * bool(seen)))
+                    f"{column} dalam bahasa Indonesia atau Inggris tidak ada"
+                    + (f" (hanya dalam: {seen})" * bool(seen)))
             return None
         if not ({"id", "en", "plain"} & found.keys()) and others and required:
             found["plain"] = next(iter(others.values()))
@@ -924,22 +1008,33 @@ class _Form:
         if self.settings.row:
             for key in ("id", "version", "version_label", "title"):
                 locations[key] = (constants.SETTINGS, self.settings.row)
-        source = f"XLSForm {path.name}"
+        settings = self.settings.values
+        kla = bool(settings.get("kla_source"))  # a checklist downloaded from Pantau KLA: its own fields come back
+        source = str(settings["kla_source"]) if kla else f"XLSForm {path.name}"
         final_id = self._checklist_id(path, checklist_id)
         number, label = self._version(version)
+        if label == str(number):
+            label = None  # the version text is the number itself: nothing more to show
+        kinds = list(facility_kinds) if facility_kinds else (
+            str(settings.get("kla_facility_kinds") or "all").split() or ["all"])
         data = {
             "id": final_id,
             "version": number,
             "title": self._title(final_id),
-            "facility_kinds": list(facility_kinds) if facility_kinds else ["all"],
+            "facility_kinds": kinds,
             "source": source,
-            "source_status": SOURCE_STATUS,
-            "source_note": {
-                "id": f"Diimpor dari XLSForm {path.name}; sumber kriteria belum diperiksa.",
-                "en": f"Imported from the XLSForm {path.name}; the source of the criteria has not been checked."},
-            "scoring": {"memenuhi_min": MEMENUHI_MIN},
+            "source_status": str(settings.get("kla_source_status") or SOURCE_STATUS).strip(),
+            "scoring": {"memenuhi_min": self._memenuhi_min()},
             "sections": self._sections(source, locations),
         }
+        for key in ("description", "source_note", "source_text"):
+            text = self._text(settings, f"kla_{key}", self.settings.row or 1, required=False, sheet=constants.SETTINGS)
+            if text is not None:
+                data[key] = text
+        if not kla:
+            data["source_note"] = {
+                "id": f"Diimpor dari XLSForm {path.name}; sumber kriteria belum diperiksa.",
+                "en": f"Imported from the XLSForm {path.name}; the source of the criteria has not been checked."}
         if label is not None:
             data["version_label"] = label
         if self.tables:
@@ -957,9 +1052,10 @@ class _Form:
                 continue
             path = f"sections[{len(sections)}]"
             locations[path] = (constants.SURVEY, section["_row"])
-            sections.append({"id": section["id"], "title": section["title"], "source": source,
-                             "items": [self._entry(entry, f"{path}.items[{index}]", locations)
-                                       for index, entry in enumerate(entries)]})
+            own = {key: section[key] for key in ("source_status", "source_text") if key in section}
+            sections.append({"id": section["id"], "title": section["title"], "source": section.get("source", source),
+                             **own, "items": [self._entry(entry, f"{path}.items[{index}]", locations)
+                                              for index, entry in enumerate(entries)]})
         if not sections:
             raise XLSFormError("xlsform.no_questions", "the form has no questions we can import",
                                constants.SURVEY, None, "survey", "formulir tidak berisi pertanyaan yang dapat diimpor")
@@ -980,6 +1076,9 @@ class _Form:
         row = entry["_row"]
         locations[path] = (constants.SURVEY, row)
         data = {key: value for key, value in entry.items() if not key.startswith("_") and key != "items"}
+        for key in ("label", "hint", "constraint_message"):
+            if isinstance(data.get(key), dict) and self.renames:
+                data[key] = {lang: _renamed_references(text, self.renames) for lang, text in data[key].items()}
         parts = [self._rewrite(text, at, "relevant", None) for text, at in entry.get("_relevant", ())]
         if parts:
             data["relevant"] = parts[0] if len(parts) == 1 else " and ".join(f"({part})" for part in parts)
@@ -993,9 +1092,12 @@ class _Form:
                 data[target] = self._rewrite(entry[key][0], entry[key][1], column, current)
         if "_default" in entry:
             text, at = entry["_default"]
-            data["default"] = self._rewrite(text, at, "default", None) if ("(" in text or "${" in text) else text
-        for choice, choice_row in enumerate(entry.get("_choice_rows", ())):
-            locations[f"{path}.choices[{choice}]"] = (constants.CHOICES, choice_row)
+            if "(" in text or "${" in text:
+                data["default"] = self._rewrite(text, at, "default", None)
+            else:  # a scored item's literal default is a name of its list: stored as ya/tidak like its answers
+                data["default"] = self.ynp.get(entry["id"], {}).get(text.strip(), text)
+        for choice, where in enumerate(entry.get("_choice_rows", ())):
+            locations[f"{path}.choices[{choice}]"] = where
         if "items" in entry:
             data["items"] = [self._entry(child, f"{path}.items[{index}]", locations)
                              for index, child in enumerate(entry["items"])]
@@ -1016,17 +1118,17 @@ class _Form:
             return argument
         form_id = self.settings.values.get("id_string")
         if form_id:
-            safe = _safe_id(str(form_id))
+            safe = _checklist_safe_id(str(form_id))
             if not _ID.fullmatch(safe):
                 raise XLSFormError(
-                    "xlsform.bad_name", f"form_id '{form_id}' must use only letters, digits, _, - and .; pass another id",
+                    "xlsform.bad_name", f"form_id '{form_id}' has no letters or digits to make an id of; pass an id",
                     constants.SETTINGS, self.settings.row, "form_id",
-                    f"form_id '{form_id}' hanya boleh berisi huruf, angka, _, - dan .; berikan id lain")
+                    f"form_id '{form_id}' tidak berisi huruf atau angka untuk dijadikan id; berikan id")
             if safe != form_id:
                 self.warnings.add(f"settings: form_id '{form_id}' is written '{safe}'", None,
                                   f"settings: form_id '{form_id}' ditulis '{safe}'")
             return safe
-        safe = _safe_id(path.stem)
+        safe = _checklist_safe_id(path.stem)
         if _ID.fullmatch(safe):
             self.warnings.add(f"settings: no form_id, so the id is the file name '{safe}'", None,
                               f"settings: form_id tidak ada, jadi id-nya nama berkas '{safe}'")
@@ -1053,9 +1155,20 @@ class _Form:
             self.warnings.add("settings: no version, so the version is 1", None,
                               "settings: versi tidak ada, jadi versinya 1")
             return 1, None
-        if re.fullmatch(r"[0-9]{1,9}", label) and int(label) > 0:
+        if re.fullmatch(r"[0-9]{1,10}", label) and 0 < int(label) <= MAX_VERSION:
             return int(label), None
         return 1, label
+
+    def _memenuhi_min(self) -> float:
+        value = self.settings.values.get("kla_memenuhi_min")
+        if value in (None, ""):
+            return MEMENUHI_MIN
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise XLSFormError("xlsform.bad_value", f"kla_memenuhi_min must be a number, not '{value}'",
+                               constants.SETTINGS, self.settings.row, "kla_memenuhi_min",
+                               f"kla_memenuhi_min harus berupa angka, bukan '{value}'") from None
 
     def _title(self, checklist_id: str) -> dict:
         title = self._text(self.settings.values, "title", self.settings.row or 1, required=False,
@@ -1106,14 +1219,10 @@ def _classify(type_text: str, row: int) -> _Kind:
     if loop:
         return _Kind("begin_loop", list_name=text.split()[-1])
     control = _CONTROL.fullmatch(lowered)
-    if control:
-        word = control["word"]
-        edge = control["edge"]
-        if word in ("group", "repeat", "loop"):
-            return _Kind(f"{edge}_{word}")
-        if word in ("lgroup", "looped group"):
-            return _Kind(f"{edge}_repeat")
-        raise _unsupported(text, row, *_UNKNOWN_TYPE)
+    if control and control["word"] in ("group", "repeat", "loop"):
+        return _Kind(f"{control['edge']}_{control['word']}")
+    if control and control["word"] in ("lgroup", "looped group"):
+        return _Kind(f"{control['edge']}_repeat")
     select = RE_SELECT.fullmatch(text)
     if select:
         return _select_kind(select, text, row)
@@ -1121,7 +1230,9 @@ def _classify(type_text: str, row: int) -> _Kind:
         raise XLSFormError("xlsform.missing_choices", f"'{text}' names no choice list",
                            constants.SURVEY, row, text, f"'{text}' tidak menyebut daftar pilihan")
     if RE_OSM.fullmatch(text):
-        raise _unsupported(text, row, *_REFUSED_UPLOADS["osm/*"])
+        return _Kind("file", preset={"accept": "osm"},
+                     note=("an OpenStreetMap question takes the .osm file from a mapping app; its tag list is not used",
+                           "pertanyaan OpenStreetMap menerima berkas .osm dari aplikasi peta; daftar tag-nya tidak dipakai"))
     name = aliases._type_alias_map.get(lowered, lowered)
     entry = QUESTION_TYPE_DICT.get(name) or QUESTION_TYPE_DICT.get(text) or next(
         (value for key, value in QUESTION_TYPE_DICT.items() if key.lower() == lowered), None)
@@ -1145,10 +1256,15 @@ def _question_kind(name: str, entry: dict, text: str, row: int) -> _Kind:
         return _Kind("hidden", preset={"default": default} if default else {})
     if tag is None and bind_type == "string":
         return _Kind("hidden" if name == "hidden" else "calculate")
+    if tag in ("select", "select1"):  # 'q select' and the like, written without a list name
+        raise _unsupported(text, row, "a select needs its list: write select_one LIST or select_multiple LIST",
+                           "pilihan memerlukan daftarnya: tulis select_one DAFTAR atau select_multiple DAFTAR")
     if tag == "upload":
         if control.get("mediatype") == "image/*":
             return _Kind("photo")
-        raise _unsupported(text, row, *_REFUSED_UPLOADS.get(control.get("mediatype"), _UNKNOWN_TYPE))
+        if control.get("mediatype") in _UPLOADS:
+            return _Kind("file", preset={"accept": _UPLOADS[control["mediatype"]]})
+        raise _unsupported(text, row, *_UNKNOWN_TYPE)
     if tag == "trigger" and bind_type == "string":
         return _Kind("acknowledge")
     if tag == "range":
@@ -1160,7 +1276,8 @@ def _question_kind(name: str, entry: dict, text: str, row: int) -> _Kind:
     if tag == "input" and bind_type in _INPUT_TYPES:
         note = None
         if bind_type == "barcode":
-            note = ("a barcode is typed in as text (no scanner here)", "kode batang diketik sebagai teks (tanpa pemindai)")
+            note = ("a barcode is typed in as text (no scanner here)",
+                    "kode batang diketik sebagai teks (tanpa pemindai)")
         return _Kind(_INPUT_TYPES[bind_type], preset=preset, note=note)
     if bind_type in _REFUSED_BINDS:
         raise _unsupported(text, row, *_REFUSED_BINDS[bind_type])
@@ -1208,13 +1325,26 @@ def _ynp_mapping(rows: list[dict]) -> dict[str, str] | None:
     return mapping
 
 
-def _csv_choice(record: dict[str, str], file_name: str) -> dict:
-    """A CSV row as a choices-sheet row: label::Language columns grouped under `label`."""
+def _csv_choice(record: dict[str, str], file_name: str, line: int) -> dict:
+    """A CSV row as a choices-sheet row (its sheet the file, its row the CSV line): label::Language grouped."""
     labels = {key.split("::", 1)[1]: value for key, value in record.items() if key.lower().startswith("label::")}
     row = {key: value for key, value in record.items() if not key.lower().startswith("label")}
     row["label"] = labels or record.get("label") or record.get("name")
-    row["_sheet"] = file_name
+    row["_sheet"], row["__row"] = file_name, line
     return row
+
+
+def _renamed_references(text: str, renames: dict[str, str]) -> str:
+    """A label's ${name} references following the names' ids (labels are not parsed as expressions)."""
+    return re.sub(r"\$\{([^}]*)\}", lambda match: f"${{{renames.get(match[1], match[1])}}}", text)
+
+
+def _checklist_safe_id(text: str) -> str:
+    """A form_id or file name as a checklist id: lower case, any run of other characters (spaces too) as `_`.
+
+    Broader than `_safe_id`: ODK takes any text as form_id ('Spec test'), while question names are XML names.
+    """
+    return re.sub(r"[^a-z0-9_]+", "_", text.strip().lower()).strip("_")[:64]
 
 
 def _safe_id(name: str) -> str:
@@ -1222,15 +1352,25 @@ def _safe_id(name: str) -> str:
     return re.sub(r"[-.]", "_", name.strip().lower())
 
 
-def _looped(entry: dict, value: str, label: dict) -> dict:
-    """A copy of an entry inside a loop for one choice: `%(label)s` filled, the name suffixed."""
+def _looped(entry: dict, value: str, label: dict, names: dict[str, str]) -> dict:
+    """A copy of an entry inside a loop for one choice: `%(label)s` filled, the name suffixed.
+
+    `names` maps the loop's own ids (after the safe-id renames) to this choice's copies, so a reference from one
+    question of the loop to another names the copy of the same choice.
+    """
     copy = {key: value_ for key, value_ in entry.items()}
-    copy["id"] = f"{entry['id']}_{value}"
+    copy["id"] = names[entry["id"]]
     for key in ("label", "hint"):
         if isinstance(entry.get(key), dict):
-            copy[key] = {lang: text.replace("%(label)s", label[lang]) for lang, text in entry[key].items()}
+            copy[key] = {lang: _renamed_references(text.replace("%(label)s", label[lang]), names)
+                         for lang, text in entry[key].items()}
+    if "_relevant" in entry:
+        copy["_relevant"] = [(_renamed_references(text, names), row) for text, row in entry["_relevant"]]
+    for key in ("_constraint", "_calculation", "_required", "_choice_filter", "_count", "_default"):
+        if key in entry and entry[key][0] is not None:
+            copy[key] = (_renamed_references(entry[key][0], names), entry[key][1])
     if "items" in entry:
-        copy["items"] = [_looped(child, value, label) for child in entry["items"]]
+        copy["items"] = [_looped(child, value, label, names) for child in entry["items"]]
     return copy
 
 
@@ -1295,7 +1435,7 @@ def _rewrite(text: str, renames: dict[str, str], ynp: dict[str, dict[str, str]],
             if name != token.value:
                 replacements[token.position] = (len(token.value) + 3, f"${{{name}}}")
         elif token.kind == "string" and "${" in token.value:  # jr:choice-name(x, '${q}') names q in a literal
-            renamed = re.sub(r"\$\{([^}]*)\}", lambda m: f"${{{renames.get(m[1], m[1])}}}", token.value)
+            renamed = _renamed_references(token.value, renames)
             if renamed != token.value:
                 quote = text[token.position]
                 replacements[token.position] = (len(token.value) + 2, f"{quote}{renamed}{quote}")

@@ -33,7 +33,8 @@ MAX_MANIFEST_BYTES = 1024 ** 2
 MAX_RATIO = 200  # a member (or a whole bundle) that inflates more than this is treated as a zip bomb
 RATIO_FLOOR = 64 * 1024  # below this a member may compress as well as it likes (a short JSON file does)
 READ_CHUNK = 1024 ** 2
-PHOTO_NAME = re.compile(r"^photos/([0-9a-f]{64})\.(jpg|png|webp)$")
+# Photos, and the recordings and documents of file items (survey.photos.MEDIA): named by hash and extension.
+PHOTO_NAME = re.compile(r"^photos/([0-9a-f]{64})\.(jpg|png|webp|mp3|m4a|wav|ogg|amr|flac|mp4|mov|3gp|webm|pdf|osm|zip|txt)$")
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,12 @@ import pytest
 from survey.checklist import load_checklist
 from survey.cli import register
 
-HEADER = ["type", "name", "label::Indonesian (id)", "label::English (en)", "relevant"]
+HEADER = ["type", "name", "label::Indonesian (id)", "label::English (en)", "relevant", "scored"]
 CHOICES = [["list_name", "name", "label"], ["ya_tidak", "ya", "Ya"], ["ya_tidak", "tidak", "Tidak"]]
 SETTINGS = [["form_id", "version", "form_title"], ["audit_taman", "3", "Audit Taman"]]
 SURVEY = [HEADER,
           ["begin group", "lokasi", "Lokasi", "Location"],
-          ["select_one ya_tidak", "pagar", "Ada pagar?", "Is there a fence?"],
+          ["select_one ya_tidak", "pagar", "Ada pagar?", "Is there a fence?", None, "yes"],  # scored: ynp
           ["integer", "tinggi", "Tinggi pagar", "Fence height", "${pagar} = 'ya'"],
           ["end group"],
           ["image", "foto", "Foto", "Photo"]]
@@ -108,13 +108,11 @@ def test_a_shipped_version_cannot_be_replaced(runner, checklists, form):
 
 
 def test_unsupported_form_is_refused_naming_the_row(runner, checklists, tmp_path):
-    form = write_form(tmp_path, "repeat.xlsx", [*SURVEY, ["begin repeat", "pohon", "Pohon", "Trees"],
-                                                ["integer", "tinggi_pohon", "Tinggi", "Height"],
-                                                ["end repeat"]])
+    form = write_form(tmp_path, "garis.xlsx", [*SURVEY, ["geotrace", "jalur", "Jalur", "Path"]])
     result = runner.invoke(args=["checklists", "import", str(form)])
     assert result.exit_code == 1
-    assert ("[xlsform.unsupported_type] survey baris 7: 'begin repeat' tidak didukung (pengulangan) / "
-            "survey row 7: 'begin repeat' is not supported (repeats)") in result.output
+    assert ("[xlsform.unsupported_type] survey baris 7: 'geotrace' tidak didukung (garis di peta) / "
+            "survey row 7: 'geotrace' is not supported (lines on a map)") in result.output
     assert files(checklists) == []
 
 

@@ -230,3 +230,38 @@ def test_a_repeat_audit_travels_to_the_hub_is_approved_and_comes_back(tmp_path):
         assert device_audit(device, audit_id)[:2] == ("submitted", "approved")
     finally:
         hub.stop()
+
+
+def test_once_keeps_its_first_value(app, signed_in, facility):
+    folder = Path(app.config["DATA_DIR"]) / "checklists"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "sekali-v1.yaml").write_text("""\
+id: sekali
+version: 1
+title: {id: Sekali, en: Once}
+facility_kinds: [all]
+source: tests
+source_status: unverified
+scoring: {memenuhi_min: 0.8}
+sections:
+  - id: s
+    title: {id: S, en: S}
+    source: tests
+    items:
+      - {id: kode, type: calculate, calculation: "once(uuid())"}
+      - {id: catatan, type: text, label: {id: Catatan, en: Note}}
+      - id: r
+        type: repeat
+        label: {id: R, en: R}
+        items:
+          - {id: kode_r, type: calculate, calculation: "once(uuid())"}
+          - {id: t, type: text, label: {id: T, en: T}}
+""", encoding="utf-8")
+    audit = start(signed_in, facility, "sekali@1")
+    first = stored(app, audit)["kode"]
+    answer(signed_in, audit, "catatan", "satu")
+    add(signed_in, audit, "r")
+    entry = stored(app, audit)["r[1]/kode_r"]
+    answer(signed_in, audit, "r[1]/t", "dua")
+    values = stored(app, audit)
+    assert values["kode"] == first and values["r[1]/kode_r"] == entry and len(first) == 36 and entry != first

@@ -259,3 +259,8 @@ def checklist_titles(session: Session, keys) -> dict:
         except KeyError:
             continue
     return titles
+
+
+def photo_mime(session: Session, sha256: str) -> str | None:
+    """The stored kind of a photo or file item's upload (None when unknown)."""
+    return session.execute(select(Photo.mime).where(Photo.sha256 == sha256)).scalar_one_or_none()

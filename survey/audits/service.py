@@ -57,6 +57,7 @@ def start_audits(session: Session, facility: Facility, checklists: list[Checklis
         session.add(audit)
         session.flush()
         _log(session, actor, "start", audit, {"facility": [None, str(facility.id)], "checklist": [None, checklist.key]})
+        keep_once(session, audit, form_state(session, audit, checklist))
         audits.append(audit)
     return audits
 
@@ -95,7 +96,7 @@ def save_answer(session: Session, audit: Audit, checklist: Checklist, address: s
     """
     before = form_state(session, audit, checklist, today)
     item = _editable_item(audit, checklist, address, actor, before)
-    if item.type == "photo":
+    if item.type in ("photo", "file"):
         raise SURVEY_PROBLEMS("audit.photo_by_upload")
     value = _coerce(item, raw)
     row = session.get(Answer, (audit.id, address))
@@ -118,7 +119,20 @@ def save_answer(session: Session, audit: Audit, checklist: Checklist, address: s
         answers[address] = value
     state = compute(checklist, answers, today=today or dt.date.today(), now=dt.datetime.now(dt.timezone.utc),
                     touched=(before.touched or frozenset()) | {address})
+    keep_once(session, audit, state)
     return SaveOutcome(value, state.problems.get(address), before, state, row.version)
+
+
+def keep_once(session: Session, audit: Audit, state: FormState) -> None:
+    """Store the first value of each once() calculation (once(uuid()), once(now())), so it never changes again,
+    as ODK fixes it when the form or the repeat entry is created."""
+    for address, item, _ in state.nodes:
+        calculation = item.calculation
+        if calculation is None or "once(" not in calculation.text or address in state.answers:
+            continue
+        value = state.values.get(address)
+        if value not in (None, "") and session.get(Answer, (audit.id, address)) is None:
+            session.add(Answer(audit_id=audit.id, item_id=address, value=value, version=1))
 
 
 def add_instance(session: Session, audit: Audit, checklist: Checklist, address: str, actor: Actor) -> int:
@@ -136,6 +150,7 @@ def add_instance(session: Session, audit: Audit, checklist: Checklist, address: 
     audit.updated_at = utcnow()
     _log(session, actor, "instance_added", audit, {address: [count, count + 1], "repeat": [None, repeat]})
     session.flush()
+    keep_once(session, audit, form_state(session, audit, checklist))
     return count + 1
 
 
@@ -196,7 +211,7 @@ def attach_photo(session: Session, audit: Audit, checklist: Checklist, item_id: 
     installation's time zone, WIB by default), the zone the tablet's clock was set to.
     """
     item = _editable_item(audit, checklist, item_id, actor, form_state(session, audit, checklist), notes=True)
-    if item.type not in ("photo",) and not item.is_answerable and item.type != "note":
+    if item.type not in ("photo", "file", "note") and not item.is_answerable:
         raise SURVEY_PROBLEMS("audit.not_answerable")
     if session.get(Photo, info.sha256) is None:
         session.add(Photo(sha256=info.sha256, mime=info.mime, size_bytes=info.size_bytes, width=info.width,
@@ -342,7 +357,7 @@ def _editable_item(audit: Audit, checklist: Checklist, address: str, actor: Acto
     item = item_at(checklist, address)
     if not any(node_address == address for node_address, _, _ in state.nodes):
         raise SURVEY_PROBLEMS("audit.no_such_instance")
-    if not notes and not item.is_answerable and item.type != "photo":
+    if not notes and not item.is_answerable and item.type not in ("photo", "file"):
         raise SURVEY_PROBLEMS("audit.not_answerable")
     return item
 

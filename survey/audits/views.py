@@ -28,7 +28,7 @@ from survey.audits.service import (Actor, attach_photo, detach_photo, discard_dr
 from survey.audits.service import add_instance as add_repeat_instance
 from survey.audits.service import remove_instance as remove_repeat_instance
 from survey.facilities.service import visible_facility
-from survey.photos import PhotoStore
+from survey.photos import PhotoStore, is_picture
 from survey.problems import SURVEY_PROBLEMS, StaleAnswer
 from survey.scoring import progress
 
@@ -171,7 +171,9 @@ def add_photo(audit_id: str, item_id: str):
     upload = request.files.get("photo")
     if upload is None or not upload.filename and not upload.content_length:
         raise SURVEY_PROBLEMS("photo.empty/not_chosen")
-    info = photo_store().save(upload.read(), current_app.config["MAX_CONTENT_LENGTH"])
+    store, limit = photo_store(), current_app.config["MAX_CONTENT_LENGTH"]
+    # A file item takes its recording or document; every other item takes photos (as evidence).
+    info = store.save_file(upload.read(), limit, item.accept) if item.type == "file" else store.save(upload.read(), limit)
     attach_photo(db.session, audit, checklist, item_id, info, actor(), ZoneInfo(current_app.config["TIMEZONE"]))
     return _item_response(audit, checklist, item, item_id)
 
@@ -280,12 +282,17 @@ def photo(sha256: str, variant: str):
     if scope and not queries.photo_visible_in(db.session, sha256, scope, current_user.id):
         abort(404)
     store = photo_store()
+    picture = is_picture(queries.photo_mime(db.session, sha256))
+    if not picture and variant != "original":
+        abort(404)  # a recording or document has no display copies
     try:
         path = store.path(sha256, variant) if variant == "original" else store.ensure_variants(sha256)[variant]
     except (ValueError, FileNotFoundError, KeyError):
         abort(404)
     if not Path(path).exists():
         abort(404)
+    if not picture:  # downloaded, never shown inline: the app does not vouch for what is inside
+        return send_file(path, as_attachment=True, download_name=Path(path).name, max_age=31536000)
     # Content-addressed: the bytes never change, so the browser may keep them, but only this user's browser.
     response = send_file(path, max_age=31536000, conditional=True)
     response.cache_control.private = True
