@@ -119,6 +119,7 @@ MATRIX: dict[str, str | tuple[str, str]] = {
     "catalog.upload": ("L D D D D H L L", ADMIN_ONLY),
     "catalog.version": ("L D D D D H L L", ADMIN_ONLY),
     "catalog.preview": ("L D D D D H L L", ADMIN_ONLY),
+    "catalog.download": ("L D D D D H L L", ADMIN_ONLY),
     "catalog.publish": ("L D D D D H L L", ADMIN_ONLY),
     "catalog.retire": ("L D D D D H L L", ADMIN_ONLY),
 }

@@ -66,7 +66,7 @@ def test_upload_makes_a_draft_with_its_report_and_preview(app, admin_browser, tm
     assert page.select_one("[data-publish]") is not None
     assert [f["data-preview"] for f in page.select("iframe[data-preview]")] == ["id", "en"]
     report = [[cell.get_text(strip=True) for cell in row.select("td")] for row in page.select("#import-report tr[data-note]")]
-    assert ["choices", "2, 3", "label tanpa bahasa; teks yang sama dipakai untuk bahasa Indonesia dan Inggris"] in report
+    assert ["settings", "2", "title tanpa bahasa; teks yang sama dipakai untuk bahasa Indonesia dan Inggris"] in report
     frame = admin_browser.client.get(f"/checklists/{KEY}/preview?lang=en")
     assert frame.status_code == 200 and frame.headers["X-Frame-Options"] == "SAMEORIGIN"
     assert "frame-ancestors 'self'" in frame.headers["Content-Security-Policy"]
@@ -300,3 +300,20 @@ def test_flask_sync_publish_includes_published_checklists(app, admin_browser, ru
     result = runner.invoke(args=["sync", "publish"])
     assert result.exit_code == 0 and result.output.startswith("published ")
     assert checklist_changes(app, KEY) == [{"state": "published"}]
+
+
+def test_a_version_downloads_as_an_xlsform_that_imports_back_as_the_same_checklist(app, admin_browser, tmp_path):
+    upload(admin_browser, write_form(tmp_path, "audit_taman.xlsx", SURVEY), kinds=["ruang_bermain"])
+    response = admin_browser.client.get(f"/checklists/{KEY}/xlsform")
+    assert response.status_code == 200 and "audit_taman-v1.xlsx" in response.headers["Content-Disposition"]
+    (tmp_path / "down").mkdir()
+    downloaded = tmp_path / "down" / "audit_taman-v1.xlsx"
+    downloaded.write_bytes(response.data)
+    again = upload(admin_browser, downloaded, kinds=["ruang_bermain"])
+    assert again.status_code == 200 and html(again).select_one("[data-same]")["data-same"] == KEY
+    assert releases(app) == {KEY: "draft"}
+
+
+def test_a_shipped_version_downloads_too(admin_browser):
+    response = admin_browser.client.get("/checklists/rbra@1/xlsform")
+    assert response.status_code == 200 and response.data[:2] == b"PK"

@@ -5,12 +5,14 @@ published versions by sync."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import tempfile
+import zipfile
 from functools import wraps
 from pathlib import Path
 from types import SimpleNamespace
 
-from flask import Blueprint, abort, current_app, redirect, request, url_for
+from flask import Blueprint, abort, current_app, redirect, request, send_file, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -25,6 +27,7 @@ from app.node import self_device_id
 from app.problems import AppError
 from app.security import CSP
 from app.tx import transactional
+from survey import xlsform_writer
 from survey.catalog import queries, service
 from survey.catalog.forms import UploadForm
 from survey.problems import SURVEY_PROBLEMS
@@ -32,6 +35,7 @@ from survey.xlsform import WORKBOOK_SUFFIXES, XLSFormError
 
 bp = Blueprint("catalog", __name__, url_prefix="/checklists")
 PREVIEW_LANGUAGES = ("id", "en")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The preview frame is shown inside the version page of this app, and nowhere else: the app's policy with
 # frame-ancestors 'self' instead of 'none' (app.security sets its headers only where a view has not).
 FRAME_HEADERS = {"X-Frame-Options": "SAMEORIGIN",
@@ -124,6 +128,28 @@ def preview(key: str):
     with force_locale(language):
         page = render_page("catalog/preview.html", checklist=checklist, c=_preview_state(checklist))
     return page, 200, FRAME_HEADERS
+
+
+@bp.get("/<key>/xlsform")
+@role_required(*ADMINS)
+@hub_only
+def download(key: str):
+    """The version as an XLSForm workbook (with its pulldata CSV files, a zip): imported again, the same checklist."""
+    checklist = queries.version_checklist(db.session, key)
+    if checklist is None:
+        raise SURVEY_PROBLEMS("catalog.not_found")
+    workbook, csv_files = xlsform_writer.write_xlsform(checklist), xlsform_writer.attachments(checklist)
+    name = xlsform_writer.file_name(checklist)
+    if not csv_files:
+        return send_file(io.BytesIO(workbook), as_attachment=True, download_name=name, mimetype=XLSX)
+    bundle = io.BytesIO()
+    with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, workbook)
+        for csv_name, data in csv_files.items():
+            archive.writestr(csv_name, data)
+    bundle.seek(0)
+    return send_file(bundle, as_attachment=True, download_name=Path(name).with_suffix(".zip").name,
+                     mimetype="application/zip")
 
 
 @bp.post("/<key>/publish")
