@@ -119,6 +119,7 @@ _QUESTION_COLUMNS = frozenset({"type", "name", "label", "hint", "relevant", "req
                                "kla_source_status", "kla_source_text", "kla_min", "kla_max")})
 _GROUP_COLUMNS = frozenset({"type", "name", "label", "hint", "relevant", "appearance", "repeat_count", "kla_source",
                             "kla_source_status", "kla_source_text"})
+_ENTITY_COLUMNS = frozenset({"save_to", "bind::entities:saveto"})
 # Pantau KLA's own settings (survey.xlsform_writer): what a downloaded checklist carries back on import.
 _KLA_SETTINGS = frozenset({"kla_facility_kinds", "kla_source", "kla_source_status", "kla_memenuhi_min",
                            "kla_description", "kla_source_note", "kla_source_text"})
@@ -450,7 +451,7 @@ class _Form:
         self.sections: list[dict] = []
         self.frames: list[_Frame] = []
         self.renames: dict[str, str] = {}
-        self.ids: dict[str, int] = {}  # id -> row that took it
+        self.ids: dict[str, tuple] = {}  # id -> (row, parent, name as written) of the row that took it
         self.ynp: dict[str, dict[str, str]] = {}  # item id -> {choice name: ynp value}
         self.tables: dict[str, list[dict[str, str]]] = {}
         self.fallback_language: str | None = None
@@ -862,9 +863,12 @@ class _Form:
         for name, value in _flat_columns(row):
             if name in allowed:
                 columns[name] = value
-            elif name in _PRESENTATION_COLUMNS or name.startswith(("media", "guidance_hint")):
+            elif name in _PRESENTATION_COLUMNS or name.startswith(("media", "guidance_hint", "body::")):
                 self.warnings.add(f"survey: column '{name}' only affects how a form looks and is ignored", number,
                                   f"survey: kolom '{name}' hanya mengatur tampilan dan diabaikan")
+            elif name in _ENTITY_COLUMNS:
+                self.warnings.add(f"survey: column '{name}' updates ODK entity lists and is ignored", number,
+                                  f"survey: kolom '{name}' memperbarui daftar entitas ODK dan diabaikan")
             elif _known_to_pyxform(name):
                 row_type = row.get(constants.TYPE)
                 raise XLSFormError(
@@ -894,14 +898,31 @@ class _Form:
                               "to them too", number,
                               "survey: nama ditulis dengan huruf kecil dan '_' untuk '-' dan '.', begitu pula "
                               "rujukannya")
-        return self._claim(safe, number)
+        return self._claim(safe, number, name)
 
-    def _claim(self, item_id: str, number: int) -> str:
+    def _parent(self) -> str:
+        """Where a new row goes: the innermost open group, repeat or loop (pyxform's parent section)."""
+        return "/".join(f"{frame.kind}:{frame.name}" for frame in self.frames)
+
+    def _claim(self, item_id: str, number: int, raw: str | None = None) -> str:
+        """Take an id for the whole form. pyxform lets one name appear in different groups (it cannot then be
+        referred to); the later one gets a suffix. In the same group, or names that only map to one id, refused."""
         if item_id in self.ids:
-            raise XLSFormError("xlsform.duplicate_id",
-                               f"name '{item_id}' is already used on row {self.ids[item_id]}", constants.SURVEY,
-                               number, "name", f"nama '{item_id}' sudah dipakai di baris {self.ids[item_id]}")
-        self.ids[item_id] = number
+            first_row, first_parent, first_raw = self.ids[item_id]
+            if raw is None or raw != first_raw or first_parent == self._parent():
+                raise XLSFormError("xlsform.duplicate_id", f"name '{item_id}' is already used on row {first_row}",
+                                   constants.SURVEY, number, "name",
+                                   f"nama '{item_id}' sudah dipakai di baris {first_row}")
+            suffix = 2
+            while f"{item_id}_{suffix}" in self.ids:
+                suffix += 1
+            renamed = f"{item_id}_{suffix}"
+            self.warnings.add(f"survey: a name used again in another group is renamed ('{item_id}' becomes "
+                              f"'{renamed}'); ${{{item_id}}} still names the first", number,
+                              f"survey: nama yang dipakai lagi di grup lain diganti ('{item_id}' menjadi '{renamed}'); "
+                              f"${{{item_id}}} tetap menunjuk yang pertama")
+            item_id = renamed
+        self.ids[item_id] = (number, self._parent(), raw)
         return item_id
 
     def _text(self, cells: dict, column: str, number: int, *, required: bool,
@@ -1281,10 +1302,12 @@ def _question_kind(name: str, entry: dict, text: str, row: int) -> _Kind:
         return _Kind(_INPUT_TYPES[bind_type], preset=preset, note=note)
     if bind_type in _REFUSED_BINDS:
         raise _unsupported(text, row, *_REFUSED_BINDS[bind_type])
-    if name in ("background-audio",):
-        raise _unsupported(text, row, "audio recordings", "rekaman audio")
-    if name in ("start-geopoint", "background-geopoint"):
-        raise _unsupported(text, row, "automatic locations", "lokasi otomatis")
+    if name in ("start-geopoint", "background-geopoint"):  # never asked: the audit's own position stands in
+        return _Kind("hidden", note=("an automatic location is not recorded separately; the audit's own position "
+                                     "is recorded instead", "lokasi otomatis tidak direkam terpisah; posisi audit "
+                                     "sendiri yang direkam"))
+    if name == "background-audio":  # never asked: the app does not record people in the background
+        return _Kind("hidden", note=("background audio is not recorded", "audio latar tidak direkam"))
     if name == "trigger":
         raise _unsupported(text, row, "triggers", "pemicu")
     raise _unsupported(text, row, "external data", "data eksternal") if name == "xml-external" else _unsupported(

@@ -101,12 +101,11 @@ TYPE_FAMILIES = {
     "file (video)": ["video", "q video", "add video prompt"],
     "file (file)": ["file", "add file prompt"],
     "file (osm)": ["osm"],
-    "refused: background recording": ["background-audio"],
+    "hidden (never asked)": ["background-audio", "start-geopoint", "background-geopoint"],
     "refused: map lines and shapes": ["geotrace", "q geotrace", "geoshape", "q geoshape"],
     "refused: ranking": ["rank"],
     "refused: trigger": ["trigger"],
     "refused: external xml": ["xml-external"],
-    "refused: automatic location": ["start-geopoint", "background-geopoint"],
     # pyxform itself refuses these without a list ("'itemset' and 'list_name' must not both be None").
     "refused: select without a list": ["q select", "q select1", "select multiple using", "select multiple from"],
 }
@@ -1080,8 +1079,8 @@ CHOICES = [["list_name", "name", "label"], ["bahan", "beton", "Beton"], ["bahan"
     pytest.param([HEADER, ["begin group", "g", "G", "G"], ["end group"]],
                  "xlsform.no_questions", "survey", None, "no questions", id="nothing to import"),
     pytest.param([["name", "label"], ["a", "A"]], "xlsform.bad_header", "survey", 1, "type", id="no type column"),
-    pytest.param([[*HEADER, "body::accuracyThreshold"], ["geopoint", "a", "A", "A", "5"]],
-                 "xlsform.unsupported_column", "survey", 2, "body::accuracyThreshold", id="body column"),
+    pytest.param([[*HEADER, "bind::odk:length"], ["text", "a", "A", "A", "5"]],
+                 "xlsform.unsupported_column", "survey", 2, "bind::odk:length", id="bind column"),
 ])
 def test_refusals_name_the_sheet_and_row(tmp_path, rows, code, sheet, row, fragment):
     error = refused(tmp_path, rows, CHOICES)
@@ -1247,3 +1246,23 @@ def test_shared_ucl_with_attachments_imports_with_its_nested_repeats():
     assert checklist.item("seedling_1").type == "integer"  # Seedling_1: names are lower-cased
     assert checklist.item("start").default == "now()"
     assert round_trips(checklist)
+
+
+def test_a_name_used_again_in_another_group_is_renamed(tmp_path):
+    """pyxform accepts one name in two groups (it can then be referred to by neither); the second is renamed."""
+    result = imported(tmp_path, [
+        HEADER, ["begin group", "a", "A", "A"], ["text", "catatan", "C", "C"], ["end group"],
+        ["begin group", "b", "B", "B"], ["text", "catatan", "C2", "C2"], ["end group"]])
+    assert [item.id for item in result.checklist.items] == ["catatan", "catatan_2"]
+    assert any("'catatan' becomes 'catatan_2'" in warning for warning in result.warnings)
+
+
+def test_body_columns_are_presentation_and_ignored(tmp_path):
+    result = imported(tmp_path, [[*HEADER, "body::accuracyThreshold"], ["geopoint", "a", "A", "A", "5"]])
+    assert result.checklist.item("a").type == "gps"
+    assert any("body::accuracyThreshold" in warning for warning in result.warnings)
+
+
+def test_entity_columns_are_ignored(tmp_path):
+    result = imported(tmp_path, [[*HEADER, "save_to"], ["text", "a", "A", "A", "nama"]])
+    assert any("updates ODK entity lists" in warning for warning in result.warnings)
