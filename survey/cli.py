@@ -7,10 +7,13 @@ from typing import TYPE_CHECKING
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import select
 
 from app.cli_support import cli_errors, write_transaction
 from app.files import write_atomic
 from geo.cli import echo_located, geo
+from survey.catalog import queries as catalog_queries
+from survey.catalog.models import ChecklistRelease
 from survey.checklist import (ALL_FACILITIES, FACILITY_KINDS, Checklist, ChecklistError, dump_checklist_yaml,
                               load_checklist, load_directory)
 from survey.facilities.locating import relocate
@@ -77,7 +80,7 @@ def import_command(form: Path, checklist_id, version, kinds, out):
 
 @checklists.command("list")
 def list_command():
-    """List installed checklists: id@version, kinds, sections/items, title, origin."""
+    """List installed checklists: id@version, kinds, sections/items, title, origin (and catalog state)."""
     shipped_keys = set()
     for origin, folder in (("shipped", SHIPPED), ("imported", imported_dir())):
         for file_name, loaded in _load_folder(folder):
@@ -91,6 +94,23 @@ def list_command():
                 label = "imported (shadowed by shipped)"
             click.echo(f"{loaded.key}  {','.join(loaded.facility_kinds)}  "
                        f"{len(loaded.sections)}/{len(loaded.items)}  {loaded.title.id}  {label}")
+    _list_catalog(shipped_keys)
+
+
+def _list_catalog(file_keys: set[str]) -> None:
+    """The catalog's versions (survey.catalog): drafts imported on this hub, versions published or retired here or
+    received from the hub, with their state; a file version the catalog published shows its state too."""
+    with write_transaction() as session:
+        releases = session.execute(select(ChecklistRelease).order_by(ChecklistRelease.checklist_id,
+                                                                     ChecklistRelease.version)).scalars().all()
+        for release in releases:
+            checklist = catalog_queries.version_checklist(session, release.key)
+            if checklist is None:
+                click.echo(f"{release.key}  {release.state}  (text not held here)  catalog")
+                continue
+            origin = "catalog (shipped file)" if release.key in file_keys else "catalog"
+            click.echo(f"{release.key}  {','.join(checklist.facility_kinds)}  "
+                       f"{len(checklist.sections)}/{len(checklist.items)}  {checklist.title.id}  {origin}: {release.state}")
 
 
 def _count(number: int, noun: str) -> str:

@@ -73,4 +73,9 @@ SURVEY_PROBLEMS = Problems(
     Problem("photo.unsupported_format", N_("%(format)s files are not supported here. Choose a JPEG, PNG or WebP "
                                            "picture."), PhotoError),
     Problem("wilayah.desa_not_in_kecamatan", N_("Desa/kelurahan %(code)s is not in kecamatan %(kecamatan)s.")),
+    Problem("catalog.no_form", N_("Choose an XLSForm workbook (.xlsx or .xls) to upload.")),
+    Problem("catalog.bad_attachment", N_("%(name)s is not a CSV file: attach only the CSV files the form names.")),
+    Problem("catalog.not_found", N_("This checklist version is not in the catalog."), NotFound),
+    Problem("catalog.not_draft", N_("This version was already published."), Conflict),
+    Problem("catalog.not_published", N_("Only a published version can be retired."), Conflict),
 )

@@ -16,3 +16,5 @@ facility_changed = _signals.signal(
     "facility-changed", doc="Synced fields of a facility changed (kwargs: facility, fields: their names).")
 checklist_stored = _signals.signal(
     "checklist-stored", doc="A checklist version was stored for audits to use (kwargs: version: ChecklistVersion).")
+checklist_released = _signals.signal(
+    "checklist-released", doc="A catalog version was published or retired (kwargs: release: ChecklistRelease).")

@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     survey_signals.audit_submitted.connect(publish.audit_submitted, weak=False)
     survey_signals.facility_changed.connect(publish.facility_changed, weak=False)
     survey_signals.checklist_stored.connect(publish.checklist_used, weak=False)
+    survey_signals.checklist_released.connect(publish.checklist_released, weak=False)
     auth_signals.user_changed.connect(publish.user_changed, weak=False)
     auth_signals.demo_account_received.connect(queries.received_from_hub, weak=False)
     app.register_blueprint(views.bp)

@@ -9,9 +9,11 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from app.auth.models import User, user_kecamatan
-from app.node import self_device
+from app.db import utcnow
+from app.node import Device, self_device
 from geo.models import Wilayah
 from survey.audits.models import ChecklistVersion
+from survey.catalog.models import ChecklistRelease
 from sync import documents
 from sync.changes import Change
 from sync.conflict_rows import record_conflict
@@ -19,20 +21,54 @@ from sync.models import SyncChange
 
 
 def apply_checklists(session: Session, changes: list[Change]) -> set:
-    """Store the checklist versions not held; another text under a held key is a recorded conflict."""
+    """Store the checklist versions not held; another text under a held key is a recorded conflict. A version's
+    catalog state (published, retired) is its latest by (hlc, origin), taken only from the nodes above this one."""
     done = set()
-    for change in changes:
+    for change in sorted(changes, key=lambda c: (c.hlc, c.key)):
         doc = change.payload
         stored = session.get(ChecklistVersion, change.entity_id)
         if stored is None:
-            session.add(ChecklistVersion(key=doc["key"], checklist_id=doc["checklist_id"], version=doc["version"],
-                                         sha256=doc["sha256"], content=doc["content"]))
+            stored = ChecklistVersion(key=doc["key"], checklist_id=doc["checklist_id"], version=doc["version"],
+                                      sha256=doc["sha256"], content=doc["content"])
+            session.add(stored)
             session.flush()
         elif stored.sha256 != doc["sha256"]:
             record_conflict(session, "checklist", change.entity_id, f"{stored.sha256[:48]}|{doc['sha256'][:48]}",  # detail_key: 120 characters
                             {"kept_sha256": stored.sha256, "other_sha256": doc["sha256"], "other_origin": change.origin_id})
+            done.add(change.key)
+            continue  # a state is about the text it came with, which is not the one held here
+        if doc.get("release") and _from_above(session, change):
+            _apply_release(session, change, doc["release"]["state"])
         done.add(change.key)
     return done
+
+
+def _from_above(session: Session, change: Change) -> bool:
+    """Whether a change comes from a node above this one: the devices and hubs beneath it are rows of `device`.
+
+    Hubs decide which versions devices use; a device's push never publishes or retires one (sync.trust lets a
+    field device send checklist texts, which it must, for the audits filled with them).
+    """
+    return session.get(Device, uuid.UUID(change.origin_id)) is None
+
+
+def _apply_release(session: Session, change: Change, state: str) -> None:
+    """Keep the state whose change is the latest by (hlc, origin); a draft of this node's own is never overwritten."""
+    doc = change.payload
+    release = session.get(ChecklistRelease, doc["key"])
+    if release is None:
+        release = ChecklistRelease(key=doc["key"], checklist_id=doc["checklist_id"], version=doc["version"], notes=[])
+        session.add(release)
+    elif release.content is not None and release.state == "draft":
+        return
+    elif release.hlc is not None and (release.hlc, str(release.origin_id)) >= (change.hlc, change.origin_id):
+        return
+    release.state, release.hlc, release.origin_id = state, change.hlc, uuid.UUID(change.origin_id)
+    if state == "published" and release.published_at is None:
+        release.published_at = utcnow()
+    if state == "retired":
+        release.retired_at = release.retired_at or utcnow()
+    session.flush()
 
 
 def _newer(session: Session, kind: str, change: Change) -> bool:

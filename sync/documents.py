@@ -28,9 +28,13 @@ def audit_document(session: Session, audit: Audit) -> dict:
             "answers": answers, "photos": photos, "readings": readings}
 
 
-def checklist_document(version: ChecklistVersion) -> dict:
-    return {"key": version.key, "checklist_id": version.checklist_id, "version": version.version,
-            "sha256": version.sha256, "content": version.content}
+def checklist_document(version: ChecklistVersion, release_state: str | None = None) -> dict:
+    """A version's exact text, with its catalog state when a hub published or retired it."""
+    doc = {"key": version.key, "checklist_id": version.checklist_id, "version": version.version,
+           "sha256": version.sha256, "content": version.content}
+    if release_state is not None:
+        doc["release"] = {"state": release_state}
+    return doc
 
 
 def wilayah_document(region: Wilayah) -> dict:

@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.db import utcnow
-from app.node import self_device, self_device_id
+from app.node import Device, self_device, self_device_id
 from geo.models import Wilayah
 from survey import registry
 from survey.audits.models import Audit, ChecklistVersion
+from survey.catalog.models import TRAVELLING_STATES, ChecklistRelease
 from survey.facilities.models import Facility
 from sync import documents, outbox, wire
 from sync.changes import content_hash
@@ -32,8 +33,24 @@ def audit_submitted(session: Session, audit: Audit) -> None:
 
 
 def checklist_used(session: Session, version: ChecklistVersion) -> None:
-    """The text of a checklist version travels before the audits filled with it."""
-    outbox.emit_if_changed(session, "checklist", version.key, documents.checklist_document(version), None)
+    """The text of a checklist version travels before the audits filled with it (from a hub, with its catalog state)."""
+    release = session.get(ChecklistRelease, version.key) if _role(session) == "hub" else None
+    _emit_checklist(session, version, release)
+
+
+def checklist_released(session: Session, release: ChecklistRelease) -> None:
+    """A hub published or retired a catalog version: its text and state go to every device."""
+    version = session.get(ChecklistVersion, release.key)
+    if version is not None and _role(session) == "hub":
+        _emit_checklist(session, version, release)
+
+
+def _emit_checklist(session: Session, version: ChecklistVersion, release: ChecklistRelease | None) -> None:
+    """Publish a version's text, and its state when it travels; the state keeps the change's (hlc, origin)."""
+    state = release.state if release is not None and release.state in TRAVELLING_STATES else None
+    row = outbox.emit_if_changed(session, "checklist", version.key, documents.checklist_document(version, state), None)
+    if row is not None and state is not None:
+        release.hlc, release.origin_id = row.hlc, row.origin_id
 
 
 def facility_changed(session: Session, facility: Facility, fields: list[str]) -> None:
@@ -144,7 +161,8 @@ def _catch_up_users(session: Session, demo: bool) -> int:
 
 
 def _catch_up_checklists(session: Session, checklists: Iterable) -> int:
-    """Installed versions not yet stored (imported on this hub) are stored; stored ones never published are."""
+    """Installed versions not yet stored (imported on this hub) are stored; stored ones never published are, and
+    catalog states (published, retired) not yet in the log."""
     stored = set(session.execute(select(ChecklistVersion.key)).scalars())
     count = 0
     for checklist in checklists:
@@ -155,6 +173,10 @@ def _catch_up_checklists(session: Session, checklists: Iterable) -> int:
     published = exists().where(SyncChange.kind == "checklist", SyncChange.entity_id == ChecklistVersion.key)
     for version in session.execute(select(ChecklistVersion).where(~published)).scalars():
         count += _emitted(session, checklist_used, version)
+    # Catalog states whose last published change does not carry them (few rows: all are compared).
+    for release in session.execute(select(ChecklistRelease).where(ChecklistRelease.state.in_(TRAVELLING_STATES))
+                                   .order_by(ChecklistRelease.key)).scalars():
+        count += _emitted(session, checklist_released, release)
     return count
 
 
@@ -206,3 +228,37 @@ def _count(session: Session) -> int:
 def _role(session: Session) -> str:
     me = self_device(session)
     return me.role if me else "field"
+
+
+# --- what devices hold ------------------------------------------------------------------------------------
+
+PULLED = "pulled:"  # sync_state: "pulled:<device id>" -> the position of this hub's log a device has applied
+
+
+def note_pulled(session: Session, device_id: uuid.UUID, cursor: int) -> None:
+    """A device asked for the changes after `cursor`: it holds every change up to there (its acknowledged pull)."""
+    key = f"{PULLED}{device_id}"
+    row = session.get(SyncState, key)
+    if row is None:
+        session.add(SyncState(key=key, value=str(cursor)))
+    elif int(row.value) < cursor:
+        row.value = str(cursor)
+
+
+def release_holders(session: Session) -> dict[str, list[str]]:
+    """Per published or retired catalog version, the names of the devices registered here whose acknowledged
+    pull reached the first change that carried its release (checklists go to every device)."""
+    first = dict(session.execute(
+        select(SyncChange.entity_id, func.min(SyncChange.local_seq))
+        .where(SyncChange.kind == "checklist", SyncChange.applied.is_(True),
+               SyncChange.payload["release"]["state"].as_string().is_not(None))
+        .group_by(SyncChange.entity_id)).all())
+    if not first:
+        return {}
+    pulled = {key.removeprefix(PULLED): int(value) for key, value in session.execute(
+        select(SyncState.key, SyncState.value).where(SyncState.key.startswith(PULLED)))}
+    devices = session.execute(select(Device.id, Device.name).where(
+        Device.is_self.is_(False), Device.revoked_at.is_(None), Device.parent_id.is_(None),
+        Device.token_hash.is_not(None)).order_by(Device.name)).all()
+    return {key: [name for device_id, name in devices if pulled.get(str(device_id), 0) >= seq]
+            for key, seq in first.items()}

@@ -35,7 +35,7 @@ from survey.checklist import ADDRESS, MAX_ADDRESS, ChecklistError, load_checklis
 from survey.kinds import KIND_CODES
 
 # Kept here (and tested equal to their sources) because those modules import Flask or SQLAlchemy
-# models, and this one must stay pure: sync.reviews.DECISIONS,
+# models, and this one must stay pure: sync.reviews.DECISIONS, survey.catalog.models.TRAVELLING_STATES,
 # survey.audits.models.POSITION_SOURCES, survey.facilities.models.STATUSES, survey.facilities.models.FACILITY_FIELDS.
 DECISIONS = ("approved", "returned", "rejected")
 POSITION_SOURCES = ("gps", "manual", "map")
@@ -43,6 +43,7 @@ FACILITY_STATUSES = ("active", "closed", "deleted")
 FACILITY_FIELDS = ("kind", "name", "official_id", "address", "lat", "lon", "kecamatan_code", "desa_code", "status",
                    "verified")
 CHANGE_KINDS = ("checklist", "wilayah", "user", "facility", "audit", "review")
+RELEASE_STATES = ("published", "retired")  # survey.catalog.models.TRAVELLING_STATES
 
 MAX_SEQ = 2 ** 53  # the largest integer JSON carries exactly, far below a database BIGINT
 MAX_REVISION = 10_000
@@ -256,14 +257,23 @@ class ReviewPayload(Strict):
     device_id: Uuid | None = None
 
 
+class ReleaseState(Strict):
+    """A hub's catalog state of a checklist version (survey.catalog): devices start audits only with published ones."""
+
+    state: Literal[RELEASE_STATES]
+
+
 class ChecklistPayload(Strict):
-    """The exact text of a checklist version; parsed with the app's own loader before it is accepted."""
+    """The exact text of a checklist version; parsed with the app's own loader before it is accepted.
+
+    From a hub, it carries the version's catalog state: the latest change by (hlc, origin) holds the state."""
 
     key: ChecklistKey
     checklist_id: _pattern(r"^[a-z0-9_]{1,64}$", 64)
     version: Annotated[int, Field(ge=1, le=999_999_999)]
     sha256: Sha256
     content: _text(MAX_CHECKLIST)
+    release: ReleaseState | None = None
 
     @model_validator(mode="after")
     def _content_matches(self) -> "ChecklistPayload":

@@ -114,6 +114,14 @@ MATRIX: dict[str, str | tuple[str, str]] = {
     "indicators.entry": "L D D D O O L L",
     "indicators.points": ADMIN_ONLY,
     "indicators.evidence_file": "L D D H H H L L",  # no such evidence file
+    # The checklist catalog exists on hubs only (devices receive published versions by sync).
+    "catalog.index": ("L D D D D H L L", ADMIN_ONLY),
+    "catalog.upload": ("L D D D D H L L", ADMIN_ONLY),
+    "catalog.version": ("L D D D D H L L", ADMIN_ONLY),
+    "catalog.preview": ("L D D D D H L L", ADMIN_ONLY),
+    "catalog.download": ("L D D D D H L L", ADMIN_ONLY),
+    "catalog.publish": ("L D D D D H L L", ADMIN_ONLY),
+    "catalog.retire": ("L D D D D H L L", ADMIN_ONLY),
 }
 # Run last: they end a persona's session or delete the resource other requests use.
 LAST = ("audits.discard", "auth.logout")
@@ -185,6 +193,7 @@ def url_for_route(app, rule, side: str, world) -> str:
         "entry_id": "00000000-0000-0000-0000-000000000000",
         "set_id": "kla-2022",
         "filename": "css/app.css",
+        "key": "rbra@1",  # a shipped checklist version, in every catalog
     }
     with app.test_request_context():
         return url_for(endpoint, **{name: values[name] for name in rule.arguments})
