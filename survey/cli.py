@@ -49,11 +49,14 @@ def relocate_command():
               help="Facility kind the checklist is for (repeatable); default: all.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Folder to write to; default: DATA_DIR/checklists.")
-def import_command(form: Path, checklist_id, version, kinds, out):
+@click.option("--attach", "attachments", multiple=True, metavar="FILE.csv",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A CSV the form names (select_one_from_file, pulldata, csv-external); repeatable.")
+def import_command(form: Path, checklist_id, version, kinds, out, attachments):
     """Import XLSForm workbook FORM as <id>-v<version>.yaml, or refuse it changing nothing."""
     try:
         result = import_xlsform(form, checklist_id=checklist_id, version=version,
-                                facility_kinds=kinds or None)
+                                facility_kinds=kinds or None, attachments={p.name: p for p in attachments})
     except XLSFormError as error:
         raise click.ClickException(f"[{error.code}] {error.indonesian()} / {error.english()}") from None
     for warning in result.warnings:

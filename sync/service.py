@@ -243,6 +243,7 @@ def _upper_hub_takes(row: SyncChange, scope: set) -> bool:
 def changes_for(session: Session, device: Device, cursor: int, limit: int = PAGE) -> tuple[list[tuple[int, Change]], int, bool]:
     """A page of this hub's changes in a device's scope after `cursor`; the next cursor; whether more wait."""
     catch_up(session)
+    publish.note_pulled(session, device.id, cursor)  # asking after `cursor` acknowledges it (the catalog's holders)
     scope = set(device.scope or [])
     # Positions first (cheap), payloads only for the changes that may go to this device.
     positions = session.execute(

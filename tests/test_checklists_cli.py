@@ -136,3 +136,14 @@ def test_list_shows_a_broken_file_instead_of_failing(runner, checklists, form):
     broken = [line for line in result.output.splitlines() if line.startswith("rusak-v1.yaml")]
     assert len(broken) == 1 and "BROKEN" in broken[0] and "checklist.bad_yaml" in broken[0]
     assert any(line.startswith("audit_taman@3") for line in result.output.splitlines())
+
+
+def test_attachments_are_given_by_file(runner, checklists, tmp_path):
+    form = write_form(tmp_path, "kota.xlsx", [*SURVEY, ["select_one_from_file kota.csv", "kota", "Kota", "City"]])
+    refused = runner.invoke(args=["checklists", "import", str(form)])
+    assert refused.exit_code == 1 and "[xlsform.missing_attachment]" in refused.output and "kota.csv" in refused.output
+    csv_file = tmp_path / "kota.csv"
+    csv_file.write_text("name,label\nserang,Serang\ncilegon,Cilegon\n", encoding="utf-8")
+    result = runner.invoke(args=["checklists", "import", str(form), "--attach", str(csv_file)])
+    assert result.exit_code == 0, result.output
+    assert "kota" in (checklists / files(checklists)[0]).read_text(encoding="utf-8")

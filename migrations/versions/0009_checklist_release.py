@@ -1,6 +1,6 @@
 """checklist release: the catalog's drafts and each version's state (published, retired) that travels to devices
 
-Revision ID: 0008_checklist_release
+Revision ID: 0009_checklist_release
 Revises: 0008_answer_address
 Create Date: 2026-12-06 12:10:00
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0008_checklist_release'
+revision = '0009_checklist_release'
 down_revision = '0008_answer_address'
 branch_labels = None
 depends_on = None
