@@ -1,0 +1,1 @@
+export function compute(){throw new Error("todo")}

@@ -1,0 +1,1 @@
+export function progress(){}; export function scoreAudit(){}
