@@ -155,6 +155,7 @@ function main() {
   const vectors = DOCUMENT.vectors.filter((vector) => vector.id.startsWith(prefix));
   const failures = [];
   const ran = { expression: 0, form: 0 };
+  let skipped = 0;
   for (const vector of vectors) {
     let messages;
     try {
@@ -164,7 +165,8 @@ function main() {
       } else if (vector.area === 'form') {
         messages = checkForm(vector);
       } else {
-        messages = [`unknown area ${JSON.stringify(vector.area)}`];
+        skipped += 1; // the README: a runner takes the areas it knows and skips the others
+        continue;
       }
     } catch (error) {
       messages = [`raised ${error && error.stack ? error.stack : error}`];
@@ -173,8 +175,8 @@ function main() {
     for (const message of messages) failures.push([vector.id, message]);
   }
   const failed = new Set(failures.map(([id]) => id)).size;
-  console.log(`conformance: ${vectors.length - failed}/${vectors.length} vectors pass `
-    + `(${ran.expression} expression, ${ran.form} form), ${failed} fail`);
+  console.log(`conformance: ${vectors.length - skipped - failed}/${vectors.length - skipped} vectors pass `
+    + `(${ran.expression} expression, ${ran.form} form), ${failed} fail, ${skipped} of unknown areas skipped`);
   for (const [id, message] of failures) console.log(`FAIL ${id}: ${message}`);
   if (DOCUMENT.format !== 1) {
     console.log(`FAIL format: expected 1, got ${DOCUMENT.format}`);

@@ -929,17 +929,21 @@ function coalesce(made, context) {
   return value;
 }
 
-/** today() as an ISO date string from the context, never from the clock. */
+/** today() as an ISO date string from the context ('YYYY-MM-DD...'), never from the clock. */
 function today(made, context) {
-  if (context.today === null || context.today === undefined) {
-    throw new ExpressionError('expr.no_today', 'today() needs a date passed as today', made.position);
+  const given = context.today;
+  const date = typeof given === 'string' ? /^\d{4}-\d{2}-\d{2}/.exec(given) : null;
+  if (date === null) {
+    // A Date object is refused too: its calendar date depends on a time zone, and dates here are ISO text.
+    throw new ExpressionError('expr.no_today', "today() needs a date passed as today: 'YYYY-MM-DD'", made.position);
   }
-  return String(context.today).slice(0, 10); // a date-time given as today counts by its date
+  return date[0]; // a date-time given as today counts by its date
 }
 
 /** now() as ODK's date-time text from the context, never from the clock; it keeps the given offset. */
 function now(made, context) {
-  const given = context.now;
+  // A Date is an instant without an offset of its own: it is written in UTC, never in the machine's zone.
+  const given = context.now instanceof Date ? context.now.toISOString() : context.now;
   const match = typeof given === 'string' ? ISO_DATE_TIME.exec(given) : null;
   const moment = match && match[8] ? parseMoment(given) : null;
   if (moment === null) {
