@@ -6,7 +6,9 @@
  * instances. An instance is an array of 1-based instance numbers, one per enclosing repeat.
  */
 
-import { MAX_INSTANCES, Checklist, checklistFromDict, coerceAnswer, dependencies, validateAnswer } from './checklist.js';
+import {
+  MAX_INSTANCES, Checklist, checklistFromDict, coerceAnswer, dependencies, validateAnswer,
+} from './checklist.js';
 import { ExpressionError, Nodeset, evaluate, isEmpty, parse, toNumber, toString, truthy } from './expressions.js';
 
 /** The address prefix of a repeat instance: `trees[1]/stems[3]/`; '' outside repeats. */
