@@ -211,19 +211,29 @@ export function checklistFromDict(data, origin = '<checklist>') {
     if (!isObject(section)) throw new ChecklistError('checklist.bad_type', 'expected a mapping', where(path));
     const items = [];
     entries(section, path, [], containers, ids, items, where);
-    return new Section({ id: identifier(section, where(`${path}.id`)), title: text(section.title), source:
-      section.source ?? null, items, sourceStatus: section.source_status ?? null,
-    sourceText: section.source_text ? text(section.source_text) : null });
+    return new Section({
+      id: identifier(section, where(`${path}.id`)), title: text(section.title), source: section.source ?? null, items,
+      sourceStatus: section.source_status ?? null, sourceText: text(section.source_text),
+    });
   });
   const checklist = new Checklist({
     id: data.id, version: data.version, title: text(data.title), sections,
-    scoring: { memenuhiMin: data.scoring && data.scoring.memenuhi_min !== undefined ? data.scoring.memenuhi_min : 1 },
-    containers, tables: data.tables || {}, description: data.description ? text(data.description) : null,
+    scoring: { memenuhiMin: scoringThreshold(data, origin) }, containers, tables: data.tables || {},
+    description: text(data.description),
     facilityKinds: data.facility_kinds || [], source: data.source ?? null, sourceStatus: data.source_status ?? null,
     versionLabel: data.version_label ?? null,
   });
   checkReferences(checklist, origin);
   return checklist;
+}
+
+/** scoring.memenuhi_min: the share of the applicable weight an audit must earn to pass, between 0 and 1. */
+function scoringThreshold(data, origin) {
+  const threshold = isObject(data.scoring) ? data.scoring.memenuhi_min : undefined;
+  if (typeof threshold !== 'number' || !(threshold >= 0 && threshold <= 1)) {
+    throw new ChecklistError('checklist.bad_range', 'memenuhi_min must be between 0 and 1', `${origin}: scoring`);
+  }
+  return threshold;
 }
 
 function isObject(value) {
