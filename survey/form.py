@@ -217,7 +217,7 @@ class _Evaluation:
             number = stored if isinstance(stored, (int, float)) and not isinstance(stored, bool) else 0
         if math.isnan(number) or number < 0:
             return 0
-        return min(int(number), MAX_INSTANCES)
+        return MAX_INSTANCES if math.isinf(number) else min(int(number), MAX_INSTANCES)
 
     def _enclosing_relevant(self, container_id: str | None, repeats: tuple[str, ...], instance: Instance) -> bool:
         """Whether the container around something is relevant at this instance (True outside containers)."""
