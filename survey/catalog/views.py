@@ -30,6 +30,7 @@ from app.tx import transactional
 from survey import xlsform_writer
 from survey.catalog import queries, service
 from survey.catalog.forms import UploadForm
+from survey.form import compute
 from survey.problems import SURVEY_PROBLEMS
 from survey.xlsform import WORKBOOK_SUFFIXES, XLSFormError
 
@@ -211,7 +212,15 @@ def _refused(form: UploadForm, message: str, code: str, status: int, where: tupl
 
 
 def _preview_state(checklist) -> dict:
-    """What the audit macros need to draw every item, unanswered, as on a new audit."""
+    """What the audit macros need to draw the form as on a new audit: its real state (defaults, relevance, a
+    choice filter's empty list), with one entry in each repeat the auditor fills, so its questions show."""
     audit = SimpleNamespace(id="00000000-0000-0000-0000-000000000000", is_draft=True)
-    return {"audit": audit, "answers": {}, "editable": True, "relevant": {item.id for item in checklist.items},
-            "notes": {}, "photos": {}, "versions": {}, "today": dt.date.today()}
+    answers = {repeat.id: 1 for repeat in checklist.repeats if repeat.count is None and repeat.parent is None}
+    state = compute(checklist, answers, today=dt.date.today(), now=dt.datetime.now(dt.timezone.utc),
+                    locale=str(get_locale() or "id"), touched=set())
+    shown = dict(answers)
+    for address, item, _ in state.nodes:
+        if address in state.defaults or item.calculation is not None:
+            shown[address] = state.values.get(address)
+    return {"audit": audit, "answers": shown, "editable": True, "relevant": state.relevant, "notes": {},
+            "photos": {}, "versions": {}, "state": state, "problems": {}, "photo_times": {}, "today": dt.date.today()}
