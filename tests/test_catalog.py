@@ -85,8 +85,8 @@ def test_the_same_content_again_stores_nothing_and_says_which_version(app, admin
     (tmp_path / "again").mkdir()
     form = write_form(tmp_path, "audit_taman.xlsx", SURVEY)
     upload(admin_browser, form)
-    # The workbook's name is part of the content (the checklist's source names it); its version label is not.
-    relabelled = write_form(tmp_path / "again", "audit_taman.xlsx", SURVEY,
+    # Neither the author's version label nor the workbook's file name ("(1)" from a second download) is content.
+    relabelled = write_form(tmp_path / "again", "audit_taman (1).xlsx", SURVEY,
                             settings_rows=[SETTINGS[0], ["audit_taman", "2026.1", "Audit Taman"]])
     response = upload(admin_browser, relabelled)
     assert response.status_code == 200

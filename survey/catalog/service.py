@@ -101,8 +101,15 @@ def retire(session: Session, key: str, actor: Actor) -> ChecklistRelease:
 
 
 def same_content(one: Checklist, other: Checklist) -> bool:
-    """Whether two versions ask the same (their number and the author's version label aside)."""
-    return dataclasses.replace(one, version=other.version, version_label=other.version_label) == other
+    """Whether two versions ask the same (their number and the author's version label aside, and the workbook's
+    file name, which an import writes into its sources: the same form saved as "form (1).xlsx" is the same)."""
+    one = dataclasses.replace(one, version=other.version, version_label=other.version_label)
+    if (one.source.startswith("XLSForm ") and other.source.startswith("XLSForm ")
+            and len(one.sections) == len(other.sections)):
+        sections = tuple(dataclasses.replace(mine, source=theirs.source) if mine.source == one.source else mine
+                         for mine, theirs in zip(one.sections, other.sections))
+        one = dataclasses.replace(one, source=other.source, source_note=other.source_note, sections=sections)
+    return one == other
 
 
 def import_notes(result) -> tuple[dict, ...]:
