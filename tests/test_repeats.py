@@ -54,6 +54,7 @@ sections:
           - {id: umur, type: integer, label: {id: Umur, en: Age}}
       - {id: total_rusak, type: calculate, label: {id: Alat rusak, en: Broken equipment}, calculation: "sum(${rusak})"}
       - {id: catatan, type: note, label: {id: "Tercatat ${total_rusak} alat rusak.", en: "${total_rusak} broken."}}
+      - {id: rekaman, type: file, accept: audio, label: {id: Rekaman wawancara, en: Interview recording}}
 """
 
 
@@ -265,3 +266,20 @@ sections:
     answer(signed_in, audit, "r[1]/t", "dua")
     values = stored(app, audit)
     assert values["kode"] == first and values["r[1]/kode_r"] == entry and len(first) == 36 and entry != first
+
+
+def test_a_recording_is_kept_at_its_item_and_downloaded_never_shown(app, signed_in, audit):
+    recording = b"ID3\x04\x00" + bytes(range(256)) * 4
+    refused = signed_in.post(f"/audits/{audit}/photos/rekaman", {"photo": (io.BytesIO(b"%PDF-1.7\n" + bytes(64)),
+                                                                             "surat.pdf", "application/pdf")},
+                             headers={"HX-Request": "true"}, content_type="multipart/form-data")
+    assert html(refused).select_one("[data-error-code]")["data-error-code"] == "file.not_audio"
+    reply = signed_in.post(f"/audits/{audit}/photos/rekaman", {"photo": (io.BytesIO(recording), "wawancara.mp3",
+                                                                           "audio/mpeg")},
+                           headers={"HX-Request": "true"}, content_type="multipart/form-data")
+    assert reply.status_code == 200
+    link = html(reply).select_one("#item-rekaman ul.files a")["href"]
+    download = signed_in.client.get(link)
+    assert download.data == recording and download.headers["Content-Disposition"].startswith("attachment")
+    assert signed_in.client.get(link.replace("/original", "/thumb")).status_code == 404  # no picture to show
+    assert answer(signed_in, audit, "rekaman", "x").status_code == 422  # taken by upload only
