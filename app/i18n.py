@@ -8,7 +8,7 @@ from pathlib import Path
 
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, g, has_request_context, request, session, url_for
 from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_translations
 from flask_login import current_user
 from jinja2.filters import do_int
@@ -70,7 +70,17 @@ def make_template_gettext(known: frozenset[str]):
         text = "" if msgid is None else str(msgid)
         if text not in known:
             return Markup(escape(text))
-        return _format(get_translations().ugettext(text), params)
+        if params:
+            return _format(get_translations().ugettext(text), params)
+        # A page of cards asks for the same words hundreds of times: once per request and language is enough.
+        memo = _request_memo("gettext")
+        key = (str(get_locale()), text)
+        if memo is None or key not in memo:
+            translated = _format(get_translations().ugettext(text), params)
+            if memo is None:
+                return translated
+            memo[key] = translated
+        return memo[key]
 
     def ngettext(singular, plural, num, **params) -> Markup:
         params.setdefault("num", num)
@@ -80,6 +90,38 @@ def make_template_gettext(known: frozenset[str]):
         return _format(get_translations().ungettext(singular, plural, num), params)
 
     return gettext, ngettext
+
+
+def _request_memo(name: str) -> dict | None:
+    """A dict that lives as long as the request (None outside one)."""
+    if not has_request_context():
+        return None
+    memo = getattr(g, f"_memo_{name}", None)
+    if memo is None:
+        memo = {}
+        setattr(g, f"_memo_{name}", memo)
+    return memo
+
+
+def local_text(text) -> str:
+    """A bilingual text (survey.checklist.Text) in the reader's language; '' for none."""
+    if not text:
+        return ""
+    return text.get(str(get_locale() or ""))
+
+
+def svg_icon(name: str, label: str | None = None) -> Markup:
+    """An icon of static/img/icons.svg; decorative unless it has a label."""
+    memo = _request_memo("icons")
+    href = memo.get("href") if memo is not None else None
+    if href is None:
+        href = url_for("static", filename="img/icons.svg")
+        if memo is not None:
+            memo["href"] = href
+    if label:
+        return Markup('<svg aria-hidden="false" role="img" aria-label="%s" focusable="false"><use href="%s#%s"></use></svg>'
+                      ) % (label, href, name)
+    return Markup('<svg aria-hidden="true"  focusable="false"><use href="%s#%s"></use></svg>') % (href, name)
 
 
 def make_label(gettext):
@@ -149,7 +191,8 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     catalog = Path(app.config["BABEL_TRANSLATION_DIRECTORIES"]) / "id" / "LC_MESSAGES"
     gettext, ngettext = make_template_gettext(known_msgids(str(catalog)))
-    app.jinja_env.globals.update(_=gettext, gettext=gettext, ngettext=ngettext, label=make_label(gettext))
+    app.jinja_env.globals.update(_=gettext, gettext=gettext, ngettext=ngettext, label=make_label(gettext),
+                                 local_text=local_text, svg_icon=svg_icon)
     app.jinja_env.finalize = writable
     app.jinja_env.filters["int"] = whole
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, date_pattern("date", fmt)) if value else "–"
