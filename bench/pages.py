@@ -24,7 +24,7 @@ import yaml
 from bench.common import Client, report, summary
 from tests.support import ServerProcess
 
-TARGETS = {"answer save": 15.0, "checklist page": 60.0}
+TARGETS = {"answer save": 15.0, "checklist page": 30.0}
 
 
 def bench_checklist(items: int = 80) -> dict:
@@ -124,13 +124,16 @@ def run(requests: int) -> list[dict]:
                 audit_ids.append(_latest_draft(instance / "pantau.db"))
                 _mark_submitted(instance / "pantau.db", audit_ids[-1])
             work = audit_ids[0]
-            _reopen(instance / "pantau.db", audit_ids)
+            # Only the audit being measured is a draft while pages and saves are timed: 200 open drafts at one
+            # facility would fill its page with "also in progress" links no auditor has.
+            _reopen(instance / "pantau.db", [work])
             items = [i for s in checklist["sections"] for i in s["items"] if "relevant" not in i]
             base = [client.timed("GET", "/healthz") for _ in range(requests)]
             pages = [client.timed("GET", f"/audits/{work}") for _ in range(requests)]
             saves = [client.timed("POST", f"/audits/{work}/answers/{items[n % len(items)]['id']}",
                                   {"value": answer_for(items[n % len(items)], n)}, {"HX-Request": "true"})
                      for n in range(requests)]
+            _reopen(instance / "pantau.db", audit_ids[1:])
             prefill(instance / "pantau.db", audit_ids[1:], checklist)
             submits = [client.timed("POST", f"/audits/{a}/submit", {"csrf_token": client.csrf}, expect=302)
                        for a in audit_ids[1:]]
