@@ -14,6 +14,7 @@ from survey import registry
 from survey.catalog.models import ChecklistRelease
 from survey.facilities.models import Facility
 from tests.conftest import Session
+from tests.support import html
 from tests.test_checklists_cli import SURVEY, write_form
 from tests.test_sync_e2e import device, enrol, flask, hub_app, prepared_hub  # noqa: F401  (device is a fixture)
 
@@ -75,6 +76,13 @@ def test_published_checklist_reaches_a_device_and_retiring_it_stops_new_audits(h
     assert started.status_code == 302, started.get_data(as_text=True)
     audit_id = started.headers["Location"].rsplit("/", 1)[1]
     assert auditor.post(f"/audits/{audit_id}/answers/pagar", {"value": "ya"}).status_code == 200
+
+    held = html(admin.client.get(f"/checklists/{KEY}/")).select_one("[data-holders]").get_text(" ", strip=True)
+    assert "tablet-1" not in held  # the pull that brought it is acknowledged by the next one
+    with device.app_context():
+        run.pull()
+    held = html(admin.client.get(f"/checklists/{KEY}/")).select_one("[data-holders]").get_text(" ", strip=True)
+    assert "tablet-1" in held  # a pull after the one that brought the version: the hub knows the device holds it
 
     assert admin.post(f"/checklists/{KEY}/retire").status_code == 303
     with device.app_context():
