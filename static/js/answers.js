@@ -303,6 +303,26 @@
     var form = e.target.closest && e.target.closest("[data-answer-form], [data-note-form]");
     if (form) { e.preventDefault(); record(form, 0); }
   });
+  // Removing an entry of a repeat moves the later entries up: an answer still waiting in the outbox would then
+  // land in another entry. So the removal waits until every answer of that repeat has been saved.
+  document.addEventListener("htmx:confirm", function (e) {
+    var button = e.target && e.target.closest && e.target.closest("[data-remove-entry]");
+    if (!button) return;
+    var inside = button.dataset.removeEntry + "[";
+    var waiting = stored(PREFIX + audit + ".").some(function (key) {
+      var entry = read(key);
+      return entry && typeof entry.item === "string" && entry.item.indexOf(inside) === 0;
+    });
+    if (!waiting) return;
+    e.preventDefault();
+    var slot = button.closest("section.repeat").querySelector(":scope > [data-error-slot]");
+    if (slot) {
+      slot.hidden = false;
+      slot.className = "error-text";
+      slot.setAttribute("role", "alert");
+      slot.textContent = T.removeWaiting;
+    }
+  });
   window.addEventListener("online", retryNow);
   window.addEventListener("focus", retryNow);
   document.addEventListener("visibilitychange", function () { if (document.visibilityState === "visible") retryNow(); });
