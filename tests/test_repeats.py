@@ -42,7 +42,7 @@ sections:
         type: repeat
         label: {id: Alat bermain, en: Play equipment}
         items:
-          - {id: jenis, type: select_one, label: {id: Jenis alat, en: Kind}, choices: [{value: ayunan, label: {id: Ayunan, en: Swing}}, {value: perosotan, label: {id: Perosotan, en: Slide}}]}
+          - {id: jenis, type: select_one, required: true, label: {id: Jenis alat, en: Kind}, choices: [{value: ayunan, label: {id: Ayunan, en: Swing}}, {value: perosotan, label: {id: Perosotan, en: Slide}}]}
           - {id: kondisi, type: ynp, label: {id: Kondisi baik, en: Good condition}, weight: 2}
           - {id: foto_alat, type: photo, label: {id: Foto alat, en: Photo}}
           - {id: rusak, type: calculate, calculation: "if(${kondisi} = 'tidak', 1, 0)"}
@@ -283,3 +283,14 @@ def test_a_recording_is_kept_at_its_item_and_downloaded_never_shown(app, signed_
     assert download.data == recording and download.headers["Content-Disposition"].startswith("attachment")
     assert signed_in.client.get(link.replace("/original", "/thumb")).status_code == 404  # no picture to show
     assert answer(signed_in, audit, "rekaman", "x").status_code == 422  # taken by upload only
+
+
+def test_the_review_names_the_entry_of_what_is_missing(signed_in, audit):
+    add(signed_in, audit)
+    add(signed_in, audit)
+    answer(signed_in, audit, "alat[1]/jenis", "ayunan")
+    page = html(signed_in.client.get(f"/audits/{audit}/review"))
+    todo = [li.get_text(" ", strip=True) for li in page.select("ul.todo li")]
+    assert todo == ["Jenis alat Umum · Alat bermain 2"]  # the item, its section, and which entry
+    link = page.select_one("ul.todo li a")["href"]
+    assert link.endswith("#item-alat[2]/jenis")
