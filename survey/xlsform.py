@@ -67,6 +67,7 @@ from pathlib import Path
 
 from pyxform import aliases, constants
 from pyxform.errors import PyXFormError
+from pyxform.parsing.parameters import parse as parse_parameters
 from pyxform.parsing.sheet_headers import dealias_and_group_headers
 from pyxform.question import MultipleChoiceQuestion, Option
 from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
@@ -111,6 +112,9 @@ _BIND_COLUMNS = {"relevant": "relevant", "required": "required", "constraint": "
                  "jr:constraintMsg": "constraint_message", "jr:requiredMsg": "required_message",
                  "calculate": "calculation", "readonly": "read_only",
                  "jr:noAppErrorString": "no_app_error_string"}
+# XForms bind attributes (lower case): a `bind::` column naming one changes the form, so it is never ignored.
+_XFORMS_BIND_ATTRIBUTES = frozenset({"nodeset", "type", "readonly", "required", "relevant", "constraint",
+                                     "calculate", "saveincomplete", "preload", "preloadparams"})
 _CONTROL_COLUMNS = {"appearance": "appearance", "rows": "rows", "autoplay": "autoplay",
                     "jr:count": "repeat_count"}
 _QUESTION_COLUMNS = frozenset({"type", "name", "label", "hint", "relevant", "required", "constraint",
@@ -285,6 +289,7 @@ class _Settings:
 
     values: dict
     row: int | None
+    id_string_dropped: bool = False  # both form_id and id_string were given
 
     @property
     def default_language(self) -> str:
@@ -294,16 +299,31 @@ class _Settings:
     def clean_text(self) -> bool:
         return aliases.yes_no.get(self.values.get("clean_text_values", "yes"), True)
 
+    @property
+    def choice_duplicates(self) -> bool:
+        """`allow_choice_duplicates`: pyxform then accepts a choice name used twice in one list."""
+        return aliases.yes_no.get(str(self.values.get("allow_choice_duplicates", "no")).strip().lower(), False)
+
 
 def _settings(book) -> _Settings:
     if not book.settings:
         return _Settings({}, None)
-    rows = _sheet(constants.SETTINGS, book.settings, book.settings_header, aliases.settings_header,
-                  set(Survey.get_slot_names()))
+    sheet, header, dropped = _form_id_over_id_string(book.settings, book.settings_header)
+    rows = _sheet(constants.SETTINGS, sheet, header, aliases.settings_header, set(Survey.get_slot_names()))
     for row in rows:
         if len(row) > 1:
-            return _Settings(row, row["__row"])
+            return _Settings(row, row["__row"], dropped)
     return _Settings({}, None)
+
+
+def _form_id_over_id_string(sheet: list[dict], header: list[dict] | None):
+    """`form_id` and its alias `id_string` both given: pyxform keeps `form_id` (with a warning), so do we."""
+    columns = {str(key).strip().lower(): key for key in (header[0] if header else ())}
+    if not {"form_id", constants.ID_STRING} <= columns.keys():
+        return sheet, header, False
+    drop = columns[constants.ID_STRING]
+    return ([{key: value for key, value in row.items() if key != drop} for row in sheet],
+            [{key: value for key, value in row.items() if key != drop} for row in header], True)
 
 
 def _ignore_entities(book, warnings: _Warnings) -> None:
@@ -644,6 +664,7 @@ class _Form:
             self.warnings.add("survey: required on a note is ignored (a note takes no answer)", number,
                               "survey: required pada note diabaikan (note tidak punya jawaban)")
         item_id = self._name(row, "question")
+        kind = self._unlabelled(row, columns, kind, item_id)
         computed = kind.type in ("calculate", "hidden")
         label = self._text(columns, "label", number, required=not computed and kind.type != "note")
         if label is None and kind.type == "note":
@@ -689,6 +710,28 @@ class _Form:
         if kind.or_other:
             self._other(data, number)
 
+    def _unlabelled(self, row: dict, columns: dict, kind: _Kind, item_id: str) -> _Kind:
+        """A question without a label, as pyxform draws it: its hint stands as the label; an image or recording
+        as label (ignored here) leaves its name; with none of them but a calculation it has no control at all, so
+        it is a calculate. Any other is refused for its label."""
+        number = row["__row"]
+        if kind.type in ("calculate", "hidden", "note") or _has_text(columns.get("label")):
+            return kind
+        if _has_text(columns.get("hint")):
+            columns["label"] = columns.pop("hint")
+            self.warnings.add("survey: a question without a label shows its hint as the label", number,
+                              "survey: pertanyaan tanpa label menampilkan hint-nya sebagai label")
+        elif _has_text(row.get("media")):
+            columns["label"] = item_id
+            self.warnings.add("survey: a question labelled only by an image or recording shows its name", number,
+                              "survey: pertanyaan yang labelnya hanya gambar atau rekaman menampilkan namanya")
+        elif _has_text(columns.get("calculation")) and kind.type in _INPUT_TYPES.values() and not kind.preset:
+            self.warnings.add("survey: a question with a calculation and no label or hint is not shown (as in ODK); "
+                              "it is a calculate", number, "survey: pertanyaan dengan calculation tanpa label atau "
+                              "hint tidak ditampilkan (seperti di ODK); ia menjadi calculate")
+            return _Kind("calculate")
+        return kind
+
     def _kla_source(self, columns: dict, number: int) -> dict:
         """A section's or question's own source (kla_source, kla_source_status, kla_source_text)."""
         found = {}
@@ -733,12 +776,10 @@ class _Form:
                                   "survey: kolom 'parameters' diabaikan untuk jenis pertanyaan ini")
             return
         params = dict(kind.preset["range"])
-        for part in str(columns.get("parameters", "")).replace(";", " ").split():
-            key, _, value = part.partition("=")
-            params[key.strip().lower()] = value.strip()
-        try:
+        try:  # pyxform's own reading: pairs split by spaces, commas or semicolons, `key = value` allowed
+            params.update(parse_parameters(str(columns.get("parameters", "")), number))
             numbers = {key: float(params[key]) for key in ("start", "end", "step")}
-        except (KeyError, ValueError):
+        except (KeyError, ValueError, PyXFormError):
             raise XLSFormError("xlsform.bad_value", "range parameters start, end and step must be numbers",
                                constants.SURVEY, number, "parameters",
                                "parameter range start, end dan step harus berupa angka") from None
@@ -781,13 +822,15 @@ class _Form:
                 raise XLSFormError("xlsform.bad_name", f"a choice of list '{list_name}' has no name",
                                    row.get("_sheet", constants.CHOICES), row.get("__row"), "name",
                                    f"pilihan dalam daftar '{list_name}' tidak punya nama")
-            if value in seen and "_choice_filter" in data:
-                # A filter may tell duplicates apart (allow_choice_duplicates); choice values are unique here, so
-                # the first row is kept and the filter cannot offer the name for the other rows' values.
+            if value in seen and ("_choice_filter" in data or self.settings.choice_duplicates):
+                # A filter may tell duplicates apart, and allow_choice_duplicates lets pyxform keep them; choice
+                # values are unique here (an answer names one choice), so the first row is kept.
                 sheet = row.get("_sheet", constants.CHOICES)
-                self.warnings.add(f"{sheet}: a choice name used twice in a filtered list keeps only its first row",
-                                  row.get("__row"), f"{sheet}: nama pilihan yang dipakai dua kali dalam daftar "
-                                  "berfilter hanya memakai baris pertamanya")
+                where, where_id = (("a filtered list", "daftar berfilter") if "_choice_filter" in data
+                                   else ("a list (allow_choice_duplicates)", "daftar (allow_choice_duplicates)"))
+                self.warnings.add(f"{sheet}: a choice name used twice in {where} keeps only its first row",
+                                  row.get("__row"), f"{sheet}: nama pilihan yang dipakai dua kali dalam {where_id} "
+                                  "hanya memakai baris pertamanya")
                 continue
             seen[value] = row
             kept.append(row)
@@ -869,6 +912,10 @@ class _Form:
             elif name in _ENTITY_COLUMNS:
                 self.warnings.add(f"survey: column '{name}' updates ODK entity lists and is ignored", number,
                                   f"survey: kolom '{name}' memperbarui daftar entitas ODK dan diabaikan")
+            elif _custom_bind_attribute(name):
+                self.warnings.add(f"survey: column '{name}' is a custom XForm attribute that ODK does not act on "
+                                  "and is ignored", number, f"survey: kolom '{name}' adalah atribut XForm khusus yang "
+                                  "tidak dijalankan ODK dan diabaikan")
             elif _known_to_pyxform(name):
                 row_type = row.get(constants.TYPE)
                 raise XLSFormError(
@@ -1201,6 +1248,9 @@ class _Form:
         return title
 
     def _settings_warnings(self) -> None:
+        if self.settings.id_string_dropped:
+            self.warnings.add("settings: both form_id and id_string are given; form_id is used", self.settings.row,
+                              "settings: form_id dan id_string keduanya diisi; form_id yang dipakai")
         ignored = sorted(key for key in self.settings.values if key != "__row" and key not in _USED_SETTINGS)
         if ignored:
             self.warnings.add(f"settings: ignored {', '.join(ignored)}", None,
@@ -1429,6 +1479,22 @@ def _flat_columns(row: dict):
             yield key, value
         else:
             yield key.lower(), value
+
+
+def _has_text(cell) -> bool:
+    """Whether a cell (or any language of a translated cell) holds text."""
+    if isinstance(cell, dict):
+        return any(_has_text(value) for value in cell.values())
+    return cell is not None and str(cell).strip() != ""
+
+
+def _custom_bind_attribute(name: str) -> bool:
+    """`bind::x` that is no XForms, JavaRosa or ODK attribute (a vendor's own, e.g. `bind::esri:fieldType`):
+    pyxform copies it into the form and ODK clients ignore it, so the form means the same without it."""
+    if not name.startswith("bind::"):
+        return False
+    attribute = name[len("bind::"):].strip().lower()
+    return attribute not in _XFORMS_BIND_ATTRIBUTES and not attribute.startswith(("jr:", "odk:", "orx:"))
 
 
 def _known_to_pyxform(name: str) -> bool:

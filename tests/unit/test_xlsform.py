@@ -229,6 +229,24 @@ def test_calculate_is_stored_and_usable_in_relevance(tmp_path):
     assert round_trips(checklist)
 
 
+@pytest.mark.parametrize("row, expected, warning", [
+    pytest.param(["text", "q", None, None, "Tulis nama", None, None], ("text", "Tulis nama", None),
+                 "a question without a label shows its hint as the label", id="hint stands as the label"),
+    pytest.param(["text", "q", None, None, None, None, "foto.png"], ("text", "q", None),
+                 "a question labelled only by an image or recording shows its name", id="image as label"),
+    pytest.param(["integer", "q", None, None, None, "${a} + 1", None], ("calculate", "q", "${a} + 1"),
+                 "a question with a calculation and no label or hint is not shown (as in ODK); it is a calculate",
+                 id="calculation, no label or hint: no control, as pyxform draws it"),
+    pytest.param(["text", "q", "Q", "Q", "Petunjuk", None, None], ("text", "Q", None), None, id="labelled"),
+])
+def test_questions_without_a_label(tmp_path, row, expected, warning):
+    result = imported(tmp_path, [[*HEADER, "hint", "calculation", "media::image"], ["integer", "a", "A", "A"], row])
+    item = result.checklist.item("q")
+    assert (item.type, item.label.en, item.calculation and item.calculation.text) == expected
+    assert (f"survey: {warning} (row 3)" in result.warnings) if warning else not any(
+        "without a label" in line for line in result.warnings)
+
+
 @pytest.mark.parametrize("type_cell, column, value, expected", [
     pytest.param("calculate", "calculation", None, "xlsform.missing_field", id="calculate without calculation"),
     pytest.param("text", "calculation", "${a} +", "xlsform.bad_expression", id="broken calculation"),
@@ -305,8 +323,21 @@ def test_barcode_and_range_warn_how_they_are_entered(tmp_path):
             in result.warnings)
 
 
-def test_range_with_bad_parameters_is_refused(tmp_path):
-    error = refused(tmp_path, [[*HEADER, "parameters"], ["range", "r", "R", "R", "start=a end=5"]])
+@pytest.mark.parametrize("parameters, expected", [
+    pytest.param("start=1,end=10,step=1", ("integer", 1, 10), id="commas"),
+    pytest.param("start = 2 , end = 8 , step = 2", ("integer", 2, 8), id="spaces around = and ,"),
+    pytest.param("Start=3 End=14 STEP=2", ("integer", 3, 14), id="any case"),
+    pytest.param("start=0.5;end=5.0;step=0.5", ("decimal", 0.5, 5.0), id="semicolons, fractions"),
+    pytest.param("end=20", ("integer", 1, 20), id="start and step from the default"),
+])
+def test_range_parameters_are_read_as_pyxform_reads_them(tmp_path, parameters, expected):
+    item = imported(tmp_path, [[*HEADER, "parameters"], ["range", "r", "R", "R", parameters]]).checklist.item("r")
+    assert (item.type, item.min, item.max) == expected
+
+
+@pytest.mark.parametrize("parameters", ["start=a end=5", "start", "start=1 end=5 step"])
+def test_range_with_bad_parameters_is_refused(tmp_path, parameters):
+    error = refused(tmp_path, [[*HEADER, "parameters"], ["range", "r", "R", "R", parameters]])
     assert (error.code, error.row, error.construct) == ("xlsform.bad_value", 2, "parameters")
 
 
@@ -511,6 +542,27 @@ def test_duplicate_choice_names_are_allowed_only_under_a_filter(tmp_path):
             in result.warnings)
     error = refused(tmp_path, [HEADER, ["select_one kab", "k", "K", "K"]], choices)
     assert (error.code, error.sheet, error.row) == ("xlsform.bad_choices", "choices", 3)
+
+
+@pytest.mark.parametrize("setting, kept", [
+    pytest.param("yes", [("a", "A"), ("b", "B")], id="allowed: the first row of a name is kept"),
+    pytest.param("TRUE", [("a", "A"), ("b", "B")], id="allowed, any spelling of yes"),
+    pytest.param("no", None, id="not allowed"),
+    pytest.param("Bob", None, id="not a yes"),
+])
+def test_allow_choice_duplicates_setting(tmp_path, setting, kept):
+    # pyxform accepts a name used twice in a list under this setting; an answer names one choice, so one row stays.
+    rows = [HEADER, ["select_one l", "s", "S", "S"]]
+    choices = [["list_name", "name", "label"], ["l", "a", "A"], ["l", "b", "B"], ["l", "b", "C"]]
+    settings = [["form_id", "allow_choice_duplicates"], ["x", setting]]
+    if kept is None:
+        error = refused(tmp_path, rows, choices, settings)
+        assert (error.code, error.sheet, error.row) == ("xlsform.bad_choices", "choices", 4)
+        return
+    result = imported(tmp_path, rows, choices, settings)
+    assert [(c.value, c.label.en) for c in result.checklist.item("s").choices] == kept
+    assert ("choices: a choice name used twice in a list (allow_choice_duplicates) keeps only its first row (row 4)"
+            in result.warnings)
 
 
 def test_or_other_adds_the_choice_and_a_text_shown_for_it(tmp_path):
@@ -1261,6 +1313,31 @@ def test_body_columns_are_presentation_and_ignored(tmp_path):
     result = imported(tmp_path, [[*HEADER, "body::accuracyThreshold"], ["geopoint", "a", "A", "A", "5"]])
     assert result.checklist.item("a").type == "gps"
     assert any("body::accuracyThreshold" in warning for warning in result.warnings)
+
+
+@pytest.mark.parametrize("column, ignored", [
+    pytest.param("bind::esri:fieldType", True, id="a vendor's attribute"),
+    pytest.param("bind::foo", True, id="an attribute of no namespace"),
+    pytest.param("bind::odk:length", False, id="ODK's own"),
+    pytest.param("bind::jr:preload", False, id="JavaRosa's own"),
+    pytest.param("bind::saveIncomplete", False, id="an XForms bind attribute"),
+])
+def test_custom_bind_attributes_are_ignored_but_odk_ones_refused(tmp_path, column, ignored):
+    rows = [[*HEADER, column], ["text", "a", "A", "A", "x"]]
+    if not ignored:
+        error = refused(tmp_path, rows)
+        assert (error.code, error.row, error.construct) == ("xlsform.unsupported_column", 2, column)
+        return
+    result = imported(tmp_path, rows)
+    assert (f"survey: column '{column}' is a custom XForm attribute that ODK does not act on and is ignored (row 2)"
+            in result.warnings)
+
+
+def test_form_id_wins_over_id_string(tmp_path):
+    result = imported(tmp_path, [HEADER, ["text", "a", "A", "A"]],
+                      settings_rows=[["id_string", "form_id"], ["lama", "baru"]])
+    assert result.checklist.id == "baru"
+    assert "settings: both form_id and id_string are given; form_id is used (row 2)" in result.warnings
 
 
 def test_entity_columns_are_ignored(tmp_path):
