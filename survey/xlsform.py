@@ -10,7 +10,8 @@ the row they came from.
 Decisions (for form authors: docs/xlsform.md):
 - Question types are read through pyxform's own type table, so every alias pyxform accepts (`phone
   number`, `gps`, `q int`, `add text prompt`, ...) is accepted, with the constraint or hint pyxform adds.
-  `barcode` is typed in as text; `range` becomes a number with its start and end as min and max;
+  `barcode` is typed in as text; `range` becomes a number with its start and end as min and max (its
+  `parameters` read by pyxform's own parser: `start=1 end=5`, `start=1, end=5`, `start = 1; end = 5`);
   metadata (`start`, `end`, `today`, `deviceid`, ...) become hidden items (`start`/`end` take now(),
   `today` today()) so expressions and notes that name them work.
 - Structure: a top-level `begin group` is a section; questions outside any group go to the section
@@ -35,12 +36,17 @@ Decisions (for form authors: docs/xlsform.md):
   filters); `select_one_external` from the workbook's external_choices sheet; `pulldata('t', ...)` and
   `csv-external t` need the attachment `t.csv`, kept in the checklist as a table. A missing attachment is
   refused by name; an attachment the form never names is reported in a warning. Choice values are
-  unique: a name used twice in a list is refused, except under a `choice_filter`
-  (`allow_choice_duplicates`), where the first row is kept with a warning.
+  unique: a name used twice in a list is refused, except under a `choice_filter` or with the setting
+  `allow_choice_duplicates` = yes (pyxform then accepts it), where the first row is kept with a warning.
+- Labels: a question needs one, as pyxform does, but takes what pyxform shows instead: its hint (which
+  then stands as the label), or its name when only an image or recording labels it (media are not
+  shown here). A question with a calculation and neither label nor hint has no control in pyxform's
+  form, so it is a calculate. Each with a warning.
 - Names: XLSForm names are mapped to ids: lower case, `-` and `.` become `_` (references follow, with a
   warning); two names that map to one id are refused.
 - Settings: the id is the `checklist_id` argument, else `form_id`, else the file name, normalised: lower
-  case, any run of other characters (`-`, `.`, spaces, ...) as `_` (with a warning). `version` is any
+  case, any run of other characters (`-`, `.`, spaces, ...) as `_` (with a warning); given both `form_id`
+  and its alias `id_string`, `form_id` is used (with a warning), as pyxform does. `version` is any
   text: kept as the version label; the version number is the `version` argument (the catalog's
   sequence), else `version` when it is a whole number up to 2^31-1 (then no label), else 1.
 - Texts: Indonesian (`id`, `Indonesian (id)`, `Bahasa Indonesia`) and English (`en`, `English (en)`)
@@ -49,11 +55,13 @@ Decisions (for form authors: docs/xlsform.md):
   other languages are dropped with a warning.
 - Refused (never half-imported): audio, video, file and OpenStreetMap uploads, lines and shapes on a
   map, ranking, triggers, `xml-external` data, automatic background locations and recordings, columns
-  XLSForm gives a meaning we do not support (`trigger`, `body::...`), and expressions our parser does
-  not read (instance(), XPath paths, ...). Ignored with a warning, as the form works without them: the
-  entities sheet (entity-list updates), the audit log, presentation-only columns (media, guidance_hint,
-  required_message, ...), columns XLSForm does not know, and question columns filled down over rows where
-  they mean nothing (`required` on a note, `required`/`constraint`/`default`/... on a group or repeat).
+  XLSForm gives a meaning we do not support (`trigger`, XForms, JavaRosa and ODK attributes in `bind::...`
+  such as `bind::odk:length`), and expressions our parser does not read (instance(), XPath paths, ...).
+  Ignored with a warning, as the form works without them: the entities sheet (entity-list updates), the
+  audit log, presentation-only columns (media, guidance_hint, required_message, `body::...`, ...), other
+  vendors' `bind::` attributes that ODK does not act on (`bind::esri:fieldType`), columns XLSForm does not
+  know, and question columns filled down over rows where they mean nothing (`required` on a note,
+  `required`/`constraint`/`default`/... on a group or repeat).
 """
 
 from __future__ import annotations
