@@ -38,6 +38,10 @@ Decisions (for form authors: docs/xlsform.md):
   refused by name; an attachment the form never names is reported in a warning. Choice values are
   unique: a name used twice in a list is refused, except under a `choice_filter` or with the setting
   `allow_choice_duplicates` = yes (pyxform then accepts it), where the first row is kept with a warning.
+- Defaults: a default is an expression or a literal answer as pyxform decides (`today()`, `${a}`, `7 - 4`
+  are expressions; `2026-01-31`, `f-4`, `(https://x.org)` are literals). The checklist reads `(` or `${`
+  as the mark of an expression, so an expression without either is stored in parentheses (`(7 - 4)`).
+  A `calculate` with a default and no calculation is set once from it, as ODK does: a hidden item.
 - Labels: a question needs one, as pyxform does, but takes what pyxform shows instead: its hint (which
   then stands as the label), or its name when only an image or recording labels it (media are not
   shown here). A question with a calculation and neither label nor hint has no control in pyxform's
@@ -80,6 +84,7 @@ from pyxform.parsing.sheet_headers import dealias_and_group_headers
 from pyxform.question import MultipleChoiceQuestion, Option
 from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
 from pyxform.survey import Survey
+from pyxform.utils import default_is_dynamic
 from pyxform.xls2json import RE_OSM, RE_SELECT
 from pyxform.xls2json_backends import get_xlsform
 
@@ -100,6 +105,8 @@ _SMART_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u2
 # What pyxform's bind type means here (inputs: control tag `input`).
 _INPUT_TYPES = {"string": "text", "int": "integer", "decimal": "decimal", "date": "date", "time": "time",
                 "dateTime": "datetime", "geopoint": "gps", "barcode": "text"}
+# Our item types whose pyxform bind type decides whether a `-` in a default is a date's, not a minus.
+_PYXFORM_BIND_TYPES = {"date": "date", "datetime": "dateTime", "gps": "geopoint"}
 # Metadata (jr:preload) as hidden items; the default fills them where ODK would.
 _PRELOAD_DEFAULTS = {"start": "now()", "end": "now()", "today": "today()"}
 # Types XLSForm has and we do not: (English, Indonesian) reason shown in the error.
@@ -693,12 +700,15 @@ class _Form:
             text = self._expression(columns, column, number, choice_filter=column == "choice_filter")
             if text is not None:
                 data[key] = (text, number)
-        if kind.type == "calculate" and "_calculation" not in data:
-            raise XLSFormError("xlsform.missing_field", "a calculate row needs a calculation", constants.SURVEY,
-                               number, "calculation", "baris calculate memerlukan calculation")
         default = columns.get("default", kind.preset.get("default"))
         if default not in (None, ""):
-            data["_default"] = (str(default), number)
+            data["_default"] = (_default_text(str(default), data["type"]), number)
+        if kind.type == "calculate" and "_calculation" not in data:
+            if "_default" not in data:
+                raise XLSFormError("xlsform.missing_field", "a calculate row needs a calculation or a default",
+                                   constants.SURVEY, number, "calculation",
+                                   "baris calculate memerlukan calculation atau default")
+            data["type"] = "hidden"  # set once from its default, as ODK does: a hidden item
         if "read_only" in columns:
             data["read_only"] = self._boolean(columns, "read_only", number)
         if "appearance" in columns:
@@ -1168,7 +1178,7 @@ class _Form:
                 data[target] = self._rewrite(entry[key][0], entry[key][1], column, current)
         if "_default" in entry:
             text, at = entry["_default"]
-            if "(" in text or "${" in text:
+            if _dynamic_default(text, entry["type"]):
                 data["default"] = self._rewrite(text, at, "default", None)
             else:  # a scored item's literal default is a name of its list: stored as ya/tidak like its answers
                 data["default"] = self.ynp.get(entry["id"], {}).get(text.strip(), text)
@@ -1453,6 +1463,30 @@ def _looped(entry: dict, value: str, label: dict, names: dict[str, str]) -> dict
     if "items" in entry:
         copy["items"] = [_looped(child, value, label, names) for child in entry["items"]]
     return copy
+
+
+def _default_text(text: str, item_type: str) -> str:
+    """A default as the checklist reads it: an expression holds `(` or `${`, so one pyxform calls dynamic
+    without either (`7 - 4`, `5 div 5`) is put in parentheses; anything else is the literal answer."""
+    if _dynamic_default(text, item_type) and "(" not in text and "${" not in text:
+        return f"({text})"
+    return text
+
+
+def _dynamic_default(text: str, item_type: str) -> bool:
+    """Whether a default is an expression, decided as pyxform decides it (so `(https://x.org)` and `f-4` are
+    literals while `random()`, `${a}` and `3 mod 3` are expressions); what our checklist would parse counts too."""
+    if "(" not in text and "${" not in text:
+        return default_is_dynamic(text, _PYXFORM_BIND_TYPES.get(item_type, item_type))
+    return default_is_dynamic(text, _PYXFORM_BIND_TYPES.get(item_type, item_type)) or _parses(text)
+
+
+def _parses(text: str) -> bool:
+    try:
+        parse(text)
+    except ExpressionError:
+        return False
+    return True
 
 
 def _walk(entries: list[dict]):

@@ -229,6 +229,32 @@ def test_calculate_is_stored_and_usable_in_relevance(tmp_path):
     assert round_trips(checklist)
 
 
+@pytest.mark.parametrize("type_cell, default, stored", [
+    pytest.param("integer", "3", "3", id="a number"),
+    pytest.param("date", "2022-03-14", "2022-03-14", id="a date: its '-' is no minus"),
+    pytest.param("text", "f-4", "f-4", id="a name-like text"),
+    pytest.param("text", "(https://peta.id)", "(https://peta.id)", id="brackets around a text that is no expression"),
+    pytest.param("text", "Catat: (a)~!", "Catat: (a)~!", id="symbols"),
+    pytest.param("date", "today()", "today()", id="a function"),
+    pytest.param("integer", "${a} + 1", "${a} + 1", id="a reference"),
+    pytest.param("integer", "7 - 4", "(7 - 4)", id="arithmetic: put in parentheses so the checklist evaluates it"),
+    pytest.param("text", "5 div 5", "(5 div 5)", id="div, as pyxform reads it"),
+])
+def test_defaults_are_literals_or_expressions_as_pyxform_decides(tmp_path, type_cell, default, stored):
+    checklist = imported(tmp_path, [[*HEADER, "default"], ["integer", "a", "A", "A"],
+                                    [type_cell, "q", "Q", "Q", default]]).checklist
+    assert checklist.item("q").default == stored
+
+
+def test_a_calculate_with_only_a_default_is_set_once_from_it(tmp_path):
+    # ODK sets such a calculate once when the form opens (random() to draw a sample): a hidden item with a default.
+    checklist = imported(tmp_path, [[*HEADER, "calculation", "default"],
+                                    ["calculate", "undian", None, None, None, "random()"],
+                                    ["note", "n", "Nomor ${undian}", "Number ${undian}"]]).checklist
+    drawn = checklist.item("undian")
+    assert (drawn.type, drawn.default, drawn.calculation) == ("hidden", "random()", None)
+
+
 @pytest.mark.parametrize("row, expected, warning", [
     pytest.param(["text", "q", None, None, "Tulis nama", None, None], ("text", "Tulis nama", None),
                  "a question without a label shows its hint as the label", id="hint stands as the label"),
