@@ -34,7 +34,10 @@ Decisions (for form authors: docs/xlsform.md):
 - Choices from files: `select_one_from_file x.csv` (and select_multiple) take their choices from the CSV
   attachment of that name (columns name, label or label::language, and any other column for choice
   filters); `select_one_external` from the workbook's external_choices sheet; `pulldata('t', ...)` and
-  `csv-external t` need the attachment `t.csv`, kept in the checklist as a table. A missing attachment is
+  `csv-external t` need the attachment `t.csv`, kept in the checklist as a table. ODK Collect's
+  `search('t')` appearance on a select takes its choices from `t.csv` too: the list's first row names the
+  CSV columns of value and label, its other rows are offered as well, and `search('t', 'matches',
+  'column', value)` (or contains, startswith, endswith) becomes a choice filter. A missing attachment is
   refused by name; an attachment the form never names is reported in a warning. Choice values are
   unique: a name used twice in a list is refused, except under a `choice_filter` or with the setting
   `allow_choice_duplicates` = yes (pyxform then accepts it), where the first row is kept with a warning.
@@ -99,6 +102,11 @@ MAX_ATTACHMENT_ROWS = 50_000
 MAX_VERSION = 2**31 - 1  # a dated version such as 2024010101 is a number; the catalog stores a 32-bit integer
 
 _ID = re.compile(r"[a-z0-9_]{1,64}")
+# ODK Collect's search() appearance: search('file'[, 'matches'|'contains'|'startswith'|'endswith', 'column', value])
+_SEARCH = re.compile(r"""search\(\s*(?P<q>['"])(?P<file>[^'"]+)(?P=q)\s*(?:,\s*(?P<q2>['"])(?P<mode>matches|contains|"""
+                     r"""startswith|endswith)(?P=q2)\s*,\s*(?P<q3>['"])(?P<column>[^'"]+)(?P=q3)\s*,\s*"""
+                     r"""(?P<value>[^)]*?))?\s*\)""", re.IGNORECASE)
+_SEARCH_MODES = {"contains": "contains", "startswith": "starts-with", "endswith": "ends-with"}
 _CONTROL = re.compile(r"(?P<edge>begin|end)[ _](?P<word>.+)")
 _LOOP = re.compile(r"begin[ _]loop[ _]over[ _](?P<list>\S+)")
 _SMART_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
@@ -713,6 +721,7 @@ class _Form:
             data["read_only"] = self._boolean(columns, "read_only", number)
         if "appearance" in columns:
             data["appearance"] = str(columns["appearance"])
+            self._search(data, kind, number)
         if "accept" in kind.preset:
             data["accept"] = kind.preset["accept"]
         data.update(self._kla_source(columns, number))
@@ -809,6 +818,8 @@ class _Form:
     def _choices(self, data: dict, kind: _Kind, columns: dict, number: int) -> None:
         list_name = kind.list_name
         rows = self._choice_rows(kind, number)
+        if "_search" in data:
+            rows = self._search_rows(rows, data.pop("_search"), number)
         scored = self._scored(columns, number)
         if scored:
             mapping = _ynp_mapping(rows) if data["type"] == "select_one" else None
@@ -863,6 +874,48 @@ class _Form:
             choices.append(choice)
         data["choices"] = choices
         data["_choice_rows"] = tuple((row.get("_sheet", constants.CHOICES), row.get("__row")) for row in kept)
+
+    def _search(self, data: dict, kind: _Kind, number: int) -> None:
+        """ODK's `search('file')` appearance: the select's choices come from the CSV attachment `file.csv`, and
+        `search('file', 'matches', 'column', value)` keeps those whose column matches: a choice filter here."""
+        found = _SEARCH.search(data["appearance"])
+        if found is None:
+            return
+        if kind.list_name is None or kind.source != "choices":
+            raise XLSFormError("xlsform.unsupported_column", "search() is for a select_one or select_multiple of "
+                               "the choices sheet", constants.SURVEY, number, "appearance",
+                               "search() hanya untuk select_one atau select_multiple dari lembar choices")
+        data["_search"] = f"{found['file']}.csv"
+        rest = " ".join(_SEARCH.sub(" ", data.pop("appearance")).split())
+        if rest:
+            data["appearance"] = rest
+        if found["mode"]:
+            column, value = found["column"], found["value"].strip()
+            test = (f"{column} = {value}" if found["mode"].lower() == "matches"
+                    else f"{_SEARCH_MODES[found['mode'].lower()]}({column}, {value})")
+            own = data.get("_choice_filter")
+            self._expression({"choice_filter": test}, "choice_filter", number, choice_filter=True)
+            data["_choice_filter"] = (f"({own[0]}) and {test}" if own else test, number)
+
+    def _search_rows(self, rows: list[dict], file_name: str, number: int) -> list[dict]:
+        """A search() list: its first row names the CSV columns of value and label; any other row is a choice
+        offered besides the CSV's rows, as ODK Collect does."""
+        config, *static = rows
+        value_column = str(config.get("name") or "").strip()
+        label_columns = config.get("label") or value_column
+        records = self.attachments.rows(file_name, constants.SURVEY, number, file_name)
+        if records and value_column not in records[0]:
+            raise XLSFormError("xlsform.bad_attachment", f"'{file_name}' has no column '{value_column}' (the "
+                               "search() list's name)", constants.SURVEY, number, file_name,
+                               f"'{file_name}' tidak punya kolom '{value_column}' (nama pada daftar search())")
+        found = []
+        for line, record in enumerate(records, start=2):
+            label = ({key: record.get(str(column).strip(), "") for key, column in label_columns.items()}
+                     if isinstance(label_columns, dict) else record.get(str(label_columns).strip(), ""))
+            extra = {key: value for key, value in record.items() if key not in ("name", "label")}
+            found.append({**extra, "name": record[value_column], "label": label or record[value_column],
+                          "_sheet": file_name, "__row": line})
+        return static + found
 
     def _choice_rows(self, kind: _Kind, number: int) -> list[dict]:
         """The rows of a list: the choices sheet, the external_choices sheet or a CSV attachment."""

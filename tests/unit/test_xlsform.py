@@ -627,6 +627,39 @@ KOTA_CSV = "name,label::Indonesian (id),label::English (en),prov\nbogor,Kota Bog
            "malang,Kota Malang,Malang City,jatim\n"
 
 
+
+TAMAN_CSV = b"kode,nama_id,nama_en,kec\nt1,Taman Satu,Park One,cilandak\nt2,Taman Dua,Park Two,tebet\n"
+
+
+@pytest.mark.parametrize("appearance, choice_filter", [
+    pytest.param("search('taman')", None, id="the CSV's rows after the list's own"),
+    pytest.param("minimal search('taman', 'matches', 'kec', 'tebet')", "kec = 'tebet'", id="matches: a filter"),
+    pytest.param("search(\"taman\", 'startswith', 'kode', ${cari})", "starts-with(kode, ${cari})",
+                 id="startswith a question's answer"),
+])
+def test_search_appearance_takes_the_choices_from_the_csv(tmp_path, appearance, choice_filter):
+    # ODK Collect's search(): the list's first row names the CSV columns of value and label; other rows are
+    # offered too. Without this the select would offer only that placeholder row.
+    choices = [["list_name", "name", "label::Indonesian (id)", "label::English (en)"],
+               ["taman", "kode", "nama_id", "nama_en"], ["taman", "lain", "Lainnya", "Other"]]
+    result = imported(tmp_path, [[*HEADER, "appearance", "default"], ["text", "cari", "Cari", "Search", None, "t1"],
+                                 ["select_one taman", "t", "Taman", "Park", appearance]],
+                      choices, attachments={"taman.csv": TAMAN_CSV})
+    park = result.checklist.item("t")
+    assert [(c.value, c.label.id, c.label.en, c.column("kec")) for c in park.choices] == [
+        ("lain", "Lainnya", "Other", ""), ("t1", "Taman Satu", "Park One", "cilandak"),
+        ("t2", "Taman Dua", "Park Two", "tebet")]
+    assert (park.choice_filter and park.choice_filter.text) == choice_filter
+    assert park.appearance in (None, "minimal")
+    assert round_trips(result.checklist)
+
+
+def test_search_appearance_needs_its_csv(tmp_path):
+    error = refused(tmp_path, [[*HEADER, "appearance"], ["select_one taman", "t", "Taman", "Park", "search('taman')"]],
+                    [["list_name", "name", "label"], ["taman", "kode", "nama"]])
+    assert (error.code, error.row, error.construct) == ("xlsform.missing_attachment", 2, "taman.csv")
+
+
 @pytest.mark.parametrize("as_path", [False, True], ids=["bytes", "path"])
 def test_select_from_file_takes_choices_and_columns_from_the_csv(tmp_path, as_path):
     csv_file = tmp_path / "kota.csv"
