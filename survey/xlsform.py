@@ -10,7 +10,8 @@ the row they came from.
 Decisions (for form authors: docs/xlsform.md):
 - Question types are read through pyxform's own type table, so every alias pyxform accepts (`phone
   number`, `gps`, `q int`, `add text prompt`, ...) is accepted, with the constraint or hint pyxform adds.
-  `barcode` is typed in as text; `range` becomes a number with its start and end as min and max;
+  `barcode` is typed in as text; `range` becomes a number with its start and end as min and max (its
+  `parameters` read by pyxform's own parser: `start=1 end=5`, `start=1, end=5`, `start = 1; end = 5`);
   metadata (`start`, `end`, `today`, `deviceid`, ...) become hidden items (`start`/`end` take now(),
   `today` today()) so expressions and notes that name them work.
 - Structure: a top-level `begin group` is a section; questions outside any group go to the section
@@ -33,14 +34,26 @@ Decisions (for form authors: docs/xlsform.md):
 - Choices from files: `select_one_from_file x.csv` (and select_multiple) take their choices from the CSV
   attachment of that name (columns name, label or label::language, and any other column for choice
   filters); `select_one_external` from the workbook's external_choices sheet; `pulldata('t', ...)` and
-  `csv-external t` need the attachment `t.csv`, kept in the checklist as a table. A missing attachment is
+  `csv-external t` need the attachment `t.csv`, kept in the checklist as a table. ODK Collect's
+  `search('t')` appearance on a select takes its choices from `t.csv` too: the list's first row names the
+  CSV columns of value and label, its other rows are offered as well, and `search('t', 'matches',
+  'column', value)` (or contains, startswith, endswith) becomes a choice filter. A missing attachment is
   refused by name; an attachment the form never names is reported in a warning. Choice values are
-  unique: a name used twice in a list is refused, except under a `choice_filter`
-  (`allow_choice_duplicates`), where the first row is kept with a warning.
+  unique: a name used twice in a list is refused, except under a `choice_filter` or with the setting
+  `allow_choice_duplicates` = yes (pyxform then accepts it), where the first row is kept with a warning.
+- Defaults: a default is an expression or a literal answer as pyxform decides (`today()`, `${a}`, `7 - 4`
+  are expressions; `2026-01-31`, `f-4`, `(https://x.org)` are literals). The checklist reads `(` or `${`
+  as the mark of an expression, so an expression without either is stored in parentheses (`(7 - 4)`).
+  A `calculate` with a default and no calculation is set once from it, as ODK does: a hidden item.
+- Labels: a question needs one, as pyxform does, but takes what pyxform shows instead: its hint (which
+  then stands as the label), or its name when only an image or recording labels it (media are not
+  shown here). A question with a calculation and neither label nor hint has no control in pyxform's
+  form, so it is a calculate. Each with a warning.
 - Names: XLSForm names are mapped to ids: lower case, `-` and `.` become `_` (references follow, with a
   warning); two names that map to one id are refused.
 - Settings: the id is the `checklist_id` argument, else `form_id`, else the file name, normalised: lower
-  case, any run of other characters (`-`, `.`, spaces, ...) as `_` (with a warning). `version` is any
+  case, any run of other characters (`-`, `.`, spaces, ...) as `_` (with a warning); given both `form_id`
+  and its alias `id_string`, `form_id` is used (with a warning), as pyxform does. `version` is any
   text: kept as the version label; the version number is the `version` argument (the catalog's
   sequence), else `version` when it is a whole number up to 2^31-1 (then no label), else 1.
 - Texts: Indonesian (`id`, `Indonesian (id)`, `Bahasa Indonesia`) and English (`en`, `English (en)`)
@@ -49,11 +62,13 @@ Decisions (for form authors: docs/xlsform.md):
   other languages are dropped with a warning.
 - Refused (never half-imported): audio, video, file and OpenStreetMap uploads, lines and shapes on a
   map, ranking, triggers, `xml-external` data, automatic background locations and recordings, columns
-  XLSForm gives a meaning we do not support (`trigger`, `body::...`), and expressions our parser does
-  not read (instance(), XPath paths, ...). Ignored with a warning, as the form works without them: the
-  entities sheet (entity-list updates), the audit log, presentation-only columns (media, guidance_hint,
-  required_message, ...), columns XLSForm does not know, and question columns filled down over rows where
-  they mean nothing (`required` on a note, `required`/`constraint`/`default`/... on a group or repeat).
+  XLSForm gives a meaning we do not support (`trigger`, XForms, JavaRosa and ODK attributes in `bind::...`
+  such as `bind::odk:length`), and expressions our parser does not read (instance(), XPath paths, ...).
+  Ignored with a warning, as the form works without them: the entities sheet (entity-list updates), the
+  audit log, presentation-only columns (media, guidance_hint, required_message, `body::...`, ...), other
+  vendors' `bind::` attributes that ODK does not act on (`bind::esri:fieldType`), columns XLSForm does not
+  know, and question columns filled down over rows where they mean nothing (`required` on a note,
+  `required`/`constraint`/`default`/... on a group or repeat).
 """
 
 from __future__ import annotations
@@ -67,10 +82,12 @@ from pathlib import Path
 
 from pyxform import aliases, constants
 from pyxform.errors import PyXFormError
+from pyxform.parsing.parameters import parse as parse_parameters
 from pyxform.parsing.sheet_headers import dealias_and_group_headers
 from pyxform.question import MultipleChoiceQuestion, Option
 from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
 from pyxform.survey import Survey
+from pyxform.utils import default_is_dynamic
 from pyxform.xls2json import RE_OSM, RE_SELECT
 from pyxform.xls2json_backends import get_xlsform
 
@@ -85,12 +102,19 @@ MAX_ATTACHMENT_ROWS = 50_000
 MAX_VERSION = 2**31 - 1  # a dated version such as 2024010101 is a number; the catalog stores a 32-bit integer
 
 _ID = re.compile(r"[a-z0-9_]{1,64}")
+# ODK Collect's search() appearance: search('file'[, 'matches'|'contains'|'startswith'|'endswith', 'column', value])
+_SEARCH = re.compile(r"""search\(\s*(?P<q>['"])(?P<file>[^'"]+)(?P=q)\s*(?:,\s*(?P<q2>['"])(?P<mode>matches|contains|"""
+                     r"""startswith|endswith)(?P=q2)\s*,\s*(?P<q3>['"])(?P<column>[^'"]+)(?P=q3)\s*,\s*"""
+                     r"""(?P<value>[^)]*?))?\s*\)""", re.IGNORECASE)
+_SEARCH_MODES = {"contains": "contains", "startswith": "starts-with", "endswith": "ends-with"}
 _CONTROL = re.compile(r"(?P<edge>begin|end)[ _](?P<word>.+)")
 _LOOP = re.compile(r"begin[ _]loop[ _]over[ _](?P<list>\S+)")
 _SMART_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 # What pyxform's bind type means here (inputs: control tag `input`).
 _INPUT_TYPES = {"string": "text", "int": "integer", "decimal": "decimal", "date": "date", "time": "time",
                 "dateTime": "datetime", "geopoint": "gps", "barcode": "text"}
+# Our item types whose pyxform bind type decides whether a `-` in a default is a date's, not a minus.
+_PYXFORM_BIND_TYPES = {"date": "date", "datetime": "dateTime", "gps": "geopoint"}
 # Metadata (jr:preload) as hidden items; the default fills them where ODK would.
 _PRELOAD_DEFAULTS = {"start": "now()", "end": "now()", "today": "today()"}
 # Types XLSForm has and we do not: (English, Indonesian) reason shown in the error.
@@ -111,6 +135,9 @@ _BIND_COLUMNS = {"relevant": "relevant", "required": "required", "constraint": "
                  "jr:constraintMsg": "constraint_message", "jr:requiredMsg": "required_message",
                  "calculate": "calculation", "readonly": "read_only",
                  "jr:noAppErrorString": "no_app_error_string"}
+# XForms bind attributes (lower case): a `bind::` column naming one changes the form, so it is never ignored.
+_XFORMS_BIND_ATTRIBUTES = frozenset({"nodeset", "type", "readonly", "required", "relevant", "constraint",
+                                     "calculate", "saveincomplete", "preload", "preloadparams"})
 _CONTROL_COLUMNS = {"appearance": "appearance", "rows": "rows", "autoplay": "autoplay",
                     "jr:count": "repeat_count"}
 _QUESTION_COLUMNS = frozenset({"type", "name", "label", "hint", "relevant", "required", "constraint",
@@ -285,6 +312,7 @@ class _Settings:
 
     values: dict
     row: int | None
+    id_string_dropped: bool = False  # both form_id and id_string were given
 
     @property
     def default_language(self) -> str:
@@ -294,16 +322,31 @@ class _Settings:
     def clean_text(self) -> bool:
         return aliases.yes_no.get(self.values.get("clean_text_values", "yes"), True)
 
+    @property
+    def choice_duplicates(self) -> bool:
+        """`allow_choice_duplicates`: pyxform then accepts a choice name used twice in one list."""
+        return aliases.yes_no.get(str(self.values.get("allow_choice_duplicates", "no")).strip().lower(), False)
+
 
 def _settings(book) -> _Settings:
     if not book.settings:
         return _Settings({}, None)
-    rows = _sheet(constants.SETTINGS, book.settings, book.settings_header, aliases.settings_header,
-                  set(Survey.get_slot_names()))
+    sheet, header, dropped = _form_id_over_id_string(book.settings, book.settings_header)
+    rows = _sheet(constants.SETTINGS, sheet, header, aliases.settings_header, set(Survey.get_slot_names()))
     for row in rows:
         if len(row) > 1:
-            return _Settings(row, row["__row"])
+            return _Settings(row, row["__row"], dropped)
     return _Settings({}, None)
+
+
+def _form_id_over_id_string(sheet: list[dict], header: list[dict] | None):
+    """`form_id` and its alias `id_string` both given: pyxform keeps `form_id` (with a warning), so do we."""
+    columns = {str(key).strip().lower(): key for key in (header[0] if header else ())}
+    if not {"form_id", constants.ID_STRING} <= columns.keys():
+        return sheet, header, False
+    drop = columns[constants.ID_STRING]
+    return ([{key: value for key, value in row.items() if key != drop} for row in sheet],
+            [{key: value for key, value in row.items() if key != drop} for row in header], True)
 
 
 def _ignore_entities(book, warnings: _Warnings) -> None:
@@ -644,6 +687,7 @@ class _Form:
             self.warnings.add("survey: required on a note is ignored (a note takes no answer)", number,
                               "survey: required pada note diabaikan (note tidak punya jawaban)")
         item_id = self._name(row, "question")
+        kind = self._unlabelled(row, columns, kind, item_id)
         computed = kind.type in ("calculate", "hidden")
         label = self._text(columns, "label", number, required=not computed and kind.type != "note")
         if label is None and kind.type == "note":
@@ -664,16 +708,20 @@ class _Form:
             text = self._expression(columns, column, number, choice_filter=column == "choice_filter")
             if text is not None:
                 data[key] = (text, number)
-        if kind.type == "calculate" and "_calculation" not in data:
-            raise XLSFormError("xlsform.missing_field", "a calculate row needs a calculation", constants.SURVEY,
-                               number, "calculation", "baris calculate memerlukan calculation")
         default = columns.get("default", kind.preset.get("default"))
         if default not in (None, ""):
-            data["_default"] = (str(default), number)
+            data["_default"] = (_default_text(str(default), data["type"]), number)
+        if kind.type == "calculate" and "_calculation" not in data:
+            if "_default" not in data:
+                raise XLSFormError("xlsform.missing_field", "a calculate row needs a calculation or a default",
+                                   constants.SURVEY, number, "calculation",
+                                   "baris calculate memerlukan calculation atau default")
+            data["type"] = "hidden"  # set once from its default, as ODK does: a hidden item
         if "read_only" in columns:
             data["read_only"] = self._boolean(columns, "read_only", number)
         if "appearance" in columns:
             data["appearance"] = str(columns["appearance"])
+            self._search(data, kind, number)
         if "accept" in kind.preset:
             data["accept"] = kind.preset["accept"]
         data.update(self._kla_source(columns, number))
@@ -688,6 +736,28 @@ class _Form:
         self._append(data)
         if kind.or_other:
             self._other(data, number)
+
+    def _unlabelled(self, row: dict, columns: dict, kind: _Kind, item_id: str) -> _Kind:
+        """A question without a label, as pyxform draws it: its hint stands as the label; an image or recording
+        as label (ignored here) leaves its name; with none of them but a calculation it has no control at all, so
+        it is a calculate. Any other is refused for its label."""
+        number = row["__row"]
+        if kind.type in ("calculate", "hidden", "note") or _has_text(columns.get("label")):
+            return kind
+        if _has_text(columns.get("hint")):
+            columns["label"] = columns.pop("hint")
+            self.warnings.add("survey: a question without a label shows its hint as the label", number,
+                              "survey: pertanyaan tanpa label menampilkan hint-nya sebagai label")
+        elif _has_text(row.get("media")):
+            columns["label"] = item_id
+            self.warnings.add("survey: a question labelled only by an image or recording shows its name", number,
+                              "survey: pertanyaan yang labelnya hanya gambar atau rekaman menampilkan namanya")
+        elif _has_text(columns.get("calculation")) and kind.type in _INPUT_TYPES.values() and not kind.preset:
+            self.warnings.add("survey: a question with a calculation and no label or hint is not shown (as in ODK); "
+                              "it is a calculate", number, "survey: pertanyaan dengan calculation tanpa label atau "
+                              "hint tidak ditampilkan (seperti di ODK); ia menjadi calculate")
+            return _Kind("calculate")
+        return kind
 
     def _kla_source(self, columns: dict, number: int) -> dict:
         """A section's or question's own source (kla_source, kla_source_status, kla_source_text)."""
@@ -733,12 +803,10 @@ class _Form:
                                   "survey: kolom 'parameters' diabaikan untuk jenis pertanyaan ini")
             return
         params = dict(kind.preset["range"])
-        for part in str(columns.get("parameters", "")).replace(";", " ").split():
-            key, _, value = part.partition("=")
-            params[key.strip().lower()] = value.strip()
-        try:
+        try:  # pyxform's own reading: pairs split by spaces, commas or semicolons, `key = value` allowed
+            params.update(parse_parameters(str(columns.get("parameters", "")), number))
             numbers = {key: float(params[key]) for key in ("start", "end", "step")}
-        except (KeyError, ValueError):
+        except (KeyError, ValueError, PyXFormError):
             raise XLSFormError("xlsform.bad_value", "range parameters start, end and step must be numbers",
                                constants.SURVEY, number, "parameters",
                                "parameter range start, end dan step harus berupa angka") from None
@@ -750,6 +818,8 @@ class _Form:
     def _choices(self, data: dict, kind: _Kind, columns: dict, number: int) -> None:
         list_name = kind.list_name
         rows = self._choice_rows(kind, number)
+        if "_search" in data:
+            rows = self._search_rows(rows, data.pop("_search"), number)
         scored = self._scored(columns, number)
         if scored:
             mapping = _ynp_mapping(rows) if data["type"] == "select_one" else None
@@ -781,13 +851,15 @@ class _Form:
                 raise XLSFormError("xlsform.bad_name", f"a choice of list '{list_name}' has no name",
                                    row.get("_sheet", constants.CHOICES), row.get("__row"), "name",
                                    f"pilihan dalam daftar '{list_name}' tidak punya nama")
-            if value in seen and "_choice_filter" in data:
-                # A filter may tell duplicates apart (allow_choice_duplicates); choice values are unique here, so
-                # the first row is kept and the filter cannot offer the name for the other rows' values.
+            if value in seen and ("_choice_filter" in data or self.settings.choice_duplicates):
+                # A filter may tell duplicates apart, and allow_choice_duplicates lets pyxform keep them; choice
+                # values are unique here (an answer names one choice), so the first row is kept.
                 sheet = row.get("_sheet", constants.CHOICES)
-                self.warnings.add(f"{sheet}: a choice name used twice in a filtered list keeps only its first row",
-                                  row.get("__row"), f"{sheet}: nama pilihan yang dipakai dua kali dalam daftar "
-                                  "berfilter hanya memakai baris pertamanya")
+                where, where_id = (("a filtered list", "daftar berfilter") if "_choice_filter" in data
+                                   else ("a list (allow_choice_duplicates)", "daftar (allow_choice_duplicates)"))
+                self.warnings.add(f"{sheet}: a choice name used twice in {where} keeps only its first row",
+                                  row.get("__row"), f"{sheet}: nama pilihan yang dipakai dua kali dalam {where_id} "
+                                  "hanya memakai baris pertamanya")
                 continue
             seen[value] = row
             kept.append(row)
@@ -802,6 +874,48 @@ class _Form:
             choices.append(choice)
         data["choices"] = choices
         data["_choice_rows"] = tuple((row.get("_sheet", constants.CHOICES), row.get("__row")) for row in kept)
+
+    def _search(self, data: dict, kind: _Kind, number: int) -> None:
+        """ODK's `search('file')` appearance: the select's choices come from the CSV attachment `file.csv`, and
+        `search('file', 'matches', 'column', value)` keeps those whose column matches: a choice filter here."""
+        found = _SEARCH.search(data["appearance"])
+        if found is None:
+            return
+        if kind.list_name is None or kind.source != "choices":
+            raise XLSFormError("xlsform.unsupported_column", "search() is for a select_one or select_multiple of "
+                               "the choices sheet", constants.SURVEY, number, "appearance",
+                               "search() hanya untuk select_one atau select_multiple dari lembar choices")
+        data["_search"] = f"{found['file']}.csv"
+        rest = " ".join(_SEARCH.sub(" ", data.pop("appearance")).split())
+        if rest:
+            data["appearance"] = rest
+        if found["mode"]:
+            column, value = found["column"], found["value"].strip()
+            test = (f"{column} = {value}" if found["mode"].lower() == "matches"
+                    else f"{_SEARCH_MODES[found['mode'].lower()]}({column}, {value})")
+            own = data.get("_choice_filter")
+            self._expression({"choice_filter": test}, "choice_filter", number, choice_filter=True)
+            data["_choice_filter"] = (f"({own[0]}) and {test}" if own else test, number)
+
+    def _search_rows(self, rows: list[dict], file_name: str, number: int) -> list[dict]:
+        """A search() list: its first row names the CSV columns of value and label; any other row is a choice
+        offered besides the CSV's rows, as ODK Collect does."""
+        config, *static = rows
+        value_column = str(config.get("name") or "").strip()
+        label_columns = config.get("label") or value_column
+        records = self.attachments.rows(file_name, constants.SURVEY, number, file_name)
+        if records and value_column not in records[0]:
+            raise XLSFormError("xlsform.bad_attachment", f"'{file_name}' has no column '{value_column}' (the "
+                               "search() list's name)", constants.SURVEY, number, file_name,
+                               f"'{file_name}' tidak punya kolom '{value_column}' (nama pada daftar search())")
+        found = []
+        for line, record in enumerate(records, start=2):
+            label = ({key: record.get(str(column).strip(), "") for key, column in label_columns.items()}
+                     if isinstance(label_columns, dict) else record.get(str(label_columns).strip(), ""))
+            extra = {key: value for key, value in record.items() if key not in ("name", "label")}
+            found.append({**extra, "name": record[value_column], "label": label or record[value_column],
+                          "_sheet": file_name, "__row": line})
+        return static + found
 
     def _choice_rows(self, kind: _Kind, number: int) -> list[dict]:
         """The rows of a list: the choices sheet, the external_choices sheet or a CSV attachment."""
@@ -869,6 +983,10 @@ class _Form:
             elif name in _ENTITY_COLUMNS:
                 self.warnings.add(f"survey: column '{name}' updates ODK entity lists and is ignored", number,
                                   f"survey: kolom '{name}' memperbarui daftar entitas ODK dan diabaikan")
+            elif _custom_bind_attribute(name):
+                self.warnings.add(f"survey: column '{name}' is a custom XForm attribute that ODK does not act on "
+                                  "and is ignored", number, f"survey: kolom '{name}' adalah atribut XForm khusus yang "
+                                  "tidak dijalankan ODK dan diabaikan")
             elif _known_to_pyxform(name):
                 row_type = row.get(constants.TYPE)
                 raise XLSFormError(
@@ -1113,7 +1231,7 @@ class _Form:
                 data[target] = self._rewrite(entry[key][0], entry[key][1], column, current)
         if "_default" in entry:
             text, at = entry["_default"]
-            if "(" in text or "${" in text:
+            if _dynamic_default(text, entry["type"]):
                 data["default"] = self._rewrite(text, at, "default", None)
             else:  # a scored item's literal default is a name of its list: stored as ya/tidak like its answers
                 data["default"] = self.ynp.get(entry["id"], {}).get(text.strip(), text)
@@ -1201,6 +1319,9 @@ class _Form:
         return title
 
     def _settings_warnings(self) -> None:
+        if self.settings.id_string_dropped:
+            self.warnings.add("settings: both form_id and id_string are given; form_id is used", self.settings.row,
+                              "settings: form_id dan id_string keduanya diisi; form_id yang dipakai")
         ignored = sorted(key for key in self.settings.values if key != "__row" and key not in _USED_SETTINGS)
         if ignored:
             self.warnings.add(f"settings: ignored {', '.join(ignored)}", None,
@@ -1397,6 +1518,30 @@ def _looped(entry: dict, value: str, label: dict, names: dict[str, str]) -> dict
     return copy
 
 
+def _default_text(text: str, item_type: str) -> str:
+    """A default as the checklist reads it: an expression holds `(` or `${`, so one pyxform calls dynamic
+    without either (`7 - 4`, `5 div 5`) is put in parentheses; anything else is the literal answer."""
+    if _dynamic_default(text, item_type) and "(" not in text and "${" not in text:
+        return f"({text})"
+    return text
+
+
+def _dynamic_default(text: str, item_type: str) -> bool:
+    """Whether a default is an expression, decided as pyxform decides it (so `(https://x.org)` and `f-4` are
+    literals while `random()`, `${a}` and `3 mod 3` are expressions); what our checklist would parse counts too."""
+    if "(" not in text and "${" not in text:
+        return default_is_dynamic(text, _PYXFORM_BIND_TYPES.get(item_type, item_type))
+    return default_is_dynamic(text, _PYXFORM_BIND_TYPES.get(item_type, item_type)) or _parses(text)
+
+
+def _parses(text: str) -> bool:
+    try:
+        parse(text)
+    except ExpressionError:
+        return False
+    return True
+
+
 def _walk(entries: list[dict]):
     for entry in entries:
         yield entry
@@ -1429,6 +1574,22 @@ def _flat_columns(row: dict):
             yield key, value
         else:
             yield key.lower(), value
+
+
+def _has_text(cell) -> bool:
+    """Whether a cell (or any language of a translated cell) holds text."""
+    if isinstance(cell, dict):
+        return any(_has_text(value) for value in cell.values())
+    return cell is not None and str(cell).strip() != ""
+
+
+def _custom_bind_attribute(name: str) -> bool:
+    """`bind::x` that is no XForms, JavaRosa or ODK attribute (a vendor's own, e.g. `bind::esri:fieldType`):
+    pyxform copies it into the form and ODK clients ignore it, so the form means the same without it."""
+    if not name.startswith("bind::"):
+        return False
+    attribute = name[len("bind::"):].strip().lower()
+    return attribute not in _XFORMS_BIND_ATTRIBUTES and not attribute.startswith(("jr:", "odk:", "orx:"))
 
 
 def _known_to_pyxform(name: str) -> bool:

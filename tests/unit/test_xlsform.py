@@ -229,6 +229,50 @@ def test_calculate_is_stored_and_usable_in_relevance(tmp_path):
     assert round_trips(checklist)
 
 
+@pytest.mark.parametrize("type_cell, default, stored", [
+    pytest.param("integer", "3", "3", id="a number"),
+    pytest.param("date", "2022-03-14", "2022-03-14", id="a date: its '-' is no minus"),
+    pytest.param("text", "f-4", "f-4", id="a name-like text"),
+    pytest.param("text", "(https://peta.id)", "(https://peta.id)", id="brackets around a text that is no expression"),
+    pytest.param("text", "Catat: (a)~!", "Catat: (a)~!", id="symbols"),
+    pytest.param("date", "today()", "today()", id="a function"),
+    pytest.param("integer", "${a} + 1", "${a} + 1", id="a reference"),
+    pytest.param("integer", "7 - 4", "(7 - 4)", id="arithmetic: put in parentheses so the checklist evaluates it"),
+    pytest.param("text", "5 div 5", "(5 div 5)", id="div, as pyxform reads it"),
+])
+def test_defaults_are_literals_or_expressions_as_pyxform_decides(tmp_path, type_cell, default, stored):
+    checklist = imported(tmp_path, [[*HEADER, "default"], ["integer", "a", "A", "A"],
+                                    [type_cell, "q", "Q", "Q", default]]).checklist
+    assert checklist.item("q").default == stored
+
+
+def test_a_calculate_with_only_a_default_is_set_once_from_it(tmp_path):
+    # ODK sets such a calculate once when the form opens (random() to draw a sample): a hidden item with a default.
+    checklist = imported(tmp_path, [[*HEADER, "calculation", "default"],
+                                    ["calculate", "undian", None, None, None, "random()"],
+                                    ["note", "n", "Nomor ${undian}", "Number ${undian}"]]).checklist
+    drawn = checklist.item("undian")
+    assert (drawn.type, drawn.default, drawn.calculation) == ("hidden", "random()", None)
+
+
+@pytest.mark.parametrize("row, expected, warning", [
+    pytest.param(["text", "q", None, None, "Tulis nama", None, None], ("text", "Tulis nama", None),
+                 "a question without a label shows its hint as the label", id="hint stands as the label"),
+    pytest.param(["text", "q", None, None, None, None, "foto.png"], ("text", "q", None),
+                 "a question labelled only by an image or recording shows its name", id="image as label"),
+    pytest.param(["integer", "q", None, None, None, "${a} + 1", None], ("calculate", "q", "${a} + 1"),
+                 "a question with a calculation and no label or hint is not shown (as in ODK); it is a calculate",
+                 id="calculation, no label or hint: no control, as pyxform draws it"),
+    pytest.param(["text", "q", "Q", "Q", "Petunjuk", None, None], ("text", "Q", None), None, id="labelled"),
+])
+def test_questions_without_a_label(tmp_path, row, expected, warning):
+    result = imported(tmp_path, [[*HEADER, "hint", "calculation", "media::image"], ["integer", "a", "A", "A"], row])
+    item = result.checklist.item("q")
+    assert (item.type, item.label.en, item.calculation and item.calculation.text) == expected
+    assert (f"survey: {warning} (row 3)" in result.warnings) if warning else not any(
+        "without a label" in line for line in result.warnings)
+
+
 @pytest.mark.parametrize("type_cell, column, value, expected", [
     pytest.param("calculate", "calculation", None, "xlsform.missing_field", id="calculate without calculation"),
     pytest.param("text", "calculation", "${a} +", "xlsform.bad_expression", id="broken calculation"),
@@ -305,8 +349,21 @@ def test_barcode_and_range_warn_how_they_are_entered(tmp_path):
             in result.warnings)
 
 
-def test_range_with_bad_parameters_is_refused(tmp_path):
-    error = refused(tmp_path, [[*HEADER, "parameters"], ["range", "r", "R", "R", "start=a end=5"]])
+@pytest.mark.parametrize("parameters, expected", [
+    pytest.param("start=1,end=10,step=1", ("integer", 1, 10), id="commas"),
+    pytest.param("start = 2 , end = 8 , step = 2", ("integer", 2, 8), id="spaces around = and ,"),
+    pytest.param("Start=3 End=14 STEP=2", ("integer", 3, 14), id="any case"),
+    pytest.param("start=0.5;end=5.0;step=0.5", ("decimal", 0.5, 5.0), id="semicolons, fractions"),
+    pytest.param("end=20", ("integer", 1, 20), id="start and step from the default"),
+])
+def test_range_parameters_are_read_as_pyxform_reads_them(tmp_path, parameters, expected):
+    item = imported(tmp_path, [[*HEADER, "parameters"], ["range", "r", "R", "R", parameters]]).checklist.item("r")
+    assert (item.type, item.min, item.max) == expected
+
+
+@pytest.mark.parametrize("parameters", ["start=a end=5", "start", "start=1 end=5 step"])
+def test_range_with_bad_parameters_is_refused(tmp_path, parameters):
+    error = refused(tmp_path, [[*HEADER, "parameters"], ["range", "r", "R", "R", parameters]])
     assert (error.code, error.row, error.construct) == ("xlsform.bad_value", 2, "parameters")
 
 
@@ -513,6 +570,27 @@ def test_duplicate_choice_names_are_allowed_only_under_a_filter(tmp_path):
     assert (error.code, error.sheet, error.row) == ("xlsform.bad_choices", "choices", 3)
 
 
+@pytest.mark.parametrize("setting, kept", [
+    pytest.param("yes", [("a", "A"), ("b", "B")], id="allowed: the first row of a name is kept"),
+    pytest.param("TRUE", [("a", "A"), ("b", "B")], id="allowed, any spelling of yes"),
+    pytest.param("no", None, id="not allowed"),
+    pytest.param("Bob", None, id="not a yes"),
+])
+def test_allow_choice_duplicates_setting(tmp_path, setting, kept):
+    # pyxform accepts a name used twice in a list under this setting; an answer names one choice, so one row stays.
+    rows = [HEADER, ["select_one l", "s", "S", "S"]]
+    choices = [["list_name", "name", "label"], ["l", "a", "A"], ["l", "b", "B"], ["l", "b", "C"]]
+    settings = [["form_id", "allow_choice_duplicates"], ["x", setting]]
+    if kept is None:
+        error = refused(tmp_path, rows, choices, settings)
+        assert (error.code, error.sheet, error.row) == ("xlsform.bad_choices", "choices", 4)
+        return
+    result = imported(tmp_path, rows, choices, settings)
+    assert [(c.value, c.label.en) for c in result.checklist.item("s").choices] == kept
+    assert ("choices: a choice name used twice in a list (allow_choice_duplicates) keeps only its first row (row 4)"
+            in result.warnings)
+
+
 def test_or_other_adds_the_choice_and_a_text_shown_for_it(tmp_path):
     checklist = imported(tmp_path, [[*HEADER, "required"],
                                     ["select_one bahan or_other", "lantai", "Lantai", "Floor", "yes"],
@@ -547,6 +625,39 @@ def test_or_other_name_taken_is_refused(tmp_path):
 
 KOTA_CSV = "name,label::Indonesian (id),label::English (en),prov\nbogor,Kota Bogor,Bogor City,jabar\n" \
            "malang,Kota Malang,Malang City,jatim\n"
+
+
+
+TAMAN_CSV = b"kode,nama_id,nama_en,kec\nt1,Taman Satu,Park One,cilandak\nt2,Taman Dua,Park Two,tebet\n"
+
+
+@pytest.mark.parametrize("appearance, choice_filter", [
+    pytest.param("search('taman')", None, id="the CSV's rows after the list's own"),
+    pytest.param("minimal search('taman', 'matches', 'kec', 'tebet')", "kec = 'tebet'", id="matches: a filter"),
+    pytest.param("search(\"taman\", 'startswith', 'kode', ${cari})", "starts-with(kode, ${cari})",
+                 id="startswith a question's answer"),
+])
+def test_search_appearance_takes_the_choices_from_the_csv(tmp_path, appearance, choice_filter):
+    # ODK Collect's search(): the list's first row names the CSV columns of value and label; other rows are
+    # offered too. Without this the select would offer only that placeholder row.
+    choices = [["list_name", "name", "label::Indonesian (id)", "label::English (en)"],
+               ["taman", "kode", "nama_id", "nama_en"], ["taman", "lain", "Lainnya", "Other"]]
+    result = imported(tmp_path, [[*HEADER, "appearance", "default"], ["text", "cari", "Cari", "Search", None, "t1"],
+                                 ["select_one taman", "t", "Taman", "Park", appearance]],
+                      choices, attachments={"taman.csv": TAMAN_CSV})
+    park = result.checklist.item("t")
+    assert [(c.value, c.label.id, c.label.en, c.column("kec")) for c in park.choices] == [
+        ("lain", "Lainnya", "Other", ""), ("t1", "Taman Satu", "Park One", "cilandak"),
+        ("t2", "Taman Dua", "Park Two", "tebet")]
+    assert (park.choice_filter and park.choice_filter.text) == choice_filter
+    assert park.appearance in (None, "minimal")
+    assert round_trips(result.checklist)
+
+
+def test_search_appearance_needs_its_csv(tmp_path):
+    error = refused(tmp_path, [[*HEADER, "appearance"], ["select_one taman", "t", "Taman", "Park", "search('taman')"]],
+                    [["list_name", "name", "label"], ["taman", "kode", "nama"]])
+    assert (error.code, error.row, error.construct) == ("xlsform.missing_attachment", 2, "taman.csv")
 
 
 @pytest.mark.parametrize("as_path", [False, True], ids=["bytes", "path"])
@@ -1261,6 +1372,31 @@ def test_body_columns_are_presentation_and_ignored(tmp_path):
     result = imported(tmp_path, [[*HEADER, "body::accuracyThreshold"], ["geopoint", "a", "A", "A", "5"]])
     assert result.checklist.item("a").type == "gps"
     assert any("body::accuracyThreshold" in warning for warning in result.warnings)
+
+
+@pytest.mark.parametrize("column, ignored", [
+    pytest.param("bind::esri:fieldType", True, id="a vendor's attribute"),
+    pytest.param("bind::foo", True, id="an attribute of no namespace"),
+    pytest.param("bind::odk:length", False, id="ODK's own"),
+    pytest.param("bind::jr:preload", False, id="JavaRosa's own"),
+    pytest.param("bind::saveIncomplete", False, id="an XForms bind attribute"),
+])
+def test_custom_bind_attributes_are_ignored_but_odk_ones_refused(tmp_path, column, ignored):
+    rows = [[*HEADER, column], ["text", "a", "A", "A", "x"]]
+    if not ignored:
+        error = refused(tmp_path, rows)
+        assert (error.code, error.row, error.construct) == ("xlsform.unsupported_column", 2, column)
+        return
+    result = imported(tmp_path, rows)
+    assert (f"survey: column '{column}' is a custom XForm attribute that ODK does not act on and is ignored (row 2)"
+            in result.warnings)
+
+
+def test_form_id_wins_over_id_string(tmp_path):
+    result = imported(tmp_path, [HEADER, ["text", "a", "A", "A"]],
+                      settings_rows=[["id_string", "form_id"], ["lama", "baru"]])
+    assert result.checklist.id == "baru"
+    assert "settings: both form_id and id_string are given; form_id is used (row 2)" in result.warnings
 
 
 def test_entity_columns_are_ignored(tmp_path):
