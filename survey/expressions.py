@@ -45,6 +45,9 @@ Functions and where they differ from XPath 1.0 / ODK:
 Evaluation never raises for any answers, with two exceptions: `today()` without a `today` date
 (ExpressionError `expr.no_today`) and `now()` without a timezone-aware `now` (`expr.no_now`),
 which are callers' mistakes.
+
+Relative paths to a sibling (`../total`, `current()/../total`), as XLSForms for ODK write them, are read as
+`${total}`: names are unique in a form, so the item of that name as seen from here is the same node.
 """
 
 from __future__ import annotations
@@ -334,10 +337,14 @@ class Token:
 
 
 _NAME_PART = r"[A-Za-z_][A-Za-z0-9_.\-]*"
+RELATIVE_REF = re.compile(r"(?:current\(\)/)?(?:\.\./)+([A-Za-z_][A-Za-z0-9_.\-]*)")
 _TOKEN_PATTERNS = [
     ("space", re.compile(r"\s+")),
     ("number", re.compile(r"\d+(\.\d*)?|\.\d+")),
     ("ref", re.compile(r"\$\{([A-Za-z0-9_.\-]+)\}")),
+    # A relative path to a sibling (`../total`, `current()/../pos`), as XLSForms written for ODK use: names are
+    # unique in a form, so it is the item of that name as seen from here, the same as ${total}.
+    ("ref", RELATIVE_REF),
     ("string", re.compile(r"'[^']*'|\"[^\"]*\"")),
     ("op", re.compile(r"!=|<=|>=|[=<>+\-*(),]")),
     ("parent", re.compile(r"\.\.")),

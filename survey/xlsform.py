@@ -92,7 +92,7 @@ from pyxform.xls2json import RE_OSM, RE_SELECT
 from pyxform.xls2json_backends import get_xlsform
 
 from survey.checklist import Checklist, ChecklistError, checklist_from_dict
-from survey.expressions import ExpressionError, Token, parse, tokenize
+from survey.expressions import RELATIVE_REF, ExpressionError, Token, parse, tokenize
 
 SOURCE_STATUS = "unverified"
 MEMENUHI_MIN = 0.8
@@ -1616,7 +1616,10 @@ def _rewrite(text: str, renames: dict[str, str], ynp: dict[str, dict[str, str]],
         if token.kind == "ref":
             name = renames.get(token.value, token.value)
             referenced.add(name)
-            if name != token.value:
+            relative = RELATIVE_REF.match(text, token.position)
+            if relative:  # ../total is written ${total}, as people read it
+                replacements[token.position] = (relative.end() - token.position, f"${{{name}}}")
+            elif name != token.value:
                 replacements[token.position] = (len(token.value) + 3, f"${{{name}}}")
         elif token.kind == "string" and "${" in token.value:  # jr:choice-name(x, '${q}') names q in a literal
             renamed = _renamed_references(token.value, renames)

@@ -1402,3 +1402,16 @@ def test_form_id_wins_over_id_string(tmp_path):
 def test_entity_columns_are_ignored(tmp_path):
     result = imported(tmp_path, [[*HEADER, "save_to"], ["text", "a", "A", "A", "nama"]])
     assert any("updates ODK entity lists" in warning for warning in result.warnings)
+
+
+def test_relative_paths_become_references(tmp_path):
+    """ODK authors write a sibling as ../total or current()/../total; it is ${total} (names are unique)."""
+    checklist = imported(tmp_path, [
+        [*HEADER, "constraint", "constraint_message", "relevant"],
+        ["integer", "Total-N", "Total", "Total"],
+        ["begin repeat", "r", "R", "R"],
+        ["integer", "n", "N", "N", ". <= ../Total-N", "tidak lebih dari total", "current()/../Total-N > 0"],
+        ["end repeat"],
+    ]).checklist
+    item = checklist.item("n")
+    assert (item.constraint.text, item.relevant.text) == (". <= ${total_n}", "${total_n} > 0")

@@ -205,6 +205,8 @@ const TOKEN_PATTERNS = [
   ['space', /\s+/y],
   ['number', /\d+(\.\d*)?|\.\d+/y],
   ['ref', /\$\{([A-Za-z0-9_.\-]+)\}/y],
+  // A relative path to a sibling (`../total`, `current()/../pos`): names are unique in a form, so ${total}.
+  ['ref', /(?:current\(\)\/)?(?:\.\.\/)+([A-Za-z_][A-Za-z0-9_.\-]*)/y],
   ['string', /'[^']*'|"[^"]*"/y],
   ['op', /!=|<=|>=|[=<>+\-*(),]/y],
   ['parent', /\.\./y],
