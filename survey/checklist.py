@@ -140,6 +140,7 @@ class Item:
     appearance: str | None = None
     path: tuple[str, ...] = ()
     accept: str | None = None  # file items: audio | video | osm | file
+    choices_from: str | None = None  # a select offering the answers an item got across a repeat's entries
 
     @property
     def is_scored(self) -> bool:
@@ -432,7 +433,7 @@ _SECTION_FIELDS = ("id", "title", "source", "source_text", "source_status", "ite
 _ITEM_FIELDS = ("id", "type", "label", "hint", "required", "relevant", "constraint",
                 "constraint_message", "weight", "critical", "allow_na", "min", "max", "choices",
                 "source", "source_status", "calculation", "default", "read_only", "choice_filter",
-                "appearance", "accept")
+                "appearance", "accept", "choices_from")
 _CONTAINER_FIELDS = ("id", "type", "label", "hint", "relevant", "count", "appearance", "items")
 _YNP_FIELDS = ("weight", "critical", "allow_na")
 
@@ -619,8 +620,23 @@ def _item(fields: _Fields, path: tuple[str, ...] = ()) -> Item:
         required_if=required_if, calculation=calculation, default=_default(fields),
         read_only=fields.get("read_only", (bool,), default=False),
         choice_filter=_choice_filter(fields, item_type), appearance=fields.string("appearance"),
-        path=path, accept=_accept(fields, item_type),
+        path=path, accept=_accept(fields, item_type), choices_from=_choices_from(fields, item_type),
     )
+
+
+def _choices_from(fields: _Fields, item_type: str) -> str | None:
+    """XLSForm's `select_one ${name}`: the choices are the answers `name` got in a repeat's entries."""
+    name = fields.string("choices_from")
+    if name is None:
+        return None
+    if item_type not in ("select_one", "select_multiple"):
+        raise fields.error("checklist.field_not_allowed", "choices_from is for select items", "choices_from")
+    if fields.has("choices") or fields.has("choice_filter"):
+        raise fields.error("checklist.field_not_allowed",
+                           "choices_from takes no choices and no choice_filter of its own", "choices_from")
+    if not _ID.fullmatch(name):
+        raise fields.error("checklist.bad_value", f"choices_from {name!r} must name an item", "choices_from")
+    return name
 
 
 def _accept(fields: _Fields, item_type: str) -> str | None:
@@ -691,6 +707,8 @@ def _choices(fields: _Fields, item_type: str) -> tuple[Choice, ...]:
             raise fields.error("checklist.bad_choices",
                                f"choices are only for select items, not {item_type}", "choices")
         return ()
+    if fields.has("choices_from"):
+        return ()
     if not fields.has("choices") or not fields.data["choices"]:
         raise fields.error("checklist.bad_choices", f"a {item_type} item needs choices", "choices")
     choices = []
@@ -721,6 +739,13 @@ def _refuse(fields: _Fields, keys: tuple[str, ...], who: str):
 def _check_references(checklist: Checklist, origin: str):
     """Every ${name} names an item, group or repeat; relevance never names its own item; nothing computes itself."""
     names = {item.id for item in checklist.items} | {c.id for c in checklist.containers}
+    items = {item.id for item in checklist.items}
+    paths = _paths(checklist)
+    for item in checklist.items:
+        if item.choices_from is not None and item.choices_from not in items:
+            raise ChecklistError("checklist.unknown_reference",
+                                 f"choices_from {item.choices_from!r} is not an item of this checklist",
+                                 f"{origin}: {paths[item.id]}.choices_from")
     for name, path, expressions in _expression_owners(checklist):
         for key, expression in expressions.items():
             where = f"{origin}: {path}.{key}"
@@ -900,6 +925,7 @@ def _item_dict(item: Item) -> dict:
     _put(data, "appearance", item.appearance)
     if item.type == "file":
         _put(data, "accept", item.accept, "file")
+    _put(data, "choices_from", item.choices_from)
     return data
 
 
@@ -1040,13 +1066,15 @@ def _check_decimal(item: Item, value: object) -> str | None:
 
 
 def _check_select_one(item: Item, value: object) -> str | None:
-    return None if isinstance(value, str) and value in item.choice_values else "answer.not_a_choice"
+    # Choices taken from a repeat's answers are known only with the form's state (survey.form checks them).
+    offered = isinstance(value, str) and (item.choices_from is not None or value in item.choice_values)
+    return None if offered else "answer.not_a_choice"
 
 
 def _check_select_multiple(item: Item, value: object) -> str | None:
     if not isinstance(value, (list, tuple)):
         return "answer.not_a_list"
-    if any(not isinstance(v, str) or v not in item.choice_values for v in value):
+    if any(not isinstance(v, str) or (item.choices_from is None and v not in item.choice_values) for v in value):
         return "answer.not_a_choice"
     return "answer.duplicate" if len(set(value)) != len(value) else None
 

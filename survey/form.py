@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from survey.checklist import (MAX_INSTANCES, Checklist, Choice, Container, Item, coerce_answer, dependencies,
+from survey.checklist import (MAX_INSTANCES, Checklist, Choice, Container, Item, Text, coerce_answer, dependencies,
                               validate_answer)
 from survey.expressions import (Expression, ExpressionError, Nodeset, evaluate, is_empty, parse, to_number, to_string,
                                 truthy)
@@ -270,12 +270,14 @@ class _Evaluation:
         value = state.values.get(address)
         if item.choice_filter is not None:
             state.choices[address] = self.filtered_choices(item, repeats, instance)
+        elif item.choices_from is not None:
+            state.choices[address] = self.answered_choices(item, repeats, instance)
         if value is None:
             if item.required or (item.required_if is not None and self._true(item.required_if, repeats, instance)):
                 state.missing.append(address)
             return
         code = validate_answer(item, value)
-        if code is None and item.choice_filter is not None:
+        if code is None and (item.choice_filter is not None or item.choices_from is not None):
             offered = {choice.value for choice in state.choices[address]}
             chosen = value if isinstance(value, list) else [value]
             code = None if all(v in offered for v in chosen) else "answer.not_a_choice"
@@ -284,6 +286,17 @@ class _Evaluation:
             code = "answer.constraint"
         if code:
             state.problems[address] = code
+
+    def answered_choices(self, item: Item, repeats: tuple[str, ...], instance: Instance) -> tuple[Choice, ...]:
+        """`select_one ${name}`: each different answer `name` got (in entry order) is a choice, its own label."""
+        found = _Scope(self, repeats, instance).value(item.choices_from)
+        values = found if isinstance(found, Nodeset) else (found,)
+        seen: dict[str, None] = {}
+        for value in values:
+            text = to_string(value).strip()
+            if text:
+                seen.setdefault(text, None)
+        return tuple(Choice(value=value, label=Text(id=value, en=value)) for value in seen)
 
     def filtered_choices(self, item: Item, repeats: tuple[str, ...], instance: Instance) -> tuple[Choice, ...]:
         """The choices a choice_filter leaves on offer for this instance."""

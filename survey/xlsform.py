@@ -29,6 +29,8 @@ Decisions (for form authors: docs/xlsform.md):
   a scored item are rewritten to ya/tidak/..., as is its literal default; a literal we cannot tie to one
   item is refused. `scored`, `weight` or `critical` on any other row, and `or_other` on a scored row, are
   refused.
+- `select_one ${name}` offers the answers `name` got in a repeat's entries (`choices_from`), as ODK's dynamic
+  choices do; a choice_filter, the scored marking or or_other are refused there.
 - `or_other`: as pyxform does, the list gains the choice `other` (unless it has its own) and a text item
   `<name>_other` follows, shown when `other` is chosen.
 - Choices from files: `select_one_from_file x.csv` (and select_multiple) take their choices from the CSV
@@ -817,6 +819,21 @@ class _Form:
 
     def _choices(self, data: dict, kind: _Kind, columns: dict, number: int) -> None:
         list_name = kind.list_name
+        answered = re.fullmatch(r"\$\{([^}]+)\}", list_name.strip())
+        if answered:  # select_one ${name}: the answers `name` got in a repeat's entries are the choices
+            for column in ("choice_filter", "scored", "weight", "critical"):
+                if column in columns:
+                    raise XLSFormError("xlsform.unsupported_column",
+                                       f"column '{column}' is not supported on a select of a repeat's answers",
+                                       constants.SURVEY, number, column,
+                                       f"kolom '{column}' tidak didukung pada pilihan dari jawaban repeat")
+            if kind.or_other:
+                raise XLSFormError("xlsform.unsupported_type", "or_other is not supported on a select of a repeat's "
+                                   "answers", constants.SURVEY, number, list_name,
+                                   "or_other tidak didukung pada pilihan dari jawaban repeat")
+            data["_choices_from"] = (answered[1], number)
+            data.pop("_choice_filter", None)
+            return
         rows = self._choice_rows(kind, number)
         if "_search" in data:
             rows = self._search_rows(rows, data.pop("_search"), number)
@@ -1229,6 +1246,9 @@ class _Form:
                                     ("_count", "repeat_count", "count")):
             if key in entry and entry[key][0] is not None:
                 data[target] = self._rewrite(entry[key][0], entry[key][1], column, current)
+        if "_choices_from" in entry:
+            name = entry["_choices_from"][0]
+            data["choices_from"] = self.renames.get(name, name)
         if "_default" in entry:
             text, at = entry["_default"]
             if _dynamic_default(text, entry["type"]):

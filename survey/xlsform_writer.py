@@ -173,7 +173,7 @@ def _item_row(item: Item) -> dict:
         row.update(type=f"select_one {YNP_LIST if item.allow_na else YNP_REQUIRED_LIST}", scored="yes",
                    weight=item.weight, critical="yes" if item.critical else None)
     elif item.type in ("select_one", "select_multiple"):
-        row["type"] = f"{item.type} {item.id}"
+        row["type"] = f"{item.type} ${{{item.choices_from}}}" if item.choices_from else f"{item.type} {item.id}"
     elif item.type == "file":
         row["type"] = {"audio": "audio", "video": "video", "osm": "osm"}.get(item.accept, "file")
     else:

@@ -55,6 +55,7 @@ sections:
       - {id: total_rusak, type: calculate, label: {id: Alat rusak, en: Broken equipment}, calculation: "sum(${rusak})"}
       - {id: catatan, type: note, label: {id: "Tercatat ${total_rusak} alat rusak.", en: "${total_rusak} broken."}}
       - {id: rekaman, type: file, accept: audio, label: {id: Rekaman wawancara, en: Interview recording}}
+      - {id: terbaik, type: select_one, choices_from: jenis, label: {id: Alat terbaik, en: Best equipment}}
 """
 
 
@@ -294,3 +295,13 @@ def test_the_review_names_the_entry_of_what_is_missing(signed_in, audit):
     assert todo == ["Jenis alat Umum · Alat bermain 2"]  # the item, its section, and which entry
     link = page.select_one("ul.todo li a")["href"]
     assert link.endswith("#item-alat[2]/jenis")
+
+
+def test_a_select_offers_the_answers_of_a_repeat(signed_in, audit):
+    add(signed_in, audit)
+    add(signed_in, audit)
+    assert not html(signed_in.client.get(f"/audits/{audit}")).select("#item-terbaik input[name=value]")
+    reply = html(answer(signed_in, audit, "alat[2]/jenis", "perosotan"))
+    assert [i["value"] for i in reply.select("#item-terbaik input[name=value]")] == ["perosotan"]  # re-rendered
+    assert html(answer(signed_in, audit, "terbaik", "perosotan")).select_one("#fb-terbaik")["data-state"] == "saved"
+    assert html(answer(signed_in, audit, "terbaik", "ayunan")).select_one("#fb-terbaik")["data-state"] == "problem"

@@ -1415,3 +1415,23 @@ def test_relative_paths_become_references(tmp_path):
     ]).checklist
     item = checklist.item("n")
     assert (item.constraint.text, item.relevant.text) == (". <= ${total_n}", "${total_n} > 0")
+
+
+def test_a_select_of_a_repeats_answers(tmp_path):
+    """`select_one ${name}` offers the answers `name` got in a repeat's entries (ODK's dynamic choices)."""
+    checklist = imported(tmp_path, [
+        HEADER, ["begin repeat", "anak", "Anak", "Child"], ["text", "Nama-Anak", "Nama", "Name"], ["end repeat"],
+        ["select_one ${Nama-Anak}", "favorit", "Favorit", "Favourite"]]).checklist
+    item = checklist.item("favorit")
+    assert (item.type, item.choices, item.choices_from) == ("select_one", (), "nama_anak")
+    assert round_trips(checklist)
+
+
+@pytest.mark.parametrize("extra, value, construct", [
+    (["choice_filter"], "nama != ''", "choice_filter"), (["scored"], "yes", "scored"),
+], ids=["filter", "scored"])
+def test_a_select_of_a_repeats_answers_takes_no_filter_or_score(tmp_path, extra, value, construct):
+    error = refused(tmp_path, [
+        [*HEADER, *extra], ["begin repeat", "anak", "Anak", "Child"], ["text", "nama", "Nama", "Name"], ["end repeat"],
+        ["select_one ${nama}", "favorit", "Favorit", "Favourite", value]])
+    assert (error.code, error.row, error.construct) == ("xlsform.unsupported_column", 5, construct)

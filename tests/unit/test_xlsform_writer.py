@@ -65,6 +65,7 @@ EVERYTHING = {
                 {"id": "nested", "type": "repeat", "label": T("Dalam"), "items": [
                     {"id": "pos", "type": "gps", "label": T("Posisi"), "read_only": True}]}]}]},
         {"id": "ok", "type": "acknowledge", "label": T("Setuju")},
+        {"id": "favorit", "type": "select_multiple", "label": T("Favorit"), "choices_from": "nilai"},
         {"id": "tersembunyi", "type": "hidden", "default": "today()"},
         {"id": "catatan", "type": "note", "label": T("Nilai ${nilai}")},
         {"id": "teks", "type": "text", "label": T("Teks"), "appearance": "multiline", "hint": T("h")},

@@ -83,7 +83,7 @@ const ITEM_DEFAULTS = {
   hint: null, required: false, relevant: null, constraint: null, constraintMessage: null, weight: 1,
   critical: false, allowNa: true, min: null, max: null, choices: [], source: null, sourceStatus: null,
   requiredIf: null, calculation: null, default: null, readOnly: false, choiceFilter: null, appearance: null,
-  path: [], accept: null,
+  path: [], accept: null, choicesFrom: null,
 };
 
 /**
@@ -319,6 +319,7 @@ function item(data, path, location) {
     readOnly: data.read_only === true, choiceFilter: expression(data, 'choice_filter', location, true),
     appearance: data.appearance ?? null, path: Object.freeze([...path]),
     accept: data.type === 'file' ? data.accept || 'file' : null,
+    choicesFrom: data.choices_from ?? null,
   });
 }
 
@@ -401,13 +402,17 @@ function checkDecimal(entry, value) {
   return checkRange(entry, value);
 }
 
+// Choices taken from a repeat's answers are known only with the form's state (form.js checks them).
 function checkSelectOne(entry, value) {
-  return typeof value === 'string' && entry.choiceValues.includes(value) ? null : 'answer.not_a_choice';
+  const offered = typeof value === 'string' && (entry.choicesFrom !== null || entry.choiceValues.includes(value));
+  return offered ? null : 'answer.not_a_choice';
 }
 
 function checkSelectMultiple(entry, value) {
   if (!Array.isArray(value)) return 'answer.not_a_list';
-  if (value.some((v) => typeof v !== 'string' || !entry.choiceValues.includes(v))) return 'answer.not_a_choice';
+  if (value.some((v) => typeof v !== 'string' || (entry.choicesFrom === null && !entry.choiceValues.includes(v)))) {
+    return 'answer.not_a_choice';
+  }
   return new Set(value).size !== value.length ? 'answer.duplicate' : null;
 }
 

@@ -7,7 +7,7 @@
  */
 
 import {
-  MAX_INSTANCES, Checklist, checklistFromDict, coerceAnswer, dependencies, validateAnswer,
+  MAX_INSTANCES, Checklist, Choice, Text, checklistFromDict, coerceAnswer, dependencies, validateAnswer,
 } from './checklist.js';
 import { ExpressionError, Nodeset, evaluate, isEmpty, parse, toNumber, toString, truthy } from './expressions.js';
 
@@ -272,6 +272,7 @@ class Evaluation {
     const repeats = this.checklist.repeatsOf(entry);
     const value = state.values.has(address) ? state.values.get(address) : null;
     if (entry.choiceFilter !== null) state.choices.set(address, this.filteredChoices(entry, repeats, instance));
+    else if (entry.choicesFrom !== null) state.choices.set(address, this.answeredChoices(entry, repeats, instance));
     if (value === null) {
       if (entry.required || (entry.requiredIf !== null && this.isTrue(entry.requiredIf, repeats, instance))) {
         state.missing.push(address);
@@ -279,7 +280,7 @@ class Evaluation {
       return;
     }
     let code = validateAnswer(entry, value);
-    if (code === null && entry.choiceFilter !== null) {
+    if (code === null && (entry.choiceFilter !== null || entry.choicesFrom !== null)) {
       const offered = new Set(state.choices.get(address).map((choice) => choice.value));
       const chosen = Array.isArray(value) ? value : [value];
       code = chosen.every((v) => offered.has(v)) ? null : 'answer.not_a_choice';
@@ -289,6 +290,18 @@ class Evaluation {
       code = 'answer.constraint';
     }
     if (code) state.problems.set(address, code);
+  }
+
+  /** `select_one ${name}`: each different answer `name` got (in entry order) is a choice, its own label. */
+  answeredChoices(entry, repeats, instance) {
+    const found = new Scope(this, repeats, instance).value(entry.choicesFrom);
+    const values = found instanceof Nodeset ? found.values : [found];
+    const seen = [];
+    for (const value of values) {
+      const text = toString(value).trim();
+      if (text && !seen.includes(text)) seen.push(text);
+    }
+    return seen.map((value) => new Choice(value, new Text(value, value), {}));
   }
 
   /** The choices a choice_filter leaves on offer for this instance. */
