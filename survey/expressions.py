@@ -33,8 +33,9 @@ Functions and where they differ from XPath 1.0 / ODK:
 - regex(value, pattern) must match the whole value (ODK tests a partial match); the pattern must
   be a string literal so a bad one fails at load time.
 - jr:choice-name(value, '${q}') needs that literal; `q` counts among the expression's references.
-- indexed-repeat(${item}, ${repeat}, n): the three-argument form only; n is 1-based, '' when out
-  of range. position(..) is 1 outside any repeat.
+- indexed-repeat(${item}, ${repeat}, n): n is 1-based, '' when out of range; with pairs
+  (${outer}, i, ${inner}, j, up to three) the item in outer[i]/inner[j], resolved by a form's scope
+  (`Scope.at`; '' from a plain mapping). position(..) is 1 outside any repeat.
 - format-date() knows %Y %y %m %n %b %d %e %a %H %h %M %S %3 with English month and day names; it
   formats the wall-clock time written in the value. date-time() of a number is UTC ('+00:00'), and
   a date-time written without an offset is read as UTC (ODK would use the device's zone).
@@ -409,7 +410,7 @@ FUNCTIONS: dict[str, tuple[int, int | None]] = {
     "checklist": (2, _MANY), "weighted-checklist": (2, _MANY),
     # node-sets and repeats
     "count": (1, 1), "count-non-empty": (1, 1), "sum": (1, 1), "min": (1, _MANY),
-    "max": (1, _MANY), "position": (0, 1), "indexed-repeat": (3, 3),
+    "max": (1, _MANY), "position": (0, 1), "indexed-repeat": (3, 7),
     # numbers
     "number": (1, 1), "int": (1, 1), "round": (1, 2), "pow": (2, 2), "atan2": (2, 2),
     "pi": (0, 0), "random": (0, 0), **{name: (1, 1) for name in _MATH_1},
@@ -598,7 +599,10 @@ def _check_call(call: Call, positions: list[int]):
             raise ExpressionError("expr.bad_argument",
                                   f"{call.name}() names its item as a quoted '${{item}}'", positions[1])
     elif call.name == "indexed-repeat":
-        for index in (0, 1):
+        if count % 2 == 0:
+            raise ExpressionError("expr.bad_arity", "indexed-repeat() takes ${item}, then pairs of ${repeat}, index",
+                                  call.position)
+        for index in (0, *range(1, count, 2)):  # the item and each repeat are written ${name}
             if not isinstance(call.args[index], Ref):
                 raise ExpressionError("expr.bad_argument",
                                       "indexed-repeat() takes ${item}, ${repeat}, index", positions[index])
@@ -1039,7 +1043,17 @@ def _position(call: Call, context: _Context) -> float:
 
 
 def _indexed_repeat(call: Call, context: _Context) -> object:
-    """indexed-repeat(${item}, ${repeat}, n): the item in the repeat's n-th instance."""
+    """indexed-repeat(${item}, ${repeat}, n): the item in the repeat's n-th instance. With more pairs
+    (${outer}, i, ${inner}, j) the item in outer[i]/inner[j], which only a form's scope can resolve."""
+    if len(call.args) > 3:
+        steps = []
+        for at in range(1, len(call.args), 2):
+            number = to_number(_evaluate(call.args[at + 1], context))
+            if not (math.isfinite(number) and number == int(number) and number >= 1):
+                return ""
+            steps.append((call.args[at].name, int(number)))
+        at_instance = getattr(context.scope, "at", None)
+        return _normalise(at_instance(call.args[0].name, tuple(steps))) if at_instance else ""
     index = to_number(_evaluate(call.args[2], context))
     values = context.scope.instances(call.args[0].name)
     if not (math.isfinite(index) and index == int(index) and 1 <= index <= len(values)):

@@ -341,6 +341,22 @@ class _Scope:
     def position(self) -> int | None:
         return self.instance[-1] if self.instance else None
 
+    def at(self, name: str, steps: tuple[tuple[str, int], ...]) -> object:
+        """indexed-repeat with pairs: the value of `name` in the named entries (the others as seen from here)."""
+        target = self._repeats_of(name)
+        if target is None:
+            return ""
+        chosen = dict(steps)
+        instance = []
+        for depth, repeat in enumerate(target):
+            if repeat in chosen:
+                instance.append(chosen[repeat])
+            elif depth < len(self.repeats) and self.repeats[depth] == repeat:
+                instance.append(self.instance[depth])
+            else:
+                return ""  # an enclosing entry neither named nor shared with here
+        return self.evaluation.state.values.get(address_of(name, target, tuple(instance)), "")
+
     def choice_label(self, item: str, value: str) -> str | None:
         for choice in getattr(self.evaluation.items.get(item), "choices", ()):
             if choice.value == value:

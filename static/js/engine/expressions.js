@@ -268,7 +268,7 @@ export const FUNCTIONS = Object.freeze({
   'checklist': [2, MANY], 'weighted-checklist': [2, MANY],
   // node-sets and repeats
   'count': [1, 1], 'count-non-empty': [1, 1], 'sum': [1, 1], 'min': [1, MANY],
-  'max': [1, MANY], 'position': [0, 1], 'indexed-repeat': [3, 3],
+  'max': [1, MANY], 'position': [0, 1], 'indexed-repeat': [3, 7],
   // numbers
   'number': [1, 1], 'int': [1, 1], 'round': [1, 2], 'pow': [2, 2], 'atan2': [2, 2],
   'pi': [0, 0], 'random': [0, 0], ...Object.fromEntries(MATH_1.map((name) => [name, [1, 1]])),
@@ -468,7 +468,13 @@ function checkCall(made, positions) {
         positions[1]);
     }
   } else if (made.name === 'indexed-repeat') {
-    for (const index of [0, 1]) {
+    if (count % 2 === 0) {
+      throw new ExpressionError('expr.bad_arity', 'indexed-repeat() takes ${item}, then pairs of ${repeat}, index',
+        made.position);
+    }
+    const named = [0];
+    for (let index = 1; index < count; index += 2) named.push(index);  // the item and each repeat: ${name}
+    for (const index of named) {
       if (made.args[index].type !== 'ref') {
         throw new ExpressionError('expr.bad_argument', 'indexed-repeat() takes ${item}, ${repeat}, index',
           positions[index]);
@@ -963,6 +969,15 @@ function position(made, context) {
 
 /** indexed-repeat(${item}, ${repeat}, n): the item in the repeat's n-th instance. */
 function indexedRepeat(made, context) {
+  if (made.args.length > 3) {  // pairs (${outer}, i, ${inner}, j): only a form's scope can resolve them
+    const steps = [];
+    for (let at = 1; at < made.args.length; at += 2) {
+      const number = toNumber(evaluateNode(made.args[at + 1], context));
+      if (!(Number.isInteger(number) && number >= 1)) return '';
+      steps.push([made.args[at].name, number]);
+    }
+    return typeof context.scope.at === 'function' ? normalise(context.scope.at(made.args[0].name, steps)) : '';
+  }
   const index = toNumber(evaluateNode(made.args[2], context));
   const values = context.scope.instances(made.args[0].name).values;
   if (!(Number.isInteger(index) && index >= 1 && index <= values.length)) return '';

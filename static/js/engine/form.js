@@ -352,6 +352,22 @@ class Scope {
     return this.instance.length ? this.instance[this.instance.length - 1] : null;
   }
 
+  /** indexed-repeat with pairs: the value of `name` in the named entries (the others as seen from here). */
+  at(name, steps) {
+    const target = this.repeatsOfName(name);
+    if (target === null) return '';
+    const chosen = new Map(steps);
+    const instance = [];
+    for (let depth = 0; depth < target.length; depth++) {
+      const repeat = target[depth];
+      if (chosen.has(repeat)) instance.push(chosen.get(repeat));
+      else if (depth < this.repeats.length && this.repeats[depth] === repeat) instance.push(this.instance[depth]);
+      else return '';  // an enclosing entry neither named nor shared with here
+    }
+    const address = addressOf(name, target, instance);
+    return this.evaluation.state.values.has(address) ? this.evaluation.state.values.get(address) : '';
+  }
+
   choiceLabel(itemId, value) {
     const entry = this.evaluation.items.get(itemId);
     for (const choice of entry ? entry.choices : []) {
