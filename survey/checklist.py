@@ -268,6 +268,15 @@ class Checklist:
         return ()
 
     @property
+    def uses_last_saved(self) -> bool:
+        """Whether an expression or a default reads the form saved before (${last-saved#x})."""
+        for item in self.items:
+            if any(e.last_saved for e in item.expressions().values()) or "${last-saved#" in (item.default or ""):
+                return True
+        return any(c.relevant is not None and c.relevant.last_saved or c.count is not None and c.count.last_saved
+                   for c in self.containers)
+
+    @property
     def question_count(self) -> int:
         """Questions the auditor answers (repeats count once): what lists call the checklist's size."""
         return sum(1 for item in self.items if item.is_answerable)
@@ -749,7 +758,7 @@ def _check_references(checklist: Checklist, origin: str):
     for name, path, expressions in _expression_owners(checklist):
         for key, expression in expressions.items():
             where = f"{origin}: {path}.{key}"
-            for reference in sorted(expression.references):
+            for reference in sorted(expression.references | expression.last_saved):
                 if reference not in names:
                     raise ChecklistError("checklist.unknown_reference",
                                          f"${{{reference}}} is not an item of this checklist", where)

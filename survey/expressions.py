@@ -47,6 +47,7 @@ Evaluation never raises for any answers, with two exceptions: `today()` without 
 (ExpressionError `expr.no_today`) and `now()` without a timezone-aware `now` (`expr.no_now`),
 which are callers' mistakes.
 
+`${last-saved#x}` is x in the form saved before (Scope.last_saved; '' from a plain mapping without one).
 Relative paths to a sibling (`../total`, `current()/../total`), as XLSForms for ODK write them, are read as
 `${total}`: names are unique in a form, so the item of that name as seen from here is the same node.
 """
@@ -152,13 +153,14 @@ class Scope(Protocol):
 class MappingScope:
     """The Scope for a plain dict of answers, with optional position, choices, tables and choice row."""
 
-    __slots__ = ("answers", "_position", "choices", "tables", "choice")
+    __slots__ = ("answers", "_position", "choices", "tables", "choice", "saved")
 
     def __init__(self, answers: Mapping[str, object], *, position: int | None = None,
                  choices: Mapping[str, Mapping[str, str]] | None = None,
                  tables: Mapping[str, list[Mapping[str, str]]] | None = None,
-                 choice: Mapping[str, object] | None = None):
+                 choice: Mapping[str, object] | None = None, last_saved: Mapping[str, object] | None = None):
         self.answers = answers
+        self.saved = last_saved or {}
         self._position = position
         self.choices = choices or {}
         self.tables = tables or {}
@@ -167,6 +169,11 @@ class MappingScope:
     def value(self, name: str) -> object:
         """The answer, '' for unknown names."""
         value = self.answers.get(name)
+        return "" if value is None else value
+
+    def last_saved(self, name: str) -> object:
+        """${last-saved#name}: the answer in the form saved before, '' when none."""
+        value = self.saved.get(name)
         return "" if value is None else value
 
     def instances(self, name: str) -> Nodeset:
@@ -207,10 +214,11 @@ class Literal:
 
 @dataclass(frozen=True)
 class Ref:
-    """`${name}`: the answer of another item."""
+    """`${name}`: the answer of another item; `${last-saved#name}` its answer in the last form saved."""
 
     name: str
     position: int = field(default=0, compare=False)
+    last_saved: bool = False
 
 
 @dataclass(frozen=True)
@@ -270,14 +278,17 @@ class Expression:
     references: frozenset[str] = field(init=False, compare=False)
     fields: frozenset[str] = field(init=False, compare=False)
     uses_current: bool = field(init=False, compare=False)
-    uses_dot: bool = field(init=False, compare=False)  # `.` itself (once() reads the current value without it)
+    uses_dot: bool = field(init=False, compare=False)
+    last_saved: frozenset[str] = field(init=False, compare=False)  # `.` itself (once() reads the current value without it)
     uses_today: bool = field(init=False, compare=False)
     uses_now: bool = field(init=False, compare=False)
 
     def __post_init__(self):
         nodes = list(_walk(self.root))
         calls = {node.name for node in nodes if isinstance(node, Call)}
-        references = {node.name for node in nodes if isinstance(node, Ref)}
+        # ${last-saved#x} reads a form saved before: it names x, but nothing here waits on x.
+        references = {node.name for node in nodes if isinstance(node, Ref) and not node.last_saved}
+        object.__setattr__(self, "last_saved", frozenset(n.name for n in nodes if isinstance(n, Ref) and n.last_saved))
         # jr:choice-name names its item inside a string literal; it depends on that item's choices.
         references.update(_choice_item(node) for node in nodes
                           if isinstance(node, Call) and node.name in _CHOICE_NAME)
@@ -343,6 +354,7 @@ _TOKEN_PATTERNS = [
     ("space", re.compile(r"\s+")),
     ("number", re.compile(r"\d+(\.\d*)?|\.\d+")),
     ("ref", re.compile(r"\$\{([A-Za-z0-9_.\-]+)\}")),
+    ("last", re.compile(r"\$\{last-saved#([A-Za-z0-9_.\-]+)\}")),
     # A relative path to a sibling (`../total`, `current()/../pos`), as XLSForms written for ODK use: names are
     # unique in a form, so it is the item of that name as seen from here, the same as ${total}.
     ("ref", RELATIVE_REF),
@@ -362,7 +374,7 @@ def tokenize(text: str) -> list[Token]:
     while position < len(text):
         kind, match = _match_token(text, position)
         if kind != "space":
-            value = match.group(1) if kind == "ref" else match.group(0)
+            value = match.group(1) if kind in ("ref", "last") else match.group(0)
             if kind == "string":
                 value = value[1:-1]
             tokens.append(Token(kind, value, position))
@@ -513,6 +525,8 @@ class _Parser:
             return Literal(token.value)
         if token.kind == "ref":
             return Ref(token.value, token.position)
+        if token.kind == "last":
+            return Ref(token.value, token.position, last_saved=True)
         if token.kind == "dot":
             return Current()
         if token.kind == "op" and token.value == "(":
@@ -898,6 +912,9 @@ def _evaluate(node: Node, context: _Context) -> object:
     match node:
         case Literal(value):
             return value
+        case Ref(name, _, True):
+            last_saved = getattr(context.scope, "last_saved", None)
+            return _normalise(last_saved(name)) if last_saved else ""
         case Ref(name):
             return _normalise(context.scope.value(name))
         case Field(name):

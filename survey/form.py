@@ -132,22 +132,26 @@ class FormState:
 
 
 def compute(checklist: Checklist, answers: Mapping[str, object], today: datetime.date | None = None,
-            now: datetime.datetime | None = None, locale: str = "id", touched: set[str] | None = None) -> FormState:
+            now: datetime.datetime | None = None, locale: str = "id", touched: set[str] | None = None,
+            last_saved: Mapping[str, object] | None = None) -> FormState:
     """The state of a form for these answers.
 
     `touched` holds the addresses the auditor has ever saved (even cleared); an item with a `default` takes it
     until touched, as ODK fills defaults into a new form or repeat instance. None means every address is touched.
+    `last_saved` holds the answers of the form saved before (ODK's ${last-saved#x}), by address.
     """
     state = FormState(checklist, answers, touched=None if touched is None else frozenset(touched))
-    _Evaluation(state, today, now, locale, state.touched).run()
+    _Evaluation(state, today, now, locale, state.touched, last_saved or {}).run()
     return state
 
 
 class _Evaluation:
     """One pass over the names of a checklist in dependency order."""
 
-    def __init__(self, state: FormState, today, now, locale: str, touched: set[str] | None):
+    def __init__(self, state: FormState, today, now, locale: str, touched: set[str] | None,
+                 last_saved: Mapping[str, object] | None = None):
         self.state, self.today, self.now, self.locale, self.touched = state, today, now, locale, touched
+        self.last_saved = last_saved or {}
         state._evaluation = self
         self.checklist = state.checklist
         self.order = _evaluation_order(self.checklist)
@@ -340,6 +344,17 @@ class _Scope:
 
     def position(self) -> int | None:
         return self.instance[-1] if self.instance else None
+
+    def last_saved(self, name: str) -> object:
+        """${last-saved#name}: its answer in the form saved before, at the same place ('' when none)."""
+        target = self._repeats_of(name)
+        if target is None:
+            return ""
+        shared = _shared(self.repeats, target)
+        if shared < len(target):
+            return ""  # an entry of the earlier form cannot be told from here
+        value = self.evaluation.last_saved.get(address_of(name, target, self.instance[:shared]))
+        return "" if value is None else value
 
     def at(self, name: str, steps: tuple[tuple[str, int], ...]) -> object:
         """indexed-repeat with pairs: the value of `name` in the named entries (the others as seen from here)."""

@@ -1641,6 +1641,8 @@ def _rewrite(text: str, renames: dict[str, str], ynp: dict[str, dict[str, str]],
                 replacements[token.position] = (relative.end() - token.position, f"${{{name}}}")
             elif name != token.value:
                 replacements[token.position] = (len(token.value) + 3, f"${{{name}}}")
+        elif token.kind == "last" and renames.get(token.value, token.value) != token.value:
+            replacements[token.position] = (len(token.value) + 14, f"${{last-saved#{renames[token.value]}}}")
         elif token.kind == "string" and "${" in token.value:  # jr:choice-name(x, '${q}') names q in a literal
             renamed = _renamed_references(token.value, renames)
             if renamed != token.value:

@@ -305,3 +305,37 @@ def test_a_select_offers_the_answers_of_a_repeat(signed_in, audit):
     assert [i["value"] for i in reply.select("#item-terbaik input[name=value]")] == ["perosotan"]  # re-rendered
     assert html(answer(signed_in, audit, "terbaik", "perosotan")).select_one("#fb-terbaik")["data-state"] == "saved"
     assert html(answer(signed_in, audit, "terbaik", "ayunan")).select_one("#fb-terbaik")["data-state"] == "problem"
+
+
+def test_last_saved_fills_from_the_auditors_previous_audit(app, signed_in, facility):
+    folder = Path(app.config["DATA_DIR"]) / "checklists"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "ulang-v1.yaml").write_text("""\
+id: ulang
+version: 1
+title: {id: Ulang, en: Again}
+facility_kinds: [all]
+source: tests
+source_status: unverified
+scoring: {memenuhi_min: 0.8}
+sections:
+  - id: s
+    title: {id: S, en: S}
+    source: tests
+    items:
+      - {id: petugas, type: text, label: {id: Petugas, en: Officer}, default: "${last-saved#petugas}"}
+      - {id: jumlah, type: integer, label: {id: Jumlah, en: Count}}
+      - {id: selisih, type: calculate, label: {id: Selisih, en: Change}, calculation: "${jumlah} - ${last-saved#jumlah}"}
+""", encoding="utf-8")
+    first = start(signed_in, facility, "ulang@1")
+    assert html(signed_in.client.get(f"/audits/{first}")).select_one("#item-petugas textarea").get_text() == ""
+    answer(signed_in, first, "petugas", "Siti Aminah")
+    answer(signed_in, first, "jumlah", "4")
+    position(signed_in, first)
+    assert signed_in.post(f"/audits/{first}/submit", {}).status_code == 302
+    second = start(signed_in, facility, "ulang@1")
+    assert second != first
+    page = html(signed_in.client.get(f"/audits/{second}"))
+    assert page.select_one("#item-petugas textarea").get_text() == "Siti Aminah"  # from the audit saved before
+    reply = html(answer(signed_in, second, "jumlah", "7"))
+    assert reply.select_one("#item-selisih [data-computed]").get_text(strip=True) == "3"

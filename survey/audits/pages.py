@@ -27,7 +27,8 @@ from survey.scoring import progress, score_audit
 def form_state(audit: Audit, checklist, sheet: queries.AnswerSheet) -> FormState:
     """The form's state for the page, in the reader's language (jr:choice-name), defaults for what was never saved."""
     return compute(checklist, sheet.answers, today=dt.date.today(), now=dt.datetime.now(dt.timezone.utc),
-                   locale=str(get_locale() or "id"), touched=set(sheet.touched) if audit.is_draft else None)
+                   locale=str(get_locale() or "id"), touched=set(sheet.touched) if audit.is_draft else None,
+                   last_saved=queries.last_saved(db.session, audit) if checklist.uses_last_saved else None)
 
 
 def cards(audit: Audit, checklist, state: FormState, sheet: queries.AnswerSheet, editable: bool) -> dict:

@@ -264,3 +264,14 @@ def checklist_titles(session: Session, keys) -> dict:
 def photo_mime(session: Session, sha256: str) -> str | None:
     """The stored kind of a photo or file item's upload (None when unknown)."""
     return session.execute(select(Photo.mime).where(Photo.sha256 == sha256)).scalar_one_or_none()
+
+
+def last_saved(session: Session, audit: Audit) -> dict[str, object]:
+    """The answers of the auditor's audit saved before this one with the same checklist (any version), for
+    ${last-saved#x}: the newest submitted one, as ODK takes the last form saved on the device."""
+    same_checklist = Audit.checklist_key.startswith(audit.checklist_id + "@", autoescape=True)
+    previous = session.execute(
+        select(Audit.id).where(Audit.auditor_id == audit.auditor_id, Audit.id != audit.id,
+                               Audit.status == "submitted", same_checklist)
+        .order_by(Audit.submitted_at.desc()).limit(1)).scalar_one_or_none()
+    return answers_of(session, previous) if previous is not None else {}

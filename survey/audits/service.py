@@ -21,7 +21,7 @@ from geo.geofence import CONFIRM, REFUSE, Limits, decide, placement, position_wa
 from geo.models import Wilayah
 from survey import registry, signals
 from survey.audits.models import Answer, AnswerPhoto, Audit, GpsReading, Photo
-from survey.audits.queries import answer_sheet, drafts_of, open_revision_of
+from survey.audits.queries import answer_sheet, drafts_of, last_saved, open_revision_of
 from survey.checklist import ADDRESS, MAX_INSTANCES, Checklist, Item, coerce_answer
 from survey.facilities.models import Facility
 from survey.form import FormState, compute, split_address
@@ -82,7 +82,8 @@ def form_state(session: Session, audit: Audit, checklist: Checklist, today: dt.d
     """The audit's form state from its stored answers (defaults apply to what was never saved)."""
     sheet = answer_sheet(session, audit.id)
     return compute(checklist, sheet.answers, today=today or dt.date.today(), now=dt.datetime.now(dt.timezone.utc),
-                   locale=locale, touched=set(sheet.touched))
+                   locale=locale, touched=set(sheet.touched),
+                   last_saved=last_saved(session, audit) if checklist.uses_last_saved else None)
 
 
 def save_answer(session: Session, audit: Audit, checklist: Checklist, address: str, raw, actor: Actor,
@@ -118,7 +119,8 @@ def save_answer(session: Session, audit: Audit, checklist: Checklist, address: s
     else:
         answers[address] = value
     state = compute(checklist, answers, today=today or dt.date.today(), now=dt.datetime.now(dt.timezone.utc),
-                    touched=(before.touched or frozenset()) | {address})
+                    touched=(before.touched or frozenset()) | {address},
+                    last_saved=last_saved(session, audit) if checklist.uses_last_saved else None)
     keep_once(session, audit, state)
     return SaveOutcome(value, state.problems.get(address), before, state, row.version)
 

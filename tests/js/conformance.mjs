@@ -28,6 +28,7 @@ function scopeOf(vector) {
   const answers = Object.fromEntries(Object.entries(vector.answers || {}).map(([name, v]) => [name, answer(v)]));
   return new MappingScope(answers, {
     position: vector.position ?? null, choices: vector.choices, tables: vector.tables, choice: vector.choice,
+    lastSaved: vector.last_saved,
   });
 }
 
@@ -100,6 +101,7 @@ function checkForm(vector) {
   const locale = vector.locale || 'id';
   const state = compute(vector.form, vector.answers, {
     today: vector.today ?? null, now: vector.now ?? null, locale, touched: vector.touched ?? null,
+    lastSaved: vector.last_saved ?? null,
   });
   const items = new Set(state.nodes.filter(([address]) => state.relevant.has(address)).map(([address]) => address));
   const failures = [];

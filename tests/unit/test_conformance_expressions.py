@@ -34,7 +34,7 @@ def _scope(vector: dict) -> MappingScope:
     """The vector's answers, repeat position, choices, tables and choice row."""
     answers = {name: _answer(value) for name, value in vector.get("answers", {}).items()}
     return MappingScope(answers, position=vector.get("position"), choices=vector.get("choices"),
-                        tables=vector.get("tables"), choice=vector.get("choice"))
+                        tables=vector.get("tables"), choice=vector.get("choice"), last_saved=vector.get("last_saved"))
 
 
 def _run(vector: dict) -> object:

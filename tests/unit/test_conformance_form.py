@@ -28,7 +28,7 @@ def test_form_vector(vector):
     now = datetime.datetime.fromisoformat(vector["now"]) if "now" in vector else None
     touched = set(vector["touched"]) if "touched" in vector else None
     state = compute(checklist, vector["answers"], today=today, now=now, locale=vector.get("locale", "id"),
-                    touched=touched)
+                    touched=touched, last_saved=vector.get("last_saved"))
     expected = vector["expected"]
     items = {address for address, _, _ in state.nodes if address in state.relevant}
     for key, want in expected.items():

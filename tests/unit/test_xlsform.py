@@ -1435,3 +1435,13 @@ def test_a_select_of_a_repeats_answers_takes_no_filter_or_score(tmp_path, extra,
         [*HEADER, *extra], ["begin repeat", "anak", "Anak", "Child"], ["text", "nama", "Nama", "Name"], ["end repeat"],
         ["select_one ${nama}", "favorit", "Favorit", "Favourite", value]])
     assert (error.code, error.row, error.construct) == ("xlsform.unsupported_column", 5, construct)
+
+
+def test_last_saved_references_follow_renames(tmp_path):
+    checklist = imported(tmp_path, [
+        [*HEADER, "default", "constraint", "constraint_message"],
+        ["text", "Nama-Petugas", "Petugas", "Officer", "${last-saved#Nama-Petugas}"],
+        ["integer", "jumlah", "Jumlah", "Count", None, ". >= ${last-saved#jumlah}", "tidak boleh turun"]]).checklist
+    assert checklist.item("nama_petugas").default == "${last-saved#nama_petugas}"
+    assert checklist.item("jumlah").constraint.text == ". >= ${last-saved#jumlah}"
+    assert checklist.uses_last_saved

@@ -336,7 +336,7 @@ function checkReferences(checklist, origin) {
     ...checklist.containers.map((c) => [c.id, { relevant: c.relevant, count: c.count }])];
   for (const [name, expressions] of owners) {
     for (const [key, parsed] of Object.entries(expressions)) {
-      for (const reference of parsed ? [...parsed.references].sort() : []) {
+      for (const reference of parsed ? [...parsed.references, ...parsed.lastSaved].sort() : []) {
         if (!names.has(reference)) {
           throw new ChecklistError('checklist.unknown_reference', `\${${reference}} is not an item of this checklist`,
             `${origin}: ${name}.${key}`);

@@ -75,8 +75,9 @@ export class Nodeset {
 
 /** The Scope for a plain object of answers, with optional position, choices, tables and choice row. */
 export class MappingScope {
-  constructor(answers, { position = null, choices = null, tables = null, choice = null } = {}) {
+  constructor(answers, { position = null, choices = null, tables = null, choice = null, lastSaved = null } = {}) {
     this.answers = answers || {};
+    this.lastSavedAnswers = lastSaved || {};
     this._position = position === undefined ? null : position;
     this.choices = choices || {};
     this.tables = tables || {};
@@ -86,6 +87,12 @@ export class MappingScope {
   /** The answer, '' for unknown names. */
   value(name) {
     const value = own(this.answers, name);
+    return value === undefined || value === null ? '' : value;
+  }
+
+  /** ${last-saved#name}: the answer in the form saved before, '' when none. */
+  lastSaved(name) {
+    const value = own(this.lastSavedAnswers, name);
     return value === undefined || value === null ? '' : value;
   }
 
@@ -138,7 +145,7 @@ function node(type, fields, children = []) {
 }
 
 const literal = (value) => node('literal', { value });
-const ref = (name, position) => node('ref', { name, position });
+const ref = (name, position, lastSaved = false) => node('ref', { name, position, lastSaved });
 const field = (name, position) => node('field', { name, position });
 const current = () => node('current', {});
 const parent = () => node('parent', {});
@@ -155,7 +162,9 @@ export class Expression {
     this.root = root;
     const nodes = [...walk(root)];
     const calls = new Set(nodes.filter((n) => n.type === 'call').map((n) => n.name));
-    const references = new Set(nodes.filter((n) => n.type === 'ref').map((n) => n.name));
+    // ${last-saved#x} reads a form saved before: it names x, but nothing here waits on x.
+    const references = new Set(nodes.filter((n) => n.type === 'ref' && !n.lastSaved).map((n) => n.name));
+    this.lastSaved = new Set(nodes.filter((n) => n.type === 'ref' && n.lastSaved).map((n) => n.name));
     // jr:choice-name names its item inside a string literal; it depends on that item's choices.
     for (const n of nodes) {
       if (n.type === 'call' && CHOICE_NAME.includes(n.name)) references.add(choiceItem(n));
@@ -205,6 +214,7 @@ const TOKEN_PATTERNS = [
   ['space', /\s+/y],
   ['number', /\d+(\.\d*)?|\.\d+/y],
   ['ref', /\$\{([A-Za-z0-9_.\-]+)\}/y],
+  ['last', /\$\{last-saved#([A-Za-z0-9_.\-]+)\}/y],
   // A relative path to a sibling (`../total`, `current()/../pos`): names are unique in a form, so ${total}.
   ['ref', /(?:current\(\)\/)?(?:\.\.\/)+([A-Za-z_][A-Za-z0-9_.\-]*)/y],
   ['string', /'[^']*'|"[^"]*"/y],
@@ -223,7 +233,7 @@ export function tokenize(text) {
   while (position < text.length) {
     const [kind, match] = matchToken(text, position);
     if (kind !== 'space') {
-      let value = kind === 'ref' ? match[1] : match[0];
+      let value = kind === 'ref' || kind === 'last' ? match[1] : match[0];
       if (kind === 'string') value = value.slice(1, -1);
       tokens.push({ kind, value, position });
     }
@@ -376,6 +386,7 @@ class Parser {
       case 'number': return literal(Number(token.value));
       case 'string': return literal(token.value);
       case 'ref': return ref(token.value, token.position);
+      case 'last': return ref(token.value, token.position, true);
       case 'dot': return current();
       case 'name': return this.call(token);
       case 'parent':
@@ -859,7 +870,11 @@ function asExpression(expression) {
 function evaluateNode(n, context) {
   switch (n.type) {
     case 'literal': return n.value;
-    case 'ref': return normalise(context.scope.value(n.name));
+    case 'ref':
+      if (n.lastSaved) {
+        return typeof context.scope.lastSaved === 'function' ? normalise(context.scope.lastSaved(n.name)) : '';
+      }
+      return normalise(context.scope.value(n.name));
     case 'field': return normalise(context.scope.choiceColumn(n.name));
     case 'current': return context.current;
     case 'unary': return -toNumber(evaluateNode(n.operand, context));

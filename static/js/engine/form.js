@@ -106,11 +106,14 @@ export class FormState {
  * the auditor has ever saved (even cleared); an item with a `default` takes it until touched, as ODK fills
  * defaults into a new form or repeat instance. null means every address is touched.
  */
-export function compute(checklist, answers, { today = null, now = null, locale = 'id', touched = null } = {}) {
+export function compute(checklist, answers,
+  { today = null, now = null, locale = 'id', touched = null, lastSaved = null } = {}) {
   const model = checklist instanceof Checklist ? checklist : checklistFromDict(checklist);
   const state = new FormState(model, answers || {}, touched === null || touched === undefined ? null
     : new Set(touched));
-  new Evaluation(state, today, now, locale, state.touched).run();
+  const evaluation = new Evaluation(state, today, now, locale, state.touched);
+  evaluation.lastSavedAnswers = lastSaved || {};  // ${last-saved#x}: the form saved before, by address
+  evaluation.run();
   return state;
 }
 
@@ -350,6 +353,16 @@ class Scope {
 
   position() {
     return this.instance.length ? this.instance[this.instance.length - 1] : null;
+  }
+
+  /** ${last-saved#name}: its answer in the form saved before, at the same place ('' when none). */
+  lastSaved(name) {
+    const target = this.repeatsOfName(name);
+    if (target === null) return '';
+    const count = shared(this.repeats, target);
+    if (count < target.length) return '';  // an entry of the earlier form cannot be told from here
+    const value = (this.evaluation.lastSavedAnswers || {})[addressOf(name, target, this.instance.slice(0, count))];
+    return value === undefined || value === null ? '' : value;
   }
 
   /** indexed-repeat with pairs: the value of `name` in the named entries (the others as seen from here). */
