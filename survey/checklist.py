@@ -640,9 +640,8 @@ def _choices_from(fields: _Fields, item_type: str) -> str | None:
         return None
     if item_type not in ("select_one", "select_multiple"):
         raise fields.error("checklist.field_not_allowed", "choices_from is for select items", "choices_from")
-    if fields.has("choices") or fields.has("choice_filter"):
-        raise fields.error("checklist.field_not_allowed",
-                           "choices_from takes no choices and no choice_filter of its own", "choices_from")
+    if fields.has("choices"):
+        raise fields.error("checklist.field_not_allowed", "choices_from takes no choices of its own", "choices_from")
     if not _ID.fullmatch(name):
         raise fields.error("checklist.bad_value", f"choices_from {name!r} must name an item", "choices_from")
     return name

@@ -272,10 +272,10 @@ class _Evaluation:
         state = self.state
         repeats = self.checklist.repeats_of(item)
         value = state.values.get(address)
-        if item.choice_filter is not None:
-            state.choices[address] = self.filtered_choices(item, repeats, instance)
-        elif item.choices_from is not None:
+        if item.choices_from is not None:
             state.choices[address] = self.answered_choices(item, repeats, instance)
+        elif item.choice_filter is not None:
+            state.choices[address] = self.filtered_choices(item, repeats, instance)
         if value is None:
             if item.required or (item.required_if is not None and self._true(item.required_if, repeats, instance)):
                 state.missing.append(address)
@@ -292,12 +292,16 @@ class _Evaluation:
             state.problems[address] = code
 
     def answered_choices(self, item: Item, repeats: tuple[str, ...], instance: Instance) -> tuple[Choice, ...]:
-        """`select_one ${name}`: each different answer `name` got (in entry order) is a choice, its own label."""
-        found = _Scope(self, repeats, instance).value(item.choices_from)
-        values = found if isinstance(found, Nodeset) else (found,)
+        """`select_one ${name}`: each different answer `name` got (in entry order) is a choice, its own label. A
+        choice_filter is read in each entry, as ODK reads it inside the repeat: `${umur} > 5` is that entry's umur."""
+        name = item.choices_from
+        target = self.checklist.repeats_of(self.items[name])
+        here = _Scope(self, repeats, instance)
         seen: dict[str, None] = {}
-        for value in values:
-            text = to_string(value).strip()
+        for entry in here.instances_below(target, _shared(repeats, target)):
+            if item.choice_filter is not None and not self._true(item.choice_filter, target, entry):
+                continue
+            text = to_string(self.state.values.get(address_of(name, target, entry), "")).strip()
             if text:
                 seen.setdefault(text, None)
         return tuple(Choice(value=value, label=Text(id=value, en=value)) for value in seen)
@@ -399,9 +403,9 @@ class _Scope:
             return self.checklist.repeats_of(self.checklist.container(name))
         return None
 
-    def _nodeset(self, name: str, target: tuple[str, ...], shared: int) -> Nodeset:
-        """The values of a name over every instance of its repeats below the shared instance."""
-        state, values = self.evaluation.state, []
+    def instances_below(self, target: tuple[str, ...], shared: int) -> list[Instance]:
+        """Every instance of a chain of repeats below the instance this scope shares with it, in order."""
+        state = self.evaluation.state
         instances = [self.instance[:shared]]
         for depth in range(shared, len(target)):
             grown = []
@@ -409,7 +413,12 @@ class _Scope:
                 count = state.counts.get(address_of(target[depth], target[:depth], instance), 0)
                 grown.extend((*instance, number) for number in range(1, count + 1))
             instances = grown
-        for instance in instances:
+        return instances
+
+    def _nodeset(self, name: str, target: tuple[str, ...], shared: int) -> Nodeset:
+        """The values of a name over every instance of its repeats below the shared instance."""
+        state, values = self.evaluation.state, []
+        for instance in self.instances_below(target, shared):
             if self._is_repeat(name):
                 values.append("")  # a repeat instance as a node: count(${rep}) counts them
             else:

@@ -30,7 +30,7 @@ Decisions (for form authors: docs/xlsform.md):
   item is refused. `scored`, `weight` or `critical` on any other row, and `or_other` on a scored row, are
   refused.
 - `select_one ${name}` offers the answers `name` got in a repeat's entries (`choices_from`), as ODK's dynamic
-  choices do; a choice_filter, the scored marking or or_other are refused there.
+  choices do, with a choice_filter read in each entry; the scored marking or or_other are refused there.
 - `or_other`: as pyxform does, the list gains the choice `other` (unless it has its own) and a text item
   `<name>_other` follows, shown when `other` is chosen.
 - Choices from files: `select_one_from_file x.csv` (and select_multiple) take their choices from the CSV
@@ -821,7 +821,7 @@ class _Form:
         list_name = kind.list_name
         answered = re.fullmatch(r"\$\{([^}]+)\}", list_name.strip())
         if answered:  # select_one ${name}: the answers `name` got in a repeat's entries are the choices
-            for column in ("choice_filter", "scored", "weight", "critical"):
+            for column in ("scored", "weight", "critical"):
                 if column in columns:
                     raise XLSFormError("xlsform.unsupported_column",
                                        f"column '{column}' is not supported on a select of a repeat's answers",
@@ -831,8 +831,7 @@ class _Form:
                 raise XLSFormError("xlsform.unsupported_type", "or_other is not supported on a select of a repeat's "
                                    "answers", constants.SURVEY, number, list_name,
                                    "or_other tidak didukung pada pilihan dari jawaban repeat")
-            data["_choices_from"] = (answered[1], number)
-            data.pop("_choice_filter", None)
+            data["_choices_from"] = (answered[1], number)  # a choice_filter is read in each entry
             return
         rows = self._choice_rows(kind, number)
         if "_search" in data:

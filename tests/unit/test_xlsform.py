@@ -1427,10 +1427,17 @@ def test_a_select_of_a_repeats_answers(tmp_path):
     assert round_trips(checklist)
 
 
-@pytest.mark.parametrize("extra, value, construct", [
-    (["choice_filter"], "nama != ''", "choice_filter"), (["scored"], "yes", "scored"),
-], ids=["filter", "scored"])
-def test_a_select_of_a_repeats_answers_takes_no_filter_or_score(tmp_path, extra, value, construct):
+def test_a_select_of_a_repeats_answers_may_filter_them(tmp_path):
+    checklist = imported(tmp_path, [
+        [*HEADER, "choice_filter"], ["begin repeat", "anak", "Anak", "Child"], ["text", "nama", "Nama", "Name"],
+        ["integer", "umur", "Umur", "Age"], ["end repeat"],
+        ["select_one ${nama}", "favorit", "Favorit", "Favourite", "${umur} > 5"]]).checklist
+    item = checklist.item("favorit")
+    assert (item.choices_from, item.choice_filter.text) == ("nama", "${umur} > 5")
+
+
+@pytest.mark.parametrize("extra, value, construct", [(["scored"], "yes", "scored")], ids=["scored"])
+def test_a_select_of_a_repeats_answers_takes_no_score(tmp_path, extra, value, construct):
     error = refused(tmp_path, [
         [*HEADER, *extra], ["begin repeat", "anak", "Anak", "Child"], ["text", "nama", "Nama", "Name"], ["end repeat"],
         ["select_one ${nama}", "favorit", "Favorit", "Favourite", value]])

@@ -274,8 +274,8 @@ class Evaluation {
     const { state } = this;
     const repeats = this.checklist.repeatsOf(entry);
     const value = state.values.has(address) ? state.values.get(address) : null;
-    if (entry.choiceFilter !== null) state.choices.set(address, this.filteredChoices(entry, repeats, instance));
-    else if (entry.choicesFrom !== null) state.choices.set(address, this.answeredChoices(entry, repeats, instance));
+    if (entry.choicesFrom !== null) state.choices.set(address, this.answeredChoices(entry, repeats, instance));
+    else if (entry.choiceFilter !== null) state.choices.set(address, this.filteredChoices(entry, repeats, instance));
     if (value === null) {
       if (entry.required || (entry.requiredIf !== null && this.isTrue(entry.requiredIf, repeats, instance))) {
         state.missing.push(address);
@@ -297,11 +297,15 @@ class Evaluation {
 
   /** `select_one ${name}`: each different answer `name` got (in entry order) is a choice, its own label. */
   answeredChoices(entry, repeats, instance) {
-    const found = new Scope(this, repeats, instance).value(entry.choicesFrom);
-    const values = found instanceof Nodeset ? found.values : [found];
+    // A choice_filter is read in each entry, as ODK reads it inside the repeat: `${umur} > 5` is that entry's.
+    const name = entry.choicesFrom;
+    const target = this.checklist.repeatsOf(this.items.get(name));
+    const here = new Scope(this, repeats, instance);
     const seen = [];
-    for (const value of values) {
-      const text = toString(value).trim();
+    for (const each of here.instancesBelow(target, shared(repeats, target))) {
+      if (entry.choiceFilter !== null && !this.isTrue(entry.choiceFilter, target, each)) continue;
+      const address = addressOf(name, target, each);
+      const text = toString(this.state.values.has(address) ? this.state.values.get(address) : '').trim();
       if (text && !seen.includes(text)) seen.push(text);
     }
     return seen.map((value) => new Choice(value, new Text(value, value), {}));
@@ -413,7 +417,8 @@ class Scope {
   }
 
   /** The values of a name over every instance of its repeats below the shared instance. */
-  nodeset(name, target, count) {
+  /** Every instance of a chain of repeats below the instance this scope shares with it, in order. */
+  instancesBelow(target, count) {
     const { state } = this.evaluation;
     let instances = [this.instance.slice(0, count)];
     for (let depth = count; depth < target.length; depth += 1) {
@@ -424,6 +429,12 @@ class Scope {
       }
       instances = grown;
     }
+    return instances;
+  }
+
+  nodeset(name, target, count) {
+    const { state } = this.evaluation;
+    const instances = this.instancesBelow(target, count);
     const repeat = this.isRepeat(name);
     return new Nodeset(instances.map((instance) => {
       if (repeat) return ''; // a repeat instance as a node: count(${rep}) counts them
