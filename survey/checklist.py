@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -838,28 +839,16 @@ def _paths(checklist: Checklist) -> dict[str, str]:
     """The file location of every item and container: sections[1].items[0].items[2]."""
     paths: dict[str, str] = {}
     for section_index, section in enumerate(checklist.sections):
-        _walk_entries(checklist, section.items, None, f"sections[{section_index}]", paths)
+        _walk_entries(section.items, 0, f"sections[{section_index}]", paths)
     return paths
 
 
-def _walk_entries(checklist: Checklist, items: tuple[Item, ...], parent: str | None, prefix: str,
-                  paths: dict[str, str]) -> None:
+def _walk_entries(items: tuple[Item, ...], depth: int, prefix: str, paths: dict[str, str]) -> None:
     """Number entries as the file does: an item or container is one entry of its parent's `items`."""
-    index, depth = 0, 0 if parent is None else len(checklist.container_path(parent))
-    seen = set()
-    for item in items:
-        inner = item.path[depth:]
-        if parent is not None and (len(item.path) < depth or item.path[depth - 1] != parent):
-            continue
-        if not inner:
-            paths[item.id] = f"{prefix}.items[{index}]"
-            index += 1
-        elif inner[0] not in seen:
-            seen.add(inner[0])
-            paths[inner[0]] = f"{prefix}.items[{index}]"
-            members = tuple(i for i in items if len(i.path) > depth and i.path[depth] == inner[0])
-            _walk_entries(checklist, members, inner[0], f"{prefix}.items[{index}]", paths)
-            index += 1
+    for index, (item, container_id, members) in enumerate(entries_at(items, depth)):
+        paths[item.id if item is not None else container_id] = f"{prefix}.items[{index}]"
+        if container_id is not None:
+            _walk_entries(members, depth + 1, f"{prefix}.items[{index}]", paths)
 
 
 def load_checklist_text(text: str, origin: str = "<checklist>") -> Checklist:
@@ -954,19 +943,32 @@ def _container_dict(container: Container) -> dict:
     return data
 
 
+def entries_at(items: tuple[Item, ...], depth: int) -> Iterator[tuple[Item | None, str | None, tuple[Item, ...]]]:
+    """A section's (or container's) flat items as the file nests them, one level: (item, None, ()) for an item
+    at this depth, (None, container id, the items inside it) for a group or repeat. Members are contiguous."""
+    index = 0
+    while index < len(items):
+        item = items[index]
+        if len(item.path) == depth:
+            yield item, None, ()
+            index += 1
+            continue
+        container_id, start = item.path[depth], index
+        while index < len(items) and len(items[index].path) > depth and items[index].path[depth] == container_id:
+            index += 1
+        yield None, container_id, items[start:index]
+
+
 def _entry_dicts(checklist: Checklist, items: tuple[Item, ...], depth: int) -> list[dict]:
     """The nested `items` list: questions, and containers holding the questions inside them."""
-    entries, open_id = [], None
-    for item in items:
-        if len(item.path) == depth:
+    entries = []
+    for item, container_id, members in entries_at(items, depth):
+        if item is not None:
             entries.append(_item_dict(item))
-            open_id = None
-        elif item.path[depth] != open_id:
-            open_id = item.path[depth]
-            data = _container_dict(checklist.container(open_id))
-            members = tuple(i for i in items if len(i.path) > depth and i.path[depth] == open_id)
-            data["items"] = _entry_dicts(checklist, members, depth + 1)
-            entries.append(data)
+            continue
+        data = _container_dict(checklist.container(container_id))
+        data["items"] = _entry_dicts(checklist, members, depth + 1)
+        entries.append(data)
     return entries
 
 

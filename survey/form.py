@@ -24,7 +24,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from survey.checklist import (MAX_INSTANCES, Checklist, Choice, Container, Item, Text, coerce_answer, dependencies,
-                              validate_answer)
+                              entries_at, validate_answer)
 from survey.expressions import (Expression, ExpressionError, Nodeset, evaluate, is_empty, parse, to_number, to_string,
                                 truthy)
 
@@ -450,29 +450,22 @@ class Entry:
 
 def _layout(state: FormState, items: tuple[Item, ...], depth: int, repeats: tuple[str, ...],
             instance: Instance) -> tuple[Entry, ...]:
-    entries, index = [], 0
+    entries = []
     checklist = state.checklist
-    while index < len(items):
-        item = items[index]
-        if len(item.path) == depth:
+    for item, container_id, members in entries_at(items, depth):
+        if item is not None:
             entries.append(Entry("item", address_of(item.id, repeats, instance), item=item))
-            index += 1
             continue
-        container_id = item.path[depth]
-        members = []
-        while index < len(items) and len(items[index].path) > depth and items[index].path[depth] == container_id:
-            members.append(items[index])
-            index += 1
         container = checklist.container(container_id)
         here = address_of(container_id, repeats, instance)
         if container.type == "group":
-            children = _layout(state, tuple(members), depth + 1, repeats, instance)
+            children = _layout(state, members, depth + 1, repeats, instance)
             entries.append(Entry("group", here, container=container, children=children))
             continue
         inner = (*repeats, container_id)
         instances = tuple(
             Entry("instance", instance_key(inner, (*instance, number)), container=container, number=number,
-                  children=_layout(state, tuple(members), depth + 1, inner, (*instance, number)))
+                  children=_layout(state, members, depth + 1, inner, (*instance, number)))
             for number in range(1, state.counts.get(here, 0) + 1))
         entries.append(Entry("repeat", here, container=container, children=instances))
     return tuple(entries)

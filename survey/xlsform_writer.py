@@ -17,7 +17,7 @@ import io
 
 import openpyxl
 
-from survey.checklist import Checklist, Container, Item, Section, Text
+from survey.checklist import Checklist, Container, Item, Section, Text, entries_at
 
 ID_LANG, EN_LANG = "Indonesian (id)", "English (en)"
 YNP_LIST, YNP_REQUIRED_LIST = "ynp", "ynp_wajib"
@@ -136,21 +136,14 @@ def _section_row(section: Section) -> dict:
 
 def _entries(checklist: Checklist, items: tuple[Item, ...], depth: int) -> list[dict]:
     """Rows of the items at this depth, with begin/end rows around the containers inside."""
-    rows, index = [], 0
-    while index < len(items):
-        item = items[index]
-        if len(item.path) == depth:
+    rows = []
+    for item, container_id, members in entries_at(items, depth):
+        if item is not None:
             rows.append(_item_row(item))
-            index += 1
             continue
-        container_id = item.path[depth]
-        members = []
-        while index < len(items) and len(items[index].path) > depth and items[index].path[depth] == container_id:
-            members.append(items[index])
-            index += 1
         container = checklist.container(container_id)
         rows.append(_container_row(container))
-        rows.extend(_entries(checklist, tuple(members), depth + 1))
+        rows.extend(_entries(checklist, members, depth + 1))
         rows.append({"type": f"end {container.type}"})
     return rows
 
