@@ -106,6 +106,15 @@ class FormState:
     def is_relevant(self, address: str) -> bool:
         return address in self.relevant
 
+    def shown(self) -> dict[str, object]:
+        """The answers as the page shows them: as given, and what the form filled in itself (calculations,
+        hidden values, defaults never touched)."""
+        shown = dict(self.answers)
+        for address, item, _ in self.nodes:
+            if address in self.defaults or item.calculation is not None or item.type == "hidden":
+                shown[address] = self.values.get(address)
+        return shown
+
     def text(self, text: str, address: str) -> str:
         """A label or hint with its ${name} references filled in as seen from an address (ODK output values)."""
         if "${" not in text or self._evaluation is None:

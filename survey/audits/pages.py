@@ -5,8 +5,6 @@ Not a view: it reads the request's user and the app's settings, and registers no
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import current_app
 from flask_babel import get_locale
 from flask_login import current_user
@@ -18,26 +16,20 @@ from geo.distance import haversine_m
 from geo.geofence import Limits
 from geo.tiles import open_basemap
 from survey import registry
-from survey.audits import queries
+from survey.audits import queries, service
 from survey.audits.models import Audit
-from survey.form import Entry, FormState, compute
+from survey.form import Entry, FormState
 from survey.scoring import progress, score_audit
 
 
 def form_state(audit: Audit, checklist, sheet: queries.AnswerSheet) -> FormState:
-    """The form's state for the page, in the reader's language (jr:choice-name), defaults for what was never saved."""
-    return compute(checklist, sheet.answers, today=dt.date.today(), now=dt.datetime.now(dt.timezone.utc),
-                   locale=str(get_locale() or "id"), touched=set(sheet.touched) if audit.is_draft else None,
-                   last_saved=queries.last_saved(db.session, audit) if checklist.uses_last_saved else None)
+    """The form's state for the page, in the reader's language (jr:choice-name)."""
+    return service.form_state(db.session, audit, checklist, locale=str(get_locale() or "id"), sheet=sheet)
 
 
 def cards(audit: Audit, checklist, state: FormState, sheet: queries.AnswerSheet, editable: bool) -> dict:
     """What the item macros read (templates/audits/_macros.html): answers as shown, relevance, evidence, state."""
-    shown = dict(sheet.answers)
-    for address, item, _ in state.nodes:
-        if address in state.defaults or item.calculation is not None or item.type == "hidden":
-            shown[address] = state.values.get(address)
-    return {"audit": audit, "answers": shown, "editable": editable, "relevant": state.relevant,
+    return {"audit": audit, "answers": state.shown(), "editable": editable, "relevant": state.relevant,
             "notes": sheet.notes, "photos": sheet.photos, "versions": sheet.versions, "state": state,
             "problems": state.problems, "photo_times": sheet.photo_times}
 

@@ -78,11 +78,12 @@ class SaveOutcome:
 
 
 def form_state(session: Session, audit: Audit, checklist: Checklist, today: dt.date | None = None,
-               locale: str = "id") -> FormState:
-    """The audit's form state from its stored answers (defaults apply to what was never saved)."""
-    sheet = answer_sheet(session, audit.id)
+               locale: str = "id", sheet=None) -> FormState:
+    """The audit's form state from its stored answers (`sheet`, read when not given): in a draft, defaults
+    apply to what was never saved; a submitted audit holds what was stored with it."""
+    sheet = sheet or answer_sheet(session, audit.id)
     return compute(checklist, sheet.answers, today=today or dt.date.today(), now=dt.datetime.now(dt.timezone.utc),
-                   locale=locale, touched=set(sheet.touched),
+                   locale=locale, touched=set(sheet.touched) if audit.is_draft else None,
                    last_saved=last_saved(session, audit) if checklist.uses_last_saved else None)
 
 

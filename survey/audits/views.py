@@ -106,7 +106,6 @@ def answer(audit_id: str, item_id: str):
     state = outcome.state
     counts = progress(checklist, {}, state=state)
     c = cards(audit, checklist, state, sheet, True)
-    c["answers"] = {**outcome.answers, **{a: v for a, v in c["answers"].items() if a not in sheet.answers}}
     # Only what the response shows: the item's feedback, entries that changed, progress.
     return render_template(
         "audits/_answer_response.html", item=item, address=item_id, problem=outcome.problem, changed=changed,

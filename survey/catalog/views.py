@@ -218,9 +218,5 @@ def _preview_state(checklist) -> dict:
     answers = {repeat.id: 1 for repeat in checklist.repeats if repeat.count is None and repeat.parent is None}
     state = compute(checklist, answers, today=dt.date.today(), now=dt.datetime.now(dt.timezone.utc),
                     locale=str(get_locale() or "id"), touched=set())
-    shown = dict(answers)
-    for address, item, _ in state.nodes:
-        if address in state.defaults or item.calculation is not None:
-            shown[address] = state.values.get(address)
-    return {"audit": audit, "answers": shown, "editable": True, "relevant": state.relevant, "notes": {},
+    return {"audit": audit, "answers": state.shown(), "editable": True, "relevant": state.relevant, "notes": {},
             "photos": {}, "versions": {}, "state": state, "problems": {}, "photo_times": {}, "today": dt.date.today()}
