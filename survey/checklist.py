@@ -206,6 +206,7 @@ class Checklist:
     _items_by_id: dict = field(init=False, repr=False, compare=False)
     _sections_by_item: dict = field(init=False, repr=False, compare=False)
     _containers: dict = field(init=False, repr=False, compare=False)
+    _repeats: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         items = tuple(item for section in self.sections for item in section.items)
@@ -214,6 +215,10 @@ class Checklist:
         object.__setattr__(self, "_sections_by_item", {
             item.id: section for section in self.sections for item in section.items})
         object.__setattr__(self, "_containers", {container.id: container for container in self.containers})
+        # Asked for every node of every evaluation: worked out once per checklist.
+        object.__setattr__(self, "_repeats", {
+            **{item.id: self._repeats_on(item.path) for item in items},
+            **{c.id: self._repeats_on(self.container_path(c.id)) for c in self.containers}})
 
     @property
     def key(self) -> str:
@@ -243,10 +248,9 @@ class Checklist:
 
     def repeats_of(self, item_or_container: Item | Container) -> tuple[str, ...]:
         """Ids of the repeats around an item or container, outermost first (a repeat includes itself)."""
-        if isinstance(item_or_container, Item):
-            path = item_or_container.path
-        else:
-            path = self.container_path(item_or_container.id)
+        return self._repeats[item_or_container.id]
+
+    def _repeats_on(self, path: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(cid for cid in path if self._containers[cid].type == "repeat")
 
     def container_path(self, container_id: str) -> tuple[str, ...]:
