@@ -12,9 +12,8 @@ import openpyxl
 import pytest
 
 from tests.browser.test_audit_flow import GEO, submit
-from tests.browser.test_sync_flow import approve_on_hub, sync_device
-from tests.support import ServerProcess, make_jpeg
-from tests.test_sync_e2e import flask, prepared_hub
+from tests.browser.test_sync_flow import approve_on_hub, hub_and_device, sync_device
+from tests.support import make_jpeg
 
 SURVEY = [
     ["type", "name", "label::Indonesian (id)", "label::English (en)", "choice_filter", "calculation", "scored"],
@@ -59,20 +58,8 @@ def workbook(path):
 @pytest.fixture
 def pair(tmp_path):
     """A hub (auditor siti, supervisor budi) and a device enrolled with it that holds the imported XLSForm."""
-    hub = prepared_hub(tmp_path / "hub", supervisor=True)
-    hub.start()
-    device = ServerProcess(tmp_path / "device", demo=False)
-    device.instance.mkdir()
-    device.init()
-    code = flask(hub, "sync", "register", "tablet-1", "--kecamatan", "36.73.01").split()[1]
-    flask(device, "sync", "enroll", "--hub", hub.url, "--code", code)
-    flask(device, "sync", "pull")
-    flask(device, "checklists", "import", str(workbook(tmp_path / "audit-alat-bermain.xlsx")), "--kind",
-          "ruang_bermain")
-    device.start()
-    yield hub, device
-    device.stop()
-    hub.stop()
+    form = workbook(tmp_path / "audit-alat-bermain.xlsx")
+    yield from hub_and_device(tmp_path, ("checklists", "import", str(form), "--kind", "ruang_bermain"))
 
 
 def fill(tab, photos) -> str:

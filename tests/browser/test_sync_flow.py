@@ -11,6 +11,11 @@ from tests.test_sync_e2e import flask, prepared_hub
 @pytest.fixture
 def pair(tmp_path):
     """A hub with Kota Serang, auditor siti and supervisor budi; a device enrolled with it and pulled."""
+    yield from hub_and_device(tmp_path)
+
+
+def hub_and_device(tmp_path, *device_commands):
+    """Start a hub and an enrolled, pulled device (after `flask` commands run on the device); stop both after."""
     hub = prepared_hub(tmp_path / "hub", supervisor=True)
     hub.start()
     device = ServerProcess(tmp_path / "device", demo=False)
@@ -19,6 +24,8 @@ def pair(tmp_path):
     code = flask(hub, "sync", "register", "tablet-1", "--kecamatan", "36.73.01").split()[1]
     flask(device, "sync", "enroll", "--hub", hub.url, "--code", code)
     flask(device, "sync", "pull")
+    for command in device_commands:
+        flask(device, *command)
     device.start()
     yield hub, device
     device.stop()
