@@ -59,9 +59,27 @@ sections:
 """
 
 
-def install(folder: Path) -> None:
+def install_one(app, checklist_id: str, items_yaml: str) -> None:
+    """A one-section checklist `<id>@1` for every facility kind, with these items (YAML list lines)."""
+    install(Path(app.config["DATA_DIR"]), f"{checklist_id}-v1.yaml", f"""\
+id: {checklist_id}
+version: 1
+title: {{id: {checklist_id}, en: {checklist_id}}}
+facility_kinds: [all]
+source: tests
+source_status: unverified
+scoring: {{memenuhi_min: 0.8}}
+sections:
+  - id: s
+    title: {{id: S, en: S}}
+    source: tests
+    items:
+{items_yaml}""")
+
+
+def install(folder: Path, name: str = "alat-v1.yaml", text: str = CHECKLIST) -> None:
     (folder / "checklists").mkdir(parents=True, exist_ok=True)
-    (folder / "checklists" / "alat-v1.yaml").write_text(CHECKLIST, encoding="utf-8")
+    (folder / "checklists" / name).write_text(text, encoding="utf-8")
 
 
 @pytest.fixture
@@ -235,21 +253,7 @@ def test_a_repeat_audit_travels_to_the_hub_is_approved_and_comes_back(tmp_path):
 
 
 def test_once_keeps_its_first_value(app, signed_in, facility):
-    folder = Path(app.config["DATA_DIR"]) / "checklists"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "sekali-v1.yaml").write_text("""\
-id: sekali
-version: 1
-title: {id: Sekali, en: Once}
-facility_kinds: [all]
-source: tests
-source_status: unverified
-scoring: {memenuhi_min: 0.8}
-sections:
-  - id: s
-    title: {id: S, en: S}
-    source: tests
-    items:
+    install_one(app, "sekali", """\
       - {id: kode, type: calculate, calculation: "once(uuid())"}
       - {id: catatan, type: text, label: {id: Catatan, en: Note}}
       - id: r
@@ -258,7 +262,7 @@ sections:
         items:
           - {id: kode_r, type: calculate, calculation: "once(uuid())"}
           - {id: t, type: text, label: {id: T, en: T}}
-""", encoding="utf-8")
+""")
     audit = start(signed_in, facility, "sekali@1")
     first = stored(app, audit)["kode"]
     answer(signed_in, audit, "catatan", "satu")
@@ -308,25 +312,11 @@ def test_a_select_offers_the_answers_of_a_repeat(signed_in, audit):
 
 
 def test_last_saved_fills_from_the_auditors_previous_audit(app, signed_in, facility):
-    folder = Path(app.config["DATA_DIR"]) / "checklists"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "ulang-v1.yaml").write_text("""\
-id: ulang
-version: 1
-title: {id: Ulang, en: Again}
-facility_kinds: [all]
-source: tests
-source_status: unverified
-scoring: {memenuhi_min: 0.8}
-sections:
-  - id: s
-    title: {id: S, en: S}
-    source: tests
-    items:
+    install_one(app, "ulang", """\
       - {id: petugas, type: text, label: {id: Petugas, en: Officer}, default: "${last-saved#petugas}"}
       - {id: jumlah, type: integer, label: {id: Jumlah, en: Count}}
       - {id: selisih, type: calculate, label: {id: Selisih, en: Change}, calculation: "${jumlah} - ${last-saved#jumlah}"}
-""", encoding="utf-8")
+""")
     first = start(signed_in, facility, "ulang@1")
     assert html(signed_in.client.get(f"/audits/{first}")).select_one("#item-petugas textarea").get_text() == ""
     answer(signed_in, first, "petugas", "Siti Aminah")
