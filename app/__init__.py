@@ -39,12 +39,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     # Here, not at the top: every app.* module imports this package first, so importing the packages above the
     # kernel at its top would import them all before the kernel they stand on (an import cycle).
+    import fieldapp
     import geo
     import indicators
     import maps
     import survey
     import sync
 
-    for package in (geo, survey, sync, indicators, maps):  # bottom layer first (docs/architecture.md)
+    for package in (geo, survey, sync, indicators, maps, fieldapp):  # bottom layer first (docs/architecture.md)
         package.init_app(app)
     return app
