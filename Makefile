@@ -21,6 +21,9 @@ static/vendor/.installed: package.json package-lock.json
 	rm -rf static/vendor && mkdir -p static/vendor/htmx static/vendor/leaflet
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx/
 	cp -r node_modules/leaflet/dist/. static/vendor/leaflet/
+	mkdir -p static/vendor/idb static/vendor/fflate  # the offline field app's IndexedDB wrapper and zip writer
+	cp node_modules/idb/build/index.js static/vendor/idb/
+	cp node_modules/fflate/esm/browser.js static/vendor/fflate/
 	touch $@
 
 translations/.compiled: $(VENV)/.installed $(wildcard translations/*/LC_MESSAGES/messages.po)

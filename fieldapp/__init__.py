@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 def init_app(app: Flask) -> None:
     """Serve the app's shell and the field package API."""
-    from fieldapp import api, views
+    from fieldapp import views
 
     views.init_app(app)
-    api.init_app(app)
+

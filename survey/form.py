@@ -20,6 +20,7 @@ import datetime
 import heapq
 import math
 import re
+from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -455,6 +456,19 @@ class Entry:
     container: Container | None = None
     number: int | None = None  # the instance number
     children: tuple[Entry, ...] = ()
+
+
+class _OneOfEach:
+    """A stand-in state for blank_layout: every repeat has exactly one instance."""
+
+    def __init__(self, checklist: Checklist):
+        self.checklist = checklist
+        self.counts = defaultdict(lambda: 1)
+
+
+def blank_layout(checklist: Checklist, section) -> tuple[Entry, ...]:
+    """A section's layout with one instance of every repeat: the template an offline page copies per instance."""
+    return _layout(_OneOfEach(checklist), section.items, 0, (), ())
 
 
 def _layout(state: FormState, items: tuple[Item, ...], depth: int, repeats: tuple[str, ...],
