@@ -38,6 +38,12 @@ class Device(Base):
     # The origin tree (docs/sync.md): None for this node and the devices and hubs registered here; for a
     # node first seen in changes relayed by a lower hub, that hub. A lower hub speaks only for its subtree.
     parent_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("device.id"), index=True)
+    # A field device whose own sequence went back below what we acknowledged (its app data cleared, its
+    # storage evicted): when it was first seen, the number it reported and what we had acknowledged then.
+    # Never cleared by sync itself: a supervisor must see it (sync.service.note_sequence).
+    restart_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    restart_seq: Mapped[int | None] = mapped_column(BigInteger)
+    restart_acked_seq: Mapped[int | None] = mapped_column(BigInteger)
 
 
 def self_device(session: Session) -> Device | None:

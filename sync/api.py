@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from app.extensions import csrf, db, limiter
 from app.node import self_device_id
@@ -139,13 +139,35 @@ def enroll():
     return reply(answer, 201)
 
 
+class StatusQuery(schemas.Strict):
+    """The query of a status request: the device's own last sequence, when it says (from the URL, read as an integer)."""
+
+    model_config = ConfigDict(strict=False, extra="ignore", frozen=True)
+
+    seq: schemas.Position | None = None
+
+
+STATUS = TypeAdapter(StatusQuery)
+
+
+def checked_query(adapter: TypeAdapter):
+    """The query string, checked against its model; SyncError `sync.bad_request` naming where it is wrong."""
+    try:
+        return adapter.validate_python(request.args.to_dict())
+    except ValidationError as error:
+        raise SYNC_PROBLEMS("sync.bad_request/query", where=schemas.first_error(error)[0]) from None
+
+
 @bp.get("/status")
 @transactional
 def status():
-    """Who the hub is and how far it has received this device's changes."""
+    """Who the hub is, how far it has received this device's changes, and whether the device's own sequence
+    went back below that (`seq`: the device's last sequence, when it reports it)."""
     sender = device()
+    query = checked_query(STATUS)
+    restart = service.note_sequence(sender, query.seq) if query.seq is not None else sender.restart_seen_at is not None
     return reply({"hub_id": str(self_device_id(db.session)), "acked_seq": sender.acked_seq,
-                  "schema_version": SCHEMA_VERSION, "scope": sender.scope})
+                  "schema_version": SCHEMA_VERSION, "scope": sender.scope, "restart": restart})
 
 
 @bp.post("/photos/missing")
@@ -181,6 +203,9 @@ def push():
     except ValidationError as error:
         raise push_refusal(error, data) from None
     entries = [build_entry(entry) for entry in data["entries"]]
+    # Over HTTP a batch reaching below what we acknowledged comes from a device that started counting again
+    # (a bundle may be older than an HTTP push that overtook it, so bundles are not asked this).
+    service.note_sequence(sender, data["up_to"])
     ack = service.receive_push(db.session, sender, data["after"], data["up_to"], entries, store())
     return reply(ack.__dict__)
 
@@ -190,10 +215,7 @@ def push():
 def pull():
     """A page of the hub's changes for this device after a cursor."""
     receiver = device()
-    try:
-        query = schemas.PULL.validate_python(request.args.to_dict())
-    except ValidationError as error:
-        raise SYNC_PROBLEMS("sync.bad_request/query", where=schemas.first_error(error)[0]) from None
+    query = checked_query(schemas.PULL)
     entries, next_cursor, more = service.changes_for(db.session, receiver, query.cursor, query.limit)
     return reply({"entries": [{"local_seq": seq, "change": c.to_dict()} for seq, c in entries],
                   "cursor": next_cursor, "more": more})

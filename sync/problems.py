@@ -44,6 +44,11 @@ SYNC_PROBLEMS = Problems(
     Problem("device.no_scope", N_("Choose at least one kecamatan for the device.")),
     Problem("device.not_found", N_("This device does not exist."), NotFound),
     Problem("device.role_forbidden", N_("Only an admin can register a lower hub."), Forbidden),
+    # The field app's API (fieldapp.api): the app is a device of this protocol, so its refusals are sync's.
+    Problem("field.bad_auditor", N_("Wrong username or password, or the account is not an active auditor of "
+                                     "this device's kecamatan."), SyncError, status=403),
+    Problem("field.not_a_field_device", N_("Only a field device can use the field app's API."), SyncError,
+            status=403),
     Problem("photo.hash_mismatch/bundle", N_("A photo in the bundle does not match its name (%(sha)s)."), SyncError),
     Problem("review.bad_decision", N_("Unknown review decision.")),
     Problem("review.comment_required", N_("Say what must change: a returned or rejected audit needs a comment.")),

@@ -111,6 +111,18 @@ def authenticate(session: Session, token: str) -> Device:
     return device
 
 
+def note_sequence(device: Device, seq: int) -> bool:
+    """Record that a field device's own sequence went back below what we acknowledged; True when it has.
+
+    Its app data was cleared or its storage evicted: the changes we hold are safe, what it had not sent is
+    lost, and its new changes will reuse numbers we already hold. Nothing is refused for it. The first
+    sighting stays until a supervisor has seen it: sync never clears it.
+    """
+    if device.role == "field" and seq < device.acked_seq and device.restart_seen_at is None:
+        device.restart_seen_at, device.restart_seq, device.restart_acked_seq = utcnow(), seq, device.acked_seq
+    return device.restart_seen_at is not None
+
+
 def revoke(session: Session, device: Device) -> None:
     """Stop a lost or retired device from syncing."""
     # The token hash stays, so the device is told it was revoked rather than that it is unknown.

@@ -16,9 +16,11 @@ import uuid
 from functools import wraps
 from pathlib import Path
 
+import segno
 from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from app.auth import role_required
 from app.auth.scope import ADMINS, REGISTRARS, REVIEWERS, ROLES
@@ -99,7 +101,25 @@ def register():
     for _code, name in kecamatan_without_auditor(db.session, scope, current_app.config["DEMO"]) if role == "field" else ():
         flash(_("No active auditor account exists for Kecamatan %(name)s: the device will have no one to sign in "
                 "with until an admin creates one (Users page) and the device syncs again.", name=name), "warning")
-    return _devices_page(code=code, code_for=device.name)
+    url = enroll_url(code)
+    return _devices_page(code=code, code_for=device.name, enroll_url=url, enroll_qr=enroll_qr(url))
+
+
+# The QR code of an enrollment URL: level M survives a smudged screen or glare; no micro QR (phones' cameras
+# do not read it). The SVG has a viewBox and no size, so the page's CSS makes it large enough to scan.
+QR_ERROR = "m"
+QR_SVG = {"scale": 1, "border": 4, "omitsize": True, "dark": "#000", "light": "#fff"}
+
+
+def enroll_url(code: str) -> str:
+    """The field app's address with the one-time code: the tablet's camera opens it, the app enrolls."""
+    return url_for("fieldapp.shell", _external=True) + "#enroll=" + code
+
+
+def enroll_qr(url: str) -> Markup:
+    """The URL as an inline SVG QR code (segno; no image host, nothing fetched)."""
+    title = _("Enrollment QR code")
+    return Markup(segno.make(url, error=QR_ERROR, micro=False).svg_inline(title=title, **QR_SVG))
 
 
 def _devices_page(**context):

@@ -335,7 +335,7 @@ def test_status_says_who_the_hub_is_and_what_it_acknowledged(app, client, tablet
     response = client.get(f"{API}/status", headers=tablet.auth)
     assert response.status_code == 200
     assert response.get_json() == {"hub_id": tablet.hub_id, "acked_seq": 0, "schema_version": 1,
-                                   "scope": ["36.73.01"]}
+                                   "scope": ["36.73.01"], "restart": False}
     with app.app_context():
         assert db.session.get(Device, uuid.UUID(tablet.device_id)).last_seen_at is not None
 

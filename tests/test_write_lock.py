@@ -23,7 +23,7 @@ UNLOCKED = {
     "sync.sync_now": "talks to the hub and commits each batch in its own write_transaction()",
 }
 # GET requests that write, so their routes declare the lock for GET.
-WRITING_GETS = {"sync.export", "sync_api.pull", "sync_api.status"}
+WRITING_GETS = {"sync.export", "sync_api.pull", "sync_api.status", "field_api.field_package"}
 
 
 def _routes(app):
