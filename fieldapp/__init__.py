@@ -12,7 +12,8 @@ if TYPE_CHECKING:
 
 def init_app(app: Flask) -> None:
     """Serve the app's shell and the field package API."""
-    from fieldapp import views
+    from fieldapp import api, views
 
     views.init_app(app)
+    api.init_app(app)
 
