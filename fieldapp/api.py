@@ -88,8 +88,13 @@ def encoded(text: bytes) -> Response:
 
 
 def offers() -> dict[str, list[Checklist]]:
-    """Per facility kind, the checklist versions the hub's own start page offers for it."""
-    return {kind: registry.newest_for_kind(kind, db.session) for kind in KIND_CODES}
+    """Per facility kind, the checklist versions the hub's own start page offers for it, each stored as a version
+    (as the hub's start page does when an audit begins): an audit the tablet fills with one must find it here."""
+    offered = {kind: registry.newest_for_kind(kind, db.session) for kind in KIND_CODES}
+    for checklists in offered.values():
+        for checklist in checklists:
+            registry.store_version(db.session, checklist)
+    return offered
 
 
 def render_markup(checklist: Checklist, locale: str) -> str:

@@ -131,7 +131,7 @@ export class AuditPage {
     this.showPosition();
     if (!editable) return panel;
     const take = element('button', { type: 'button', class: 'btn', 'data-take-gps': '' }, t('position.take'));
-    const live = element('p', { class: 'small muted gps-live', 'data-gps-status': '', 'aria-live': 'polite' });
+    const live = element('p', { class: 'small muted gps-status', 'data-gps-status': '', 'aria-live': 'polite' });
     take.addEventListener('click', () => this.takeGps(take, live));
     const manual = element('details', { class: 'manual', 'data-manual': '' });
     manual.append(element('summary', {}, t('position.manual')));

@@ -33,9 +33,11 @@ async function start() {
 function registerWorker() {
   if (!('serviceWorker' in navigator)) return;
   navigator.serviceWorker.register('/app/sw.js', { scope: '/app/' }).catch(() => {});
+  // The first worker taking over a fresh install is no update; a later one is.
+  const hadWorker = Boolean(navigator.serviceWorker.controller);
   let reloading = false;
   navigator.serviceWorker.addEventListener('controllerchange', () => {
-    if (reloading || !navigator.serviceWorker.controller) return;
+    if (reloading || !hadWorker) return;
     const banner = document.getElementById('update-banner');
     banner.hidden = false;
     banner.querySelector('button').onclick = () => {
