@@ -410,8 +410,18 @@ async function syncAll(progress = () => {}) {
   if (!syncing) {
     syncing = (async () => {
       try {
+        // The package first: it brings reviews home, and the hub stores the checklist versions it hands out,
+        // which the audits about to be pushed were filled with. A refused package does not hold back the outbox.
+        let prepared = null;
+        let refused = null;
+        try {
+          prepared = await prepare();
+        } catch (failure) {
+          if (failure.offline) throw failure;
+          refused = failure;
+        }
         const pushed = await push(progress);
-        const prepared = await prepare();
+        if (refused) throw refused;
         await setMeta('last_sync', { at: new Date().toISOString(), ok: true, restart: pushed.restart });
         return { pushed, prepared };
       } catch (failure) {
