@@ -66,6 +66,8 @@ SETTINGS: tuple[Setting, ...] = (
             float),
     Setting("FACILITY_DISTANCE_WARN_M", 150.0, "Warn when an audit's position is further than this from the "
             "facility's registered location, in metres.", float),
+    Setting("FIELD_APP_RELEASE", "", "A label mixed into the installed field app's version (`/app/sw.js`): changing "
+            "it makes every tablet fetch the app's files again, e.g. after a hotfix copied over the static files."),
     Setting("MBTILES", None, "An MBTiles file (raster png, jpg or webp tiles) the app serves itself at "
             "`/tiles/{z}/{x}/{y}.png` as the maps' basemap. Default: none; the maps show outlines on a plain background. "
             "Never a request to an external tile server."),

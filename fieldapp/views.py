@@ -73,7 +73,7 @@ def icon(px: int):
 
 def app_version() -> str:
     """A digest of everything the worker keeps: the shell's template and texts and each static file."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(str(current_app.config.get("FIELD_APP_RELEASE") or "").encode())
     templates = Path(current_app.root_path).parent / "templates" / "fieldapp"
     for path in sorted(templates.iterdir()):
         digest.update(path.read_bytes())

