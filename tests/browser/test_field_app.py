@@ -25,7 +25,7 @@ def hub_process(folder: Path, release: str = "") -> ServerProcess:
                                       "PANTAU_FIELD_APP_RELEASE": release}, demo=True)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def hub(tmp_path_factory):
     server = hub_process(tmp_path_factory.mktemp("field-hub"))
     server.init()
@@ -139,6 +139,12 @@ def hub_rows(server: ServerProcess, sql: str, *params) -> list[tuple]:
         return db.execute(sql, params).fetchall()
 
 
+def submit(page, audit_id: str):
+    """Check and submit (the confirmation accepted); the facility page then lists it as waiting to be sent."""
+    page.locator("[data-submit]").click()
+    page.locator(f".audit-row[data-audit='{audit_id}'] [data-sync-state=waiting]").wait_for()
+
+
 def start_ktr_audit(page):
     page.locator(".bottom-nav a[href='#/']").click()
     page.locator("#facility-list .facility-row", has_text="MI Al-Hidayah Serang").click()
@@ -188,8 +194,7 @@ def test_field_app_offline_end_to_end(hub, playwright_driver, tmp_path):
     tablet.goto(f"#/audit/{audit_id}")
     tablet.page.locator(".checklist-section").first.wait_for()
     assert tablet.page.locator("label.opt-ya input:checked").count() >= 5
-    tablet.page.locator("[data-submit]").click()
-    tablet.page.locator(f".audit-row[data-audit='{audit_id}'] [data-sync-state=waiting]").wait_for()
+    submit(tablet.page, audit_id)
     draft_id = start_ktr_audit(tablet.page)  # a second audit, left as a draft
     tablet.page.locator("label.opt-tidak").first.click()
     tablet.page.locator(".feedback[data-state=saved]").first.wait_for()
@@ -227,3 +232,140 @@ def test_field_app_offline_end_to_end(hub, playwright_driver, tmp_path):
         tablet.close()
         new_version.stop()
         supervisor.close()
+
+
+def supervisor_page(driver, hub_url: str):
+    """The hub in a supervisor's browser, signed in."""
+    browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    page = browser.new_context(viewport=SIZES["tablet"]).new_page()
+    page.goto(f"{hub_url}/login")
+    page.fill("#username", "supervisor")
+    page.fill("#password", "demo")
+    page.click("button[type=submit].btn")
+    return browser, page
+
+
+def audit_rows(server: ServerProcess, audit_id: str) -> list[tuple]:
+    return hub_rows(server, "SELECT revision, revision_of, status FROM audit WHERE replace(id, '-', '') = ?",
+                    audit_id.replace("-", ""))
+
+
+def test_returned_audit_corrected_offline_and_exported_bundle_imported(hub, playwright_driver, tmp_path):
+    """The supervisor returns an audit; the tablet brings the decision home, the auditor corrects it with the hub
+    stopped; the correction travels as an exported bundle the supervisor imports; nothing arrives twice."""
+    browser, supervisor = supervisor_page(playwright_driver, hub.url)
+    url = register_device(hub.url, browser.new_context(), "Tablet Gugus Tugas 2")
+    tablet = Tablet(playwright_driver, tmp_path / "profile", hub.url, size="phone")
+    try:
+        enroll_and_prepare(tablet, url, pin="2468")
+        audit_id = start_ktr_audit(tablet.page)
+        answer_everything(tablet.page)
+        submit(tablet.page, audit_id)
+        tablet.goto("#/sync")
+        tablet.page.locator("[data-sync-now]").click()
+        tablet.page.locator("[data-outbox='0']").wait_for(timeout=20000)
+        assert audit_rows(hub, audit_id) == [(1, None, "submitted")]
+
+        supervisor.goto(f"{hub.url}/audits/{audit_id}")
+        supervisor.check("input[name=decision][value=returned]")
+        supervisor.fill("#review-comment", "Foto tanda KTR belum ada; tambahkan.")
+        supervisor.get_by_role("button", name="Simpan keputusan").click()
+        supervisor.wait_for_load_state("networkidle")
+
+        tablet.page.locator("[data-sync-now]").click()  # the decision comes home with the package
+        tablet.page.locator(f".audit-row[data-audit='{audit_id}'] [data-sync-state=returned]").wait_for(timeout=20000)
+        hub.stop()
+        tablet.page.locator(f".audit-row[data-audit='{audit_id}']").click()
+        assert "Foto tanda KTR belum ada" in tablet.page.locator("[data-returned]").inner_text()
+        tablet.shot("returned-phone-id")
+        tablet.page.locator("[data-correct]").click()
+        tablet.page.locator("[data-returned-comment]").wait_for()
+        assert tablet.page.locator("label.opt-ya input:checked").count() >= 5  # the correction starts from what was sent
+        tablet.page.locator("article.item-photo [data-photo-input]").set_input_files(
+            files=[{"name": "tanda.jpg", "mimeType": "image/jpeg", "buffer": make_jpeg(800, 600)}])
+        tablet.page.locator("article.item-photo ul.photos img").wait_for()
+        correction_id = tablet.page.url.rsplit("/", 1)[1]
+        submit(tablet.page, correction_id)
+        tablet.goto("#/sync")
+        tablet.page.locator("[data-outbox='1']").wait_for()
+        with tablet.page.expect_download() as download:
+            tablet.page.locator("[data-export]").click()
+        bundle = tmp_path / download.value.suggested_filename
+        download.value.save_as(bundle)
+        tablet.shot("outbox-exported-phone-id")
+
+        hub.start()
+        supervisor.goto(f"{hub.url}/sync/upload")
+        supervisor.set_input_files("#bundle", str(bundle))
+        supervisor.get_by_role("button", name="Impor").click()
+        supervisor.wait_for_load_state("networkidle")
+        revision = audit_rows(hub, correction_id)
+        assert len(revision) == 1 and revision[0][0] == 2
+        assert revision[0][1].replace("-", "") == audit_id.replace("-", "")
+        assert len(hub_rows(hub, "SELECT sha256 FROM answer_photo WHERE replace(audit_id, '-', '') = ?",
+                            correction_id.replace("-", ""))) == 1
+
+        tablet.page.locator("[data-sync-now]").click()  # the hub has it already: the tablet's outbox empties, once
+        tablet.page.locator("[data-outbox='0']").wait_for(timeout=20000)
+        assert len(audit_rows(hub, correction_id)) == 1
+        assert not tablet.errors, tablet.errors
+    finally:
+        tablet.close()
+        browser.close()
+
+
+def test_one_draft_in_two_tabs_makes_one_audit(hub, playwright_driver, tmp_path):
+    """Two tabs on one draft: an answer in one shows in the other; submitting in both makes one change, not two."""
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    url = register_device(hub.url, browser.new_context(), "Tablet Gugus Tugas 3")
+    tablet = Tablet(playwright_driver, tmp_path / "profile", hub.url)
+    try:
+        enroll_and_prepare(tablet, url)
+        audit_id = start_ktr_audit(tablet.page)
+        other = tablet.context.new_page()
+        other.on("dialog", lambda dialog: dialog.accept())
+        other.goto(f"{hub.url}/app/#/audit/{audit_id}")
+        other.locator(".checklist-section").first.wait_for()
+        answer_everything(tablet.page)
+        other.wait_for_function("() => document.querySelectorAll('label.opt-ya input:checked').length >= 5")
+        outcomes = other.evaluate("""async (id) => {
+            const store = await import('/static/app/store.js');
+            const tries = await Promise.allSettled([store.submit(id, { score: 1, result: 'memenuhi' }),
+                                                    store.submit(id, { score: 1, result: 'memenuhi' })]);
+            return tries.map((t) => t.status);
+        }""", audit_id)
+        assert sorted(outcomes) == ["fulfilled", "rejected"]
+        tablet.page.locator("[data-submit]").click()  # the first tab still shows the draft: it is told, nothing is made
+        tablet.page.locator("[data-submit-problems]", has_text="sudah dikirim").wait_for()
+        changes = tablet.evaluate("""async () => {
+            const { database } = await import('/static/app/db.js');
+            return (await (await database()).getAll('changes')).map((row) => row.change.entity_id);
+        }""")
+        assert changes == [audit_id]
+    finally:
+        tablet.close()
+        browser.close()
+
+
+def test_storage_migrations_keep_every_record(hub, playwright_driver, tmp_path):
+    """A newer app adds to the IndexedDB shape: records written by the older shape are all still there."""
+    tablet = Tablet(playwright_driver, tmp_path / "profile", hub.url)
+    try:
+        tablet.goto("#/")
+        tablet.page.locator("#enroll-form").wait_for()
+        result = tablet.evaluate("""async () => {
+            const { MIGRATIONS, openWith } = await import('/static/app/db.js');
+            const old = await openWith('migration-check', MIGRATIONS);
+            await old.put('changes', { seq: 1, change: { kind: 'audit' } });
+            await old.put('answers', { audit_id: 'a', address: 'x', value: 'ya', version: 1 });
+            old.close();
+            const next = [...MIGRATIONS, (db) => db.createObjectStore('later')];
+            const upgraded = await openWith('migration-check', next);
+            const kept = [await upgraded.count('changes'), await upgraded.count('answers'),
+                          upgraded.objectStoreNames.contains('later'), upgraded.version];
+            upgraded.close();
+            return kept;
+        }""")
+        assert result == [1, 1, True, 2]
+    finally:
+        tablet.close()
