@@ -20,7 +20,6 @@ import datetime
 import heapq
 import math
 import re
-from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -458,12 +457,19 @@ class Entry:
     children: tuple[Entry, ...] = ()
 
 
+class _One:
+    """Counts where every repeat has exactly one instance."""
+
+    def get(self, address: str, default: int = 0) -> int:
+        return 1
+
+
 class _OneOfEach:
     """A stand-in state for blank_layout: every repeat has exactly one instance."""
 
     def __init__(self, checklist: Checklist):
         self.checklist = checklist
-        self.counts = defaultdict(lambda: 1)
+        self.counts = _One()
 
 
 def blank_layout(checklist: Checklist, section) -> tuple[Entry, ...]:

@@ -280,13 +280,7 @@ export class AuditPage {
       card.classList.toggle('has-problem', Boolean(problem));
       card.classList.toggle('answered', state.visible.has(address) && !problem);
       const offer = state.choices.get(address);
-      if (offer) {
-        const values = new Set(offer.map((choice) => choice.value));
-        for (const input of card.querySelectorAll('fieldset.choices input[type=radio], fieldset.choices input[type=checkbox]')) {
-          if (input.value === 'OK') continue;
-          input.closest('label').hidden = !values.has(input.value);
-        }
-      }
+      if (offer) this.offer(card, new Set(offer.map((choice) => choice.value)));
       this.feedback(address, card);
     }
     for (const box of this.body.querySelectorAll('[id^="group-"], [id^="repeat-"]')) {
@@ -299,6 +293,24 @@ export class AuditPage {
     }
     this.labels();
     this.progress();
+  }
+
+  /** Show only the choices on offer (choice_filter); say so when none is. */
+  offer(card, values) {
+    const fieldset = card.querySelector('fieldset.choices');
+    if (!fieldset) return;
+    let shown = 0;
+    for (const input of fieldset.querySelectorAll('input[type=radio], input[type=checkbox]')) {
+      if (input.value === 'OK') return;
+      input.closest('label').hidden = !values.has(input.value);
+      if (values.has(input.value)) shown += 1;
+    }
+    let none = fieldset.querySelector(':scope > [data-no-choice]');
+    if (!none) {
+      none = element('p', { class: 'small muted', 'data-no-choice': '' }, t('choices.none'));
+      fieldset.append(none);
+    }
+    none.hidden = shown > 0;
   }
 
   /** Labels, hints and legends with ${name} references, as seen from their item. */
@@ -676,8 +688,10 @@ function instanceFrom(template, repeatAddress, number) {
   const holder = document.createElement('template');
   holder.innerHTML = html;
   const fieldset = holder.content.querySelector('fieldset.instance');
-  const shown = fieldset.querySelector('[data-instance-number]');
+  const shown = fieldset.querySelector(':scope > legend [data-instance-number]');
   if (shown) shown.textContent = String(number);
+  const remove = fieldset.querySelector(':scope > .instance-remove');
+  if (remove) remove.textContent = t('repeat.remove', { n: number });
   return fieldset;
 }
 

@@ -137,7 +137,8 @@ function showEnroll(code) {
     button.textContent = t('enroll.working');
     try {
       const answer = await hub.enroll(form.code.value.trim(), form.name.value.trim());
-      await setMeta('device', { ...answer, hub_url: window.location.origin, enrolled_at: new Date().toISOString() });
+      await setMeta('device', { ...answer, name: answer.name || form.name.value.trim(), hub_url: window.location.origin,
+        enrolled_at: new Date().toISOString() });
       await setMeta('clock', { seq: 0, hlc: null });
       await setMeta('acked', 0);
       if (navigator.storage && navigator.storage.persist) await navigator.storage.persist();
@@ -300,7 +301,10 @@ async function showHome() {
   const waiting = await summary();
   const outbox = waiting.count ? element('a', { class: 'notice warning outbox-line', href: '#/sync' },
     t('home.waiting', { n: waiting.audits })) : null;
-  screen(t('home.title'), readyCard(prepared), outbox, element('div', { class: 'search-bar' }, search), list);
+  const head = screen(t('home.title'), readyCard(prepared), outbox, element('div', { class: 'search-bar' }, search), list);
+  const auditor = await meta('auditor');
+  head.append(element('p', { class: 'who-line small' }, element('strong', {}, auditor.full_name || auditor.username),
+    ' · ', element('a', { href: '#/switch' }, t('auditor.switch'))));
 }
 
 async function showFacility(id) {
@@ -497,9 +501,11 @@ async function showSync() {
   const db = await database();
   const titles = new Map((await db.getAll('checklists')).map((c) => [c.key, local(c.title)]));
   const facilities = new Map((await db.getAll('facilities')).map((f) => [f.id, f.name]));
-  for (const audit of (await store.audits()).filter((a) => a.status !== 'draft').slice(0, 50)) {
+  const submitted = (await store.audits()).filter((a) => a.status !== 'draft').slice(0, 50);
+  for (const audit of submitted) {
     list.append(auditRow(audit, `${facilities.get(audit.facility_id) || '—'} · ${titles.get(audit.checklist_key) || audit.checklist_key}`));
   }
+  if (!submitted.length) list.append(element('p', { class: 'muted' }, t('sync.no_audits')));
   screen(t('sync.title'), card, bundle, list);
 }
 
@@ -542,9 +548,17 @@ async function showSettings() {
   prepareCard.append(again, status);
   const who = element('section', { class: 'card' }, element('h2', {}, t('settings.device')),
     element('p', {}, t('settings.device_line', { name: device.name || '—', hub: device.hub_name })),
-    element('p', { class: 'small muted' }, `${t('settings.scope')}: ${(device.scope || []).join(', ')} · ${device.device_id}`),
+    element('p', { class: 'small muted' }, `${t('settings.scope')}: ${await regionNames(device.scope || [])}`),
+    element('p', { class: 'small muted' }, element('code', {}, device.device_id)),
     element('a', { class: 'btn secondary', href: '#/switch' }, t('auditor.switch')));
   screen(t('settings.title'), storage, prepareCard, who);
+}
+
+/** Kecamatan names of codes, as the package brought them. */
+async function regionNames(codes) {
+  const db = await database();
+  const names = await Promise.all(codes.map(async (code) => ((await db.get('regions', code)) || {}).name || code));
+  return names.join(', ');
 }
 
 function labelled(id, text, input) {

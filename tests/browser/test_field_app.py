@@ -326,6 +326,7 @@ def test_one_draft_in_two_tabs_makes_one_audit(hub, playwright_driver, tmp_path)
         other.on("dialog", lambda dialog: dialog.accept())
         other.goto(f"{hub.url}/app/#/audit/{audit_id}")
         other.locator(".checklist-section").first.wait_for()
+        tablet.page.bring_to_front()  # a background tab's timers are throttled, as on a tablet
         answer_everything(tablet.page)
         other.wait_for_function("() => document.querySelectorAll('label.opt-ya input:checked').length >= 5")
         outcomes = other.evaluate("""async (id) => {
@@ -369,3 +370,127 @@ def test_storage_migrations_keep_every_record(hub, playwright_driver, tmp_path):
         assert result == [1, 1, True, 2]
     finally:
         tablet.close()
+
+
+@pytest.mark.parametrize("size", ["phone", "tablet"])
+def test_field_app_screens_in_both_languages(hub, playwright_driver, tmp_path, size):
+    """Every screen of the app at phone and tablet size in Indonesian, then English (screenshots looked at)."""
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    url = register_device(hub.url, browser.new_context(), f"Tablet {size}")
+    tablet = Tablet(playwright_driver, tmp_path / "profile", hub.url, size=size)
+    try:
+        tablet.page.goto(url)
+        tablet.page.get_by_role("button", name="Daftarkan tablet ini").wait_for()
+        tablet.shot(f"enroll-{size}-id")
+        tablet.page.get_by_role("button", name="Daftarkan tablet ini").click()
+        tablet.page.locator("[data-prepare]").wait_for()
+        tablet.shot(f"prepare-{size}-id")
+        tablet.page.locator("[data-prepare]").click()
+        tablet.page.locator(".auditor-choice").first.wait_for()
+        tablet.shot(f"auditor-{size}-id")
+        enroll_pin(tablet)
+        audit_id = start_ktr_audit(tablet.page)
+        tablet.page.locator("label.opt-ya").first.click()
+        tablet.page.locator(".feedback[data-state=saved]").first.wait_for()
+        hub.stop()
+        for language, words in (("id", ("Fasilitas", "Kirim ke hub")), ("en", ("Facilities", "Send to the hub"))):
+            tablet.page.locator(f".lang-switch [data-locale={language}]").click()
+            tablet.goto("#/")
+            tablet.page.get_by_role("heading", name=words[0]).wait_for()
+            tablet.page.screenshot(path=str(SCREENSHOTS / f"field-app-home-{size}-{language}.png"))
+            tablet.goto(f"#/audit/{audit_id}")
+            tablet.page.locator(".checklist-section").first.wait_for()
+            tablet.page.screenshot(path=str(SCREENSHOTS / f"field-app-audit-{size}-{language}.png"))
+            tablet.goto("#/sync")
+            tablet.page.get_by_role("heading", name=words[1]).wait_for()
+            tablet.shot(f"sync-{size}-{language}")
+            tablet.goto("#/settings")
+            tablet.page.locator("#storage").wait_for()
+            tablet.shot(f"settings-{size}-{language}")
+        assert not tablet.errors, tablet.errors
+    finally:
+        tablet.close()
+        browser.close()
+
+
+def enroll_pin(tablet: Tablet, pin: str = "1357"):
+    """The demo auditor signs on for the first time: hub password, then a PIN."""
+    tablet.page.locator(".auditor-choice[data-username=auditor]").click()
+    tablet.page.fill("#password", "demo")
+    tablet.page.fill("#new-pin", pin)
+    tablet.page.fill("#new-pin-again", pin)
+    tablet.page.locator("[data-auditor-form] button[type=submit]").click()
+    tablet.page.locator("#facility-list .facility-row").first.wait_for()
+
+
+def test_repeat_form_offline_entries_cascades_and_calculations(hub, playwright_driver, tmp_path):
+    """A real XLSForm with a repeat of play equipment (photo per entry), a cascading select, `or_other` and a
+    calculated total, filled in the app with the hub stopped: entries added and removed (later ones renumbered),
+    choices and labels following the answers; on the hub the audit holds exactly the entries left, with their photos."""
+    from tests.browser.test_repeat_form import workbook
+
+    form = workbook(tmp_path / "audit-alat-bermain.xlsx")
+    hub.stop()
+    hub.env["PANTAU_ROLE"] = "hub"
+    import subprocess
+    import sys
+
+    from tests.support import ROOT
+    subprocess.run([sys.executable, "-m", "flask", "checklists", "import", str(form), "--kind", "ruang_bermain"],
+                   cwd=ROOT, env=hub.env, check=True, capture_output=True)
+    hub.start()
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    url = register_device(hub.url, browser.new_context(), "Tablet alat bermain")
+    tablet = Tablet(playwright_driver, tmp_path / "profile", hub.url)
+    try:
+        enroll_and_prepare(tablet, url)
+        hub.stop()
+        page = tablet.page
+        page.locator("#facility-list .facility-row", has_text="RPTRA Serang 3").click()
+        page.locator(".start-audit", has_text="Audit Alat Bermain").click()
+        page.locator(".checklist-section").first.wait_for()
+        assert page.locator("#item-kota label.choice:visible").count() == 0  # no province yet: no city on offer
+        page.locator("#item-provinsi label", has_text="Banten").click()
+        page.locator("#item-kota label", has_text="Kota Cilegon").wait_for()
+        assert page.locator("#item-kota label", has_text="Kota Bogor").is_hidden()
+        page.locator("#item-kota label", has_text="Kota Cilegon").click()
+        page.locator("#item-pengelola label", has_text="Lainnya").click()
+        page.locator("#item-pengelola_other textarea[name=value]").fill("Karang Taruna RW 03")
+        page.locator("#item-pengelola_other textarea[name=value]").blur()
+        for number, (kind, condition) in enumerate(EQUIPMENT, start=1):
+            page.locator("button.repeat-add").click()
+            card = page.locator(f"[id='item-alat[{number}]/jenis']")
+            card.locator("label", has_text=kind).click()
+            page.locator(f"[id='item-alat[{number}]/kondisi'] label", has_text="Ya" if condition == "ya" else "Tidak").click()
+            page.locator(f"[id='fb-alat[{number}]/kondisi'][data-state=saved]").wait_for()
+            page.locator(f"[id='item-alat[{number}]/foto_alat'] [data-photo-input]").set_input_files(
+                files=[{"name": f"alat-{number}.jpg", "mimeType": "image/jpeg",
+                        "buffer": make_jpeg(color=(60 * number, 120, 40))}])
+            page.locator(f"[id='item-alat[{number}]/foto_alat'] ul.photos img").wait_for()
+        page.locator("#item-ringkasan", has_text="Tercatat 1 alat rusak.").wait_for()
+        assert page.locator("#item-total_rusak [data-computed]").inner_text().strip() == "1"
+        tablet.shot("repeat-offline-tablet-id")
+        page.locator("[id='instance-alat[2]'] .instance-remove").click()  # the broken slide goes
+        page.locator("#item-ringkasan", has_text="Tercatat 0 alat rusak.").wait_for()
+        assert page.locator("section.repeat fieldset.instance").count() == 2
+        assert page.locator("[id='item-alat[2]/jenis'] input:checked").get_attribute("value") == "jungkat"
+        assert page.locator("[id='item-alat[2]/foto_alat'] ul.photos img").count() == 1
+        audit_id = page.url.rsplit("/", 1)[1]
+        submit(page, audit_id)
+        hub.start()
+        tablet.goto("#/sync")
+        tablet.page.locator("[data-sync-now]").click()
+        tablet.page.locator("[data-outbox='0']").wait_for(timeout=20000)
+        answers = dict(hub_rows(hub, "SELECT item_id, value FROM answer WHERE replace(audit_id, '-', '') = ?",
+                                audit_id.replace("-", "")))
+        assert answers["alat"] in (2, "2") and answers["alat[2]/jenis"] == '"jungkat"', answers
+        photos = hub_rows(hub, "SELECT item_id FROM answer_photo WHERE replace(audit_id, '-', '') = ? ORDER BY item_id",
+                          audit_id.replace("-", ""))
+        assert [row[0] for row in photos] == ["alat[1]/foto_alat", "alat[2]/foto_alat"]
+        assert not tablet.errors, tablet.errors
+    finally:
+        tablet.close()
+        browser.close()
+
+
+EQUIPMENT = [("Ayunan", "ya"), ("Perosotan", "tidak"), ("Jungkat-jungkit", "ya")]
