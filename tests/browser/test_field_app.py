@@ -58,8 +58,14 @@ class Tablet:
             permissions=["geolocation"], geolocation=FACILITY_AT, accept_downloads=True)
         self.page = self.context.pages[0] if self.context.pages else self.context.new_page()
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        # Offline means offline: the page and its service worker ask nothing of another host.
+        self.context.on("request", lambda request: self._own(request.url))
         self.page.on("dialog", lambda dialog: dialog.accept())
         return self
+
+    def _own(self, url: str) -> None:
+        if not url.startswith((self.base, "data:", "blob:")):
+            self.errors.append(f"request to another host: {url}")
 
     def close(self):
         self.context.close()
