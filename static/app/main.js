@@ -23,6 +23,7 @@ async function start() {
   drawChrome();
   registerWorker();
   window.addEventListener('hashchange', route);
+  document.addEventListener('click', jumpInPage);
   window.addEventListener('online', () => backgroundSync('online'));
   setInterval(() => backgroundSync('timer'), SYNC_EVERY_MS);
   await route();
@@ -57,6 +58,16 @@ function drawChrome() {
     };
   });
   document.querySelectorAll('[data-text]').forEach((node) => { node.textContent = t(node.dataset.text); });
+}
+
+/** Links to a place on the page (a section chip: `#section-x`) scroll there; the address keeps naming the screen. */
+function jumpInPage(event) {
+  const link = event.target.closest('a[href^="#"]');
+  const href = link && link.getAttribute('href');
+  if (!href || href.startsWith('#/') || href === '#') return;
+  event.preventDefault();
+  const target = document.getElementById(decodeURIComponent(href.slice(1)));
+  if (target) target.scrollIntoView({ block: 'start', behavior: 'smooth' });
 }
 
 /** Which screen the address names; enrollment and the auditor come first. */

@@ -407,6 +407,9 @@ def test_field_app_screens_in_both_languages(hub, playwright_driver, tmp_path, s
             tablet.goto(f"#/audit/{audit_id}")
             tablet.page.locator(".checklist-section").first.wait_for()
             tablet.page.screenshot(path=str(SCREENSHOTS / f"field-app-audit-{size}-{language}.png"))
+            tablet.page.locator(".section-nav .chip").first.click()  # a section chip scrolls; the audit stays open
+            assert tablet.page.url.endswith(f"#/audit/{audit_id}")
+            assert tablet.page.locator(".checklist-section").count() >= 1
             tablet.goto("#/sync")
             tablet.page.get_by_role("heading", name=words[1]).wait_for()
             tablet.shot(f"sync-{size}-{language}")
