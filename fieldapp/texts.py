@@ -78,6 +78,7 @@ APP_TEXTS = {
     "audit.submit_confirm": N_("Submit this audit? It cannot be changed afterwards; a correction is a new revision."),
     "audit.incomplete": N_("Not yet: %(n)s items are missing or invalid."),
     "audit.not_draft": N_("This audit was already submitted (perhaps in another tab): nothing was changed."),
+    "audit.no_position": N_("Record the audit's position before submitting."),
     "audit.submitted_at": N_("Submitted %(when)s"),
     "audit.returned": N_("Returned for correction"),
     "audit.returned_when": N_("Returned %(when)s"),

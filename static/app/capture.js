@@ -630,11 +630,26 @@ export class AuditPage {
 
   /** Check, then freeze the audit with its score and put it in the outbox. */
   async submit(button, box) {
+    box.textContent = '';
+    const stored = await store.audit(this.audit.id);
+    if (!stored || stored.status !== 'draft') { // submitted meanwhile in another tab: say so, make nothing
+      box.append(element('p', { class: 'notice error' }, t('audit.not_draft')));
+      return;
+    }
+    this.audit = stored;
     await this.refresh();
     const result = scoreOf(this.state);
     box.textContent = '';
     const open = [...result.missingRequired.map((address) => [address, 'answer.required']),
       ...result.invalid.map(([address, code]) => [address, code])];
+    if (!open.length && (this.audit.lat === null || this.audit.lat === undefined)) {
+      // As the desktop app: an audit is not submitted without the place it was made.
+      const notice = element('p', { class: 'notice error', 'data-problem': 'audit.no_position' },
+        element('a', { href: '#position' }, t('audit.no_position')));
+      box.append(notice);
+      this.root.querySelector('#position')?.scrollIntoView({ block: 'start' });
+      return;
+    }
     if (open.length) {
       const notice = element('div', { class: 'notice error' });
       notice.append(element('p', {}, element('strong', {}, t('audit.incomplete', { n: open.length }))));

@@ -17,9 +17,14 @@ export async function startAudit({ facility, checklistKey, auditor, deviceId, re
     status: 'draft', score: null, result: null, lat: null, lon: null, accuracy_m: null, position_source: null,
     position_at: null, position_warnings: [], readings: [], kecamatan_code: facility.kecamatan_code,
   };
+  if (base) { // a correction starts where the audit was made, as survey.audits.service.revise does
+    for (const name of ['lat', 'lon', 'accuracy_m', 'position_source', 'position_at']) audit[name] = base[name] ?? null;
+    audit.position_warnings = [...(base.position_warnings || [])];
+    audit.readings = (base.readings || []).map((reading) => ({ ...reading, id: uuid() }));
+  }
   const tx = db.transaction(['audits', 'answers', 'photos'], 'readwrite');
   tx.objectStore('audits').put(audit);
-  if (base) { // a correction starts from what was sent: its answers, notes and photos
+  if (base) { // and from what was sent: its answers, notes and photos
     for (const [address, answer] of Object.entries(base.answers || {})) {
       tx.objectStore('answers').put({ audit_id: audit.id, address, value: answer.value ?? null,
         note: answer.note ?? null, version: 1, saved_at: now });

@@ -146,7 +146,13 @@ def hub_rows(server: ServerProcess, sql: str, *params) -> list[tuple]:
 
 
 def submit(page, audit_id: str):
-    """Check and submit (the confirmation accepted); the facility page then lists it as waiting to be sent."""
+    """Check and submit (the confirmation accepted); the facility page then lists it as waiting to be sent.
+    Without a position the app refuses, as the desktop does: the GPS is taken first."""
+    if page.locator("[data-no-position]").count():
+        page.locator("[data-submit]").click()
+        page.locator("[data-problem='audit.no_position']").wait_for()
+        page.locator("[data-take-gps]").click()
+        page.locator("[data-position-line] strong").wait_for()
     page.locator("[data-submit]").click()
     page.locator(f".audit-row[data-audit='{audit_id}'] [data-sync-state=waiting]").wait_for()
 
