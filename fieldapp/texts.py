@@ -54,6 +54,7 @@ APP_TEXTS = {
     "auditor.pin_rule": N_("A PIN is 4 to 8 digits."),
     "auditor.pin_mismatch": N_("The two PINs differ."),
     "auditor.wrong_pin": N_("Wrong PIN."),
+    "auditor.pin_locked": N_("Too many wrong PINs: sign on again with your hub password (needs the office connection)."),
     "auditor.continue": N_("Continue"),
     "auditor.other": N_("Someone else"),
     "auditor.switch": N_("Switch auditor"),

@@ -12,6 +12,7 @@ import { AuditPage, element, storageMessage } from './capture.js';
 import { local, locale, setLocale, size, t, when } from './texts.js';
 
 const SYNC_EVERY_MS = 5 * 60 * 1000;
+const PIN_TRIES = 5;
 const root = () => document.getElementById('app');
 let page = null; // the open audit page, closed when leaving it
 let syncing = null;
@@ -218,9 +219,9 @@ async function showAuditors(device) {
   screen(t('auditor.title'), ...children);
 }
 
-function auditorForm(person, device) {
+function auditorForm(person, device, message = '') {
   const form = element('form', { class: 'card', novalidate: true, 'data-auditor-form': person.username });
-  const error = element('p', { class: 'error-text', role: 'alert', hidden: true });
+  const error = element('p', { class: 'error-text', role: 'alert', hidden: !message }, message);
   const fields = [];
   if (person.pin) {
     fields.push(labelled('pin', t('auditor.pin'), pinInput('pin')));
@@ -241,7 +242,16 @@ function auditorForm(person, device) {
     button.disabled = true;
     try {
       if (person.pin) {
-        if (!(await pinMatches(person.pin, form.querySelector('#pin').value))) throw new Error(t('auditor.wrong_pin'));
+        const db = await database();
+        if (!(await pinMatches(person.pin, form.querySelector('#pin').value))) {
+          // A PIN only guards a shared tablet; after a few wrong ones the hub password is needed again.
+          const failures = (person.pin_failures || 0) + 1;
+          const locked = failures >= PIN_TRIES;
+          Object.assign(person, { pin_failures: failures, pin: locked ? null : person.pin });
+          await db.put('auditors', person);
+          throw new Error(locked ? t('auditor.pin_locked') : t('auditor.wrong_pin'));
+        }
+        await db.put('auditors', { ...person, pin_failures: 0 });
       } else {
         const pin = form.querySelector('#new-pin').value;
         if (!/^\d{4,8}$/.test(pin)) throw new Error(t('auditor.pin_rule'));
@@ -254,6 +264,10 @@ function auditorForm(person, device) {
       window.location.hash = '#/';
       await route();
     } catch (failure) {
+      if (form.querySelector('#pin') && !person.pin) {
+        auditorForm(person, device, failure.message); // locked: the first-time form, with the hub password
+        return;
+      }
       error.textContent = failure.message;
       error.hidden = false;
       button.disabled = false;

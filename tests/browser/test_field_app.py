@@ -509,3 +509,33 @@ def test_repeat_form_offline_entries_cascades_and_calculations(hub, playwright_d
 
 
 EQUIPMENT = [("Ayunan", "ya"), ("Perosotan", "tidak"), ("Jungkat-jungkit", "ya")]
+
+
+def test_shared_tablet_switches_auditor_with_pin(hub, playwright_driver, tmp_path):
+    """An auditor switches in with the PIN, offline; five wrong PINs and the hub password is needed again."""
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    url = register_device(hub.url, browser.new_context(), "Tablet bersama")
+    tablet = Tablet(playwright_driver, tmp_path / "profile", hub.url, size="phone")
+    try:
+        enroll_and_prepare(tablet, url, pin="4321")
+        hub.stop()
+        page = tablet.page
+        page.locator(".who-line a[href='#/switch']").click()
+        page.locator(".auditor-choice[data-username=auditor]", has_text="Masuk dengan PIN Anda").click()
+        page.fill("#pin", "4321")
+        page.locator("[data-auditor-form] button[type=submit]").click()
+        page.locator("#facility-list").wait_for()
+        page.goto(f"{hub.url}/app/#/switch")
+        page.locator(".auditor-choice[data-username=auditor]").click()
+        for attempt in range(1, 6):
+            page.fill("#pin", "0000")
+            page.locator("[data-auditor-form] button[type=submit]").click()
+            if attempt < 5:
+                page.locator("[data-auditor-form] .error-text", has_text="PIN salah").wait_for()
+        page.locator("#password").wait_for()  # locked: back to the hub password, which needs the hub
+        assert "Terlalu banyak PIN salah" in page.locator("[data-auditor-form] .error-text").inner_text()
+        tablet.shot("auditor-locked-phone-id")
+        assert not tablet.errors, tablet.errors
+    finally:
+        tablet.close()
+        browser.close()
