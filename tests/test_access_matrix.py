@@ -83,6 +83,7 @@ MATRIX: dict[str, str | tuple[str, str]] = {
     "sync.devices": REVIEWERS,
     "sync.register": REVIEWERS,
     "sync.revoke": REVIEWERS,
+    "sync.restart_seen": REVIEWERS,
     "sync.review_list": REVIEWERS,
     "sync.decide": REVIEWERS,
     "sync.conflicts": REVIEWERS,

@@ -147,3 +147,29 @@ def test_the_devices_page_warns_about_a_restarted_device(app, client, tablet, bu
     assert warned.select_one("[data-restart]")["data-restart"] == "3" and "warn" in warned.select_one("[data-restart]")["class"]
     assert warned.select_one(".device-restart").get_text(" ", strip=True).startswith(sentence)
     assert rows["tablet-2"].select_one("[data-restart]") is None and rows["tablet-2"].select_one(".device-restart") is None
+
+
+def test_a_supervisor_clears_the_warning_once_seen_and_the_audit_log_says_so(app, client, tablet, budi):
+    from sqlalchemy import select
+
+    from app.auditlog import AuditLogEntry
+
+    acked(app, tablet.device_id, 40)
+    assert client.get(f"{API}/status?seq=3", headers=tablet.auth).get_json()["restart"] is True
+    response = budi.post(f"/devices/{tablet.device_id}/restart-seen")
+    assert response.status_code == 302
+    assert restart_of(app, tablet.device_id) == (False, None, None)
+    assert html(client.get("/devices/")).select_one("[data-restart]") is None
+    with app.app_context():
+        entry = db.session.execute(select(AuditLogEntry).where(AuditLogEntry.action == "restart_seen")).scalar_one()
+        assert entry.entity_id == tablet.device_id and entry.changes["restart_seq"] == [3, None]
+    assert client.get(f"{API}/status", headers=tablet.auth).get_json()["restart"] is False
+    assert client.get(f"{API}/status?seq=5", headers=tablet.auth).get_json()["restart"] is True  # seen again
+
+
+def test_an_auditor_cannot_clear_the_warning(app, client, tablet, auth, auditor):
+    acked(app, tablet.device_id, 40)
+    client.get(f"{API}/status?seq=3", headers=tablet.auth)
+    auth.login(auditor)
+    assert auth.post(f"/devices/{tablet.device_id}/restart-seen").status_code == 403
+    assert restart_of(app, tablet.device_id) == (True, 3, 40)

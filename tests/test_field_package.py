@@ -345,6 +345,8 @@ def test_an_etag_names_the_state_and_answers_304_until_it_changes(app, client, t
     again = package(client, tablet, **{"If-None-Match": etag})
     assert (again.status_code, again.get_data(), again.headers["ETag"]) == (304, b"", etag)
     assert package(client, tablet, **{"If-None-Match": f'"other", W/{etag}'}).status_code == 304
+    assert package(client, tablet, **{"If-None-Match": "*"}).status_code == 304
+    assert package(client, tablet, **{"If-None-Match": '"other"'}).status_code == 200
     make_facility(app, name="Taman Baru")
     changed = package(client, tablet, **{"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
@@ -422,6 +424,8 @@ def sign_on(client, tablet, body, **kwargs):
     ("an unknown field", {"username": "siti", "password": "rahasia-123", "pin": "1234"}, 400, "sync.bad_request"),
     ("a number as username", {"username": 7, "password": "rahasia-123"}, 400, "sync.bad_request"),
     ("a username of 41 characters", {"username": "s" * 41, "password": "x"}, 400, "sync.bad_request"),
+    ("a control character in the username", {"username": "siti\x00", "password": "x"}, 400, "sync.bad_request"),
+    ("an empty password", {"username": "siti", "password": ""}, 400, "sync.bad_request"),
     ("a list", ["siti", "rahasia-123"], 400, "sync.bad_request"),
 ])
 def test_an_auditor_signs_on_only_with_the_right_password_in_the_scope(app, client, tablet, accounts, case, body,
