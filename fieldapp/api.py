@@ -26,7 +26,7 @@ from survey.checklist import Checklist
 from survey.kinds import KIND_CODES
 from sync import schemas
 from sync.api import device, reply
-from sync.problems import SYNC_PROBLEMS
+from sync.problems import SYNC_PROBLEMS, SyncError
 
 bp = Blueprint("field_api", __name__, url_prefix="/api/v1/field")
 csrf.exempt(bp)  # token auth, no cookies: CSRF does not apply
@@ -126,7 +126,7 @@ def _account_key() -> str:
     """The username tried, as the throttle's key: guesses at one account count together wherever they come from."""
     try:
         username = _sign_on_body().get("username")
-    except Exception:  # noqa: BLE001 - a body the view will refuse: it counts under no account
+    except SyncError:  # a body the view will refuse: it counts under no account
         username = None
     return "field-sign-on:" + (username.strip().lower()[:80] if isinstance(username, str) else "")
 
