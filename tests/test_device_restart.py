@@ -5,6 +5,7 @@ until a supervisor has seen it, and the Devices page says what it means in both 
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 import pytest
@@ -106,6 +107,28 @@ def test_a_push_from_the_acknowledgement_on_is_not_a_restart(app, client, tablet
     assert client.post(f"{API}/push", json=body, headers=tablet.auth).status_code == 200  # the answer was lost: again
     empty = client.post(f"{API}/push", json={"after": 2, "up_to": 2, "entries": []}, headers=tablet.auth)
     assert empty.status_code == 200
+    assert restart_of(app, tablet.device_id) == (False, None, None)
+
+
+def test_an_empty_push_below_the_acknowledgement_is_a_restart(app, client, tablet):
+    """A device whose log is gone says where it is with nothing to send."""
+    acked(app, tablet.device_id, 30)
+    response = client.post(f"{API}/push", json={"after": 0, "up_to": 0, "entries": []}, headers=tablet.auth)
+    assert response.status_code == 200 and response.get_json()["acked_seq"] == 30
+    assert restart_of(app, tablet.device_id) == (True, 0, 30)
+
+
+def test_resending_what_a_bundle_brought_is_not_a_restart(app, client, tablet, valid, tmp_path):
+    """A device whose bundle was imported before it heard back pushes those changes again over HTTP, in batches
+    smaller than the bundle: the hub holds them unchanged, so the device is behind, not restarted."""
+    second = dataclasses.replace(valid, audit_id=str(uuid.uuid4()), reading_id=str(uuid.uuid4()))
+    with app.app_context(), write_transaction() as session:
+        service.import_push_bundle(session, valid([*valid.entries(), (3, second.audit_change(3))]),
+                                   service.PhotoStore(tmp_path / "photos"), app.config["MAX_CONTENT_LENGTH"],
+                                   tmp_path / "return.zip")
+    assert row(app, tablet.device_id).acked_seq == 3
+    response = client.post(f"{API}/push", json=push_body(valid.entries()), headers=tablet.auth)
+    assert response.status_code == 200 and response.get_json()["duplicates"] == 2
     assert restart_of(app, tablet.device_id) == (False, None, None)
 
 

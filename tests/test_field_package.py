@@ -22,6 +22,7 @@ from shapely.geometry import Polygon
 from app.cli_support import write_transaction
 from app.extensions import db
 from app.node import Device
+from geo.geofence import FAR_OUTSIDE_M
 from geo.models import Wilayah
 from survey import registry
 from survey.audits.models import Audit
@@ -140,7 +141,7 @@ def test_the_package_is_shaped_as_the_app_reads_it(app, client, tablet, world):
         assert got["hub"] == {"id": tablet.hub_id, "name": hub.name}
     assert got["device"] == {"id": tablet.device_id, "name": "tablet-1", "scope": ["36.73.01"]}
     assert got["limits"] == {"accuracy_m": app.config["GPS_ACCURACY_WARN_M"],
-                             "distance_m": app.config["FACILITY_DISTANCE_WARN_M"], "far_m": 100_000.0}
+                             "distance_m": app.config["FACILITY_DISTANCE_WARN_M"], "far_m": FAR_OUTSIDE_M}
     assert "password" not in json.dumps(got) and "pbkdf2" not in json.dumps(got)
 
 
