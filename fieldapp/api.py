@@ -26,7 +26,7 @@ from survey.checklist import Checklist
 from survey.kinds import KIND_CODES
 from sync import schemas
 from sync.api import device, reply
-from sync.problems import SYNC_PROBLEMS
+from sync.problems import SYNC_PROBLEMS, SyncError
 
 bp = Blueprint("field_api", __name__, url_prefix="/api/v1/field")
 csrf.exempt(bp)  # token auth, no cookies: CSRF does not apply
@@ -40,8 +40,8 @@ MAX_SIGN_ON_BODY = 4096  # a username and a password
 class AuditorBody(schemas.Strict):
     """An auditor's username and password, typed on the tablet."""
 
-    username: Annotated[str, Field(min_length=1, max_length=40)]
-    password: Annotated[str, Field(min_length=1, max_length=200)]
+    username: schemas.Username
+    password: Annotated[str, Field(min_length=1, max_length=200)]  # only hashed and compared, never stored or shown
 
 
 AUDITOR = TypeAdapter(AuditorBody)
@@ -63,7 +63,7 @@ def field_package():
     built = package.build(db.session, sender, self_device(db.session), offers(), gps_limits(), render_markup,
                           bool(current_app.config.get("DEMO")), utcnow())
     etag = f'"{built.etag}"'
-    if etag in _tags(request.headers.get("If-None-Match", "")):
+    if _unchanged(etag):
         response = Response(status=304)
     else:
         response = encoded(built.encoded())
@@ -76,6 +76,12 @@ def field_package():
 def _tags(header: str) -> set[str]:
     """The entity tags of an If-None-Match header (weak ones compare equal to strong ones, as RFC 9110 says)."""
     return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
+
+
+def _unchanged(etag: str) -> bool:
+    """Whether the device already holds the package with this ETag (If-None-Match names it, or is `*`)."""
+    tags = _tags(request.headers.get("If-None-Match", ""))
+    return etag in tags or "*" in tags
 
 
 def encoded(text: bytes) -> Response:
@@ -125,7 +131,7 @@ def _account_key() -> str:
     """The username tried, as the throttle's key: guesses at one account count together wherever they come from."""
     try:
         username = _sign_on_body().get("username")
-    except Exception:  # noqa: BLE001 - a body the view will refuse: it counts under no account
+    except SyncError:  # a body the view will refuse: it counts under no account
         username = None
     return "field-sign-on:" + (username.strip().lower()[:80] if isinstance(username, str) else "")
 

@@ -192,5 +192,7 @@ def parsed_text(key: str, sha256: str, content: str) -> dict:
     """A version's YAML text as a dict (a stored version never changes, so once per process)."""
     cached = _parsed.get((key, sha256))
     if cached is None:
-        cached = _parsed[(key, sha256)] = json.loads(json.dumps(yaml.safe_load(content)))
+        # Through JSON once, as the app receives it: a YAML date (never in a canonical dump, which quotes
+        # date-like text) would arrive as its ISO text.
+        cached = _parsed[(key, sha256)] = json.loads(json.dumps(yaml.safe_load(content), default=str))
     return cached

@@ -203,10 +203,12 @@ def push():
     except ValidationError as error:
         raise push_refusal(error, data) from None
     entries = [build_entry(entry) for entry in data["entries"]]
-    # Over HTTP a batch reaching below what we acknowledged comes from a device that started counting again
-    # (a bundle may be older than an HTTP push that overtook it, so bundles are not asked this).
-    service.note_sequence(sender, data["up_to"])
     ack = service.receive_push(db.session, sender, data["after"], data["up_to"], entries, store())
+    # A batch reaching below what we acknowledged comes from a device that started counting again, unless it
+    # only resends changes we hold unchanged: then the device is behind (a bundle of them was imported first).
+    # Bundles are never asked this: one may be older than an HTTP push that overtook it.
+    if not entries or ack.duplicates < len(entries):
+        service.note_sequence(sender, data["up_to"])
     return reply(ack.__dict__)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from app import faults
+from app import auditlog, faults
 from app.auth.scope import NAMED_AUDITORS
 from app.db import Base, utcnow
 from app.node import Device, forget_self_id, self_device, self_device_id
@@ -121,6 +121,16 @@ def note_sequence(device: Device, seq: int) -> bool:
     if device.role == "field" and seq < device.acked_seq and device.restart_seen_at is None:
         device.restart_seen_at, device.restart_seq, device.restart_acked_seq = utcnow(), seq, device.acked_seq
     return device.restart_seen_at is not None
+
+
+def restart_seen(session: Session, device: Device, user_id=None) -> None:
+    """A supervisor has seen a device's restart warning (and dealt with what it lost): clear it, in the audit log."""
+    if device.restart_seen_at is None:
+        return
+    auditlog.record(session, action="restart_seen", entity="device", entity_id=device.id, user_id=user_id,
+                    changes={"restart_seq": [device.restart_seq, None],
+                             "restart_acked_seq": [device.restart_acked_seq, None]})
+    device.restart_seen_at = device.restart_seq = device.restart_acked_seq = None
 
 
 def revoke(session: Session, device: Device) -> None:

@@ -129,6 +129,17 @@ def _devices_page(**context):
                        waiting=waiting_by_sender(db.session), max_waiting=trust.MAX_WAITING, **context)
 
 
+@bp.post("/devices/<device_id>/restart-seen")
+@role_required(*REVIEWERS)
+@transactional
+def restart_seen(device_id: str):
+    """Clear a device's restart warning once a supervisor has seen it (sync itself never clears it)."""
+    device = _device(device_id)
+    service.restart_seen(db.session, device, user_id=current_user.id)
+    flash(_("The warning about %(name)s is cleared.", name=device.name), "success")
+    return redirect(url_for("sync.devices"))
+
+
 @bp.post("/devices/<device_id>/revoke")
 @role_required(*REVIEWERS)
 @transactional

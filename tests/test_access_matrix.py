@@ -58,6 +58,9 @@ MATRIX: dict[str, str | tuple[str, str]] = {
     "sync_api.push": API,
     "sync_api.photos_missing": API,
     "sync_api.photo_put": API,
+    "field_api.field_package": API,
+    "field_api.auditor": API,  # the device persona sends no body: refused as a bad request, not for who it is
+    "fieldapp.shell": "O O O O O O O O",  # the installed app's page: it signs its auditors on itself
     "facilities.index": SIGNED_IN,
     "facilities.show": OWN_VISIBLE,
     "facilities.new": "L O O O D O L L",
@@ -80,6 +83,7 @@ MATRIX: dict[str, str | tuple[str, str]] = {
     "sync.devices": REVIEWERS,
     "sync.register": REVIEWERS,
     "sync.revoke": REVIEWERS,
+    "sync.restart_seen": REVIEWERS,
     "sync.review_list": REVIEWERS,
     "sync.decide": REVIEWERS,
     "sync.conflicts": REVIEWERS,

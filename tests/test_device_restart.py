@@ -5,6 +5,7 @@ until a supervisor has seen it, and the Devices page says what it means in both 
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 import pytest
@@ -109,6 +110,28 @@ def test_a_push_from_the_acknowledgement_on_is_not_a_restart(app, client, tablet
     assert restart_of(app, tablet.device_id) == (False, None, None)
 
 
+def test_an_empty_push_below_the_acknowledgement_is_a_restart(app, client, tablet):
+    """A device whose log is gone says where it is with nothing to send."""
+    acked(app, tablet.device_id, 30)
+    response = client.post(f"{API}/push", json={"after": 0, "up_to": 0, "entries": []}, headers=tablet.auth)
+    assert response.status_code == 200 and response.get_json()["acked_seq"] == 30
+    assert restart_of(app, tablet.device_id) == (True, 0, 30)
+
+
+def test_resending_what_a_bundle_brought_is_not_a_restart(app, client, tablet, valid, tmp_path):
+    """A device whose bundle was imported before it heard back pushes those changes again over HTTP, in batches
+    smaller than the bundle: the hub holds them unchanged, so the device is behind, not restarted."""
+    second = dataclasses.replace(valid, audit_id=str(uuid.uuid4()), reading_id=str(uuid.uuid4()))
+    with app.app_context(), write_transaction() as session:
+        service.import_push_bundle(session, valid([*valid.entries(), (3, second.audit_change(3))]),
+                                   service.PhotoStore(tmp_path / "photos"), app.config["MAX_CONTENT_LENGTH"],
+                                   tmp_path / "return.zip")
+    assert row(app, tablet.device_id).acked_seq == 3
+    response = client.post(f"{API}/push", json=push_body(valid.entries()), headers=tablet.auth)
+    assert response.status_code == 200 and response.get_json()["duplicates"] == 2
+    assert restart_of(app, tablet.device_id) == (False, None, None)
+
+
 def test_an_old_bundle_is_not_a_restart(app, client, tablet, valid, tmp_path):
     """A bundle exported before an HTTP sync overtook it reaches below the acknowledgement on purpose."""
     acked(app, tablet.device_id, 30)
@@ -147,3 +170,29 @@ def test_the_devices_page_warns_about_a_restarted_device(app, client, tablet, bu
     assert warned.select_one("[data-restart]")["data-restart"] == "3" and "warn" in warned.select_one("[data-restart]")["class"]
     assert warned.select_one(".device-restart").get_text(" ", strip=True).startswith(sentence)
     assert rows["tablet-2"].select_one("[data-restart]") is None and rows["tablet-2"].select_one(".device-restart") is None
+
+
+def test_a_supervisor_clears_the_warning_once_seen_and_the_audit_log_says_so(app, client, tablet, budi):
+    from sqlalchemy import select
+
+    from app.auditlog import AuditLogEntry
+
+    acked(app, tablet.device_id, 40)
+    assert client.get(f"{API}/status?seq=3", headers=tablet.auth).get_json()["restart"] is True
+    response = budi.post(f"/devices/{tablet.device_id}/restart-seen")
+    assert response.status_code == 302
+    assert restart_of(app, tablet.device_id) == (False, None, None)
+    assert html(client.get("/devices/")).select_one("[data-restart]") is None
+    with app.app_context():
+        entry = db.session.execute(select(AuditLogEntry).where(AuditLogEntry.action == "restart_seen")).scalar_one()
+        assert entry.entity_id == tablet.device_id and entry.changes["restart_seq"] == [3, None]
+    assert client.get(f"{API}/status", headers=tablet.auth).get_json()["restart"] is False
+    assert client.get(f"{API}/status?seq=5", headers=tablet.auth).get_json()["restart"] is True  # seen again
+
+
+def test_an_auditor_cannot_clear_the_warning(app, client, tablet, auth, auditor):
+    acked(app, tablet.device_id, 40)
+    client.get(f"{API}/status?seq=3", headers=tablet.auth)
+    auth.login(auditor)
+    assert auth.post(f"/devices/{tablet.device_id}/restart-seen").status_code == 403
+    assert restart_of(app, tablet.device_id) == (True, 3, 40)
