@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from pydantic import ConfigDict, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from app.extensions import csrf, db, limiter
 from app.node import self_device_id
@@ -139,15 +139,6 @@ def enroll():
     return reply(answer, 201)
 
 
-class StatusQuery(schemas.Strict):
-    """The query of a status request: the device's own last sequence, when it says (from the URL, read as an integer)."""
-
-    model_config = ConfigDict(strict=False, extra="ignore", frozen=True)
-
-    seq: schemas.Position | None = None
-
-
-STATUS = TypeAdapter(StatusQuery)
 
 
 def checked_query(adapter: TypeAdapter):
@@ -164,7 +155,7 @@ def status():
     """Who the hub is, how far it has received this device's changes, and whether the device's own sequence
     went back below that (`seq`: the device's last sequence, when it reports it)."""
     sender = device()
-    query = checked_query(STATUS)
+    query = checked_query(schemas.STATUS_QUERY)
     restart = service.note_sequence(sender, query.seq) if query.seq is not None else sender.restart_seen_at is not None
     return reply({"hub_id": str(self_device_id(db.session)), "acked_seq": sender.acked_seq,
                   "schema_version": SCHEMA_VERSION, "scope": sender.scope, "restart": restart})

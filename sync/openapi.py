@@ -67,7 +67,8 @@ def document() -> dict:
                               **_refusals(401, 409, 422, 429)}}},
             "/api/v1/sync/status": {"get": {
                 "summary": "What the hub has acknowledged", "operationId": "status", "security": _AUTH,
-                "responses": {"200": _answer("Status", schemas.Status), **auth_refusals}}},
+                "parameters": _query_parameters(schemas.StatusQuery),
+                "responses": {"200": _answer("Status", schemas.Status), **auth_refusals, **_refusals(400)}}},
             "/api/v1/sync/photos/missing": {"post": {
                 "summary": "Which photos the hub lacks", "operationId": "photosMissing", "security": _AUTH,
                 "requestBody": {"required": True, **_json(schemas.PhotosMissingBody)},

@@ -442,6 +442,14 @@ class PullQuery(Strict):
     limit: Annotated[int, Field(ge=1, le=2000)] = 500
 
 
+class StatusQuery(Strict):
+    """The query of a status request: the device's own last sequence, when it says (from the URL, read as an integer)."""
+
+    model_config = ConfigDict(strict=False, extra="ignore", frozen=True)
+
+    seq: Annotated[Position, Field(description="the device's own last sequence number")] | None = None
+
+
 class Manifest(Strict):
     """A bundle's manifest (sync.bundle.write). The signature is checked by the bundle reader."""
 
@@ -493,6 +501,7 @@ class Status(BaseModel):
     acked_seq: int
     schema_version: int
     scope: list[str] | None = None
+    restart: bool = Field(False, description="the device's sequence went back below what the hub acknowledged")
 
 
 class Missing(BaseModel):
@@ -542,6 +551,7 @@ ENTRY = TypeAdapter(Entry)
 ENROLL = TypeAdapter(EnrollBody)
 PHOTOS_MISSING = TypeAdapter(PhotosMissingBody)
 PULL = TypeAdapter(PullQuery)
+STATUS_QUERY = TypeAdapter(StatusQuery)
 MANIFEST = TypeAdapter(Manifest)
 
 

@@ -61,6 +61,9 @@ MATRIX: dict[str, str | tuple[str, str]] = {
     "field_api.field_package": API,
     "field_api.auditor": API,  # the device persona sends no body: refused as a bad request, not for who it is
     "fieldapp.shell": "O O O O O O O O",  # the installed app's page: it signs its auditors on itself
+    "fieldapp.service_worker": "O O O O O O O O",  # and what installs it: its worker, manifest and icons
+    "fieldapp.manifest": "O O O O O O O O",
+    "fieldapp.icon": "O O O O O O O O",
     "facilities.index": SIGNED_IN,
     "facilities.show": OWN_VISIBLE,
     "facilities.new": "L O O O D O L L",
@@ -197,6 +200,7 @@ def url_for_route(app, rule, side: str, world) -> str:
         "entry_id": "00000000-0000-0000-0000-000000000000",
         "set_id": "kla-2022",
         "filename": "css/app.css",
+        "px": 192,
         "key": "rbra@1",  # a shipped checklist version, in every catalog
     }
     with app.test_request_context():

@@ -326,14 +326,27 @@ def test_the_package_costs_the_same_queries_for_many_facilities_and_audits(app, 
     assert len(many) == len(few)
 
 
-def test_the_package_only_reads(app, client, tablet, world):
-    tables = ("sync_change", "audit", "answer", "photo", "facility", "wilayah", "user_account", "checklist_version",
-              "audit_review")
+def test_the_package_stores_the_versions_it_hands_out_and_nothing_else(app, client, tablet, world):
+    """An audit the tablet fills with a checklist on offer must find that version on the hub: the first package
+    stores each one (as the hub's start page does); the package writes nothing else, and nothing the second time."""
+    tables = ("audit", "answer", "photo", "facility", "wilayah", "user_account", "audit_review")
     with app.app_context():
         before = snapshot(db.session, tables)
+    first = package(client, tablet)
+    assert first.status_code == 200
+    written = ("count checklist_version", "count sync_change")  # the versions stored, and their changes published
+
+    def unwritten(state: dict) -> dict:
+        return {key: value for key, value in state.items() if key not in written}
+
+    with app.app_context():
+        assert unwritten(snapshot(db.session, tables)) == unwritten(before)
+        stored = set(db.session.execute(db.select(registry.ChecklistVersion.key)).scalars())
+        assert {c["key"] for c in body(first)["checklists"]} <= stored
+        again = snapshot(db.session, (*tables, "sync_change", "checklist_version"))
     assert package(client, tablet).status_code == 200
     with app.app_context():
-        assert snapshot(db.session, tables) == before
+        assert snapshot(db.session, (*tables, "sync_change", "checklist_version")) == again
         assert db.session.get(Device, uuid.UUID(tablet.device_id)).last_seen_at is not None
 
 
