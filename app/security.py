@@ -1,8 +1,10 @@
-"""Response headers: a Content-Security-Policy with no inline script and nothing from other hosts."""
+"""Response headers: a Content-Security-Policy with no inline script and nothing from other hosts; the TLS proxy's
+forwarding headers, when one is configured."""
 
 from __future__ import annotations
 
 from flask import Flask, Response
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.htmx import add_vary
 
@@ -22,7 +24,11 @@ CSP = "; ".join([
 
 
 def init_app(app: Flask) -> None:
-    """Add the security headers to every response."""
+    """Add the security headers to every response; behind a TLS proxy, believe only its forwarding headers."""
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if proxies > 0:
+        # Exactly as many hops as configured: a client cannot forge its address or scheme past the proxy.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -66,6 +66,9 @@ SETTINGS: tuple[Setting, ...] = (
             float),
     Setting("FACILITY_DISTANCE_WARN_M", 150.0, "Warn when an audit's position is further than this from the "
             "facility's registered location, in metres.", float),
+    Setting("PROXY_COUNT", 0, "How many reverse proxies (TLS) stand in front of the hub: their X-Forwarded-For, "
+            "-Proto and -Host headers are then believed, so links (the enrollment QR code) say https:// and the public "
+            "name, and throttling counts the real client. 0: no proxy, the headers are ignored.", int),
     Setting("FIELD_APP_RELEASE", "", "A label mixed into the installed field app's version (`/app/sw.js`): changing "
             "it makes every tablet fetch the app's files again, e.g. after a hotfix copied over the static files."),
     Setting("MBTILES", None, "An MBTiles file (raster png, jpg or webp tiles) the app serves itself at "

@@ -89,3 +89,22 @@ def test_offline_markup_is_the_checklist_pages_own(app):
     assert 'id="item-jumlah_alat"' in html and "data-answer-form" in html
     assert html.count('id="section-s"') == 1
     assert [e.kind for e in blank_layout(checklist, checklist.sections[0])] == ["item", "repeat", "item", "item"]
+
+
+def test_behind_a_tls_proxy_the_enrollment_url_is_the_public_https_one(tmp_path):
+    """PANTAU_PROXY_COUNT=1: the proxy's X-Forwarded-* headers name the scheme and host links are made with; without
+    it they are ignored (a client cannot choose the address its QR code points at)."""
+    from flask import url_for
+
+    for proxies, expected in ((1, "https://kla.example.go.id/app/"), (0, "http://localhost/app/")):
+        app = create_app({"INSTANCE_PATH": str(tmp_path / str(proxies)), "TESTING": True, "ROLE": "hub",
+                          "SECRET_KEY": "x" * 40, "PROXY_COUNT": proxies})
+        seen = {}
+
+        @app.get("/probe-url")
+        def probe():
+            seen["url"] = url_for("fieldapp.shell", _external=True)
+            return "ok"
+
+        app.test_client().get("/probe-url", headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "kla.example.go.id"})
+        assert seen["url"] == expected
