@@ -81,6 +81,11 @@ export class AuditPage {
 
   /** Stop listening (the page is left). */
   close() {
+    this.flush();
+    if (this.onHide) {
+      document.removeEventListener('visibilitychange', this.onHide);
+      window.removeEventListener('pagehide', this.onHide);
+    }
     if (channel && this.onMessage) channel.removeEventListener('message', this.onMessage);
     if (this.stopGps) this.stopGps();
     this.urls.forEach((url) => URL.revokeObjectURL(url));
@@ -254,7 +259,8 @@ export class AuditPage {
   /** Put stored answers, notes and photos into the inputs under `root`. */
   fill(root) {
     for (const form of root.querySelectorAll('form[data-answer-form]')) {
-      setInputs(form, this.sheet.answers[form.dataset.item]);
+      // A default or a calculation shows in its input as the desktop page shows it, until the auditor answers.
+      setInputs(form, this.sheet.answers[form.dataset.item] ?? this.state.values.get(form.dataset.item));
       const base = form.querySelector('[data-base-version]');
       if (base) base.value = String(this.sheet.versions[form.dataset.item] || 0);
     }
@@ -382,6 +388,9 @@ export class AuditPage {
 
   bind(body) {
     this.saved = new Map();
+    this.onHide = (event) => { if (event.type === 'pagehide' || document.visibilityState === 'hidden') this.flush(); };
+    document.addEventListener('visibilitychange', this.onHide);
+    window.addEventListener('pagehide', this.onHide);
     body.addEventListener('submit', (event) => event.preventDefault());
     body.addEventListener('change', (event) => this.changed(event.target, true));
     body.addEventListener('input', (event) => this.changed(event.target, false));
@@ -405,10 +414,22 @@ export class AuditPage {
     const typed = form.hasAttribute('data-typed');
     if (!committed && !typed) return;
     const key = `${note ? 'note' : 'answer'}:${form.dataset.item}`;
-    clearTimeout(this.timers.get(key));
-    const save = () => (note ? this.saveNote(form) : this.saveAnswer(form));
+    clearTimeout(this.timers.get(key)?.timer);
+    this.timers.delete(key);
+    const save = () => {
+      this.timers.delete(key);
+      return note ? this.saveNote(form) : this.saveAnswer(form);
+    };
     if (committed || !typed) save();
-    else this.timers.set(key, setTimeout(save, TYPED_DELAY_MS));
+    else this.timers.set(key, { timer: setTimeout(save, TYPED_DELAY_MS), save });
+  }
+
+  /** Save what is being typed now, not after the pause: the app is being hidden or closed. */
+  flush() {
+    for (const { timer, save } of [...this.timers.values()]) {
+      clearTimeout(timer);
+      save();
+    }
   }
 
   /** Store the answer a form holds; shown as saved only once stored. */
