@@ -539,3 +539,27 @@ def test_shared_tablet_switches_auditor_with_pin(hub, playwright_driver, tmp_pat
     finally:
         tablet.close()
         browser.close()
+
+
+def test_a_full_disk_is_said_and_nothing_shows_saved(hub, playwright_driver, tmp_path):
+    """When IndexedDB refuses a write (quota), the answer says it was NOT saved; no green mark, nothing counted."""
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    url = register_device(hub.url, browser.new_context(), "Tablet penuh")
+    tablet = Tablet(playwright_driver, tmp_path / "profile", hub.url, size="phone")
+    try:
+        enroll_and_prepare(tablet, url)
+        start_ktr_audit(tablet.page)
+        tablet.evaluate("""() => {
+            IDBObjectStore.prototype.put = function full() {
+                throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+            };
+        }""")
+        card = tablet.page.locator("article.item-ynp").first
+        card.locator("label.opt-ya").click()
+        card.locator(".feedback[data-state=failed]", has_text="TIDAK tersimpan").wait_for()
+        assert card.locator(".saved").count() == 0
+        assert tablet.page.locator("#overall-progress").inner_text().startswith("0 dari")
+        tablet.shot("storage-full-phone-id")
+    finally:
+        tablet.close()
+        browser.close()
