@@ -15,20 +15,12 @@ from app.cli_support import write_transaction
 from app.extensions import db
 from app.node import Device
 from sync import service
-from tests.support import fresh_postgres_database, html
+from tests.support import html
 from tests.test_field_package import enrolled
+from tests.test_hostile_door import app_config  # noqa: F401 (a kota hub on SQLite and on PostgreSQL)
 from tests.test_sync_api import API, error_code, push_body, tablet, valid  # noqa: F401
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def app_config(request, tmp_path):
-    """A kota hub, on SQLite and on its own fresh PostgreSQL database."""
-    config = {"INSTANCE_PATH": str(tmp_path / "hub"), "ROLE": "hub", "SECRET_KEY": "x" * 32, "TESTING": True}
-    if request.param == "sqlite":
-        yield config
-        return
-    for url in fresh_postgres_database():
-        yield {**config, "DATABASE_URL": url}
 
 
 def acked(app, device_id: str, seq: int) -> None:

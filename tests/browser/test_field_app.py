@@ -7,6 +7,7 @@ corrected offline; the exported bundle imports on the hub."""
 from __future__ import annotations
 
 import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -107,6 +108,22 @@ def register_device(hub_url: str, browser_context, name: str) -> str:
     assert url.startswith(f"{hub_url}/app/#enroll="), url
     page.close()
     return url
+
+
+@contextmanager
+def enrolled_tablet(driver, hub: ServerProcess, folder: Path, name: str, size: str = "tablet", pin: str = "1234"):
+    """A tablet registered on the hub by its supervisor, enrolled through the QR URL, prepared, auditor signed on."""
+    browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
+        url = register_device(hub.url, browser.new_context(), name)
+        tablet = Tablet(driver, folder / "profile", hub.url, size=size)
+        try:
+            enroll_and_prepare(tablet, url, pin)
+            yield tablet
+        finally:
+            tablet.close()
+    finally:
+        browser.close()
 
 
 def enroll_and_prepare(tablet: Tablet, url: str, pin: str = "1234"):
@@ -328,11 +345,7 @@ def test_returned_audit_corrected_offline_and_exported_bundle_imported(hub, play
 
 def test_one_draft_in_two_tabs_makes_one_audit(hub, playwright_driver, tmp_path):
     """Two tabs on one draft: an answer in one shows in the other; submitting in both makes one change, not two."""
-    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    url = register_device(hub.url, browser.new_context(), "Tablet Gugus Tugas 3")
-    tablet = Tablet(playwright_driver, tmp_path / "profile", hub.url)
-    try:
-        enroll_and_prepare(tablet, url)
+    with enrolled_tablet(playwright_driver, hub, tmp_path, "Tablet Gugus Tugas 3") as tablet:
         audit_id = start_ktr_audit(tablet.page)
         other = tablet.context.new_page()
         other.on("dialog", lambda dialog: dialog.accept())
@@ -355,9 +368,6 @@ def test_one_draft_in_two_tabs_makes_one_audit(hub, playwright_driver, tmp_path)
             return (await (await database()).getAll('changes')).map((row) => row.change.entity_id);
         }""")
         assert changes == [audit_id]
-    finally:
-        tablet.close()
-        browser.close()
 
 
 def test_storage_migrations_keep_every_record(hub, playwright_driver, tmp_path):
@@ -454,11 +464,7 @@ def test_repeat_form_offline_entries_cascades_and_calculations(hub, playwright_d
     subprocess.run([sys.executable, "-m", "flask", "checklists", "import", str(form), "--kind", "ruang_bermain"],
                    cwd=ROOT, env=hub.env, check=True, capture_output=True)
     hub.start()
-    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    url = register_device(hub.url, browser.new_context(), "Tablet alat bermain")
-    tablet = Tablet(playwright_driver, tmp_path / "profile", hub.url)
-    try:
-        enroll_and_prepare(tablet, url)
+    with enrolled_tablet(playwright_driver, hub, tmp_path, "Tablet alat bermain") as tablet:
         hub.stop()
         page = tablet.page
         page.locator("#facility-list .facility-row", has_text="RPTRA Serang 3").click()
@@ -503,9 +509,6 @@ def test_repeat_form_offline_entries_cascades_and_calculations(hub, playwright_d
                           audit_id.replace("-", ""))
         assert [row[0] for row in photos] == ["alat[1]/foto_alat", "alat[2]/foto_alat"]
         assert not tablet.errors, tablet.errors
-    finally:
-        tablet.close()
-        browser.close()
 
 
 EQUIPMENT = [("Ayunan", "ya"), ("Perosotan", "tidak"), ("Jungkat-jungkit", "ya")]
@@ -513,11 +516,7 @@ EQUIPMENT = [("Ayunan", "ya"), ("Perosotan", "tidak"), ("Jungkat-jungkit", "ya")
 
 def test_shared_tablet_switches_auditor_with_pin(hub, playwright_driver, tmp_path):
     """An auditor switches in with the PIN, offline; five wrong PINs and the hub password is needed again."""
-    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    url = register_device(hub.url, browser.new_context(), "Tablet bersama")
-    tablet = Tablet(playwright_driver, tmp_path / "profile", hub.url, size="phone")
-    try:
-        enroll_and_prepare(tablet, url, pin="4321")
+    with enrolled_tablet(playwright_driver, hub, tmp_path, "Tablet bersama", size="phone", pin="4321") as tablet:
         hub.stop()
         page = tablet.page
         page.locator(".who-line a[href='#/switch']").click()
@@ -536,18 +535,11 @@ def test_shared_tablet_switches_auditor_with_pin(hub, playwright_driver, tmp_pat
         assert "Terlalu banyak PIN salah" in page.locator("[data-auditor-form] .error-text").inner_text()
         tablet.shot("auditor-locked-phone-id")
         assert not tablet.errors, tablet.errors
-    finally:
-        tablet.close()
-        browser.close()
 
 
 def test_a_full_disk_is_said_and_nothing_shows_saved(hub, playwright_driver, tmp_path):
     """When IndexedDB refuses a write (quota), the answer says it was NOT saved; no green mark, nothing counted."""
-    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    url = register_device(hub.url, browser.new_context(), "Tablet penuh")
-    tablet = Tablet(playwright_driver, tmp_path / "profile", hub.url, size="phone")
-    try:
-        enroll_and_prepare(tablet, url)
+    with enrolled_tablet(playwright_driver, hub, tmp_path, "Tablet penuh", size="phone") as tablet:
         start_ktr_audit(tablet.page)
         tablet.evaluate("""() => {
             IDBObjectStore.prototype.put = function full() {
@@ -560,6 +552,3 @@ def test_a_full_disk_is_said_and_nothing_shows_saved(hub, playwright_driver, tmp
         assert card.locator(".saved").count() == 0
         assert tablet.page.locator("#overall-progress").inner_text().startswith("0 dari")
         tablet.shot("storage-full-phone-id")
-    finally:
-        tablet.close()
-        browser.close()
