@@ -1,6 +1,6 @@
 """The Android field app (issue #15) in Debian's Chromium: cold start offline, answer save, sync, sizes.
 
-    python -m bench.fieldapp [--cold N] [--saves N] [--audits 50] [--photos 4]
+    python -m bench.fieldapp [--cold 40] [--saves 500] [--rounds 5] [--audits 50] [--photos 4]
 
 A demo hub (hub role) serves the app; a tablet is a persistent Chromium profile in a temporary folder, enrolled
 with a one-time code (`flask sync register`), prepared for the field and with the demo auditor signed on, as an
@@ -103,9 +103,18 @@ def stored_sizes(page) -> dict:
     return page.evaluate("""async () => {
         const { meta } = await import('/static/app/db.js');
         const estimate = await navigator.storage.estimate();
-        return { package: (await meta('package')).bytes, usage: estimate.usage,
-                 details: estimate.usageDetails || {}, device: (await meta('device')).device_id };
+        const prepared = await meta('package');
+        return { package: prepared.bytes, transferred: prepared.transferred, usage: estimate.usage,
+                 details: estimate.usageDetails || {}, token: (await meta('device')).token };
     }""")
+
+
+def package_parts(hub: ServerProcess, token: str) -> dict[str, float]:
+    """The package as the hub sends it (uncompressed), KB per top-level part: where its bytes are."""
+    with urlopen(Request(f"{hub.url}/api/v1/field/package", headers={"Authorization": f"Bearer {token}"}),
+                 timeout=60) as response:
+        package = json.loads(response.read())
+    return {key: round(len(json.dumps(value, ensure_ascii=False).encode()) / 1024, 1) for key, value in package.items()}
 
 
 def shell_bytes(hub: ServerProcess) -> dict[str, int]:
@@ -363,6 +372,7 @@ def run(cold: int, saves: int, rounds: int, audits: int, per_audit: int) -> dict
         try:
             stored = install(playwright, folder / "profile", hub, enrollment_code(hub))
             shell = shell_bytes(hub)
+            parts = package_parts(hub, stored.pop("token"))
             hub.stop()
             starts = cold_starts(playwright, folder / "profile", hub, cold)
             context = launch(playwright, folder / "profile")
@@ -380,6 +390,7 @@ def run(cold: int, saves: int, rounds: int, audits: int, per_audit: int) -> dict
         finally:
             hub.stop()
     return {"starts": starts, "saves": timings, "sync": sync, "counts": counts, "stored": stored, "shell": shell,
+            "package_parts": parts,
             "rounds": rounds, "audits": audits, "photos": audits * per_audit}
 
 
@@ -389,6 +400,7 @@ def rows_of(result: dict) -> list[dict]:
     kb = {"app shell (precached, uncompressed)": sum(result["shell"].values()) / 1024,
           "package as stored": result["stored"]["package"] / 1024}
     kb["shell + package"] = sum(kb.values())
+    kb["package on the wire (gzip)"] = result["stored"]["transferred"] / 1024
     kb["origin storage estimate (prepared)"] = result["stored"]["usage"] / 1024
     kb[f"origin storage estimate ({result['audits']} audits unsent)"] = sync["with_outbox"]["usage"] / 1024
     sync_name = f"sync {result['audits']} audits + {result['photos']} photos"
@@ -445,7 +457,7 @@ def _verdict(row: dict) -> str:
 
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--cold", type=int, default=20, help="cold starts of the browser")
+    parser.add_argument("--cold", type=int, default=40, help="cold starts of the browser")
     parser.add_argument("--saves", type=int, default=500, help="answer saves (and as many plain puts)")
     parser.add_argument("--rounds", type=int, default=5, help="syncs of a full outbox (and as many floors)")
     parser.add_argument("--audits", type=int, default=50, help="submitted audits in the outbox")
@@ -459,7 +471,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
              "outbox_left": [p["left"] for p in pushes], "photo_mb_per_round": round(photo_bytes / 2**20, 1),
              "push_requests": push_breakdown(pushes),
              "cold_start_ms": [round(s["rows"] * 1000) for s in result["starts"]],
-             "storage_detail_prepared": result["stored"]["details"]}
+             "package_kb_by_part": result["package_parts"], "storage_detail_prepared": result["stored"]["details"]}
     report(rows, extra)
     return rows
 
