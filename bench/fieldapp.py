@@ -28,6 +28,7 @@ import argparse
 import base64
 import io
 import json
+import os
 import random
 import re
 import sqlite3
@@ -131,13 +132,23 @@ def shell_bytes(hub: ServerProcess) -> dict[str, int]:
 # --- 1. cold start offline -------------------------------------------------------------------------------------
 
 
+PAGE_ERRORS: list[str] = []  # uncaught exceptions in the app's pages during the run: none is expected
+
+
+def app_page(context):
+    """A new page whose uncaught exceptions are kept in PAGE_ERRORS."""
+    page = context.new_page()
+    page.on("pageerror", lambda error: PAGE_ERRORS.append(str(error)))
+    return page
+
+
 def cold_start(playwright, profile: Path, url: str) -> dict:
     """One launch of the browser with the hub down: seconds to launch, to the shell's first paint, to the rows."""
     started = time.time()
     context = launch(playwright, profile)
     try:
         launched = time.time()
-        page = context.new_page()
+        page = app_page(context)
         response = page.goto(f"{url}/app/", wait_until="commit")
         page.wait_for_selector("#facility-list .facility-row", timeout=30000)
         rows = time.time()
@@ -365,6 +376,7 @@ def run(cold: int, saves: int, rounds: int, audits: int, per_audit: int) -> dict
     """Install the app, then measure each part with the hub down or up as it needs."""
     from playwright.sync_api import sync_playwright
 
+    PAGE_ERRORS.clear()
     with tempfile.TemporaryDirectory() as name, sync_playwright() as playwright:
         folder = Path(name)
         (folder / "hub").mkdir()
@@ -376,7 +388,7 @@ def run(cold: int, saves: int, rounds: int, audits: int, per_audit: int) -> dict
             hub.stop()
             starts = cold_starts(playwright, folder / "profile", hub, cold)
             context = launch(playwright, folder / "profile")
-            page = context.new_page()
+            page = app_page(context)
             page.goto(f"{hub.url}/app/")
             page.wait_for_selector("#facility-list .facility-row", timeout=30000)
             timings = answer_saves(page, saves)
@@ -463,6 +475,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--audits", type=int, default=50, help="submitted audits in the outbox")
     parser.add_argument("--photos", type=int, default=4, help="photos per audit")
     args = parser.parse_args(argv)
+    load_before = os.getloadavg()
     result = run(args.cold, args.saves, args.rounds, args.audits, args.photos)
     rows = rows_of(result)
     pushes = result["sync"]["pushes"]
@@ -471,7 +484,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
              "outbox_left": [p["left"] for p in pushes], "photo_mb_per_round": round(photo_bytes / 2**20, 1),
              "push_requests": push_breakdown(pushes),
              "cold_start_ms": [round(s["rows"] * 1000) for s in result["starts"]],
-             "package_kb_by_part": result["package_parts"], "storage_detail_prepared": result["stored"]["details"]}
+             "package_kb_by_part": result["package_parts"], "storage_detail_prepared": result["stored"]["details"],
+             "page_errors": sorted(set(PAGE_ERRORS)),
+             # Other work on the machine moves browser launches most: the 1-minute load before and after, per CPU.
+             "load_per_cpu": [round(load_before[0] / os.cpu_count(), 2), round(os.getloadavg()[0] / os.cpu_count(), 2)]}
     report(rows, extra)
     return rows
 

@@ -38,3 +38,4 @@ def test_fieldapp_benchmark_runs_and_reports_every_measure(capsys):
     assert report["hub_after_sync"] == {"audits": 6, "distinct_audits": 6, "photos_stored": 12, "photos_linked": 12}
     assert report["pushed"] == [3, 3] and report["outbox_left"] == [0, 0]
     assert report["push_requests"]["/api/v1/sync/photos/<sha256>"]["n"] == 6
+    assert report["page_errors"] == []
