@@ -76,11 +76,21 @@ def launch(playwright, profile: Path):
                                                          viewport=VIEWPORT)
 
 
+PAGE_ERRORS: list[str] = []  # uncaught exceptions in the app's pages during the run: none is expected
+
+
+def app_page(context):
+    """A new page whose uncaught exceptions are kept in PAGE_ERRORS."""
+    page = context.new_page()
+    page.on("pageerror", lambda error: PAGE_ERRORS.append(str(error)))
+    return page
+
+
 def install(playwright, profile: Path, hub: ServerProcess, code: str) -> dict:
     """Enroll, prepare for the field, sign the auditor on; wait until the service worker controls the page."""
     context = launch(playwright, profile)
     try:
-        page = context.new_page()
+        page = app_page(context)
         page.goto(f"{hub.url}/app/#enroll={code}")
         page.fill("#enroll-name", "Tablet bench")
         page.click("#enroll-form button[type=submit]")
@@ -130,16 +140,6 @@ def shell_bytes(hub: ServerProcess) -> dict[str, int]:
 
 
 # --- 1. cold start offline -------------------------------------------------------------------------------------
-
-
-PAGE_ERRORS: list[str] = []  # uncaught exceptions in the app's pages during the run: none is expected
-
-
-def app_page(context):
-    """A new page whose uncaught exceptions are kept in PAGE_ERRORS."""
-    page = context.new_page()
-    page.on("pageerror", lambda error: PAGE_ERRORS.append(str(error)))
-    return page
 
 
 def cold_start(playwright, profile: Path, url: str) -> dict:
