@@ -350,7 +350,8 @@ def sync_rounds(page, rounds: int, audits: int, per_audit: int) -> dict:
         pushes.append(page.evaluate(PUSH))
         if not round_ % 2:
             floors.append(page.evaluate(PUTS, {"photos": encoded(theirs)}))
-    return {"pushes": pushes, "floors_ms": floors, "audit_ids": audit_ids, "photos": photos, "with_outbox": sizes}
+    return {"pushes": pushes, "floors_ms": floors, "audit_ids": audit_ids, "photos": photos, "with_outbox": sizes,
+            "after_sync": stored_sizes(page)}
 
 
 def hub_counts(hub: ServerProcess, audit_ids: list[str], photos: list[bytes]) -> dict:
@@ -415,6 +416,8 @@ def rows_of(result: dict) -> list[dict]:
     kb["package on the wire (gzip)"] = result["stored"]["transferred"] / 1024
     kb["origin storage estimate (prepared)"] = result["stored"]["usage"] / 1024
     kb[f"origin storage estimate ({result['audits']} audits unsent)"] = sync["with_outbox"]["usage"] / 1024
+    # What the tablet still holds once the hub has acknowledged everything (sent photos are kept, see the report).
+    kb[f"origin storage estimate (all {len(sync['audit_ids'])} sent)"] = sync["after_sync"]["usage"] / 1024
     sync_name = f"sync {result['audits']} audits + {result['photos']} photos"
     rows = [
         summary("baseline: launch → shell first paint", [s["paint"] for s in starts]),
@@ -484,6 +487,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
              "outbox_left": [p["left"] for p in pushes], "photo_mb_per_round": round(photo_bytes / 2**20, 1),
              "push_requests": push_breakdown(pushes),
              "cold_start_ms": [round(s["rows"] * 1000) for s in result["starts"]],
+             "sync_and_floor_ms_by_round": [[round(push["ms"]), round(floor)]
+                                            for push, floor in zip(pushes, result["sync"]["floors_ms"])],
              "package_kb_by_part": result["package_parts"], "storage_detail_prepared": result["stored"]["details"],
              "page_errors": sorted(set(PAGE_ERRORS)),
              # Other work on the machine moves browser launches most: the 1-minute load before and after, per CPU.

@@ -32,6 +32,7 @@ def test_fieldapp_benchmark_runs_and_reports_every_measure(capsys):
     assert sizes["shell + package"] == pytest.approx(sizes["app shell (precached, uncompressed)"]
                                                       + sizes["package as stored"], abs=0.2)
     assert sizes["origin storage estimate (3 audits unsent)"] > sizes["origin storage estimate (prepared)"]
+    assert "origin storage estimate (all 6 sent)" in sizes
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert report["benchmark"].startswith("field app")
     # Every round moved its whole outbox, once: the hub holds each audit exactly once and every photo.
