@@ -10,14 +10,17 @@ auditor does it in the office. Then, each with its baseline measured in the same
    timed until `#facility-list` has its rows (a new browser each time). Baseline: the shell's first contentful
    paint in the same launches (the service worker answering `/app/` from its cache, the stylesheets with it):
    the floor no app code can go under. A trivial page cannot be the floor here: every navigation inside the
-   worker's scope is answered with the shell, and one outside it is not served offline at all.
+   worker's scope is answered with the shell, and one outside it is not served offline at all. Cold means a new
+   browser process (Playwright's launch included); the operating system's file cache is warm.
 2. Answer save: `store.saveAnswer` in an open audit, each save timed with performance.now(). Baseline,
    interleaved with it: one plain idb `put` of a record of the same shape into a scratch database.
 3. Sync: 50 submitted audits with 4 JPEG photos each (about 140 kB, made with Pillow) put into IndexedDB through
-   store.js, the hub started again, `outbox.push()` timed until acknowledged; the hub's database is checked after
-   (each audit exactly once, every photo). Baseline: photos of the same number and size (other bytes, so the
-   hub stores them anew) sent by plain fetch PUTs to the same photo endpoint, one after another as the app does,
-   without status, missing-photo question or push: the photo bytes are nearly all of the work.
+   store.js, then `outbox.push()` timed until acknowledged, from a page of the hub's origin that runs no app code
+   (an open app page would start its own background sync and race the timed one); 5 rounds, and the hub's
+   database checked after (each audit exactly once, every photo). Baseline, taking turns going first: photos of
+   the same number and size (other bytes, so the hub stores them anew) sent by plain fetch PUTs to the same photo
+   endpoint, one after another as the app does, without status, missing-photo question or push: the photo bytes
+   are nearly all of the work. The push's requests are watched (fetch wrapped in the page) to say where it spends.
 4. Sizes: the app shell (every file the service worker precaches, as served, uncompressed), the stored package
    (the `package.bytes` the app records) and the whole origin's storage estimate, in KB.
 """
