@@ -19,8 +19,9 @@ auditor does it in the office. Then, each with its baseline measured in the same
    (an open app page would start its own background sync and race the timed one); 5 rounds, and the hub's
    database checked after (each audit exactly once, every photo). Baseline, taking turns going first: photos of
    the same number and size (other bytes, so the hub stores them anew) sent by plain fetch PUTs to the same photo
-   endpoint, one after another and read from IndexedDB as the app does, without status, missing-photo question
-   or push: the photo bytes are nearly all of the work. The push's requests are watched (fetch wrapped in the page) to say where it spends.
+   endpoint, one after another and read from IndexedDB as the app does (on the hub's other name, localhost, so
+   its scratch data is not the app's), without status, missing-photo question or push: the photo bytes are
+   nearly all of the work. The push's requests are watched (fetch wrapped in the page) to say where it spends.
 4. Sizes: the app shell (every file the service worker precaches, as served, uncompressed), the stored package
    (the `package.bytes` the app records) and the whole origin's storage estimate, in KB.
 """
@@ -312,12 +313,11 @@ PUSH = """async () => {
 }"""
 
 # The floor keeps its photos in IndexedDB too, as the app does (a Blob read back from it comes from disk), in a
-# scratch database deleted after each round, so the storage figures hold only the app's own data.
-PUTS = """async ({ photos }) => {
+# scratch database of another origin of the same hub (localhost, not 127.0.0.1): the app's storage figures hold
+# only the app's own data, however late the browser frees a deleted database's files.
+PUTS = """async ({ photos, token }) => {
     const { openDB, deleteDB } = await import('/static/vendor/idb/index.js');
-    const { meta } = await import('/static/app/db.js');
     const { sha256Hex } = await import('/static/app/clock.js');
-    const token = (await meta('device')).token;
     const scratch = await openDB('bench-scratch-photos', 1, {
         upgrade(db) { db.createObjectStore('photos', { keyPath: 'sha256' }); } });
     const shas = [];
@@ -347,11 +347,13 @@ def encoded(photos: list[bytes]) -> list[str]:
     return [base64.b64encode(p).decode() for p in photos]
 
 
-def sync_rounds(page, rounds: int, audits: int, per_audit: int) -> dict:
+def sync_rounds(page, floor_page, token: str, rounds: int, audits: int, per_audit: int) -> dict:
     """Each round: the outbox filled with new audits and photos, then the push and the floor timed, in turns first
     (the machine's drift falls on both); the hub is up and no app page is open, so nothing else syncs."""
     page.evaluate(WATCH)
-    page.evaluate(PUTS, {"photos": encoded(make_photos(1, seed=0))})  # the hub's first photo: imports, warm-up
+    # The hub's first photo (imports, warm-up), from each origin.
+    for seed, warm_up in enumerate((page, floor_page), start=1000):
+        warm_up.evaluate(PUTS, {"photos": encoded(make_photos(1, seed=seed)), "token": token})
     pushes, floors, audit_ids, photos, sizes = [], [], [], [], None
     for round_ in range(rounds):
         mine = make_photos(audits * per_audit, seed=2 * round_ + 1)
@@ -360,10 +362,10 @@ def sync_rounds(page, rounds: int, audits: int, per_audit: int) -> dict:
         photos += mine
         sizes = sizes or stored_sizes(page)
         if round_ % 2:
-            floors.append(page.evaluate(PUTS, {"photos": encoded(theirs)}))
+            floors.append(floor_page.evaluate(PUTS, {"photos": encoded(theirs), "token": token}))
         pushes.append(page.evaluate(PUSH))
         if not round_ % 2:
-            floors.append(page.evaluate(PUTS, {"photos": encoded(theirs)}))
+            floors.append(floor_page.evaluate(PUTS, {"photos": encoded(theirs), "token": token}))
     return {"pushes": pushes, "floors_ms": floors, "audit_ids": audit_ids, "photos": photos, "with_outbox": sizes,
             "after_sync": stored_sizes(page)}
 
@@ -399,7 +401,8 @@ def run(cold: int, saves: int, rounds: int, audits: int, per_audit: int) -> dict
         try:
             stored = install(playwright, folder / "profile", hub, enrollment_code(hub))
             shell = shell_bytes(hub)
-            parts = package_parts(hub, stored.pop("token"))
+            token = stored.pop("token")
+            parts = package_parts(hub, token)
             hub.stop()
             starts = cold_starts(playwright, folder / "profile", hub, cold)
             context = launch(playwright, folder / "profile")
@@ -411,7 +414,9 @@ def run(cold: int, saves: int, rounds: int, audits: int, per_audit: int) -> dict
             hub.start()
             page = context.new_page()
             page.goto(f"{hub.url}/healthz")
-            sync = sync_rounds(page, rounds, audits, per_audit)
+            floor_page = context.new_page()
+            floor_page.goto(f"http://localhost:{hub.port}/healthz")
+            sync = sync_rounds(page, floor_page, token, rounds, audits, per_audit)
             context.close()
             counts = hub_counts(hub, sync["audit_ids"], sync["photos"])
         finally:
