@@ -1,6 +1,6 @@
 """`make bench`: run every benchmark with its full budget."""
 
-from bench import geo, indicators, maps, pages, sync
+from bench import fieldapp, geo, indicators, maps, pages, sync
 
 if __name__ == "__main__":
     pages.main(["--requests", "400"])
@@ -9,3 +9,4 @@ if __name__ == "__main__":
     sync.main([])
     sync.main(["--postgres"])
     indicators.main([])
+    fieldapp.main([])
