@@ -129,6 +129,7 @@ APP_TEXTS = {
     "sync.last_failed": N_("Not sent (%(when)s): %(message)s"),
     "sync.restart": N_("The hub has more changes from this tablet than the tablet itself: its data may have been cleared. Tell the supervisor."),
     "sync.audits": N_("Submitted audits"),
+    "sync.photo_lost": N_("A photo of an unsent audit (%(sha)s) is no longer on this tablet and the hub does not have it: tell the supervisor."),
     "sync.no_audits": N_("No audit submitted on this tablet yet."),
     "export.title": N_("No connection to the hub?"),
     "export.intro": N_("Save the unsent audits as one signed file, then bring it to the office on a USB stick or send it through a chat app. The supervisor imports it on the hub's Devices page."),

@@ -12,6 +12,7 @@ import { canonical, hmacHex, sha256Hex } from './clock.js';
 import { database, meta, setMeta } from './db.js';
 import * as hub from './hub.js';
 import { extension } from './photos.js';
+import { t } from './texts.js';
 import { lastSeq, unsent } from './store.js';
 
 export const BATCH = 50; // changes per push: an audit with its answers is a few kB
@@ -68,15 +69,18 @@ async function sendPhotos(token, batch) {
   const db = await database();
   for (const sha of missing) {
     const record = await db.get('photos', sha);
-    if (!record) throw new hub.HubError('photo.lost', `photo ${sha.slice(0, 12)} is not on this tablet`);
+    if (!record) throw new hub.HubError('photo.lost', t('sync.photo_lost', { sha: sha.slice(0, 12) }));
     await hub.putPhoto(token, sha, record.blob);
   }
 }
 
-/** Record the hub's acknowledgement and mark the audits it covers as sent, in one transaction. */
+/**
+ * Record the hub's acknowledgement, mark the audits it covers as sent and let go of the photos only they needed
+ * (the hub holds them now: weeks of audits must not fill the tablet), in one transaction.
+ */
 async function acknowledge(acked) {
   const db = await database();
-  const tx = db.transaction(['meta', 'audits'], 'readwrite');
+  const tx = db.transaction(['meta', 'audits', 'answers', 'changes', 'photos'], 'readwrite');
   tx.objectStore('meta').put({ key: 'acked', value: acked });
   const sent = await tx.objectStore('audits').index('status').getAll('submitted');
   for (const record of sent) {
@@ -84,6 +88,18 @@ async function acknowledge(acked) {
       record.sent_at = new Date().toISOString();
       tx.objectStore('audits').put(record);
     }
+  }
+  const needed = new Set();
+  for (const draft of await tx.objectStore('audits').index('status').getAll('draft')) {
+    for (const row of await tx.objectStore('answers').index('audit_id').getAll(draft.id)) {
+      if (row.address.startsWith('photos:')) (row.value || []).forEach((sha) => needed.add(sha));
+    }
+  }
+  for (const row of await tx.objectStore('changes').getAll(IDBKeyRange.lowerBound(acked, true))) {
+    photosOf(row.change).forEach((sha) => needed.add(sha));
+  }
+  for (const sha of await tx.objectStore('photos').getAllKeys()) {
+    if (!needed.has(sha)) tx.objectStore('photos').delete(sha);
   }
   await tx.done;
 }
@@ -108,8 +124,8 @@ export async function exportBundle() {
   const members = { 'changes.jsonl': strToU8(lines) };
   for (const sha of [...new Set(changes.flatMap((row) => photosOf(row.change)))].sort()) {
     const record = await db.get('photos', sha);
-    if (!record) throw new hub.HubError('photo.lost', `photo ${sha.slice(0, 12)} is not on this tablet`);
-    members[`photos/${sha}.${extension(record.type)}`] = new Uint8Array(await record.blob.arrayBuffer());
+    // A correction names the photos of the audit it corrects; the hub holds those, so they need not travel.
+    if (record) members[`photos/${sha}.${extension(record.type)}`] = new Uint8Array(await record.blob.arrayBuffer());
   }
   const digests = {};
   for (const [name, bytes] of Object.entries(members)) digests[name] = await sha256Hex(bytes);

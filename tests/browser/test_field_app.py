@@ -252,6 +252,11 @@ def test_field_app_offline_end_to_end(hub, playwright_driver, tmp_path):
                           audit_id.replace("-", ""))
         assert len(photos) == 1
         assert list((new_version.instance / "photos").rglob(f"{photos[0][0]}*")), "the photo file is on the hub"
+        kept = tablet.evaluate("""async () => {
+            const { database } = await import('/static/app/db.js');
+            return (await database()).count('photos');
+        }""")
+        assert kept == 0, "a photo the hub acknowledged is not kept on the tablet"
         tablet.page.locator("[data-sync-now]").click()  # sending again sends nothing twice
         tablet.page.locator(".sync-status").wait_for()
         assert len(hub_rows(new_version, "SELECT id FROM audit WHERE replace(id, '-', '') = ?",
