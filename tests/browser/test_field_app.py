@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import SCREENSHOTS, SIZES
-from tests.support import CHROMIUM, CHROMIUM_ARGS, ServerProcess, chromium_available, make_jpeg, require
+from tests.support import CHROMIUM, CHROMIUM_ARGS, ServerProcess, make_jpeg
 
 SECRET = "field-app-" + "k" * 32
 KECAMATAN = "36.73.01"  # Serang, where the demo auditor works
@@ -33,15 +33,6 @@ def hub(tmp_path_factory):
     server.start()
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def playwright_driver():
-    require(chromium_available(), f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as driver:
-        yield driver
 
 
 class Tablet:
