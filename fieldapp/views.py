@@ -34,7 +34,8 @@ BRAND = (0, 83, 155)  # the theme colour of the hub's pages (#00539b)
 @bp.get("/")
 def shell():
     """The one page of the installed app; everything after it comes from IndexedDB and the sync API."""
-    return render_template("fieldapp/shell.html", texts=app_texts())
+    modules = [name for name in STATIC_ASSETS if name.endswith(".js") and name != "app/main.js"]
+    return render_template("fieldapp/shell.html", texts=app_texts(), modules=modules)
 
 
 @bp.get("/sw.js")
