@@ -25,7 +25,7 @@ STATIC_ASSETS = (
     "app/main.js", "app/capture.js", "app/clock.js", "app/db.js", "app/hub.js", "app/outbox.js", "app/photos.js",
     "app/position.js", "app/prepare.js", "app/store.js", "app/texts.js",
     "js/engine/checklist.js", "js/engine/expressions.js", "js/engine/form.js", "js/engine/scoring.js",
-    "vendor/idb/index.js", "vendor/fflate/browser.js",
+    "vendor/idb/index.js", "vendor/fflate/browser.js", "vendor/leaflet/leaflet.js", "vendor/leaflet/leaflet.css",
 )
 PAGES = ("/app/", "/app/manifest.webmanifest", "/app/icon-192.png", "/app/icon-512.png")
 BRAND = (0, 83, 155)  # the theme colour of the hub's pages (#00539b)
@@ -34,7 +34,8 @@ BRAND = (0, 83, 155)  # the theme colour of the hub's pages (#00539b)
 @bp.get("/")
 def shell():
     """The one page of the installed app; everything after it comes from IndexedDB and the sync API."""
-    modules = [name for name in STATIC_ASSETS if name.endswith(".js") and name != "app/main.js"]
+    modules = [name for name in STATIC_ASSETS if name.startswith(("app/", "js/", "vendor/idb", "vendor/fflate"))
+               and name.endswith(".js") and name != "app/main.js"]
     return render_template("fieldapp/shell.html", texts=app_texts(), modules=modules)
 
 

@@ -82,6 +82,7 @@ export class AuditPage {
   /** Stop listening (the page is left). */
   close() {
     this.flush();
+    if (this.map) this.map.remove();
     if (this.onHide) {
       document.removeEventListener('visibilitychange', this.onHide);
       window.removeEventListener('pagehide', this.onHide);
@@ -139,7 +140,9 @@ export class AuditPage {
     const live = element('p', { class: 'small muted gps-status', 'data-gps-status': '', 'aria-live': 'polite' });
     take.addEventListener('click', () => this.takeGps(take, live));
     const manual = element('details', { class: 'manual', 'data-manual': '' });
-    manual.append(element('summary', {}, t('position.manual')));
+    manual.append(element('summary', {}, t('position.manual')),
+      element('p', { class: 'small muted' }, t('position.manual_hint')));
+    const map = element('div', { class: 'map', 'data-map': '', role: 'application', 'aria-label': t('position.map') });
     const grid = element('div', { class: 'grid grid-2' });
     const lat = field('manual-lat', t('position.lat'), '-6.1201');
     const lon = field('manual-lon', t('position.lon'), '106.1503');
@@ -147,7 +150,13 @@ export class AuditPage {
     const error = element('p', { class: 'error-text', role: 'alert', hidden: '' });
     const save = element('button', { type: 'button', class: 'btn secondary' }, t('position.save'));
     save.addEventListener('click', () => this.typedPosition(lat.input.value, lon.input.value, error));
-    manual.append(grid, error, element('div', { class: 'actions' }, save));
+    const legend = element('p', { class: 'map-legend small' },
+      element('span', { class: 'key' }, element('span', { class: 'dot registered', 'aria-hidden': 'true' }), t('position.registered')),
+      ' ', element('span', { class: 'key' }, element('span', { class: 'dot chosen', 'aria-hidden': 'true' }), t('position.chosen')));
+    manual.append(map, legend, grid, error, element('div', { class: 'actions' }, save));
+    manual.addEventListener('toggle', () => {
+      if (manual.open && !this.map) this.drawMap(map, lat.input, lon.input);
+    });
     panel.append(take, live, manual);
     return panel;
   }
@@ -194,6 +203,45 @@ export class AuditPage {
     });
   }
 
+  /**
+   * The kecamatan's outline and the facility's registered point, offline (no tiles unless the hub has a basemap):
+   * a tap fills in the coordinates, saved as set on the map.
+   */
+  async drawMap(holder, latInput, lonInput) {
+    let L;
+    try {
+      L = await leaflet();
+    } catch (failure) {
+      holder.replaceWith(element('p', { class: 'small muted' }, t('position.no_map')));
+      return;
+    }
+    this.map = L.map(holder, { attributionControl: false });
+    const facility = this.facility;
+    const placed = facility.lat !== null && facility.lat !== undefined;
+    const outline = this.region && this.region.geometry;
+    // A view first: Leaflet draws nothing on a map that has none.
+    const points = [...(outline ? outlinePoints(outline) : []), ...(placed ? [[facility.lat, facility.lon]] : [])];
+    if (points.length) this.map.fitBounds(L.latLngBounds(points), { maxZoom: 17, padding: [16, 16] });
+    else this.map.setView([-2.5, 118], 4); // Indonesia, when nothing of the kecamatan is on the tablet
+    if (outline) {
+      L.geoJSON(outline, { interactive: false, style: { color: '#00539b', weight: 2, fillOpacity: 0.06 } }).addTo(this.map);
+    }
+    if (placed) {
+      L.circleMarker([facility.lat, facility.lon], { radius: 8, color: '#8a4b00', fillColor: '#ffbf00', fillOpacity: 1,
+        interactive: false })
+        .addTo(this.map);
+    }
+    let chosen = null;
+    this.map.on('click', (event) => {
+      const { lat, lng } = event.latlng;
+      latInput.value = lat.toFixed(6);
+      lonInput.value = lng.toFixed(6);
+      this.mapPoint = `${latInput.value},${lonInput.value}`;
+      if (chosen) chosen.setLatLng(event.latlng);
+      else chosen = L.circleMarker(event.latlng, { radius: 9, color: '#003a70', fillColor: '#00539b', fillOpacity: 1 }).addTo(this.map);
+    });
+  }
+
   async typedPosition(latText, lonText, error) {
     const lat = Number(String(latText).trim().replace(',', '.'));
     const lon = Number(String(lonText).trim().replace(',', '.'));
@@ -204,7 +252,8 @@ export class AuditPage {
       error.hidden = false;
       return;
     }
-    await this.keepPosition(lat, lon, null, 'manual', new Date().toISOString());
+    const source = this.mapPoint === `${String(latText).trim()},${String(lonText).trim()}` ? 'map' : 'manual';
+    await this.keepPosition(lat, lon, null, source, new Date().toISOString());
   }
 
   async keepPosition(lat, lon, accuracy, source, at) {
@@ -714,6 +763,32 @@ export class AuditPage {
       }
     }
   }
+}
+
+/** [lat, lon] of every vertex of a GeoJSON Polygon or MultiPolygon. */
+function outlinePoints(geometry) {
+  const polygons = geometry.type === 'Polygon' ? [geometry.coordinates]
+    : geometry.type === 'MultiPolygon' ? geometry.coordinates : [];
+  return polygons.flat(2).map(([lon, lat]) => [lat, lon]);
+}
+
+let leafletLoading = null;
+
+/** Leaflet (from npm, kept offline by the service worker), loaded the first time a map is opened. */
+function leaflet() {
+  if (!leafletLoading) {
+    leafletLoading = new Promise((resolve, reject) => {
+      const style = element('link', { rel: 'stylesheet', href: '/static/vendor/leaflet/leaflet.css' });
+      const script = element('script', { src: '/static/vendor/leaflet/leaflet.js' });
+      script.addEventListener('load', () => resolve(window.L));
+      script.addEventListener('error', () => {
+        leafletLoading = null;
+        reject(new Error('leaflet'));
+      });
+      document.head.append(style, script);
+    });
+  }
+  return leafletLoading;
 }
 
 /** A copy of a repeat's entry template as entry `number`: every address inside it renumbered. */

@@ -492,6 +492,13 @@ def test_repeat_form_offline_entries_cascades_and_calculations(hub, playwright_d
         assert page.locator("section.repeat fieldset.instance").count() == 2
         assert page.locator("[id='item-alat[2]/jenis'] input:checked").get_attribute("value") == "jungkat"
         assert page.locator("[id='item-alat[2]/foto_alat'] ul.photos img").count() == 1
+        page.locator("[data-manual] summary").click()  # no GPS fix: the point is tapped on the kecamatan's map
+        page.locator("[data-map].leaflet-container path").first.wait_for()  # the outline, drawn offline
+        page.locator("[data-map]").click()
+        assert page.locator("#manual-lat").input_value().startswith("-6.")
+        tablet.shot("map-position-tablet-id")
+        page.get_by_role("button", name="Simpan posisi ini").click()
+        page.locator("[data-position-line]", has_text="ditandai di peta").wait_for()
         audit_id = page.url.rsplit("/", 1)[1]
         submit(page, audit_id)
         hub.start()
