@@ -182,7 +182,23 @@ def checklist_entry(checklist: Checklist, kinds: list[str], sha256: str, content
             "kinds": kinds,
             "title": {"id": checklist.title.id, "en": checklist.title.en},
             "data": parsed_text(checklist.key, sha256, content),
-            "markup": {locale: render(checklist, locale) for locale in LOCALES}}
+            "markup": {locale: markup_of(checklist, sha256, locale, render) for locale in LOCALES}}
+
+
+_markup: dict[tuple[str, str, str], str] = {}
+
+
+def markup_of(checklist: Checklist, sha256: str, locale: str, render: Render) -> str:
+    """A version's page markup in one language, rendered once per process: every tablet's sync asks for the
+    package (even a 304 needs its ETag), and a version's text, like the catalog, does not change while it runs."""
+    key = (checklist.key, sha256, locale)
+    with _lock:
+        cached = _markup.get(key)
+    if cached is None:
+        cached = render(checklist, locale)
+        with _lock:
+            _markup[key] = cached
+    return cached
 
 
 _parsed: dict[tuple[str, str], dict] = {}

@@ -6,6 +6,8 @@ tablet says exactly what the desktop page says; the rest are the app's own, in t
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask_babel import force_locale, get_translations
 
 from app.problems import N_
@@ -164,8 +166,10 @@ def _tables() -> dict[str, str]:
     return texts
 
 
+@lru_cache(maxsize=1)
 def app_texts(locales: tuple[str, ...] = ("id", "en")) -> dict[str, dict[str, str]]:
-    """{locale: {key: text}}, untranslated %(name)s parameters kept for the app to fill in."""
+    """{locale: {key: text}}, untranslated %(name)s parameters kept for the app to fill in (once per process: the
+    catalog is compiled before the app starts; the shell and the worker's version read it on every request)."""
     tables = _tables()
     result = {}
     for locale in locales:

@@ -9,6 +9,7 @@ import { checklistFromDict, coerceAnswer } from '/static/js/engine/checklist.js'
 import { compute } from '/static/js/engine/form.js';
 import { progress, scoreAudit } from '/static/js/engine/scoring.js';
 
+import { sha256Hex } from './clock.js';
 import { locale, local, t, when } from './texts.js';
 import * as store from './store.js';
 import { preparePhoto, PhotoError } from './photos.js';
@@ -36,11 +37,6 @@ export function modelOf(checklist) {
 /** The form state of a draft's answers (defaults apply to what was never touched). */
 export function stateOf(model, sheet, draft = true) {
   return compute(model, sheet.answers, { ...clockNow(), locale: locale(), touched: draft ? sheet.touched : null });
-}
-
-/** Score and result as submitting stores them. */
-export function scoreOf(state) {
-  return scoreAudit(state);
 }
 
 /** One open audit page. */
@@ -584,7 +580,6 @@ export class AuditPage {
 
   async addInstance(section) {
     const address = section.id.slice('repeat-'.length);
-    const form = { dataset: { item: address } };
     const count = (this.state.counts.get(address) || 0) + 1;
     try {
       await store.saveAnswer(this.audit.id, address, { value: count });
@@ -597,7 +592,6 @@ export class AuditPage {
         slot.textContent = storageMessage(error);
       }
     }
-    return form;
   }
 
   async removeInstance(button) {
@@ -708,7 +702,7 @@ export class AuditPage {
     }
     this.audit = stored;
     await this.refresh();
-    const result = scoreOf(this.state);
+    const result = scoreAudit(this.state);
     box.textContent = '';
     const open = [...result.missingRequired.map((address) => [address, 'answer.required']),
       ...result.invalid.map(([address, code]) => [address, code])];
@@ -858,9 +852,7 @@ export function storageMessage(error) {
 async function prepareFile(file) {
   if (!file || !file.size) throw new PhotoError('photo.empty');
   const bytes = await file.arrayBuffer();
-  const digest = await crypto.subtle.digest('SHA-256', bytes);
-  const sha256 = Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0')).join('');
-  return { sha256, blob: new Blob([bytes], { type: file.type || 'application/octet-stream' }),
+  return { sha256: await sha256Hex(bytes), blob: new Blob([bytes], { type: file.type || 'application/octet-stream' }),
     type: file.type || 'application/octet-stream', name: file.name, size: bytes.byteLength,
     taken_at: new Date(file.lastModified || Date.now()).toISOString() };
 }

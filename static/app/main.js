@@ -179,12 +179,17 @@ function showPrepare(device) {
   const button = element('button', { class: 'btn block', type: 'button', 'data-prepare': true }, t('prepare.button'));
   card.append(status, button);
   screen(t('prepare.title'), card);
+  onPrepare(button, status, route);
+}
+
+/** A *Prepare* button: fetch the package, say so while it runs, show a refusal in words, then `after()`. */
+function onPrepare(button, status, after) {
   button.addEventListener('click', async () => {
     button.disabled = true;
     status.textContent = t('prepare.working');
     try {
       await prepare();
-      await route();
+      await after();
     } catch (failure) {
       status.textContent = '';
       status.append(notice('error', failure.message));
@@ -559,17 +564,7 @@ async function showSettings() {
   if (prepared) prepareCard.append(readyCard(prepared));
   const again = element('button', { type: 'button', class: 'btn secondary', 'data-prepare': true }, t('prepare.again'));
   const status = element('p', { 'aria-live': 'polite' });
-  again.addEventListener('click', async () => {
-    again.disabled = true;
-    status.textContent = t('prepare.working');
-    try {
-      await prepare();
-      await showSettings();
-    } catch (failure) {
-      status.textContent = failure.message;
-      again.disabled = false;
-    }
-  });
+  onPrepare(again, status, showSettings);
   prepareCard.append(again, status);
   const who = element('section', { class: 'card' }, element('h2', {}, t('settings.device')),
     element('p', {}, t('settings.device_line', { name: device.name || '—', hub: device.hub_name })),

@@ -123,12 +123,7 @@ def enroll_and_prepare(tablet: Tablet, url: str, pin: str = "1234"):
     tablet.page.fill("#enroll-name", "Tablet Gugus Tugas 1")
     tablet.page.get_by_role("button", name="Daftarkan tablet ini").click()
     tablet.page.locator("[data-prepare]").click()
-    tablet.page.locator(".auditor-choice[data-username=auditor]").click()
-    tablet.page.fill("#password", "demo")
-    tablet.page.fill("#new-pin", pin)
-    tablet.page.fill("#new-pin-again", pin)
-    tablet.page.locator("[data-auditor-form] button[type=submit]").click()
-    tablet.page.locator("#facility-list .facility-row").first.wait_for()
+    enroll_pin(tablet, pin)
 
 
 def answer_everything(page):
