@@ -215,6 +215,9 @@ def test_field_app_offline_end_to_end(hub, playwright_driver, tmp_path):
     tablet.page.locator(".feedback[data-state=saved]").first.wait_for()
     tablet.goto("#/sync")
     tablet.page.locator("[data-outbox='1']").wait_for()
+    tablet.page.locator("[data-sync-now]").click()  # no hub: said in words, and the outbox keeps the audit
+    tablet.page.locator(".notice", has_text="Hub tidak dapat dihubungi").wait_for()
+    tablet.page.locator("[data-outbox='1']").wait_for()
     tablet.shot("outbox-offline-tablet-id")
 
     old_caches = tablet.caches()
