@@ -22,7 +22,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app_config.configure(app, config)
 
-    from app import auth, errors, extensions, i18n, models, security, tx, views  # noqa: F401 (models: full metadata)
+    from app import auth, backup, errors, extensions, i18n, models, security, tx, views  # noqa: F401 (models: full metadata)
     from app import cli as app_cli
 
     extensions.db.init_app(app)
@@ -36,6 +36,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     views.init_app(app)
     app_cli.init_app(app)
+    backup.init_app(app)
 
     # Here, not at the top: every app.* module imports this package first, so importing the packages above the
     # kernel at its top would import them all before the kernel they stand on (an import cycle).

@@ -36,6 +36,9 @@ class SyncChange(Base):
         Index("ix_sync_change_pending", "applied", "origin_id", "origin_seq"),
         Index("ix_sync_change_entity", "kind", "entity_id"),
         Index("ix_sync_change_waiting", "via_id", "applied"),
+        # A local_seq is a pull cursor's position: never reused (SQLite would reuse the largest once deleted),
+        # and a restored node moves it past every cursor (app.backup).
+        {"sqlite_autoincrement": True},
     )
 
     local_seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

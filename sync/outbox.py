@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -87,6 +87,39 @@ def emit_if_changed(session: Session, kind: str, entity_id: str, payload: dict, 
     if last is not None and content_hash(last.payload) == content_hash(payload):
         return None
     return emit(session, kind, entity_id, payload, scope)
+
+
+# More changes than any node makes between a backup and its restore; a PostgreSQL `integer` log position
+# still has room for 200 restores.
+RESTORE_GAP = 10_000_000
+
+
+def skip_ahead(session: Session, gap: int = RESTORE_GAP) -> dict[str, int]:
+    """After a restore: number this node's next changes and log positions past any it gave out after the backup.
+
+    Devices may hold this node's changes (origin, seq) and pull cursors from after the backup; reusing a
+    number would make them refuse a new change as a reused one, or skip it as already pulled. Returns the
+    next origin sequence and the next log position.
+    """
+    seq_row = _state(session, "origin_seq", "0")
+    seq_row.value = str(int(seq_row.value) + gap)
+    top = session.execute(select(func.max(SyncChange.local_seq))).scalar() or 0
+    if session.get_bind().dialect.name == "postgresql":
+        sequence = session.execute(text("SELECT pg_get_serial_sequence('sync_change', 'local_seq')")).scalar_one()
+        current = session.execute(text(f"SELECT last_value FROM {sequence}")).scalar_one()
+        position = max(top, current) + gap
+        session.execute(text("SELECT setval(pg_get_serial_sequence('sync_change', 'local_seq'), :value)"),
+                        {"value": position})
+    else:  # AUTOINCREMENT (migration 0011): the next local_seq is sqlite_sequence's value plus one
+        current = session.execute(text("SELECT seq FROM sqlite_sequence WHERE name = 'sync_change'")).scalar()
+        position = max(top, current or 0) + gap
+        if current is None:
+            session.execute(text("INSERT INTO sqlite_sequence (name, seq) VALUES ('sync_change', :value)"),
+                            {"value": position})
+        else:
+            session.execute(text("UPDATE sqlite_sequence SET seq = :value WHERE name = 'sync_change'"),
+                            {"value": position})
+    return {"origin_seq": int(seq_row.value) + 1, "local_seq": position + 1}
 
 
 def change_key(row: SyncChange) -> str:

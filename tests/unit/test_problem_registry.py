@@ -11,6 +11,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from app.auth.problems import AUTH_PROBLEMS
+from app.backup.problems import BACKUP_PROBLEMS
 from app.problems import KERNEL_PROBLEMS, N_, AppError, NotFound, Problem, Problems
 from geo.problems import GEO_PROBLEMS
 from maps.problems import MAP_PROBLEMS
@@ -24,7 +25,7 @@ CATALOG = ROOT / "translations/id/LC_MESSAGES/messages.po"
 REGISTRIES = {
     "KERNEL_PROBLEMS": KERNEL_PROBLEMS, "AUTH_PROBLEMS": AUTH_PROBLEMS, "GEO_PROBLEMS": GEO_PROBLEMS,
     "MAP_PROBLEMS": MAP_PROBLEMS, "SURVEY_PROBLEMS": SURVEY_PROBLEMS, "SYNC_PROBLEMS": SYNC_PROBLEMS,
-    "INDICATOR_PROBLEMS": INDICATOR_PROBLEMS,
+    "INDICATOR_PROBLEMS": INDICATOR_PROBLEMS, "BACKUP_PROBLEMS": BACKUP_PROBLEMS,
 }
 # Codes one package raises with a class of another's, so each registers its own variant. The photo store
 # (survey) and a bundle (sync) both refuse a photo whose bytes do not match its hash: clients branch on

@@ -1,0 +1,248 @@
+"""Backing up and restoring one installation (hub or field device): the database, its files, proven equal.
+
+SQLite is copied with its online backup API (a consistent copy while the app keeps serving); PostgreSQL
+with `pg_dump` inside the snapshot that the row digests are read in, so manifest and dump agree. A
+restore checks the whole file before it changes anything, brings the database back in one step (SQLite's
+backup API into the live file; one `psql --single-transaction` on PostgreSQL), compares every table with
+the manifest, upgrades the schema when the backup is older, and then moves the node's change numbering
+past whatever it gave out after the backup (sync.outbox.skip_ahead), so its devices sync on.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import Engine, MetaData, create_engine, inspect, select, text
+from sqlalchemy.engine import make_url
+
+from app.backup import archive
+from app.backup.problems import BACKUP_PROBLEMS
+
+# Tables whose rows mean an installation holds someone's work; a restore will not silently replace them.
+DATA_TABLES = ("user_account", "facility", "audit", "sync_change", "sync_peer")
+
+
+@dataclass
+class Summary:
+    """What a backup or restore covered."""
+
+    path: Path
+    tables: int = 0
+    rows: int = 0
+    files: int = 0
+    bytes: int = 0
+    missing_photos: list[str] = field(default_factory=list)
+    next_numbers: dict[str, int] = field(default_factory=dict)
+
+
+def backup_name(role: str, now: datetime) -> str:
+    """pantau-kla-hub-20261206-1830.zip"""
+    return f"pantau-kla-{role}-{now:%Y%m%d-%H%M%S}.zip"
+
+
+def make_backup(engine: Engine, metadata: MetaData, data_dir: Path, dest: Path, *, role: str, now: datetime) -> Summary:
+    """Write a backup of the database and the data folder's files to `dest` (a new file)."""
+    if dest.exists():
+        raise BACKUP_PROBLEMS("backup.exists", path=str(dest))
+    dialect = engine.dialect.name
+    writer = archive.Writer(dest)
+    try:
+        with tempfile.TemporaryDirectory(prefix=".backup-", dir=data_dir) as scratch:
+            copy = Path(scratch) / "database"
+            if dialect == "postgresql":
+                tables, revision, photos = _dump_postgres(engine, metadata, copy)
+            else:
+                tables, revision, photos = _copy_sqlite(engine, metadata, copy)
+            writer.add(archive.DATABASE_MEMBERS[dialect], copy, compress=True)
+        for name, path in archive.data_files(data_dir):
+            writer.add(name, path, compress=not name.startswith(("files/photos/", "files/evidence/")))
+        held = {Path(n).stem for n in writer.members if n.startswith("files/photos/original/")}
+        missing = sorted(photos - held)
+        writer.finish({"format": archive.FORMAT, "version": archive.VERSION, "created_at": now.isoformat(),
+                       "role": role, "database": dialect, "revision": revision, "tables": tables,
+                       "missing_photos": missing})
+    except BaseException:
+        writer.abandon()
+        raise
+    files = [m for n, m in writer.members.items() if n.startswith("files/")]
+    return Summary(dest, len(tables), sum(t["rows"] for t in tables.values()), len(files),
+                   dest.stat().st_size, missing)
+
+
+def _copy_sqlite(engine: Engine, metadata: MetaData, copy: Path) -> tuple[dict, str | None, set[str]]:
+    """SQLite's online backup into `copy`; the digests, revision and photo hashes read from the copy."""
+    source = sqlite3.connect(engine.url.database)
+    target = sqlite3.connect(copy)
+    try:
+        with target:
+            source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    copied = create_engine(f"sqlite:///{copy}")
+    try:
+        with copied.connect() as connection:
+            return _read_state(connection, metadata)
+    finally:
+        copied.dispose()
+
+
+def _dump_postgres(engine: Engine, metadata: MetaData, copy: Path) -> tuple[dict, str | None, set[str]]:
+    """pg_dump in the snapshot of a repeatable-read transaction, whose digests describe exactly that dump."""
+    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
+        with connection.begin():
+            snapshot = connection.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+            _run_tool(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--snapshot={snapshot}",
+                       f"--file={copy}"], engine)
+            return _read_state(connection, metadata)
+
+
+def _read_state(connection, metadata: MetaData) -> tuple[dict, str | None, set[str]]:
+    tables = archive.table_digests(connection, metadata)
+    revision = _revision(connection)
+    photos = set()
+    if "photo" in tables:
+        photos = set(connection.execute(select(metadata.tables["photo"].c.sha256)).scalars())
+    return tables, revision, photos
+
+
+def _revision(connection) -> str | None:
+    if "alembic_version" not in inspect(connection).get_table_names():
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+@dataclass
+class Target:
+    """Where a restore goes, and what this code can do with it."""
+
+    engine: Engine
+    metadata: MetaData
+    data_dir: Path
+    role: str
+    known_revisions: set[str]
+    upgrade: Callable[[], None]  # brings the restored schema to this code's newest
+    skip_ahead: Callable[[], dict[str, int]]  # in its own write transaction (sync.outbox.skip_ahead)
+
+
+def check_backup(source: Path, metadata: MetaData) -> archive.Reader:
+    """Open a backup and prove every member against the manifest (the database's rows too, for SQLite)."""
+    reader = archive.Reader(source)
+    with tempfile.TemporaryDirectory(prefix=".restore-check-") as scratch:
+        for name in reader.manifest["members"]:
+            reader.extract(name, Path(scratch) / "member")
+            if name == archive.DATABASE_MEMBERS["sqlite"]:
+                _verify_sqlite_file(reader, Path(scratch) / "member", metadata)
+    reader.close()
+    return reader
+
+
+def restore_backup(source: Path, target: Target, *, replace: bool = False) -> Summary:
+    """Bring an installation back to the backup's state, verified row by row and file by file."""
+    reader = archive.Reader(source)
+    try:
+        manifest = reader.manifest
+        dialect = target.engine.dialect.name
+        if manifest.get("database") != dialect:
+            raise BACKUP_PROBLEMS("backup.wrong_database", theirs=manifest.get("database"), ours=dialect)
+        if manifest.get("role") != target.role:
+            raise BACKUP_PROBLEMS("backup.wrong_role", theirs=manifest.get("role"), ours=target.role)
+        if manifest.get("revision") is not None and manifest["revision"] not in target.known_revisions:
+            raise BACKUP_PROBLEMS("backup.newer_schema", revision=manifest["revision"])
+        held = _data_held(target.engine)
+        if held and not replace:
+            raise BACKUP_PROBLEMS("backup.not_empty", what=", ".join(held))
+        with tempfile.TemporaryDirectory(prefix=".restore-", dir=target.data_dir) as scratch:
+            copy = Path(scratch) / "database"
+            reader.extract(archive.DATABASE_MEMBERS[dialect], copy)
+            if dialect == "sqlite":
+                _verify_sqlite_file(reader, copy, target.metadata)  # before the live database is touched
+            staged = Path(scratch) / "files"
+            for name in reader.files():  # every member proven before anything of this installation changes
+                reader.extract(name, staged / name.removeprefix("files/"))
+            for name in reader.files():  # content-addressed or whole files: one already there is overwritten
+                final = target.data_dir / name.removeprefix("files/")
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staged / name.removeprefix("files/"), final)
+            target.engine.dispose()  # no pooled connection may hold the old database open
+            if dialect == "postgresql":
+                _restore_postgres(target.engine, copy)
+            else:
+                _restore_sqlite(target.engine, copy)
+        with target.engine.connect() as connection:
+            found = archive.table_digests(connection, target.metadata,
+                                          {n: t["columns"] for n, t in manifest["tables"].items()})
+        differs = archive.compare_digests(manifest["tables"], found)
+        if differs:
+            raise BACKUP_PROBLEMS("backup.verify_failed", table=differs[0], detail=differs[1])
+        target.upgrade()
+        numbers = target.skip_ahead()
+    finally:
+        reader.close()
+    rows = sum(t["rows"] or 0 for t in manifest["tables"].values())
+    return Summary(source, len(manifest["tables"]), rows, len(reader.files()), source.stat().st_size,
+                   list(manifest.get("missing_photos") or []), numbers)
+
+
+def _data_held(engine: Engine) -> list[str]:
+    """The data tables that hold rows."""
+    with engine.connect() as connection:
+        present = set(inspect(connection).get_table_names())
+        return [name for name in DATA_TABLES
+                if name in present and connection.execute(text(f"SELECT count(*) FROM {name}")).scalar_one()]
+
+
+def _verify_sqlite_file(reader: archive.Reader, copy: Path, metadata: MetaData) -> None:
+    engine = create_engine(f"sqlite:///{copy}")
+    try:
+        with engine.connect() as connection:
+            found = archive.table_digests(connection, metadata,
+                                          {n: t["columns"] for n, t in reader.manifest["tables"].items()})
+    finally:
+        engine.dispose()
+    differs = archive.compare_digests(reader.manifest["tables"], found)
+    if differs:
+        raise BACKUP_PROBLEMS("backup.verify_failed", table=differs[0], detail=differs[1])
+
+
+def _restore_sqlite(engine: Engine, copy: Path) -> None:
+    """The backup API into the live file: any process with it open sees the old or the new database, whole."""
+    Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
+    source, target = sqlite3.connect(copy), sqlite3.connect(engine.url.database, timeout=30)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+
+
+def _restore_postgres(engine: Engine, dump: Path) -> None:
+    """The dump as SQL after emptying the schema, all in one transaction: the old data or the new, never half."""
+    script = _run_tool(["pg_restore", "--no-owner", "--no-privileges", "--file=-", str(dump)], engine, dbname=False)
+    prologue = b"DROP SCHEMA public CASCADE;\nCREATE SCHEMA public;\n"
+    _run_tool(["psql", "--single-transaction", "--quiet", "--no-psqlrc", "-v", "ON_ERROR_STOP=1"], engine,
+              stdin=prologue + script)
+
+
+def _run_tool(argv: list[str], engine: Engine, *, dbname: bool = True, stdin: bytes | None = None) -> bytes:
+    """Run a PostgreSQL client tool on this database (the password through the environment, never argv)."""
+    url = make_url(engine.url)
+    env = {**os.environ}
+    if url.password:
+        env["PGPASSWORD"] = str(url.password)
+    if dbname:
+        argv = [*argv, f"--dbname={url.set(drivername='postgresql', password=None).render_as_string(hide_password=False)}"]
+    try:
+        done = subprocess.run(argv, input=stdin, capture_output=True, env=env, check=False)
+    except FileNotFoundError:
+        raise BACKUP_PROBLEMS("backup.tool_missing", tool=argv[0]) from None
+    if done.returncode != 0:
+        raise BACKUP_PROBLEMS("backup.tool_failed", tool=argv[0], detail=done.stderr.decode(errors="replace")[-500:])
+    return done.stdout
