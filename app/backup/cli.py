@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from alembic.script import ScriptDirectory
 from flask import current_app
+from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from app.backup import service
@@ -18,6 +19,7 @@ from sync.outbox import skip_ahead
 
 @click.command("backup")
 @click.argument("destination", required=False, type=click.Path(path_type=Path), default=Path("."))
+@with_appcontext
 def backup_command(destination: Path):
     """Back up the database and the data folder's files into one file (a folder: a new file named by date)."""
     if destination.is_dir():
@@ -36,6 +38,7 @@ def backup_command(destination: Path):
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--replace", is_flag=True, help="Replace the data this installation holds (all of it).")
 @click.option("--check", "check_only", is_flag=True, help="Only prove the file whole; change nothing.")
+@with_appcontext
 def restore_command(source: Path, replace: bool, check_only: bool):
     """Restore a backup made by `flask backup`, verified row by row and file by file; devices sync on after it."""
     with cli_errors():
