@@ -7,7 +7,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    from app.backup import cli
+    from app.backup import cli, views
 
+    app.register_blueprint(views.bp)
     app.cli.add_command(cli.backup_command)
     app.cli.add_command(cli.restore_command)

@@ -5,16 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from alembic.script import ScriptDirectory
 from flask import current_app
 from flask.cli import with_appcontext
-from flask_migrate import upgrade
 
 from app.backup import service
-from app.cli_support import cli_errors, write_transaction
+from app.backup.target import restore_target
+from app.cli_support import cli_errors
 from app.db import Base, utcnow
 from app.extensions import db
-from sync.outbox import skip_ahead
 
 
 @click.command("backup")
@@ -46,22 +44,8 @@ def restore_command(source: Path, replace: bool, check_only: bool):
             reader = service.check_backup(source, Base.metadata)
             click.echo(f"backup whole: {len(reader.manifest['members'])} members match the manifest")
             return
-        done = service.restore_backup(source, _target(), replace=replace)
+        done = service.restore_backup(source, restore_target(), replace=replace)
     click.echo(f"restored from {done.path}: {done.tables} tables, {done.rows} rows and {done.files} files, "
                f"each equal to the backup")
     click.echo(f"change numbering moved past the backup: next origin seq {done.next_numbers['origin_seq']}, "
                f"next log position {done.next_numbers['local_seq']}")
-
-
-def _target() -> service.Target:
-    def _skip():
-        with write_transaction() as session:
-            return skip_ahead(session)
-
-    def _upgrade():
-        db.session.remove()
-        upgrade()
-
-    scripts = ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
-    return service.Target(db.engine, Base.metadata, Path(current_app.config["DATA_DIR"]), current_app.config["ROLE"],
-                          {s.revision for s in scripts.walk_revisions()}, _upgrade, _skip)

@@ -13,6 +13,7 @@ BACKUP_PROBLEMS = Problems(
     Problem("backup.damaged", N_("%(name)s in the backup was changed or damaged: its contents do not match the "
                                  "backup's list."), BackupError),
     Problem("backup.exists", N_("%(path)s already exists; choose another name or folder."), BackupError),
+    Problem("backup.none", N_("Choose the backup file (.zip) first.")),
     Problem("backup.not_a_backup", N_("%(name)s is not a Pantau KLA backup (no readable manifest)."), BackupError),
     Problem("backup.format", N_("This backup has format version %(version)s; this app reads version %(ours)s."),
             BackupError),

@@ -35,6 +35,8 @@ def run_window(url: str, storage_path: str, on_first_shown=None) -> None:
                 on_first_shown(window)
 
         window.events.shown += first_shown
+    # Saving a bundle or a backup file is a download: without this the window ignores it without a word.
+    webview.settings["ALLOW_DOWNLOADS"] = True
     # private_mode: no cookies or cache kept between launches; the app's data lives in the database only.
     webview.start(gui=gui_backend(), private_mode=True, storage_path=storage_path)
 
