@@ -1,6 +1,6 @@
 """`make bench`: run every benchmark with its full budget."""
 
-from bench import fieldapp, geo, indicators, maps, pages, sync
+from bench import backup, fieldapp, geo, indicators, maps, pages, sync
 
 if __name__ == "__main__":
     pages.main(["--requests", "400"])
@@ -10,3 +10,5 @@ if __name__ == "__main__":
     sync.main(["--postgres"])
     indicators.main([])
     fieldapp.main([])
+    backup.main([])
+    backup.main(["--postgres"])

@@ -6,7 +6,10 @@ import hashlib
 import json
 import subprocess
 import sys
+import uuid
 import zipfile
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -19,6 +22,15 @@ from tests.support import ROOT, fresh_postgres_database
 
 pytestmark = pytest.mark.slow
 HUB_ENV = {"PANTAU_ROLE": "hub", "PANTAU_SECRET_KEY": "hub-secret-for-tests-" + "x" * 32, "PANTAU_SECURE_COOKIES": "0"}
+
+
+def canonical(value):
+    """A column value as text that reads the same from SQLite and PostgreSQL."""
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (uuid.UUID, Decimal, bytes)):
+        return str(value)
+    return value
 
 
 class Install:
@@ -44,11 +56,10 @@ class Install:
     def rows(self, skip: tuple[str, ...] = ()) -> dict[str, list]:
         """Every table's rows, canonical and sorted: what 'equal row by row' means."""
         import app.models  # noqa: F401 (every table)
-
         engine = create_engine(self.url.replace("postgresql://", "postgresql+psycopg://", 1))
         try:
             with engine.connect() as connection:
-                return {name: sorted(json.dumps([archive.canonical(v) for v in row], sort_keys=True, default=str)
+                return {name: sorted(json.dumps([canonical(v) for v in row], sort_keys=True, default=str)
                                      for row in connection.execute(select(table)))
                         for name, table in Base.metadata.tables.items() if name not in skip}
         finally:
