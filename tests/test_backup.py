@@ -44,11 +44,11 @@ class Install:
             self.env["DATABASE_URL"] = database_url
         self.url = database_url or f"sqlite:///{folder / 'pantau.db'}"
 
-    def flask(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
+    def flask(self, *args: str, ok: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess:
         import os
 
         done = subprocess.run([sys.executable, "-m", "flask", *args], cwd=ROOT, env={**os.environ, **self.env},
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, input=stdin)
         if ok:
             assert done.returncode == 0, done.stderr + done.stdout
         return done
@@ -93,11 +93,13 @@ def demo_hub(folder: Path, database_url: str | None) -> Install:
 
 def test_a_restored_hub_equals_its_backup_row_by_row_and_file_by_file(tmp_path, database_urls):
     source = demo_hub(tmp_path / "hub", database_urls[0])
+    source.env["PGTZ"] = "UTC"
     made = source.flask("backup", str(tmp_path))
     backup = next(tmp_path.glob("pantau-kla-hub-*.zip"))
     assert "backup written" in made.stdout and source.files()  # photos among them
 
     target = Install(tmp_path / "new-hub", database_urls[1])
+    target.env["PGTZ"] = "Asia/Jakarta"  # another server's zone: the digests must not care
     done = target.flask("restore", str(backup))
     assert "each equal to the backup" in done.stdout
 
@@ -106,13 +108,17 @@ def test_a_restored_hub_equals_its_backup_row_by_row_and_file_by_file(tmp_path, 
     assert sum(len(r) for r in before.values()) > 500 and before["audit"] and before["photo"]
     assert target.files() == source.files()
     # The one difference: the node numbers its next changes past anything it gave out after the backup.
+    before_state, after_state = (dict(json.loads(r) for r in side.rows()["sync_state"]) for side in (source, target))
+    assert int(after_state["origin_seq"]) == int(before_state["origin_seq"]) + RESTORE_GAP
     with zipfile.ZipFile(backup) as archive_file:
         assert json.loads(archive_file.read("manifest.json"))["database"] == ("postgresql" if database_urls[0] else "sqlite")
 
 
 def tamper(backup: Path, out: Path, *, change: str | None = None, add: str | None = None, drop: str | None = None,
-           manifest: dict | None = None) -> Path:
-    """A copy of a backup with one member altered, added or dropped, or its manifest edited."""
+           manifest: dict | None = None, list_it: bool = False, member: dict | None = None,
+           table: dict | None = None) -> Path:
+    """A copy of a backup with one member altered, added (and listed, when asked) or dropped, or its manifest
+    edited: top-level keys, the first photo's entry (`member`) or the audit table's entry (`table`)."""
     with zipfile.ZipFile(backup) as source, zipfile.ZipFile(out, "w") as copy:
         members = json.loads(source.read("manifest.json"))
         for info in source.infolist():
@@ -124,6 +130,13 @@ def tamper(backup: Path, out: Path, *, change: str | None = None, add: str | Non
             copy.writestr(info.filename, data)
         if add:
             copy.writestr(add, b"extra")
+            if list_it:
+                members["members"][add] = {"size": 5, "sha256": hashlib.sha256(b"extra").hexdigest()}
+        if member:
+            photo = next(n for n in members["members"] if n.startswith("files/photos/original/"))
+            members["members"][photo].update(member)
+        if table:
+            members["tables"]["audit"].update(table)
         copy.writestr("manifest.json", json.dumps({**members, **(manifest or {})}))
     return out
 
@@ -154,6 +167,14 @@ CASES = [  # (what is wrong, how to make it, the code refused with)
     ("of PostgreSQL", lambda b, o: tamper(b, o, manifest={"database": "postgresql"}), "backup.wrong_database"),
     ("of a field device", lambda b, o: tamper(b, o, manifest={"role": "field"}), "backup.wrong_role"),
     ("from a newer app", lambda b, o: tamper(b, o, manifest={"revision": "0999_future"}), "backup.newer_schema"),
+    # Only the database copy and files of the data folders: never settings, the session key or pantau.db.
+    ("a settings file", lambda b, o: tamper(b, o, add="files/settings.toml", list_it=True), "backup.unexpected"),
+    ("a session key", lambda b, o: tamper(b, o, add="files/secret_key", list_it=True), "backup.unexpected"),
+    ("a size that is text", lambda b, o: tamper(b, o, member={"size": "big"}), "backup.not_a_backup"),
+    ("a table without columns", lambda b, o: tamper(b, o, table={"columns": []}), "backup.not_a_backup"),
+    ("a column that is SQL", lambda b, o: tamper(b, o, table={"columns": ['id" FROM x; --']}), "backup.not_a_backup"),
+    # Whole and well-formed, but its rows are not what the manifest says: found after loading, rolled back.
+    ("rows unlike the manifest", lambda b, o: tamper(b, o, table={"digest": "0" * 64}), "backup.verify_failed"),
 ]
 
 
@@ -212,3 +233,17 @@ def test_skip_ahead_moves_the_log_and_the_origin_past_a_gap(tmp_path, database_u
     assert after[0] == numbers["local_seq"] >= first[0] + RESTORE_GAP
     assert after[1] == numbers["origin_seq"] == first[1] + RESTORE_GAP + 1
     assert after[2] == first[2]  # the same node, numbered on
+
+
+def test_a_restore_that_fails_its_check_leaves_the_old_data(tmp_path, database_urls):
+    """Loaded, compared, refused: on PostgreSQL the one transaction rolls back, on SQLite the copy never goes live."""
+    source = demo_hub(tmp_path / "hub", database_urls[0])
+    source.flask("backup", str(tmp_path / "hub.zip"))
+    bad = tamper(tmp_path / "hub.zip", tmp_path / "bad.zip", table={"rows": 1})
+    target = Install(tmp_path / "busy", database_urls[1])
+    target.flask("init")
+    target.flask("users", "create", "rina", "--role", "admin", "--password-stdin", stdin="kata-sandi-rina\n")
+    before = target.rows()
+    done = target.flask("restore", "--replace", str(bad), ok=False)
+    assert "[backup.verify_failed]" in done.stderr and "audit" in done.stderr
+    assert target.rows() == before

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import zipfile
 from pathlib import Path
 
@@ -89,3 +90,19 @@ def test_the_backup_pages_exist_on_field_devices_only(tmp_path):
     client = hub.test_client()
     assert client.get("/backup/restore").status_code == 404
     assert client.get("/backup/download").status_code == 404
+
+
+def test_a_backup_larger_than_any_other_upload_is_restored(app, auth, auditor, new_laptop):
+    """Photos make a device's backup larger than the app-wide upload limit (25 MB): this page takes it."""
+    returns = Path(app.config["DATA_DIR"]) / "returns"
+    returns.mkdir(parents=True, exist_ok=True)
+    (returns / "pantau-return.zip").write_bytes(os.urandom(27 * 1024 * 1024))
+    data = saved_backup(auth, auditor)
+    assert len(data) > app.config["MAX_CONTENT_LENGTH"]
+    browser = Session(new_laptop.test_client())
+    done = browser.post("/backup/restore", {"backup": (io.BytesIO(data), "cadangan.zip")},
+                        content_type="multipart/form-data")
+    assert done.status_code == 302, done.get_data(as_text=True)[:500]
+    restored = Path(new_laptop.config["DATA_DIR"]) / "returns" / "pantau-return.zip"
+    assert restored.read_bytes() == (returns / "pantau-return.zip").read_bytes()
+

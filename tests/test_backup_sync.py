@@ -7,8 +7,6 @@ on the hub, nothing duplicated, and no later change may be refused as a reused n
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from sqlalchemy import func, select
 
@@ -111,4 +109,12 @@ def test_a_tablet_backed_up_to_a_usb_stick_and_restored_on_a_new_laptop_syncs_on
     sync_now(new)
     sync_now(new)
     assert hub_audits(hub) == {first: 1, second: 1, third: 1}
-    assert uuid.UUID(third)  # numbered past the stolen laptop's changes: the hub took it as new
+    # Numbered past the stolen laptop's changes: the hub took it as new, not as a reused number.
+    from sync.models import SyncChange
+    from sync.outbox import RESTORE_GAP
+
+    with hub_app(hub).app_context():
+        numbers = dict(db.session.execute(select(SyncChange.entity_id, SyncChange.origin_seq).where(
+            SyncChange.kind == "audit", SyncChange.entity_id.in_([first, second, third]))).all())
+        db.session.remove()
+    assert numbers[third] > RESTORE_GAP > numbers[second] > numbers[first]

@@ -17,8 +17,9 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Iterator
+from typing import Annotated, Iterator, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Connection, MetaData, inspect
 
 from app.backup.problems import BACKUP_PROBLEMS
@@ -30,7 +31,10 @@ DATABASE_MEMBERS = {"sqlite": "database/pantau.sqlite", "postgresql": "database/
 # The data folder's files that are data (photos, evidence, checklist files, return bundles waiting for a
 # USB stick); temporary export folders and the database files are not.
 FILE_FOLDERS = ("photos", "evidence", "checklists", "returns")
-_MEMBER = re.compile(r"(database|files)/[A-Za-z0-9._/-]+")
+# Only what a backup writes: the database copy, and files inside the data folders above (never the
+# settings, the session key or the database file itself).
+_MEMBER = re.compile(r"database/pantau\.(sqlite|pgdump)|files/(%s)/[A-Za-z0-9._/-]+" % "|".join(FILE_FOLDERS))
+MAX_MANIFEST_BYTES = 256 * 1024 * 1024  # about a million files listed; a larger one is refused unread
 _MODULUS = 1 << 256
 _CHUNK = 1 << 20
 
@@ -52,15 +56,19 @@ def table_digests(connection: Connection, metadata: MetaData,
     wanted = columns or {name: [c.name for c in table.columns] for name, table in metadata.tables.items()
                          if name in present}
     quote = connection.dialect.identifier_preparer.quote
+    if connection.dialect.name == "postgresql":
+        # timestamptz comes back in the session's zone: the same rows must hash the same on any server.
+        connection.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
     out = {}
     for name in sorted(wanted):
-        if name not in present:
+        if name not in present or not set(wanted[name]) <= {c["name"] for c in inspect(connection).get_columns(name)}:
             out[name] = {"columns": wanted[name], "rows": None, "digest": None}
             continue
         count, total = 0, 0
         sql = f"SELECT {', '.join(quote(c) for c in wanted[name])} FROM {quote(name)}"
         # Streamed: a hub's answer table does not fit in memory as one list.
-        result = connection.execution_options(stream_results=True, yield_per=5000).exec_driver_sql(sql)
+        # (Per statement: Connection.execution_options would change the connection for what follows.)
+        result = connection.exec_driver_sql(sql, execution_options={"stream_results": True, "yield_per": 5000})
         for row in result:
             count += 1
             total += row_hash(tuple(row))
@@ -68,14 +76,12 @@ def table_digests(connection: Connection, metadata: MetaData,
     return out
 
 
-def compare_digests(expected: dict[str, dict], found: dict[str, dict]) -> tuple[str, str] | None:
-    """The first table whose rows differ, with what differs; None when every table matches."""
+def compare_digests(expected: dict[str, dict], found: dict[str, dict]) -> tuple[str, int | None, int | None] | None:
+    """The first table whose rows differ, as (table, rows saved, rows found); None when every table matches."""
     for name in sorted(expected):
         want, got = expected[name], found.get(name) or {}
-        if got.get("rows") != want["rows"]:
-            return name, f"{want['rows']} rows saved, {got.get('rows')} restored"
-        if got.get("digest") != want["digest"]:
-            return name, "same number of rows, different contents"
+        if got.get("rows") != want["rows"] or got.get("digest") != want["digest"]:
+            return name, want["rows"], got.get("rows")
     return None
 
 
@@ -126,13 +132,40 @@ class Writer:
         """Write the manifest, flush to disk, and give the file its name."""
         self.zip.writestr(MANIFEST, json.dumps({**manifest, "members": self.members}, indent=1, sort_keys=True))
         self.zip.close()
-        with self.partial.open("rb") as stream:
+        with self.partial.open("r+b") as stream:  # write access: Windows flushes only a handle that may write
             os.fsync(stream.fileno())
         os.replace(self.partial, self.path)
 
     def abandon(self) -> None:
         self.zip.close()
         self.partial.unlink(missing_ok=True)
+
+
+class Member(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    size: Annotated[int, Field(ge=0, le=1 << 50)]
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class TableState(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    columns: Annotated[list[Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]{0,62}$")]], Field(min_length=1)]
+    rows: Annotated[int, Field(ge=0)] | None
+    digest: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None
+
+
+class Manifest(BaseModel):
+    """What `manifest.json` must say; anything else is not a backup this app made."""
+
+    format: Literal["pantau-kla-backup"]
+    version: int
+    created_at: str
+    role: Literal["field", "hub"]
+    database: Literal["sqlite", "postgresql"]
+    revision: Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,64}$")] | None
+    tables: dict[Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]{0,62}$")], TableState]
+    members: dict[str, Member]
+    missing_photos: list[str] = []
 
 
 class Reader:
@@ -142,23 +175,46 @@ class Reader:
         self.path = path
         try:
             self.zip = zipfile.ZipFile(path)
-            manifest = json.loads(self.zip.read(MANIFEST))
-        except (OSError, zipfile.BadZipFile, KeyError, ValueError, RuntimeError, NotImplementedError):
+        except (OSError, zipfile.BadZipFile, ValueError):
             raise BACKUP_PROBLEMS("backup.not_a_backup", name=path.name) from None
-        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or not isinstance(
-                manifest.get("members"), dict) or not isinstance(manifest.get("tables"), dict):
-            raise BACKUP_PROBLEMS("backup.not_a_backup", name=path.name)
-        if manifest.get("version") != VERSION:
-            raise BACKUP_PROBLEMS("backup.format", version=manifest.get("version"), ours=VERSION)
-        self.manifest = manifest
-        names = set(self.zip.namelist()) - {MANIFEST}
-        for name in sorted(names - set(manifest["members"])):
-            raise BACKUP_PROBLEMS("backup.unexpected", name=name)
-        for name in sorted(manifest["members"]):
+        try:
+            self.manifest = self._manifest()
+            self._check_members()
+        except BaseException:
+            self.zip.close()  # Windows cannot delete a file still open
+            raise
+
+    def _manifest(self) -> dict:
+        try:
+            info = self.zip.getinfo(MANIFEST)
+            if info.file_size > MAX_MANIFEST_BYTES:
+                raise ValueError("manifest too large")
+            raw = json.loads(self.zip.read(info))
+        except (KeyError, ValueError, zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError, EOFError):
+            raise BACKUP_PROBLEMS("backup.not_a_backup", name=self.path.name) from None
+        if isinstance(raw, dict) and raw.get("format") == FORMAT and raw.get("version") != VERSION:
+            raise BACKUP_PROBLEMS("backup.format", version=str(raw.get("version"))[:20], ours=VERSION)
+        try:
+            return Manifest.model_validate(raw).model_dump()
+        except ValidationError:
+            raise BACKUP_PROBLEMS("backup.not_a_backup", name=self.path.name) from None
+
+    def _check_members(self) -> None:
+        listed = self.manifest["members"]
+        held = {info.filename: info for info in self.zip.infolist() if info.filename != MANIFEST}
+        for name in sorted(set(held) - set(listed)):
+            raise BACKUP_PROBLEMS("backup.unexpected", name=name[:200])
+        for name in sorted(listed):
             if not _MEMBER.fullmatch(name) or ".." in PurePosixPath(name).parts:
-                raise BACKUP_PROBLEMS("backup.unexpected", name=name)
-            if name not in names:
+                raise BACKUP_PROBLEMS("backup.unexpected", name=name[:200])
+            if name not in held:
                 raise BACKUP_PROBLEMS("backup.incomplete", name=name)
+            if held[name].file_size != listed[name]["size"]:  # checked again, byte by byte, when extracted
+                raise BACKUP_PROBLEMS("backup.damaged", name=name)
+
+    def unpacked_size(self) -> int:
+        """Bytes every member takes once extracted."""
+        return sum(member["size"] for member in self.manifest["members"].values())
 
     def files(self) -> list[str]:
         """The data folder's members."""

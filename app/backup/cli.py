@@ -41,8 +41,8 @@ def restore_command(source: Path, replace: bool, check_only: bool):
     """Restore a backup made by `flask backup`, verified row by row and file by file; devices sync on after it."""
     with cli_errors():
         if check_only:
-            reader = service.check_backup(source, Base.metadata)
-            click.echo(f"backup whole: {len(reader.manifest['members'])} members match the manifest")
+            manifest = service.check_backup(source, Base.metadata)
+            click.echo(f"backup whole: {len(manifest['members'])} members match the manifest")
             return
         done = service.restore_backup(source, restore_target(), replace=replace)
     click.echo(f"restored from {done.path}: {done.tables} tables, {done.rows} rows and {done.files} files, "

@@ -31,6 +31,10 @@ BACKUP_PROBLEMS = Problems(
     Problem("backup.tool_missing", N_("%(tool)s was not found; install the PostgreSQL client tools of the "
                                       "server's version."), BackupError),
     Problem("backup.tool_failed", N_("%(tool)s failed: %(detail)s"), BackupError),
-    Problem("backup.verify_failed", N_("The restored data differs from the backup in table %(table)s (%(detail)s); "
-                                       "do not use this installation, restore again."), BackupError),
+    Problem("backup.verify_failed", N_("The data read back differs from the backup in table %(table)s (%(saved)s rows "
+                                       "saved, %(found)s read back); nothing was restored."), BackupError),
+    Problem("backup.no_space", N_("The backup needs %(need)s MB free in the data folder; %(free)s MB are free."),
+            BackupError),
+    Problem("backup.not_empty/browser", N_("This device already holds audits; a backup can only be restored onto a "
+                                           "device without them."), Conflict),
 )

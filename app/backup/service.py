@@ -2,15 +2,18 @@
 
 SQLite is copied with its online backup API (a consistent copy while the app keeps serving); PostgreSQL
 with `pg_dump` inside the snapshot that the row digests are read in, so manifest and dump agree. A
-restore checks the whole file before it changes anything, brings the database back in one step (SQLite's
-backup API into the live file; one `psql --single-transaction` on PostgreSQL), compares every table with
-the manifest, upgrades the schema when the backup is older, and then moves the node's change numbering
-past whatever it gave out after the backup (sync.outbox.skip_ahead), so its devices sync on.
+restore proves every member of the file before it changes anything; then, in one step that either
+happens whole or not at all, it brings the database back, compares every table with the manifest and
+moves the node's change numbering past whatever it gave out after the backup (sync.outbox.skip_ahead),
+so its devices sync on: on SQLite all that happens on the copy before the backup API writes it into the
+live file, on PostgreSQL in one transaction. The files follow, and the schema is upgraded if older.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import sqlite3
 import subprocess
 import tempfile
@@ -21,9 +24,11 @@ from typing import Callable
 
 from sqlalchemy import Engine, MetaData, create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from app.backup import archive
 from app.backup.problems import BACKUP_PROBLEMS
+from sync.outbox import skip_ahead
 
 # Tables whose rows mean an installation holds someone's work; a restore will not silently replace them.
 DATA_TABLES = ("user_account", "facility", "audit", "sync_change", "sync_peer")
@@ -129,60 +134,50 @@ class Target:
     role: str
     known_revisions: set[str]
     upgrade: Callable[[], None]  # brings the restored schema to this code's newest
-    skip_ahead: Callable[[], dict[str, int]]  # in its own write transaction (sync.outbox.skip_ahead)
 
 
-def check_backup(source: Path, metadata: MetaData) -> archive.Reader:
-    """Open a backup and prove every member against the manifest (the database's rows too, for SQLite)."""
+def check_backup(source: Path, metadata: MetaData) -> dict:
+    """Prove every member of a backup against its manifest (and, for SQLite, every table); its manifest."""
     reader = archive.Reader(source)
-    with tempfile.TemporaryDirectory(prefix=".restore-check-") as scratch:
-        for name in reader.manifest["members"]:
-            reader.extract(name, Path(scratch) / "member")
-            if name == archive.DATABASE_MEMBERS["sqlite"]:
-                _verify_sqlite_file(reader, Path(scratch) / "member", metadata)
-    reader.close()
-    return reader
+    try:
+        with tempfile.TemporaryDirectory(prefix=".restore-check-") as scratch:
+            for name in reader.manifest["members"]:
+                reader.extract(name, Path(scratch) / "member")
+                if name == archive.DATABASE_MEMBERS["sqlite"]:
+                    _verify(reader.manifest, Path(scratch) / "member", metadata)
+    finally:
+        reader.close()
+    return reader.manifest
 
 
 def restore_backup(source: Path, target: Target, *, replace: bool = False) -> Summary:
-    """Bring an installation back to the backup's state, verified row by row and file by file."""
+    """Bring an installation back to the backup's state, verified row by row and file by file.
+
+    Nothing of the installation changes until every member is proven; the database is replaced, checked
+    and renumbered in one step (a failure leaves the old one); the files move in only after it.
+    """
     reader = archive.Reader(source)
     try:
         manifest = reader.manifest
-        dialect = target.engine.dialect.name
-        if manifest.get("database") != dialect:
-            raise BACKUP_PROBLEMS("backup.wrong_database", theirs=manifest.get("database"), ours=dialect)
-        if manifest.get("role") != target.role:
-            raise BACKUP_PROBLEMS("backup.wrong_role", theirs=manifest.get("role"), ours=target.role)
-        if manifest.get("revision") is not None and manifest["revision"] not in target.known_revisions:
-            raise BACKUP_PROBLEMS("backup.newer_schema", revision=manifest["revision"])
-        held = _data_held(target.engine)
-        if held and not replace:
-            raise BACKUP_PROBLEMS("backup.not_empty", what=", ".join(held))
+        _check_fits(manifest, target, replace)
+        free = shutil.disk_usage(target.data_dir).free
+        if free < 2 * reader.unpacked_size():  # the scratch copies, then the restored database beside them
+            raise BACKUP_PROBLEMS("backup.no_space", need=2 * reader.unpacked_size() // 10 ** 6, free=free // 10 ** 6)
         with tempfile.TemporaryDirectory(prefix=".restore-", dir=target.data_dir) as scratch:
-            copy = Path(scratch) / "database"
-            reader.extract(archive.DATABASE_MEMBERS[dialect], copy)
-            # The copy's SHA-256 matched the manifest; its rows are proven once restored (below).
-            staged = Path(scratch) / "files"
-            for name in reader.files():  # every member proven before anything of this installation changes
+            copy, staged = Path(scratch) / "database", Path(scratch) / "files"
+            reader.extract(archive.DATABASE_MEMBERS[manifest["database"]], copy)
+            for name in reader.files():
                 reader.extract(name, staged / name.removeprefix("files/"))
-            for name in reader.files():  # content-addressed or whole files: one already there is overwritten
+            target.engine.dispose()  # no pooled connection may hold the old database open
+            if manifest["database"] == "postgresql":
+                numbers = _restore_postgres(target.engine, copy, manifest, target.metadata)
+            else:
+                numbers = _restore_sqlite(target.engine, copy, manifest, target.metadata)
+            for name in reader.files():  # content-addressed or whole files: one already there is the same or older
                 final = target.data_dir / name.removeprefix("files/")
                 final.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(staged / name.removeprefix("files/"), final)
-            target.engine.dispose()  # no pooled connection may hold the old database open
-            if dialect == "postgresql":
-                _restore_postgres(target.engine, copy)
-            else:
-                _restore_sqlite(target.engine, copy)
-        with target.engine.connect() as connection:
-            found = archive.table_digests(connection, target.metadata,
-                                          {n: t["columns"] for n, t in manifest["tables"].items()})
-        differs = archive.compare_digests(manifest["tables"], found)
-        if differs:
-            raise BACKUP_PROBLEMS("backup.verify_failed", table=differs[0], detail=differs[1])
         target.upgrade()
-        numbers = target.skip_ahead()
     finally:
         reader.close()
     rows = sum(t["rows"] or 0 for t in manifest["tables"].values())
@@ -190,7 +185,21 @@ def restore_backup(source: Path, target: Target, *, replace: bool = False) -> Su
                    list(manifest.get("missing_photos") or []), numbers)
 
 
-def _data_held(engine: Engine) -> list[str]:
+def _check_fits(manifest: dict, target: Target, replace: bool) -> None:
+    """Refuse a backup of another kind of installation, of a newer app, or one that would replace data unasked."""
+    dialect = target.engine.dialect.name
+    if manifest["database"] != dialect:
+        raise BACKUP_PROBLEMS("backup.wrong_database", theirs=manifest["database"], ours=dialect)
+    if manifest["role"] != target.role:
+        raise BACKUP_PROBLEMS("backup.wrong_role", theirs=manifest["role"], ours=target.role)
+    if manifest["revision"] is not None and manifest["revision"] not in target.known_revisions:
+        raise BACKUP_PROBLEMS("backup.newer_schema", revision=manifest["revision"])
+    held = data_held(target.engine)
+    if held and not replace:
+        raise BACKUP_PROBLEMS("backup.not_empty", what=", ".join(held))
+
+
+def data_held(engine: Engine) -> list[str]:
     """The data tables that hold rows."""
     with engine.connect() as connection:
         present = set(inspect(connection).get_table_names())
@@ -198,36 +207,89 @@ def _data_held(engine: Engine) -> list[str]:
                 if name in present and connection.execute(text(f"SELECT count(*) FROM {name}")).scalar_one()]
 
 
-def _verify_sqlite_file(reader: archive.Reader, copy: Path, metadata: MetaData) -> None:
-    engine = create_engine(f"sqlite:///{copy}")
-    try:
-        with engine.connect() as connection:
-            found = archive.table_digests(connection, metadata,
-                                          {n: t["columns"] for n, t in reader.manifest["tables"].items()})
-    finally:
-        engine.dispose()
-    differs = archive.compare_digests(reader.manifest["tables"], found)
+def _verify(manifest: dict, connection_or_file, metadata: MetaData) -> None:
+    """Every table of the manifest read back equal, or the restore stops."""
+    if isinstance(connection_or_file, Path):
+        engine = create_engine(f"sqlite:///{connection_or_file}")
+        try:
+            with engine.connect() as connection:
+                return _verify(manifest, connection, metadata)
+        finally:
+            engine.dispose()
+    found = archive.table_digests(connection_or_file, metadata,
+                                  {n: t["columns"] for n, t in manifest["tables"].items()})
+    differs = archive.compare_digests(manifest["tables"], found)
     if differs:
-        raise BACKUP_PROBLEMS("backup.verify_failed", table=differs[0], detail=differs[1])
+        raise BACKUP_PROBLEMS("backup.verify_failed", table=differs[0], saved=differs[1], found=differs[2])
 
 
-def _restore_sqlite(engine: Engine, copy: Path) -> None:
-    """The backup API into the live file: any process with it open sees the old or the new database, whole."""
-    Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
-    source, target = sqlite3.connect(copy), sqlite3.connect(engine.url.database, timeout=30)
+def _renumber(connection) -> dict[str, int]:
+    """The node's next change numbers moved past the backup, in the restore's own transaction."""
+    # Joined to the connection's transaction: this commit() only flushes; the restore's own commit decides.
+    with Session(bind=connection) as session:
+        numbers = skip_ahead(session)
+        session.commit()
+    return numbers
+
+
+def _restore_sqlite(engine: Engine, copy: Path, manifest: dict, metadata: MetaData) -> dict[str, int]:
+    """Verify and renumber the copy, then SQLite's backup API into the live file: whole, or not at all."""
+    copied = create_engine(f"sqlite:///{copy}")
     try:
-        source.backup(target)
+        with copied.begin() as connection:
+            _verify(manifest, connection, metadata)
+            numbers = _renumber(connection)
+    finally:
+        copied.dispose()
+    Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
+    source, live = sqlite3.connect(copy), sqlite3.connect(engine.url.database, timeout=30)
+    try:
+        source.backup(live)
     finally:
         source.close()
-        target.close()
+        live.close()
+    return numbers
 
 
-def _restore_postgres(engine: Engine, dump: Path) -> None:
-    """The dump as SQL after emptying the schema, all in one transaction: the old data or the new, never half."""
+def _restore_postgres(engine: Engine, dump: Path, manifest: dict, metadata: MetaData) -> dict[str, int]:
+    """Empty the schema, load the dump, verify every table and renumber, in one transaction: the old data
+    or the verified new data, never half."""
     script = _run_tool(["pg_restore", "--no-owner", "--no-privileges", "--file=-", str(dump)], engine, dbname=False)
-    prologue = b"DROP SCHEMA public CASCADE;\nCREATE SCHEMA public;\n"
-    _run_tool(["psql", "--single-transaction", "--quiet", "--no-psqlrc", "-v", "ON_ERROR_STOP=1"], engine,
-              stdin=prologue + script)
+    with engine.connect() as connection:
+        with connection.begin():
+            cursor = connection.connection.driver_connection.cursor()
+            cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+            _load_sql(cursor, script)
+            cursor.execute("RESET search_path")  # the script empties it for the session
+            _verify(manifest, connection, metadata)
+            numbers = _renumber(connection)
+    engine.dispose()  # the script's other session settings leave with its connection
+    return numbers
+
+
+_COPY = re.compile(rb"^COPY .+ FROM stdin;$")
+
+
+def _load_sql(cursor, script: bytes) -> None:
+    """Run pg_restore's SQL output on one connection: statements as they come, COPY blocks through COPY."""
+    statements: list[bytes] = []
+    lines = iter(script.split(b"\n"))
+    for line in lines:
+        if line.startswith(b"\\"):  # psql's own commands (\restrict since PostgreSQL 15.14): not SQL
+            continue
+        if not _COPY.match(line):
+            statements.append(line)
+            continue
+        if b"".join(statements).strip():
+            cursor.execute(b"\n".join(statements))
+        statements = []
+        with cursor.copy(line[:-1]) as copy:  # the data lines up to "\\."
+            for data in lines:
+                if data == b"\\.":
+                    break
+                copy.write(data + b"\n")
+    if b"".join(statements).strip():
+        cursor.execute(b"\n".join(statements))
 
 
 def _run_tool(argv: list[str], engine: Engine, *, dbname: bool = True, stdin: bytes | None = None) -> bytes:

@@ -1,4 +1,4 @@
-"""What a restore needs of the running app: its engine, data folder, role, migrations and the sync hook."""
+"""What a restore needs of the running app: its engine, data folder, role and migrations."""
 
 from __future__ import annotations
 
@@ -9,18 +9,12 @@ from flask import current_app
 from flask_migrate import upgrade
 
 from app.backup.service import Target
-from app.cli_support import write_transaction
 from app.db import Base
 from app.extensions import db
-from sync.outbox import skip_ahead
 
 
 def restore_target() -> Target:
     """The current app as a restore target."""
-
-    def _skip():
-        with write_transaction() as session:
-            return skip_ahead(session)
 
     def _upgrade():
         db.session.remove()
@@ -28,4 +22,4 @@ def restore_target() -> Target:
 
     scripts = ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
     return Target(db.engine, Base.metadata, Path(current_app.config["DATA_DIR"]), current_app.config["ROLE"],
-                  {s.revision for s in scripts.walk_revisions()}, _upgrade, _skip)
+                  {s.revision for s in scripts.walk_revisions()}, _upgrade)

@@ -20,7 +20,7 @@ from app.backup import service
 from app.backup.problems import BACKUP_PROBLEMS
 from app.backup.target import restore_target
 from app.db import Base, utcnow
-from app.extensions import db
+from app.extensions import csrf, db
 from app.htmx import render_page
 from app.problems import AppError
 
@@ -59,6 +59,7 @@ def download():
 
 
 @bp.route("/backup/restore", methods=["GET", "POST"])
+@csrf.exempt  # checked below, once the body may be as large as a backup (the app-wide check reads it first)
 def restore():
     """At first start only (no account can sign in yet): bring back a device from its backup file."""
     if not device_is_new(db.session, "field", current_app.config["DEMO"]):
@@ -66,15 +67,21 @@ def restore():
     if request.method == "GET":
         return render_page("backup/restore.html")
     request.max_content_length = MAX_BACKUP_BYTES
+    csrf.protect()
     upload = request.files.get("backup")
+    # Enrolled, or holding facilities, but nobody can sign in: nothing anyone did here is replaced, unless
+    # audits are (their auditor may come back).
+    held = service.data_held(db.engine)
     db.session.remove()  # the restore replaces the database under this request's connection
     try:
         if upload is None or not upload.filename:
             raise BACKUP_PROBLEMS("backup.none")
+        if "audit" in held:
+            raise BACKUP_PROBLEMS("backup.not_empty/browser")
         with tempfile.TemporaryDirectory(prefix=".restore-upload-", dir=current_app.config["DATA_DIR"]) as folder:
             path = Path(folder) / (secure_filename(upload.filename) or "backup.zip")  # messages name the user's file
             upload.save(path)
-            done = service.restore_backup(path, restore_target(), replace=False)
+            done = service.restore_backup(path, restore_target(), replace=True)
     except AppError as error:
         return render_page("backup/restore.html", errors={"backup": _(error.message, **error.params)},
                            error_code=error.code, filename=upload.filename if upload else None), 422
