@@ -172,16 +172,21 @@ def _check_references(session: Session, changes: list[Change], has_photo: Callab
 def _check_addresses(session: Session, audits: list[Change], offered: dict[str, dict]) -> None:
     """Refuse an audit whose answers or photos sit at addresses its checklist does not have (`alat[2]/kondisi`
     for an item outside any repeat, a repeat that is not there): pages, scores and exports read them by address."""
-    parsed: dict[str, Checklist] = {}
+    parsed: dict[str, tuple[Checklist, set]] = {}
     for change in audits:
         key = change.payload.get("checklist_key")
         if key not in parsed:
             parsed[key] = (load_checklist_text(offered[key]["content"], origin=f"received {key}") if key in offered
-                           else registry.for_audit(session, key))
-        checklist = parsed[key]
-        for address in (*(change.payload.get("answers") or {}), *(change.payload.get("photos") or {})):
-            if not fits(checklist, address):
-                raise SYNC_PROBLEMS("sync.bad_address", address=str(address)[:80], key=str(key))
+                           else registry.for_audit(session, key)), set()
+        checklist, fitting = parsed[key]
+        # The audits of one checklist answer the same addresses: each distinct one is looked up once.
+        for addresses in (change.payload.get("answers") or {}, change.payload.get("photos") or {}):
+            if addresses.keys() - fitting:
+                for address in addresses:
+                    if address not in fitting:
+                        if not fits(checklist, address):
+                            raise SYNC_PROBLEMS("sync.bad_address", address=str(address)[:80], key=str(key))
+                        fitting.add(address)
 
 
 def _waiting(session: Session, via_id: uuid.UUID | None) -> list[Change]:
