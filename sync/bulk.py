@@ -118,13 +118,22 @@ def _copy_text(connection, statement: str, fields: list[list[str]]) -> None:
         cursor.close()
 
 
+_TEXT = frozenset({str, type(None)})
+
+
 def _convert(process, values: list) -> list:
     """Each distinct value converted once, in loops that run in C.
 
     Answers repeat a handful of values ("ya", "tidak") and an audit's id and time repeat on each of
-    its answer rows. Objects are told apart by identity first (cheap, and what repeats within an
-    audit), then by (type, value): 1, 1.0 and True are equal in a dict but not in JSON.
+    its answer rows. Text is told apart by value (its hash is cached in the string). Anything else by
+    identity first (cheap, and what repeats within an audit), then by (type, value): 1, 1.0 and True
+    are equal in a dict but not in JSON.
     """
+    if set(map(type, values)) <= _TEXT:
+        table = dict.fromkeys(values)
+        for value in table:
+            table[value] = process(value)
+        return list(map(table.__getitem__, values))
     ids = list(map(id, values))
     distinct = dict(zip(ids, values))  # every value object is alive in `values`: ids are unique
     objects = list(distinct.values())
