@@ -2,11 +2,22 @@
 
     python -m bench.sync [--existing 100000] [--new 10000] [--answers 60] [--postgres]
 
+The hub is filled through the merge itself and has served its devices before it is measured (its log
+caught up, `sync.service.catch_up`, as a hub holding 100k audits has), so the first import pays for the
+bundle, not for this process's first reading of the checklist files or the hub's first publication of them.
+
 Baseline in the same run: the same rows the import writes (audits, answers, GPS readings and the
-change log) inserted with plain `executemany` in one transaction into an empty copy of those tables,
-with the same keys and indexes (sqlite3, or psycopg on PostgreSQL): the floor no sync can beat.
+change log) written in one transaction into an empty copy of those tables, with the same keys and
+indexes, the fastest plain way each driver has: `COPY ... FROM STDIN` (psycopg 3 `cursor.copy`) on
+PostgreSQL, `executemany` (sqlite3) on SQLite. That is the floor no sync can beat.
+On PostgreSQL the floor is also measured with the hub's foreign keys from answers and readings to the
+audit (`floor_fk_s`): PostgreSQL checks those row by row, a cost of the schema, not of sync.
 Reported: audits per second, the ratio to the floor, the re-import time as a share of the first
-import, and the p50/p95 of pushing 10 new audits over HTTP to that hub.
+import, and the p50/p95 of pushing 10 new audits over HTTP to that hub (PUSH_SAMPLES pushes, after
+PUSH_WARMUP unmeasured ones that load the server's code paths and caches).
+
+Targets (issue #16): import within 2x the floor; re-import under 0.1 of the first import; a 10-audit
+push p95 under 100 ms on PostgreSQL and under 50 ms on SQLite, at 100k audits held.
 """
 
 from __future__ import annotations
@@ -26,6 +37,10 @@ from sqlalchemy import text
 from bench.common import percentile
 
 CHECKLIST = "bench60"
+PUSH_SAMPLES = 100
+PUSH_WARMUP = 5
+FLOOR_RATIO = 2.0
+PUSH_P95_MS = {"postgresql": 100.0, "sqlite": 50.0}
 
 
 def checklist(answers: int) -> dict:
@@ -96,7 +111,7 @@ def prepare_hub(folder: Path, database_url: str | None, answers: int):
 def fill_existing(app, device_id: str, facilities: list[str], existing: int, answers: int) -> None:
     """Audits already on the hub, written in bulk through the same merge (fast path: big batches)."""
     from app.cli_support import write_transaction
-    from sync import apply
+    from sync import apply, service
 
     batch = 5000
     for start in range(0, existing, batch):
@@ -108,14 +123,21 @@ def fill_existing(app, device_id: str, facilities: list[str], existing: int, ans
         # second ago has no statistics, and PostgreSQL would plan every lookup as a table scan.
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("ANALYZE"))
+        # It has served its devices too: its log caught up with what it wrote outside sync (the shipped
+        # checklists entered once per hub) and its checklist files read (once per process).
+        service.catch_up(session)
 
 
 FLOOR_TABLES = ("audit", "answer", "gps_reading", "sync_change")
 
 
-def floor_insert(rows: dict[str, list[dict]], database_url: str | None, folder: Path) -> float:
-    """The same rows the import writes, with plain executemany in one transaction, into an empty copy of
-    their tables (same columns, keys and indexes; no foreign keys): the floor no sync can beat."""
+def floor_insert(rows: dict[str, list[dict]], database_url: str | None, folder: Path,
+                 foreign_keys: bool = False) -> float:
+    """The same rows the import writes, in one transaction, into an empty copy of their tables (same columns,
+    keys and indexes; no foreign keys unless asked): COPY on PostgreSQL, executemany on SQLite. The floor no
+    sync can beat. On PostgreSQL the copies are ordinary tables, written through the WAL as the hub's own are
+    (a temporary table is not), dropped afterwards; `foreign_keys` gives them the hub's foreign keys to the
+    audit (PostgreSQL checks each row's, one query per row): what that costs is in no sync's hands."""
     from sqlalchemy import JSON
 
     from app.db import Base
@@ -136,14 +158,25 @@ def floor_insert(rows: dict[str, list[dict]], database_url: str | None, folder: 
         url = database_url.replace("postgresql+psycopg", "postgresql")
         with psycopg.connect(url) as conn:
             for name in values:
-                conn.execute(f"CREATE TEMP TABLE f_{name} (LIKE {name} INCLUDING ALL)")
-            start = time.perf_counter()
-            with conn.cursor() as cur:
-                for name, (table_values, columns) in values.items():
-                    cur.executemany(f"INSERT INTO f_{name} ({', '.join(columns)}) VALUES "
-                                    f"({', '.join(['%s'] * len(columns))})", table_values)
+                conn.execute(f"CREATE TABLE f_{name} (LIKE {name} INCLUDING ALL)")
+                if foreign_keys and name in ("answer", "gps_reading"):
+                    conn.execute(f"ALTER TABLE f_{name} ADD FOREIGN KEY (audit_id) REFERENCES f_audit (id) "
+                                 "ON DELETE CASCADE")
             conn.commit()
-            return time.perf_counter() - start
+            try:
+                start = time.perf_counter()
+                with conn.cursor() as cur:
+                    for name, (table_values, columns) in values.items():
+                        with cur.copy(f"COPY f_{name} ({', '.join(columns)}) FROM STDIN") as copy:
+                            for row in table_values:
+                                copy.write_row(row)
+                conn.commit()
+                return time.perf_counter() - start
+            finally:
+                conn.rollback()
+                for name in reversed(list(values)):
+                    conn.execute(f"DROP TABLE f_{name}")
+                conn.commit()
     from sqlalchemy import create_engine
 
     path = folder / "floor.db"
@@ -159,6 +192,7 @@ def floor_insert(rows: dict[str, list[dict]], database_url: str | None, folder: 
         conn.executemany(f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
                          table_values)
     conn.execute("COMMIT")
+    conn.close()
     return time.perf_counter() - start
 
 
@@ -201,18 +235,23 @@ def run(existing: int, new: int, answers: int, database_url: str | None) -> dict
         log = [{"origin_id": uuid.UUID(c.origin_id), "origin_seq": c.origin_seq, "kind": c.kind, "entity_id": c.entity_id,
                 "hlc": c.hlc, "sha256": c.sha256, "payload": c.payload_json, "scope": c.scope, "via_id": None,
                 "applied": True, "received_at": datetime.now(timezone.utc)} for _, c in fresh]
-        floor = floor_insert({"audit": rows.audits, "answer": rows.answers, "gps_reading": rows.readings,
-                              "sync_change": log}, database_url, folder)
+        written = {"audit": rows.audits, "answer": rows.answers, "gps_reading": rows.readings, "sync_change": log}
+        floor = floor_insert(written, database_url, folder)
+        with_keys = {}
+        if database_url:
+            floor_fk = floor_insert(written, database_url, folder, foreign_keys=True)
+            with_keys = {"floor_fk_s": round(floor_fk, 2), "import_vs_floor_fk": round(timings["first import"] / floor_fk, 2)}
         push = push_over_http(folder, app, database_url, credentials, device_id, facilities, answers, acked=new)
     return {"existing": existing, "new": new, "answers": answers, "database": "postgresql" if database_url else "sqlite",
             "import_s": round(timings["first import"], 2), "audits_per_s": round(new / timings["first import"], 1),
             "floor_s": round(floor, 2), "import_vs_floor": round(timings["first import"] / floor, 2),
             "reimport_s": round(timings["re-import"], 2),
-            "reimport_share": round(timings["re-import"] / timings["first import"], 3), **push}
+            "reimport_share": round(timings["re-import"] / timings["first import"], 3), **with_keys, **push}
 
 
 def push_over_http(folder: Path, app, database_url, credentials, device_id, facilities, answers, acked: int) -> dict:
-    """POST /api/v1/sync/push with 10 new audits, 20 times, against the hub served by waitress."""
+    """POST /api/v1/sync/push with 10 new audits, PUSH_WARMUP times unmeasured and then PUSH_SAMPLES times,
+    against the hub served by waitress."""
     import gzip
     import http.client
 
@@ -226,7 +265,7 @@ def push_over_http(folder: Path, app, database_url, credentials, device_id, faci
     try:
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
         times, seq = [], acked + 1
-        for _ in range(20):
+        for n in range(PUSH_WARMUP + PUSH_SAMPLES):
             batch = entries(device_id, facilities, 10, answers, start_seq=seq)
             body = gzip.compress(json.dumps({"after": acked, "up_to": batch[-1][0], "entries": [
                 {"local_seq": s, "change": c.to_dict()} for s, c in batch]}).encode())
@@ -236,14 +275,16 @@ def push_over_http(folder: Path, app, database_url, credentials, device_id, faci
                 "Content-Encoding": "gzip"})
             response = conn.getresponse()
             answer = json.loads(response.read())
-            times.append(time.perf_counter() - start)
+            if n >= PUSH_WARMUP:
+                times.append(time.perf_counter() - start)
             if response.status != 200:
                 raise RuntimeError(answer)
             acked = answer["acked_seq"]
             seq += 10
     finally:
         server.stop()
-    return {"push10_p50_ms": round(percentile(times, 50) * 1000, 1), "push10_p95_ms": round(percentile(times, 95) * 1000, 1)}
+    return {"push10_n": len(times), "push10_p50_ms": round(percentile(times, 50) * 1000, 1),
+            "push10_p95_ms": round(percentile(times, 95) * 1000, 1)}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -269,11 +310,15 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"\nsync ingest on {result['database']}: hub with {result['existing']} audits, bundle of {result['new']} "
           f"audits × {result['answers']} answers")
     print(f"{'measure':<40}{'value':>14}")
-    for key in ("import_s", "audits_per_s", "floor_s", "import_vs_floor", "reimport_s", "reimport_share",
-                "push10_p50_ms", "push10_p95_ms"):
-        print(f"{key:<40}{result[key]:>14}")
-    print(f"target import within 3x of floor: {result['import_vs_floor'] <= 3}; re-import under 0.1 of first: "
-          f"{result['reimport_share'] < 0.1}; 10-audit push p95 under 200 ms: {result['push10_p95_ms'] < 200}")
+    for key in ("import_s", "audits_per_s", "floor_s", "import_vs_floor", "floor_fk_s", "import_vs_floor_fk",
+                "reimport_s", "reimport_share", "push10_n", "push10_p50_ms", "push10_p95_ms"):
+        if key in result:
+            print(f"{key:<40}{result[key]:>14}")
+    floor = "COPY" if result["database"] == "postgresql" else "executemany"
+    push_limit = PUSH_P95_MS[result["database"]]
+    print(f"target import within {FLOOR_RATIO:g}x of the {floor} floor: {result['import_vs_floor'] <= FLOOR_RATIO}; "
+          f"re-import under 0.1 of first: {result['reimport_share'] < 0.1}; "
+          f"10-audit push p95 under {push_limit:g} ms: {result['push10_p95_ms'] < push_limit}")
     print(json.dumps({"benchmark": "sync ingest", **result}))
     return result
 

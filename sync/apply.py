@@ -172,16 +172,21 @@ def _check_references(session: Session, changes: list[Change], has_photo: Callab
 def _check_addresses(session: Session, audits: list[Change], offered: dict[str, dict]) -> None:
     """Refuse an audit whose answers or photos sit at addresses its checklist does not have (`alat[2]/kondisi`
     for an item outside any repeat, a repeat that is not there): pages, scores and exports read them by address."""
-    parsed: dict[str, Checklist] = {}
+    parsed: dict[str, tuple[Checklist, set]] = {}
     for change in audits:
         key = change.payload.get("checklist_key")
         if key not in parsed:
             parsed[key] = (load_checklist_text(offered[key]["content"], origin=f"received {key}") if key in offered
-                           else registry.for_audit(session, key))
-        checklist = parsed[key]
-        for address in (*(change.payload.get("answers") or {}), *(change.payload.get("photos") or {})):
-            if not fits(checklist, address):
-                raise SYNC_PROBLEMS("sync.bad_address", address=str(address)[:80], key=str(key))
+                           else registry.for_audit(session, key)), set()
+        checklist, fitting = parsed[key]
+        # The audits of one checklist answer the same addresses: each distinct one is looked up once.
+        for addresses in (change.payload.get("answers") or {}, change.payload.get("photos") or {}):
+            if addresses.keys() - fitting:
+                for address in addresses:
+                    if address not in fitting:
+                        if not fits(checklist, address):
+                            raise SYNC_PROBLEMS("sync.bad_address", address=str(address)[:80], key=str(key))
+                        fitting.add(address)
 
 
 def _waiting(session: Session, via_id: uuid.UUID | None) -> list[Change]:
@@ -194,6 +199,8 @@ def _waiting(session: Session, via_id: uuid.UUID | None) -> list[Change]:
 
 def _unblocked(session: Session, applied: list[Change]) -> list[Change]:
     """Waiting changes whose dependency is among these applied changes (docs/sync.md, rule 5)."""
+    if session.execute(select(SyncChange.local_seq).where(SyncChange.applied == false()).limit(1)).first() is None:
+        return []  # nothing waits (the usual case): no lookup per applied change
     by_kind: dict[str, set] = {}
     for change in applied:
         by_kind.setdefault(change.kind, set()).add(change.entity_id)
@@ -246,7 +253,8 @@ def _apply_all(session: Session, changes: list[Change]) -> set:
 
 def _store(session: Session, changes: list[Change], applied: set, via_id) -> None:
     now = utcnow()
-    rows = [{"origin_id": uuid.UUID(c.origin_id), "origin_seq": c.origin_seq, "kind": c.kind, "entity_id": c.entity_id,
+    origins = {c.origin_id: uuid.UUID(c.origin_id) for c in changes}  # a batch has few origins
+    rows = [{"origin_id": origins[c.origin_id], "origin_seq": c.origin_seq, "kind": c.kind, "entity_id": c.entity_id,
              "hlc": c.hlc, "sha256": c.sha256, "payload": c.payload_json, "scope": c.scope, "via_id": via_id,
              "applied": c.key in applied, "received_at": now} for c in changes]
     for chunk in chunks(rows, 2000):

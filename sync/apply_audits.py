@@ -8,6 +8,7 @@ the smallest change key is kept whatever the arrival order. New audits are writt
 from __future__ import annotations
 
 import uuid
+from itertools import repeat
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -27,30 +28,30 @@ from sync.models import AuditReview, SyncChange, SyncConflict
 def apply_audits(session: Session, changes: list[Change]) -> set:
     """Insert the audits whose facility, checklist, auditor and corrected audit are here; the others wait."""
     done: set = set()
-    ids = [uuid.UUID(c.entity_id) for c in changes]
+    ids = {c.entity_id: uuid.UUID(c.entity_id) for c in changes}  # each id parsed once
     stored = {}
-    for chunk in chunks(ids):
+    for chunk in chunks(list(ids.values())):
         stored.update({a: (src, sha) for a, src, sha in session.execute(
             select(Audit.id, Audit.sync_source, Audit.sync_sha256).where(Audit.id.in_(chunk)))})
-    facility_ids = {uuid.UUID(c.payload["facility_id"]) for c in changes}
+    facility_ids = {c.payload["facility_id"]: uuid.UUID(c.payload["facility_id"]) for c in changes}
     facilities = set()
-    for chunk in chunks(list(facility_ids)):
+    for chunk in chunks(list(set(facility_ids.values()))):
         facilities |= set(session.execute(select(Facility.id).where(Facility.id.in_(chunk))).scalars())
     checklists = set(session.execute(select(ChecklistVersion.key)).scalars())
     users = dict(session.execute(select(User.username, User.id)).all())
     rows = AuditRows()
     in_batch: dict[uuid.UUID, list[Change]] = {}
     for change in changes:
-        in_batch.setdefault(uuid.UUID(change.entity_id), []).append(change)
+        in_batch.setdefault(ids[change.entity_id], []).append(change)
     for change in sorted(changes, key=lambda c: (c.payload.get("revision", 1), c.key)):
-        audit_id = uuid.UUID(change.entity_id)
+        audit_id = ids[change.entity_id]
         if audit_id in stored:
             stored[audit_id] = _same_audit_again(session, change, audit_id, stored[audit_id], in_batch[audit_id], rows)
             done.add(change.key)
             continue
         doc = change.payload
         original = wire.as_uuid(doc.get("revision_of"))
-        ready = (uuid.UUID(doc["facility_id"]) in facilities and doc["checklist_key"] in checklists
+        ready = (facility_ids[doc["facility_id"]] in facilities and doc["checklist_key"] in checklists
                  and doc.get("auditor") in users
                  and (original is None or original in stored or _audit_exists(session, original)))
         if not ready:
@@ -102,7 +103,7 @@ class AuditRows:
         columns["audit_id"].extend([audit_id] * count)
         columns["item_id"].extend(answers)
         for field in wire.ANSWER_FIELDS:
-            values = (answer.get(field.name) for answer in answers.values())
+            values = map(dict.get, answers.values(), repeat(field.name))  # in C: no Python frame per answer
             columns[field.name].extend(values if field.kind.plain else map(field.kind.to_row, values))
         columns["updated_at"].extend([submitted] * count)
         for item_id, shas in (doc.get("photos") or {}).items():
