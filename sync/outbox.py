@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -15,12 +16,16 @@ from sync.models import SyncChange, SyncState
 
 
 def _state(session: Session, key: str, default: str) -> SyncState:
-    # FOR UPDATE: two hub requests must not take the same sequence number (SQLite already holds
-    # the write lock from BEGIN IMMEDIATE; PostgreSQL locks the row).
-    row = session.execute(select(SyncState).where(SyncState.key == key).with_for_update()).scalar_one_or_none()
+    # FOR UPDATE: two hub requests (threads or worker processes) must not take the same sequence number or
+    # clock reading (SQLite already holds the write lock from BEGIN IMMEDIATE; PostgreSQL locks the row).
+    stmt = select(SyncState).where(SyncState.key == key).with_for_update()
+    row = session.execute(stmt).scalar_one_or_none()
     if row is None:
-        row = SyncState(key=key, value=default)
-        session.add(row)
+        # The first use: two transactions would both find no row and both insert it, and one would fail on
+        # the key. Insert unless there, waiting for the other's commit; then lock whichever row won.
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        session.execute(dialect.insert(SyncState).values(key=key, value=default).on_conflict_do_nothing())
+        row = session.execute(stmt).scalar_one()
     return row
 
 
