@@ -1,6 +1,6 @@
 """`make bench`: run every benchmark with its full budget."""
 
-from bench import fieldapp, geo, indicators, maps, pages, sync
+from bench import fieldapp, geo, indicators, load, maps, pages, sync
 
 if __name__ == "__main__":
     pages.main(["--requests", "400"])
@@ -10,3 +10,5 @@ if __name__ == "__main__":
     sync.main(["--postgres"])
     indicators.main([])
     fieldapp.main([])
+    load.main([])  # 50 devices + 20 planners for 5 minutes, on SQLite and on PostgreSQL
+    load.main(["--postgres"])
