@@ -15,6 +15,7 @@ import sys
 import textwrap
 import threading
 import time
+import uuid
 from pathlib import Path
 from urllib.request import urlopen
 
@@ -219,44 +220,70 @@ def test_two_processes_writing_at_once_share_one_clock_and_sequence(hub_database
     assert all(a < b for a, b in zip(stamps, stamps[1:])), "the HLC went backwards between two processes"
 
 
+def _first_use_race(url: str, use) -> tuple:
+    """`use(session)` in two PostgreSQL transactions at once on rows neither has made yet: the first makes them
+    and holds them uncommitted while the second runs into them. What each returned, and the second's error."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    first, second = Session(engine), Session(engine)
+    try:
+        mine = use(first)
+        first.flush()  # the rows are inserted, not committed: the other transaction cannot see them yet
+        found = {}
+
+        def other():
+            try:
+                found["value"] = use(second)
+                second.flush()
+                second.commit()
+            except Exception as error:  # the failure these tests are about: report it, do not hang
+                found["error"] = error
+                second.rollback()
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        time.sleep(0.5)  # the other transaction is now waiting on our uncommitted rows
+        first.commit()
+        thread.join(30)
+        return mine, found.get("value"), found.get("error")
+    finally:
+        first.close()
+        second.close()
+        engine.dispose()
+
+
 def test_first_use_of_the_clock_by_two_transactions_at_once(hub_database):
     """PostgreSQL: two transactions both find no clock row; the second waits for the first and reads its row
     instead of failing on the key (the row made in one, then locked in both)."""
     instance, url = hub_database
     if not url.startswith("postgresql"):
         pytest.skip("SQLite runs writers one at a time: the race needs PostgreSQL")
-    from sqlalchemy import create_engine
-    from sqlalchemy.orm import Session
-
     from sync import outbox
 
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-    first, second = Session(engine), Session(engine)
-    try:
-        first_stamp = outbox.now_hlc(first)
-        first.flush()  # the row is inserted, not committed: the other transaction cannot see it yet
-        found = {}
+    first_stamp, second_stamp, error = _first_use_race(url, outbox.now_hlc)
+    assert error is None, error
+    assert second_stamp > first_stamp
 
-        def other():
-            try:
-                found["stamp"] = outbox.now_hlc(second)
-                second.flush()
-                second.commit()
-            except Exception as error:  # the failure this test is about: report it, do not hang
-                found["error"] = error
-                second.rollback()
 
-        thread = threading.Thread(target=other)
-        thread.start()
-        time.sleep(0.5)  # the other transaction is now waiting on our uncommitted row
-        first.commit()
-        thread.join(30)
-        assert "error" not in found, found.get("error")
-        assert found["stamp"] > first_stamp
-    finally:
-        first.close()
-        second.close()
-        engine.dispose()
+def test_a_new_hubs_first_two_pulls_at_once(hub_database):
+    """PostgreSQL: the first two pulls a hub serves (two workers) both catch up and note the device's cursor,
+    rows neither finds yet; the second waits for the first instead of failing on the key."""
+    instance, url = hub_database
+    if not url.startswith("postgresql"):
+        pytest.skip("SQLite runs writers one at a time: the race needs PostgreSQL")
+    from sync import publish
+
+    device = uuid.uuid4()
+
+    def pull(session):
+        publish.catch_up(session)
+        publish.note_pulled(session, device, 5)
+        return True
+
+    _, _, error = _first_use_race(url, pull)
+    assert error is None, error
 
 
 # --- the database storage itself -------------------------------------------------------------------------------
