@@ -23,6 +23,7 @@ GRACEFUL_SECONDS = 30
 # The master restarts a worker that has not reported for this long (a worker stuck outside Python). gthread
 # workers report from their main loop, so a long request (a big export) is not cut by it.
 WORKER_TIMEOUT_SECONDS = 120
+KEEPALIVE_SECONDS = 75
 
 
 def default_workers(cores: int | None = None) -> int:
@@ -85,6 +86,9 @@ def serve_gunicorn(app: Flask, host: str, port: int, workers: int, threads: int,
         "worker_class": "gthread",
         "graceful_timeout": GRACEFUL_SECONDS,
         "timeout": WORKER_TIMEOUT_SECONDS,
+        # Idle keep-alive connections stay open longer than a client (or nginx's upstream pool, 60 s) keeps
+        # them: with gunicorn's 2 s, a request sent as the hub closes the connection is lost (a reset).
+        "keepalive": KEEPALIVE_SECONDS,
         "accesslog": None,  # as under waitress: no access log; errors go to stderr
         "errorlog": "-",
         "loglevel": "warning",

@@ -6,9 +6,9 @@ checked: no failure, every audit exactly once, every photo stored once.
 The hub is a real `flask serve` (gunicorn, several worker processes) on 127.0.0.1, in demo mode (the planner's
 account and the demo's approved audits, so dashboards have content) with a synthetic 10-item checklist the
 devices fill. Each device is registered on the hub for one kecamatan and enrolls with its own one-time code,
-then, every few seconds, submits one to three audits with photos (photos the hub lacks, `photos/missing`, are
+then, every 5 to 15 s, submits one to three audits with photos (photos the hub lacks, `photos/missing`, are
 PUT first), pushes them, pulls its kecamatan's changes and asks its status. Planners sign in (`planner`, password
-"demo") and move between the KLA dashboard, indicator pages, the facility map and its layers, and the exports.
+"demo") and, every 2 to 6 s, move between the KLA dashboard, indicator pages, the facility map and its layers, and the exports.
 locust drives them from its own process (`bench/locustfile.py`: gevent never enters this one).
 
 Afterwards: each device's acknowledged audits are on the hub exactly once (audit rows and change-log rows per
@@ -190,7 +190,7 @@ def rows_from(times_ms: dict[str, list[float]]) -> list[dict]:
 
 
 def run(devices: int = 50, planners: int = 20, duration: int = 300, postgres: bool = False,
-        workers: int | None = None, device_wait=(3.0, 8.0), planner_wait=(1.0, 4.0), spawn_rate: float = 10.0,
+        workers: int | None = None, device_wait=(5.0, 15.0), planner_wait=(2.0, 6.0), spawn_rate: float = 10.0,
         photo_size=(480, 360)) -> dict:
     """Prepare a hub, serve it, load it, check it. The result: the measures, the checks, the failures."""
     from tests.support import ServerProcess, postgres_url

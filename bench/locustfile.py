@@ -123,7 +123,7 @@ class Device(HttpUser):
             headers["Content-Type"] = "application/octet-stream"
         with self.client.request(method, path, data=data, headers=headers, name=name, catch_response=True) as answer:
             if answer.status_code >= 400:
-                answer.failure(f"{answer.status_code} {answer.text[:300]}")
+                answer.failure(f"{answer.status_code} {answer.error or answer.text[:300]}")
                 return None
             return answer.json()
 
@@ -187,7 +187,7 @@ class Planner(HttpUser):
     def _get(self, path: str, name: str):
         with self.client.get(path, name=name, catch_response=True, allow_redirects=False) as answer:
             if answer.status_code != 200:
-                answer.failure(f"{answer.status_code} {answer.text[:200]}")
+                answer.failure(f"{answer.status_code} {answer.error or answer.text[:200]}")
 
     @task(2)
     def healthz(self):
