@@ -48,7 +48,8 @@ def init_command(seed_demo):
 @click.option("--workers", default=None, type=click.IntRange(min=1),
               help="Worker processes under gunicorn. Default: two per CPU core, at least 2.")
 @click.option("--server", "server_name", type=click.Choice(serving.SERVERS), default="auto", show_default=True,
-              help="gunicorn (Linux, macOS: several processes) or waitress (one process; Windows). auto: gunicorn where it runs.")
+              help="gunicorn (Linux, macOS: several processes) or waitress (one process; Windows). "
+                   "auto: gunicorn where it runs.")
 def serve_command(host, port, threads, workers, server_name):
     """Serve the app: gunicorn with several worker processes on Linux and macOS, waitress on Windows."""
     try:

@@ -8,7 +8,8 @@ account and the demo's approved audits, so dashboards have content) with a synth
 devices fill. Each device is registered on the hub for one kecamatan and enrolls with its own one-time code,
 then, every 5 to 15 s, submits one to three audits with photos (photos the hub lacks, `photos/missing`, are
 PUT first), pushes them, pulls its kecamatan's changes and asks its status. Planners sign in (`planner`, password
-"demo") and, every 2 to 6 s, move between the KLA dashboard, indicator pages, the facility map and its layers, and the exports.
+"demo") and, every 2 to 6 s, move between the KLA dashboard, indicator pages, the facility map and its layers,
+and the exports.
 locust drives them from its own process (`bench/locustfile.py`: gevent never enters this one).
 
 Afterwards: each device's acknowledged audits are on the hub exactly once (audit rows and change-log rows per
@@ -45,7 +46,8 @@ def checklist() -> dict:
     items = [{"id": item, "type": "ynp", "required": True, "label": {"id": f"Butir {n}", "en": f"Item {n}"}}
              for n, item in enumerate(ITEMS)]
     items.append({"id": PHOTO_ITEM, "type": "photo", "label": {"id": "Foto", "en": "Photo"}})
-    return {"id": CHECKLIST_ID, "version": 1, "title": {"id": "Uji beban", "en": "Load test"}, "facility_kinds": ["all"],
+    return {"id": CHECKLIST_ID, "version": 1, "title": {"id": "Uji beban", "en": "Load test"},
+            "facility_kinds": ["all"],
             "source": "bench: synthetic", "source_status": "unverified", "scoring": {"memenuhi_min": 0.8},
             "sections": [{"id": "semua", "title": {"id": "Semua", "en": "All"}, "source": "bench", "items": items}]}
 
@@ -155,7 +157,8 @@ def check_database(folder: Path, database_url: str | None, devices: list[dict]) 
         photo_rows = dict(connection.execute(text(f"SELECT sha256, count(*) FROM photo WHERE sha256 IN ({shas}) "
                                                   "GROUP BY sha256"), params).all())
         links = connection.execute(text(
-            f"SELECT count(*) FROM answer_photo WHERE audit_id IN (SELECT id FROM audit WHERE device_id IN ({devices_in}))"),
+            "SELECT count(*) FROM answer_photo WHERE audit_id IN "
+            f"(SELECT id FROM audit WHERE device_id IN ({devices_in}))"),
             {f"d{n}": v for n, v in enumerate(hexes)}).scalar_one()
     engine.dispose()
     held = {str(uuid.UUID(str(k))) for k in audit_counts}

@@ -56,7 +56,8 @@ def site_config(https_port: int, http_port: int, hub_port: int, cert: Path, key:
 def main_config(folder: Path, site: Path) -> str:
     """The parts Debian's /etc/nginx/nginx.conf provides, in a folder of the test's own."""
     user = "user root;" if os.geteuid() == 0 else ""
-    temp = "\n".join(f"    {kind}_temp_path {folder / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    temp = "\n".join(f"    {kind}_temp_path {folder / kind};"
+                     for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
     return (f"{user}\nworker_processes 1;\npid {folder / 'nginx.pid'};\nerror_log {folder / 'error.log'} warn;\n"
             f"events {{ worker_connections 256; }}\nhttp {{\n    include /etc/nginx/mime.types;\n"
             f"    access_log {folder / 'access.log'};\n{temp}\n    proxy_bind {NGINX_SIDE};\n    include {site};\n}}\n")
@@ -131,7 +132,8 @@ def _facility(hub: ServerProcess) -> tuple[str, float, float]:
     import sqlite3
 
     with sqlite3.connect(hub.instance / "pantau.db") as conn:
-        found, lat, lon = conn.execute("SELECT id, lat, lon FROM facility WHERE kecamatan_code = '36.73.01' LIMIT 1").fetchone()
+        found, lat, lon = conn.execute("SELECT id, lat, lon FROM facility WHERE kecamatan_code = '36.73.01' "
+                                       "LIMIT 1").fetchone()
     return str(uuid.UUID(found)), lat, lon
 
 

@@ -26,7 +26,8 @@ from app import serving
 from tests.support import ROOT, ServerProcess, free_port, require
 
 pytestmark = pytest.mark.slow
-HUB_ENV = {"PANTAU_ROLE": "hub", "PANTAU_SECRET_KEY": "serve-secret-for-tests-" + "x" * 32, "PANTAU_SECURE_COOKIES": "0"}
+HUB_ENV = {"PANTAU_ROLE": "hub", "PANTAU_SECRET_KEY": "serve-secret-for-tests-" + "x" * 32,
+           "PANTAU_SECURE_COOKIES": "0"}
 
 
 # --- choosing and running the server ----------------------------------------------------------------------------
@@ -324,3 +325,69 @@ def test_throttle_counts_from_many_threads_add_up(hub_database):
         from app.extensions import db
 
         db.engine.dispose()
+
+
+# --- what holds SQLite's one write lock, and for how long --------------------------------------------------------
+
+
+def test_a_photo_is_checked_and_written_before_its_request_waits_for_the_write_lock(tmp_path):
+    """Another process holds SQLite's write lock: a device's photo is already decoded and on disk (original and
+    display copies) while its request waits, and only its row waits for the lock. (Done inside the lock, every
+    worker's writes queued behind image work, past the busy timeout: 503 db.busy under load.)"""
+    import hashlib
+    import sqlite3
+
+    from app import create_app
+    from app.cli_support import write_transaction
+    from sync import service
+    from tests.support import make_jpeg, migrate
+
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "ROLE": "hub", "SECRET_KEY": "p" * 40, "TESTING": True})
+    with app.app_context():
+        migrate(app)
+        with write_transaction() as session:
+            service.ensure_self_device(session, "hub")
+            _, code = service.register_device(session, "tablet-lock", ["36.73.01"])
+            token = service.enroll(session, code)["token"]
+    photo = make_jpeg()
+    sha = hashlib.sha256(photo).hexdigest()
+    files = [tmp_path / "photos" / variant / sha[:2] / f"{sha}.jpg" for variant in ("original", "display", "thumb")]
+    other = sqlite3.connect(tmp_path / "pantau.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another worker's write transaction
+    answer = {}
+    thread = threading.Thread(target=lambda: answer.update(response=app.test_client().put(
+        f"/api/v1/sync/photos/{sha}", data=photo, headers={"Authorization": f"Bearer {token}",
+                                                            "Content-Type": "application/octet-stream"})))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 3
+        while not all(f.exists() for f in files) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert all(f.exists() for f in files), "the photo's files waited for the write lock"
+        assert "response" not in answer  # its row still waits
+    finally:
+        other.execute("COMMIT")
+        other.close()
+        thread.join(10)
+    assert answer["response"].status_code == 201
+
+
+def test_an_idle_connection_is_kept_between_a_devices_requests(tmp_path):
+    """A client (or nginx's pool) reusing a connection after a few idle seconds finds it open: gunicorn's own
+    2 s would close it as the next request is sent, and that request is lost."""
+    import http.client
+
+    process, url = _serve(tmp_path, "--workers", "2")
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", int(url.rsplit(":", 1)[1]), timeout=10)
+        connection.request("GET", "/healthz")
+        assert connection.getresponse().read() is not None
+        first = connection.sock
+        time.sleep(3)
+        connection.request("GET", "/healthz")
+        assert connection.getresponse().status == 200
+        assert connection.sock is first  # the same connection, not a new one
+        connection.close()
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(20)
