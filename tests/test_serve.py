@@ -227,6 +227,8 @@ def _first_use_race(url: str, use) -> tuple:
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
 
+    import app.models  # noqa: F401 (every model, so the mappers configure)
+
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
     first, second = Session(engine), Session(engine)
     try:
