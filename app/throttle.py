@@ -9,6 +9,7 @@ a count. Fixed windows only (Flask-Limiter's default strategy).
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 from limits.storage import Storage
@@ -32,6 +33,14 @@ class ThrottleCount(Base):
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     hits: Mapped[int] = mapped_column(Integer)
     expires_at: Mapped[float] = mapped_column(Double, index=True)  # Unix time the window closes
+
+
+def stored_key(key: str) -> str:
+    """The key as stored: as given when it is short, printable text, else its SHA-256. A limit key holds what a
+    client typed (the username of a sign-in), and PostgreSQL's text refuses a NUL."""
+    if len(key) <= 200 and key.isprintable():
+        return key
+    return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class DatabaseStorage(Storage):
@@ -58,7 +67,7 @@ class DatabaseStorage(Storage):
             reset_write_intent(token)
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
-        now = time.time()
+        key, now = stored_key(key), time.time()
         table = ThrottleCount.__table__
         self._increments += 1
         purge = self._increments % PURGE_EVERY == 0
@@ -80,13 +89,13 @@ class DatabaseStorage(Storage):
 
     def get(self, key: str) -> int:
         table = ThrottleCount.__table__
-        stmt = select(table.c.hits).where(table.c.key == key, table.c.expires_at > time.time())
+        stmt = select(table.c.hits).where(table.c.key == stored_key(key), table.c.expires_at > time.time())
         return self._run(lambda connection: connection.execute(stmt).scalar_one_or_none() or 0)
 
     def get_expiry(self, key: str) -> float:
         now = time.time()
         table = ThrottleCount.__table__
-        stmt = select(table.c.expires_at).where(table.c.key == key, table.c.expires_at > now)
+        stmt = select(table.c.expires_at).where(table.c.key == stored_key(key), table.c.expires_at > now)
         return self._run(lambda connection: connection.execute(stmt).scalar_one_or_none() or now)
 
     def check(self) -> bool:
@@ -100,4 +109,4 @@ class DatabaseStorage(Storage):
 
     def clear(self, key: str) -> None:
         table = ThrottleCount.__table__
-        self._run(lambda connection: connection.execute(delete(table).where(table.c.key == key)))
+        self._run(lambda connection: connection.execute(delete(table).where(table.c.key == stored_key(key))))

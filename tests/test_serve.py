@@ -323,6 +323,12 @@ def test_throttle_counts_from_many_threads_add_up(hub_database):
         assert storage.get("login:siti") == 0
         storage.incr("expired", -1)  # a window already over counts from one again
         assert storage.incr("expired", 60) == 1
+        # A key holds what a client typed: a NUL (PostgreSQL's text refuses it) or a very long name still counts.
+        for odd in ("login:si\x00ti", "login:" + "s" * 400):
+            assert storage.incr(odd, 60) == 1 and storage.incr(odd, 60) == 2 and storage.get(odd) == 2
+            assert storage.get_expiry(odd) > time.time()
+            storage.clear(odd)
+            assert storage.get(odd) == 0
     with app.app_context():
         from app.extensions import db
 
