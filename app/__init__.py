@@ -23,6 +23,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app_config.configure(app, config)
 
     from app import auth, backup, errors, extensions, i18n, models, security, tx, views  # noqa: F401 (models: full metadata)
+    from app import throttle  # noqa: F401 (registers the database:// throttling storage before the limiter binds)
     from app import cli as app_cli
 
     extensions.db.init_app(app)

@@ -6,6 +6,7 @@ import click
 from flask import Flask, current_app
 from flask_migrate import upgrade
 
+from app import serving
 from app.cli_support import write_transaction
 from app.extensions import db
 from survey import demo
@@ -43,10 +44,26 @@ def init_command(seed_demo):
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for a hub on the office network).")
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on (0 picks a free one).")
-@click.option("--threads", default=4, show_default=True, type=int, help="Worker threads.")
-def serve_command(host, port, threads):
-    """Serve the app with waitress (a production server; no debug console)."""
-    from waitress import serve
+@click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker process.")
+@click.option("--workers", default=None, type=click.IntRange(min=1),
+              help="Worker processes under gunicorn. Default: two per CPU core, at least 2.")
+@click.option("--server", "server_name", type=click.Choice(serving.SERVERS), default="auto", show_default=True,
+              help="gunicorn (Linux, macOS: several processes) or waitress (one process; Windows). "
+                   "auto: gunicorn where it runs.")
+def serve_command(host, port, threads, workers, server_name):
+    """Serve the app: gunicorn with several worker processes on Linux and macOS, waitress on Windows."""
+    try:
+        chosen = serving.chosen_server(server_name)
+    except RuntimeError as error:
+        raise click.UsageError(str(error)) from error
+    app = current_app._get_current_object()
 
-    click.echo(f"Pantau KLA ({current_app.config['ROLE']}) on http://{host}:{port}", err=True)
-    serve(current_app._get_current_object(), host=host, port=port, threads=threads, ident="pantau-kla")
+    def announce(where: str) -> None:
+        click.echo(f"Pantau KLA ({app.config['ROLE']}) on {where}", err=True)
+
+    if chosen == "waitress":
+        if workers not in (None, 1):
+            raise click.UsageError("waitress serves from one process: --workers needs gunicorn")
+        serving.serve_waitress(app, host, port, threads, announce)
+    else:
+        serving.serve_gunicorn(app, host, port, workers or serving.default_workers(), threads, announce)

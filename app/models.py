@@ -3,6 +3,7 @@
 from app.auditlog import AuditLogEntry  # noqa: F401
 from app.auth.models import User, user_kecamatan  # noqa: F401
 from app.node import Device  # noqa: F401
+from app.throttle import ThrottleCount  # noqa: F401
 from geo.models import Wilayah  # noqa: F401
 from indicators.models import (EntryEvidence, EvidenceFile, IndicatorCoverage, IndicatorEntry,  # noqa: F401
                                IndicatorPoints, IndicatorSetVersion, IndicatorValue, IndicatorYear)

@@ -74,9 +74,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MBTILES", None, "An MBTiles file (raster png, jpg or webp tiles) the app serves itself at "
             "`/tiles/{z}/{x}/{y}.png` as the maps' basemap. Default: none; the maps show outlines on a plain background. "
             "Never a request to an external tile server."),
-    Setting("RATELIMIT_STORAGE_URI", "memory://", "Where sign-in and enrollment throttling counts attempts "
-            "(Flask-Limiter storage URI). `memory://` counts per process; a hub with several worker processes uses "
-            "a shared store, e.g. `redis://127.0.0.1:6379`."),
+    Setting("RATELIMIT_STORAGE_URI", "database://", "Where sign-in and enrollment throttling counts attempts "
+            "(Flask-Limiter storage URI). `database://`: the app's own database, so every worker process of a hub "
+            "counts together; `redis://127.0.0.1:6379` keeps them in Redis instead; `memory://` counts per "
+            "process (one process only)."),
     Setting("SQLITE_BUSY_TIMEOUT_MS", 5000, "How long a SQLite writer waits for the lock before failing.", int),
 )
 

@@ -37,6 +37,10 @@ def transactional(view=None, *, lock: tuple[str, ...] | None = None):
         except BaseException:
             db.session.rollback()
             raise
+        finally:
+            # The request's one write transaction is over: what reads after it (an error page, the throttle's
+            # own count in app.throttle) must not take SQLite's write lock again and hold it to the request's end.
+            set_write_intent(False)
         return response
 
     setattr(wrapper, WRITE_LOCK, frozenset(lock) if lock else EVERY_METHOD)  # wraps() carries it to outer decorators

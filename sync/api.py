@@ -15,7 +15,9 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.orm import Session
 
+from app.db import reset_write_intent, set_write_intent
 from app.extensions import csrf, db, limiter
 from app.node import self_device_id
 from app.tx import transactional
@@ -124,9 +126,14 @@ def reply(data: dict, status: int = 200) -> Response:
 
 
 def device():
+    return device_from(db.session)
+
+
+def device_from(session):
+    """The device presenting the request's bearer token."""
     header = request.headers.get("Authorization", "")
     token = header[7:] if header.startswith("Bearer ") else ""
-    return service.authenticate(db.session, token)
+    return service.authenticate(session, token)
 
 
 @bp.post("/enroll")
@@ -174,11 +181,28 @@ def photos_missing():
 @bp.put("/photos/<sha256>")
 @transactional
 def photo_put(sha256: str):
-    """Store one photo; refused unless its bytes hash to its name."""
-    device()
+    """Store one photo; refused unless its bytes hash to its name.
+
+    The slow part (decoding the image, writing it and its display copies, each synced to disk) runs before the
+    request's write transaction begins, once the token is known: on SQLite that transaction holds the one
+    write lock every worker process waits for, and only the photo's row needs it.
+    """
+    known_sender()
     data = request.get_data(cache=False)
-    created = service.store_photo(db.session, store(), sha256, data, current_app.config["MAX_CONTENT_LENGTH"])
+    info = store().save_any(data, current_app.config["MAX_CONTENT_LENGTH"], expected_sha256=sha256)
+    device()  # the write transaction starts here
+    created = service.record_photo(db.session, info)
     return reply({"sha256": sha256, "stored": created}, 201 if created else 200)
+
+
+def known_sender() -> None:
+    """Refuse an unknown or revoked token on a read of its own, without the write lock, before the slow work."""
+    token = set_write_intent(False)
+    try:
+        with Session(db.engine) as session:
+            device_from(session)  # raises for a stranger; what it notes (last seen) is never committed here
+    finally:
+        reset_write_intent(token)
 
 
 @bp.post("/push")

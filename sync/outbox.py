@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import func, insert, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -14,26 +15,31 @@ from sync.changes import Change, content_hash
 from sync.models import SyncChange, SyncState
 
 
-def _state(session: Session, key: str, default: str) -> SyncState:
-    # FOR UPDATE: two hub requests must not take the same sequence number (SQLite already holds
-    # the write lock from BEGIN IMMEDIATE; PostgreSQL locks the row).
-    row = session.execute(select(SyncState).where(SyncState.key == key).with_for_update()).scalar_one_or_none()
+def locked_state(session: Session, key: str, default: str) -> SyncState:
+    """A sync_state row locked for this transaction, made with `default` when it is not there yet."""
+    # FOR UPDATE: two hub requests (threads or worker processes) must not take the same sequence number or
+    # clock reading (SQLite already holds the write lock from BEGIN IMMEDIATE; PostgreSQL locks the row).
+    stmt = select(SyncState).where(SyncState.key == key).with_for_update()
+    row = session.execute(stmt).scalar_one_or_none()
     if row is None:
-        row = SyncState(key=key, value=default)
-        session.add(row)
+        # The first use: two transactions would both find no row and both insert it, and one would fail on
+        # the key. Insert unless there, waiting for the other's commit; then lock whichever row won.
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        session.execute(dialect.insert(SyncState).values(key=key, value=default).on_conflict_do_nothing())
+        row = session.execute(stmt).scalar_one()
     return row
 
 
 def now_hlc(session: Session) -> str:
     """This node's next HLC timestamp."""
-    row = _state(session, "hlc", clock.ZERO)
+    row = locked_state(session, "hlc", clock.ZERO)
     row.value = clock.tick(row.value)
     return row.value
 
 
 def observe_hlc(session: Session, seen: str) -> None:
     """Move this node's clock to at least a timestamp seen from another node."""
-    row = _state(session, "hlc", clock.ZERO)
+    row = locked_state(session, "hlc", clock.ZERO)
     row.value = clock.observe(row.value, seen)
 
 
@@ -41,7 +47,7 @@ def emit(session: Session, kind: str, entity_id: str, payload: dict, scope: str 
          hlc: str | None = None) -> SyncChange:
     """Append a change made on this node to its log, numbered in this node's origin sequence."""
     origin = self_device_id(session)
-    seq_row = _state(session, "origin_seq", "0")
+    seq_row = locked_state(session, "origin_seq", "0")
     seq_row.value = str(int(seq_row.value) + 1)
     change = Change(origin_id=str(origin), origin_seq=int(seq_row.value), kind=kind, entity_id=str(entity_id),
                     hlc=hlc or now_hlc(session), payload=payload, scope=scope)
@@ -57,7 +63,7 @@ def emit_many(session: Session, records: list[tuple[str, str, dict, str | None]]
     order as emit would; their (local_seq, hlc). One sequence and clock update and one executemany statement:
     publishing a large hub's backlog one change at a time takes minutes."""
     origin = self_device_id(session)
-    seq_row, clock_row = _state(session, "origin_seq", "0"), _state(session, "hlc", clock.ZERO)
+    seq_row, clock_row = locked_state(session, "origin_seq", "0"), locked_state(session, "hlc", clock.ZERO)
     seq, stamp, rows = int(seq_row.value), clock_row.value, []
     for kind, entity_id, payload, scope in records:
         seq, stamp = seq + 1, clock.tick(stamp)
@@ -101,7 +107,7 @@ def skip_ahead(session: Session, gap: int = RESTORE_GAP) -> dict[str, int]:
     number would make them refuse a new change as a reused one, or skip it as already pulled. Returns the
     next origin sequence and the next log position.
     """
-    seq_row = _state(session, "origin_seq", "0")
+    seq_row = locked_state(session, "origin_seq", "0")
     seq_row.value = str(int(seq_row.value) + gap)
     top = session.execute(select(func.max(SyncChange.local_seq))).scalar() or 0
     if session.get_bind().dialect.name == "postgresql":

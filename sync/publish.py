@@ -107,16 +107,14 @@ def catch_up(session: Session, *, demo: bool = False, checklists: Iterable = (),
     if _role(session) != "hub":
         return counts  # devices make their records through the write paths, which publish them
     started = utcnow()
-    # FOR UPDATE: two pulls at once on PostgreSQL take turns, the second seeing what the first published.
-    mark = session.execute(select(SyncState).where(SyncState.key == CAUGHT_UP).with_for_update()).scalar_one_or_none()
-    since = None if everything or mark is None else wire.parse_time(mark.value) - RECHECK
+    # Locked: two pulls at once on PostgreSQL (two workers) take turns, the second seeing what the first
+    # published; on a hub's first pulls the mark is made once, not by both.
+    mark = outbox.locked_state(session, CAUGHT_UP, "")
+    since = None if everything or not mark.value else wire.parse_time(mark.value) - RECHECK
     counts["wilayah"] = _catch_up_regions(session, since)
     counts["user"] = _catch_up_users(session, demo)
     counts["checklist"] = _catch_up_checklists(session, checklists)
     counts["facility"] = _catch_up_facilities(session, since)
-    if mark is None:
-        mark = SyncState(key=CAUGHT_UP, value="")
-        session.add(mark)
     mark.value = started.isoformat()
     return counts
 
@@ -237,11 +235,8 @@ PULLED = "pulled:"  # sync_state: "pulled:<device id>" -> the position of this h
 
 def note_pulled(session: Session, device_id: uuid.UUID, cursor: int) -> None:
     """A device asked for the changes after `cursor`: it holds every change up to there (its acknowledged pull)."""
-    key = f"{PULLED}{device_id}"
-    row = session.get(SyncState, key)
-    if row is None:
-        session.add(SyncState(key=key, value=str(cursor)))
-    elif int(row.value) < cursor:
+    row = outbox.locked_state(session, f"{PULLED}{device_id}", str(cursor))  # two pulls at once: made once
+    if int(row.value) < cursor:
         row.value = str(cursor)
 
 

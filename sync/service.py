@@ -328,7 +328,11 @@ def has_photo(session: Session, store: PhotoStore, sha256: str) -> bool:
 
 def store_photo(session: Session, store: PhotoStore, sha256: str, data: bytes, max_bytes: int) -> bool:
     """Keep a photo sent by a peer, checked against its hash; True when it was new."""
-    info = store.save_any(data, max_bytes, expected_sha256=sha256)  # a photo, or a file item's recording
+    return record_photo(session, store.save_any(data, max_bytes, expected_sha256=sha256))  # a photo, or a recording
+
+
+def record_photo(session: Session, info) -> bool:
+    """The row of a photo whose files `PhotoStore.save_any` has written; True when it was new."""
     if session.get(Photo, info.sha256) is not None:
         return False
     session.add(Photo(sha256=info.sha256, mime=info.mime, size_bytes=info.size_bytes, width=info.width,

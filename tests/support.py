@@ -101,10 +101,13 @@ def fresh_postgres_database():
 
 
 class ServerProcess:
-    """The real app under waitress in a child process, as `make run` starts it."""
+    """The real app under `flask serve` in a child process, as `make run` starts it (gunicorn on Linux: a master
+    and its worker processes, in a process group of their own)."""
 
-    def __init__(self, instance: Path, env: dict[str, str] | None = None, demo: bool = True):
+    def __init__(self, instance: Path, env: dict[str, str] | None = None, demo: bool = True,
+                 serve_args: tuple[str, ...] = ()):
         self.instance = instance
+        self.serve_args = tuple(serve_args)
         self.port = free_port()
         self.env = {**os.environ, "PANTAU_INSTANCE_PATH": str(instance), "FLASK_APP": "app",
                     "PANTAU_DEMO": "1" if demo else "0", **(env or {})}
@@ -123,8 +126,8 @@ class ServerProcess:
         """Start serving and wait until the health check answers."""
         self.log = open(self.instance / "server.log", "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "serve", "--port", str(self.port)],
-            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+            [sys.executable, "-m", "flask", "serve", "--port", str(self.port), *self.serve_args],
+            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -137,21 +140,28 @@ class ServerProcess:
         raise RuntimeError("server did not start in 30 s")
 
     def kill(self) -> None:
-        """SIGKILL: no cleanup, no flush, as when a tablet's battery dies."""
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
+        """SIGKILL to the server and its workers at once: no cleanup, no flush, as when a machine loses power."""
+        if self.process:
+            self._signal_group(signal.SIGKILL)
             self.process.wait()
 
     def stop(self) -> None:
-        """Stop gracefully."""
+        """Stop gracefully (SIGTERM: running requests finish), then make sure no worker is left."""
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(10)
+                self.process.wait(15)
             except subprocess.TimeoutExpired:
-                self.kill()
+                pass
+        self.kill()
         if getattr(self, "log", None):
             self.log.close()
+
+    def _signal_group(self, sig: int) -> None:
+        try:
+            os.killpg(self.process.pid, sig)  # the group is the server's own (start_new_session)
+        except ProcessLookupError:
+            pass
 
 
 def chromium_available() -> bool:

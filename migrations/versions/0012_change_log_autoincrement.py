@@ -5,8 +5,8 @@ number plus one, so a number can come back; with AUTOINCREMENT it never does, an
 move the log's numbering past every cursor its devices hold (`flask restore`, app.backup). PostgreSQL's
 sequence already never goes back.
 
-Revision ID: 0011_change_log_autoincrement
-Revises: 0010_device_restart
+Revision ID: 0012_change_log_autoincrement
+Revises: 0011_throttle_count
 Create Date: 2026-12-06 18:40:00
 
 """
@@ -14,8 +14,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0011_change_log_autoincrement'
-down_revision = '0010_device_restart'
+revision = '0012_change_log_autoincrement'
+down_revision = '0011_throttle_count'
 branch_labels = None
 depends_on = None
 
