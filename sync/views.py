@@ -10,8 +10,6 @@ every kecamatan; auditors and planners never.
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 import uuid
 from functools import wraps
 from pathlib import Path
@@ -25,6 +23,7 @@ from markupsafe import Markup
 from app.auth import role_required
 from app.auth.scope import ADMINS, REGISTRARS, REVIEWERS, ROLES
 from app.auth.service import device_is_new, kecamatan_list
+from app.downloads import made_file
 from app.errors import field_errors, rerenders_too_large, upload_refusal
 from app.extensions import db
 from app.htmx import render_page
@@ -252,22 +251,7 @@ def sync_now():
 def export():
     """Download this node's bundle (everything its hub has not acknowledged); no copy stays in the data folder."""
     name = f"pantau-{self_device_id(db.session)}.zip"
-    # Spooled: a bundle with many photos goes to an anonymous temporary file (deleted when closed, on
-    # every OS), not memory; the named file the bundle writer needs is gone before the response leaves.
-    spool = tempfile.SpooledTemporaryFile(max_size=32 << 20, dir=current_app.config["DATA_DIR"])
-    try:
-        with tempfile.TemporaryDirectory(prefix="export-", dir=current_app.config["DATA_DIR"]) as folder:
-            out = Path(folder) / name
-            service.export_bundle(db.session, out, run.photo_store())
-            with open(out, "rb") as written:
-                shutil.copyfileobj(written, spool)
-    except BaseException:
-        spool.close()
-        raise
-    spool.seek(0)
-    response = send_file(spool, as_attachment=True, download_name=name, mimetype="application/zip")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return made_file(name, lambda out: service.export_bundle(db.session, out, run.photo_store()))
 
 
 @bp.route("/sync/upload", methods=["GET", "POST"])

@@ -6,11 +6,10 @@ pages exist on field devices only.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.utils import secure_filename
@@ -20,6 +19,7 @@ from app.backup import service
 from app.backup.problems import BACKUP_PROBLEMS
 from app.backup.target import restore_target
 from app.db import Base, utcnow
+from app.downloads import made_file
 from app.extensions import csrf, db
 from app.htmx import render_page
 from app.problems import AppError
@@ -40,22 +40,8 @@ def _field_devices_only():
 def download():
     """This device's backup (database, photos, files) as one file for a USB stick."""
     data_dir = Path(current_app.config["DATA_DIR"])
-    name = service.backup_name("field", utcnow())
-    # Spooled as the bundle export is: the file leaves nothing behind in the data folder on any OS.
-    spool = tempfile.TemporaryFile(dir=data_dir)
-    try:
-        with tempfile.TemporaryDirectory(prefix=".backup-", dir=data_dir) as folder:
-            made = service.make_backup(db.engine, Base.metadata, data_dir, Path(folder) / name, role="field",
-                                       now=utcnow())
-            with open(made.path, "rb") as written:
-                shutil.copyfileobj(written, spool)
-    except BaseException:
-        spool.close()
-        raise
-    spool.seek(0)
-    response = send_file(spool, as_attachment=True, download_name=name, mimetype="application/zip")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return made_file(service.backup_name("field", utcnow()), lambda out: service.make_backup(
+        db.engine, Base.metadata, data_dir, out, role="field", now=utcnow()))
 
 
 @bp.route("/backup/restore", methods=["GET", "POST"])
