@@ -38,10 +38,11 @@ def demo_hub(request, tmp_path_factory):
         from tests.support import fresh_postgres_database
 
         urls = fresh_postgres_database()
-        env["PANTAU_DATABASE_URL"] = next(urls)
+        env["DATABASE_URL"] = next(urls)  # the setting reads DATABASE_URL (app/settings.py)
     server = ServerProcess(tmp_path_factory.mktemp(f"hub-{request.param}") / "hub", env=env, demo=True)
     server.instance.mkdir()
     server.init()
+    assert (server.instance / "pantau.db").exists() == (request.param == "sqlite")  # the database asked for
     server.start()
     yield server
     server.stop()
