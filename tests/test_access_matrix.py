@@ -129,6 +129,9 @@ MATRIX: dict[str, str | tuple[str, str]] = {
     "catalog.download": ("L D D D D H L L", ADMIN_ONLY),
     "catalog.publish": ("L D D D D H L L", ADMIN_ONLY),
     "catalog.retire": ("L D D D D H L L", ADMIN_ONLY),
+    # A field device's backup: saved by anyone signed in; restored only while nobody can sign in; no hub has them.
+    "backup.download": ("L O O O O O L L", "H H H H H H H H"),
+    "backup.restore": ("L L L L L L L L", "H H H H H H H H"),
 }
 # Run last: they end a persona's session or delete the resource other requests use.
 LAST = ("audits.discard", "auth.logout")

@@ -18,6 +18,7 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Routes that serve a write method without declaring the write lock, each with its reason.
 UNLOCKED = {
     "auth.logout": "signing out changes the session cookie only",
+    "backup.restore": "replaces the whole database outside any request transaction, in one step of its own (app.backup)",
     "sync.enroll": "talks to the hub and commits each step in its own write_transaction()",
     "sync.first_run": "talks to the hub and commits each step in its own write_transaction()",
     "sync.sync_now": "talks to the hub and commits each batch in its own write_transaction()",
