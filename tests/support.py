@@ -104,8 +104,11 @@ class ServerProcess:
     """The real app under `flask serve` in a child process, as `make run` starts it (gunicorn on Linux: a master
     and its worker processes, in a process group of their own)."""
 
+    # One worker (with its threads) unless a test asks for more: on CI's two cores every extra worker of every
+    # test server compiles the templates and fills its caches again. tests/test_serve.py, test_deploy.py and
+    # bench/load.py ask for several workers where that is what they test.
     def __init__(self, instance: Path, env: dict[str, str] | None = None, demo: bool = True,
-                 serve_args: tuple[str, ...] = ()):
+                 serve_args: tuple[str, ...] = ("--workers", "1")):
         self.instance = instance
         self.serve_args = tuple(serve_args)
         self.port = free_port()
