@@ -96,14 +96,6 @@ def data_files(data_dir: Path) -> Iterator[tuple[str, Path]]:
                 yield "files/" + path.relative_to(data_dir).as_posix(), path
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(_CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 @dataclass
 class Writer:
     """Writes a backup under a temporary name and moves it into place only when it is whole."""

@@ -292,7 +292,7 @@ def _load_sql(cursor, script: bytes) -> None:
         cursor.execute(b"\n".join(statements))
 
 
-def _run_tool(argv: list[str], engine: Engine, *, dbname: bool = True, stdin: bytes | None = None) -> bytes:
+def _run_tool(argv: list[str], engine: Engine, *, dbname: bool = True) -> bytes:
     """Run a PostgreSQL client tool on this database (the password through the environment, never argv)."""
     url = make_url(engine.url)
     env = {**os.environ}
@@ -301,7 +301,7 @@ def _run_tool(argv: list[str], engine: Engine, *, dbname: bool = True, stdin: by
     if dbname:
         argv = [*argv, f"--dbname={url.set(drivername='postgresql', password=None).render_as_string(hide_password=False)}"]
     try:
-        done = subprocess.run(argv, input=stdin, capture_output=True, env=env, check=False)
+        done = subprocess.run(argv, capture_output=True, env=env, check=False)
     except FileNotFoundError:
         raise BACKUP_PROBLEMS("backup.tool_missing", tool=argv[0]) from None
     if done.returncode != 0:
