@@ -3,6 +3,7 @@
 An 80-item checklist (ynp items, relevance, a constrained integer, choices) is installed into the
 data folder, the demo is loaded, and a client on one keep-alive connection measures each request.
 The baseline, measured in the same run, is GET /healthz: the cost of any request through the stack.
+The page is also measured on a server with the card cache off (survey.cards), as a worker's first view costs.
 A 300-question form with two repeats of 20 entries each (1,060 answer slots, calculations over the
 entries) is measured the same way and reported against the 80-item figures of the same run.
 
@@ -140,9 +141,25 @@ def run(requests: int) -> list[dict]:
             big_pages, big_saves = _large_form(client, instance / "pantau.db", facility, large, requests)
         finally:
             server.stop()
+        uncached = _without_card_cache(instance, work, requests)
     return [summary("baseline: GET /healthz", base), summary("checklist page", pages),
             summary("answer save", saves), summary("submit", submits),
-            summary("300-question page (2 x 20 entries)", big_pages), summary("300-question answer save", big_saves)]
+            summary("300-question page (2 x 20 entries)", big_pages), summary("300-question answer save", big_saves),
+            summary("checklist page, card cache off", uncached)]
+
+
+def _without_card_cache(instance: Path, audit: str, requests: int) -> list[float]:
+    """The 80-item page with every card rendered each time (PANTAU_CARD_CACHE_SIZE=0): a worker's first view
+    of a checklist costs this, and what survey.cards saves is the difference."""
+    server = ServerProcess(instance, env={"PANTAU_SECURE_COOKIES": "0", "PANTAU_CARD_CACHE_SIZE": "0"})
+    server.start()
+    try:
+        client = Client("127.0.0.1", server.port)
+        client.request("GET", "/login")
+        client.request("POST", "/login", {"username": "auditor", "password": "demo", "csrf_token": client.csrf})
+        return [client.timed("GET", f"/audits/{audit}") for _ in range(requests)]
+    finally:
+        server.stop()
 
 
 def _large_form(client: Client, db: Path, facility: str, large: dict, requests: int) -> tuple[list, list]:
@@ -194,7 +211,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 for name, limit in TARGETS.items()}
     by_name = {r["name"]: r for r in rows}
     for large, small in (("300-question page (2 x 20 entries)", "checklist page"),
-                         ("300-question answer save", "answer save")):
+                         ("300-question answer save", "answer save"), ("checklist page, card cache off", "checklist page")):
         by_name[large]["vs_80_item_p95"] = round(by_name[large]["p95_ms"] / by_name[small]["p95_ms"], 2)
     report("pages: 80-item checklist and a 300-question form with repeats, on SQLite", rows, verdicts)
     return rows

@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # domain modules in this package import no Flask, even throug
 
 def init_app(app: Flask) -> None:
     """Register survey pages, commands and template helpers; locate facilities again when boundaries change."""
-    from survey import cli, templating
+    from survey import cards, cli, templating
     from survey.audits import views as audit_views
     from survey.catalog import views as catalog_views
     from survey.facilities import locating
@@ -24,3 +24,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(catalog_views.bp)
     cli.register(app)
     templating.init_app(app)
+    cards.init_app(app)

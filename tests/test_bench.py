@@ -12,7 +12,8 @@ def test_pages_benchmark_runs_and_reports_every_measure(capsys):
 
     rows = pages.main(["--requests", "5"])
     assert [r["name"] for r in rows] == ["baseline: GET /healthz", "checklist page", "answer save", "submit",
-                                         "300-question page (2 x 20 entries)", "300-question answer save"]
+                                         "300-question page (2 x 20 entries)", "300-question answer save",
+                                         "checklist page, card cache off"]
     assert all(r["n"] == 5 and r["p95_ms"] > 0 for r in rows)
     assert '"benchmark": "pages' in capsys.readouterr().out
 
