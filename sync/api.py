@@ -238,6 +238,28 @@ def pull():
                   "cursor": next_cursor, "more": more})
 
 
+@bp.get("/own")
+@transactional
+def own():
+    """A page of this device's own changes the hub holds after its own sequence `after`: what a device restored
+    from an older backup lost (sync.run.recover)."""
+    receiver = device()
+    query = checked_query(schemas.OWN_QUERY)
+    entries, more = service.own_changes(db.session, receiver, query.after, query.limit)
+    return reply({"entries": [{"local_seq": seq, "change": c.to_dict()} for seq, c in entries], "more": more})
+
+
+@bp.get("/photos/<sha256>")
+def photo_get(sha256: str):
+    """A photo of one of this device's own audits, for a device restored from an older backup. Only reads:
+    the device is looked up in a session of its own that is never committed (as known_sender does)."""
+    with Session(db.engine) as session:
+        held = service.own_photo(session, device_from(session), sha256)
+    if not held or not store().exists(sha256):
+        raise SYNC_PROBLEMS("sync.photo_unknown", sha256=sha256[:64])
+    return Response(store().open_bytes(sha256), mimetype="application/octet-stream")
+
+
 def init_app(app) -> None:
     app.register_blueprint(bp)
 

@@ -47,6 +47,8 @@ def enroll(url, code):
 def _report(summary: run.Summary) -> None:
     click.echo(f"pushed {summary.pushed} changes, {summary.photos} photos; pulled {summary.pulled}, "
                f"applied {summary.applied}; conflicts {summary.conflicts}")
+    if summary.recovered:
+        click.echo(f"taken back from the hub after a restore: {summary.recovered} of this node's own changes")
 
 
 @sync.command("push")

@@ -29,7 +29,16 @@ class Hub:
 
     def call(self, method: str, path: str, body: dict | bytes | None = None, content_type: str = "application/json") -> dict:
         """One request; JSON in and out, gzip both ways; an error answer becomes a SyncError."""
-        data, headers = None, {"Accept-Encoding": "gzip", "Accept": "application/json"}
+        raw, encoding = self._request(method, path, body, content_type, "application/json")
+        return _decode(raw, encoding)
+
+    def fetch(self, path: str) -> bytes:
+        """A binary answer (a photo) as the hub sent it; an error answer becomes a SyncError."""
+        raw, encoding = self._request("GET", path, None, "application/json", "application/octet-stream")
+        return gzip.decompress(raw) if encoding == "gzip" else raw
+
+    def _request(self, method: str, path: str, body, content_type: str, accept: str) -> tuple[bytes, str | None]:
+        data, headers = None, {"Accept-Encoding": "gzip", "Accept": accept}
         if isinstance(body, dict):
             data = gzip.compress(json.dumps(body, separators=(",", ":")).encode(), 6)
             headers.update({"Content-Type": "application/json", "Content-Encoding": "gzip"})
@@ -41,7 +50,7 @@ class Hub:
         request = urllib.request.Request(self.url.rstrip("/") + path, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-                return _decode(response.read(), response.headers.get("Content-Encoding"))
+                return response.read(), response.headers.get("Content-Encoding")
         except urllib.error.HTTPError as error:
             answer = _decode(error.read(), error.headers.get("Content-Encoding"), strict=False)
             problem = answer.get("error") if isinstance(answer, dict) and isinstance(answer.get("error"), dict) else {}

@@ -14,9 +14,10 @@ from sync import schemas
 
 _REF = "#/components/schemas/{model}"
 _AUTH = [{"deviceToken": []}]
+_SHA256 = {"name": "sha256", "in": "path", "required": True, "schema": {"type": "string", "pattern": schemas.SHA256_PATTERN}}
 _REQUESTS = (schemas.EnrollBody, schemas.PhotosMissingBody, schemas.PushBody)
 _ANSWERS = (schemas.Error, schemas.Enrolled, schemas.Status, schemas.Missing, schemas.PhotoStored, schemas.Ack,
-            schemas.Page, schemas.Manifest, schemas.Entry)
+            schemas.Page, schemas.OwnPage, schemas.Manifest, schemas.Entry)
 
 
 def _json(model: type) -> dict:
@@ -73,10 +74,14 @@ def document() -> dict:
                 "summary": "Which photos the hub lacks", "operationId": "photosMissing", "security": _AUTH,
                 "requestBody": {"required": True, **_json(schemas.PhotosMissingBody)},
                 "responses": {"200": _answer("Missing hashes", schemas.Missing), **auth_refusals, **body_refusals}}},
-            "/api/v1/sync/photos/{sha256}": {"put": {
+            "/api/v1/sync/photos/{sha256}": {"get": {
+                "summary": "A photo of this device's own audits (for a device restored from a backup)",
+                "operationId": "photoGet", "security": _AUTH, "parameters": [_SHA256],
+                "responses": {"200": {"description": "The photo's bytes",
+                                      "content": {"application/octet-stream": {}}},
+                              **auth_refusals, **_refusals(404)}}, "put": {
                 "summary": "Store a photo under its SHA-256", "operationId": "photoPut", "security": _AUTH,
-                "parameters": [{"name": "sha256", "in": "path", "required": True,
-                                "schema": {"type": "string", "pattern": schemas.SHA256_PATTERN}}],
+                "parameters": [_SHA256],
                 "requestBody": {"required": True, "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {},
                                                               "application/octet-stream": {}}},
                 "responses": {"200": _answer("Already held", schemas.PhotoStored),
@@ -87,6 +92,10 @@ def document() -> dict:
                 "requestBody": {"required": True, **_json(schemas.PushBody)},
                 "responses": {"200": _answer("Acknowledged", schemas.Ack), **auth_refusals, **body_refusals,
                               **_refusals(409, 422)}}},
+            "/api/v1/sync/own": {"get": {
+                "summary": "This device's own changes the hub holds (for a device restored from a backup)",
+                "operationId": "own", "security": _AUTH, "parameters": _query_parameters(schemas.OwnQuery),
+                "responses": {"200": _answer("A page", schemas.OwnPage), **auth_refusals, **_refusals(400)}}},
             "/api/v1/sync/pull": {"get": {
                 "summary": "Changes for this device after a cursor", "operationId": "pull", "security": _AUTH,
                 "parameters": _query_parameters(schemas.PullQuery),

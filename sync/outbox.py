@@ -98,6 +98,7 @@ def emit_if_changed(session: Session, kind: str, entity_id: str, payload: dict, 
 # More changes than any node makes between a backup and its restore; a PostgreSQL `integer` log position
 # still has room for 200 restores.
 RESTORE_GAP = 10_000_000
+LOST_KEY = "own_lost"  # sync_state: "after:before", the own numbers a restore may have lost
 
 
 def skip_ahead(session: Session, gap: int = RESTORE_GAP) -> dict[str, int]:
@@ -108,7 +109,9 @@ def skip_ahead(session: Session, gap: int = RESTORE_GAP) -> dict[str, int]:
     next origin sequence and the next log position.
     """
     seq_row = locked_state(session, "origin_seq", "0")
-    seq_row.value = str(int(seq_row.value) + gap)
+    held = int(seq_row.value)
+    seq_row.value = str(held + gap)
+    _remember_lost(session, held, held + gap + 1)
     top = session.execute(select(func.max(SyncChange.local_seq))).scalar() or 0
     if session.get_bind().dialect.name == "postgresql":
         sequence = session.execute(text("SELECT pg_get_serial_sequence('sync_change', 'local_seq')")).scalar_one()
@@ -126,6 +129,24 @@ def skip_ahead(session: Session, gap: int = RESTORE_GAP) -> dict[str, int]:
             session.execute(text("UPDATE sqlite_sequence SET seq = :value WHERE name = 'sync_change'"),
                             {"value": position})
     return {"origin_seq": int(seq_row.value) + 1, "local_seq": position + 1}
+
+
+def _remember_lost(session: Session, held: int, next_seq: int) -> None:
+    """The own sequence numbers this node may have given out after its backup: the upper hub may hold changes
+    under them, which the next sync asks back (sync.run.recover). A restore of a node that had not finished
+    asking keeps the older, wider window."""
+    row = locked_state(session, LOST_KEY, f"{held}:{next_seq}")
+    after, _ = lost_window(row.value) or (held, next_seq)
+    row.value = f"{min(after, held)}:{next_seq}"
+
+
+def lost_window(value: str | None) -> tuple[int, int] | None:
+    """(after, before) of a stored lost window: own numbers strictly between them may be on the upper hub."""
+    try:
+        after, before = (int(part) for part in str(value).split(":"))
+    except ValueError:
+        return None
+    return (after, before) if 0 <= after < before else None
 
 
 def change_key(row: SyncChange) -> str:

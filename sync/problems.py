@@ -87,6 +87,8 @@ SYNC_PROBLEMS = Problems(
     Problem("sync.out_of_scope", N_("This device may not send changes about kecamatan %(kecamatan)s, "
                                     "which is outside its scope."), SyncError, status=403),
     Problem("sync.photo_missing", N_("A photo of an audit has not arrived: %(sha)s."), SyncError),
+    Problem("sync.photo_unknown", N_("The hub holds no photo %(sha256)s of this device's own audits."), SyncError,
+            status=404),
     Problem("sync.photo_missing/other_version", N_("A photo of the other version is not on this hub: %(sha)s")),
     Problem("sync.revoked_device", N_("This device was revoked on the hub."), SyncError, status=403),
     Problem("sync.seq_reused", N_("Two different changes carry the same number %(key)s."), SyncError),

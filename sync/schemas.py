@@ -443,6 +443,15 @@ class PullQuery(Strict):
     limit: Annotated[int, Field(ge=1, le=2000)] = 500
 
 
+class OwnQuery(Strict):
+    """The query of a restored device asking its own changes back: after its own sequence number `after`."""
+
+    model_config = ConfigDict(strict=False, extra="ignore", frozen=True)
+
+    after: Annotated[Position, Field(description="the device's own sequence number it holds changes up to")] = 0
+    limit: Annotated[int, Field(ge=1, le=2000)] = 500
+
+
 class StatusQuery(Strict):
     """The query of a status request: the device's own last sequence, when it says (from the URL, read as an integer)."""
 
@@ -545,6 +554,11 @@ class Page(BaseModel):
     more: bool
 
 
+class OwnPage(BaseModel):
+    entries: list[PageEntry]
+    more: bool
+
+
 # --- parsing and checking ------------------------------------------------------------------------------------
 
 PUSH = TypeAdapter(PushBody)
@@ -553,6 +567,7 @@ ENROLL = TypeAdapter(EnrollBody)
 PHOTOS_MISSING = TypeAdapter(PhotosMissingBody)
 PULL = TypeAdapter(PullQuery)
 STATUS_QUERY = TypeAdapter(StatusQuery)
+OWN_QUERY = TypeAdapter(OwnQuery)
 MANIFEST = TypeAdapter(Manifest)
 
 

@@ -26,9 +26,9 @@ from app.auth.scope import NAMED_AUDITORS
 from app.db import Base, utcnow
 from app.node import Device, forget_self_id, self_device, self_device_id
 from survey import registry
-from survey.audits.models import Audit, Photo
+from survey.audits.models import AnswerPhoto, Audit, Photo
 from survey.photos import PhotoStore, inspect_photo
-from sync import apply, bundle, hlc, publish, queries, signals, trust
+from sync import apply, bundle, hlc, outbox, publish, queries, signals, trust
 from sync.changes import Change, parse_entry
 from sync.models import SyncChange, SyncPeer, SyncState
 from sync.problems import SYNC_PROBLEMS, SyncError
@@ -287,6 +287,23 @@ def changes_for(session: Session, device: Device, cursor: int, limit: int = PAGE
     return picked, next_cursor, len(positions) == limit
 
 
+def own_changes(session: Session, device: Device, after: int, limit: int = PAGE) -> tuple[list[tuple[int, Change]], bool]:
+    """A restored device's own changes that we hold, after its own sequence `after`, in its order; whether more wait.
+
+    What a device lost in a restore from an older backup (its audits made and sent after the backup): it asks
+    them back once (sync.run.recover). Only its own: they are what it would have held, had it not been lost.
+    """
+    rows = session.execute(select(SyncChange).where(SyncChange.origin_id == device.id, SyncChange.origin_seq > after)
+                           .order_by(SyncChange.origin_seq).limit(limit)).scalars().all()
+    return [(row.local_seq, _change(row)) for row in rows], len(rows) == limit
+
+
+def own_photo(session: Session, device: Device, sha256: str) -> bool:
+    """Whether a photo is evidence in one of the device's own audits (which it may fetch back after a restore)."""
+    return session.execute(select(AnswerPhoto.sha256).join(Audit, Audit.id == AnswerPhoto.audit_id).where(
+        AnswerPhoto.sha256 == sha256, Audit.sync_source.like(f"{device.id}:%")).limit(1)).first() is not None
+
+
 def _in_scope(row: SyncChange, device: Device, scope: set) -> bool:
     if row.origin_id == device.id or row.via_id == device.id:
         return False  # never echo a device's own changes back
@@ -466,6 +483,42 @@ def receive_pull(session: Session, hub: SyncPeer, entries: list[tuple[int, Chang
     hub.pull_cursor = max(hub.pull_cursor, next_cursor)
     hub.last_sync_at = utcnow()
     return result
+
+
+def lost_window(session: Session) -> tuple[int, int] | None:
+    """The own numbers a restore may have lost that this node has not yet asked back (sync.outbox.skip_ahead)."""
+    row = session.get(SyncState, outbox.LOST_KEY)
+    return outbox.lost_window(row.value) if row is not None else None
+
+
+def lost_recovered(session: Session, up_to: int | None) -> None:
+    """Everything lost up to own number `up_to` is back (None: all of it)."""
+    row = session.get(SyncState, outbox.LOST_KEY)
+    window = outbox.lost_window(row.value) if row is not None else None
+    if up_to is None or window is None:
+        session.execute(delete(SyncState).where(SyncState.key == outbox.LOST_KEY))
+    else:
+        row.value = f"{max(window[0], up_to)}:{window[1]}"
+
+
+def receive_own(session: Session, hub: SyncPeer, entries: list[tuple[int, Change]], lost: tuple[int, int],
+                store: PhotoStore) -> apply.ReceiveResult:
+    """Apply our own changes the hub gave back after a restore (sync.run.recover), in one transaction.
+
+    Only numbers of the lost window are taken (sync.trust), and they stay the hub's to know: they are recorded
+    as received through it, so they are never pushed back to it.
+    """
+    me = self_device_id(session)
+    if any(change.origin_id != str(me) for _, change in entries):
+        raise SYNC_PROBLEMS("sync.bad_answer")
+
+    def vet(new: list[Change]) -> list[Change]:
+        facts = queries.trust_facts(session, new, me, hlc.wall_ms())
+        facts.own_lost = lost
+        return trust.vet(new, trust.Sender(str(hub.hub_id), "upper"), facts).changes
+
+    return apply_batch(session, [c for _, c in entries if lost[0] < c.origin_seq < lost[1]], hub.hub_id,
+                       lambda sha: has_photo(session, store, sha), vet=vet, max_waiting=None)
 
 
 # --- bundles -------------------------------------------------------------------------------------------

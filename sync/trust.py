@@ -60,6 +60,8 @@ class Facts:
     accounts: dict = field(default_factory=dict)  # username -> Account
     audit_facility: dict = field(default_factory=dict)  # audit id -> facility id (held here)
     wilayah_parent: dict = field(default_factory=dict)  # wilayah code -> (level, parent code)
+    # The receiver's own numbers lost in a restore, (after, before): the upper hub gives back what it holds of them.
+    own_lost: tuple[int, int] | None = None
 
 
 @dataclass
@@ -74,7 +76,7 @@ def vet(changes: list[Change], sender: Sender, facts: Facts) -> Verdict:
     """Refuse the batch (SyncError) unless the sender may send every one of these new changes."""
     for change in changes:
         _check_clock(change, facts)
-        if change.origin_id == facts.receiver_id:
+        if change.origin_id == facts.receiver_id and not _given_back(change, sender, facts):
             raise _wrong_origin(change)
     if sender.role == "upper":  # the hub above decides scope; it only may not speak for us
         return Verdict([replace(c, scope=_scope_of(c, changes, facts, c.scope)) for c in changes], [])
@@ -101,6 +103,12 @@ def _check_clock(change: Change, facts: Facts) -> None:
 
 def _wrong_origin(change: Change) -> SyncError:
     return SYNC_PROBLEMS("sync.wrong_origin", origin=change.origin_id)
+
+
+def _given_back(change: Change, sender: Sender, facts: Facts) -> bool:
+    """One of our own changes the upper hub holds from before we were restored (sync.run.recover)."""
+    return (sender.role == "upper" and facts.own_lost is not None
+            and facts.own_lost[0] < change.origin_seq < facts.own_lost[1])
 
 
 def _check_origins(changes: list[Change], sender: Sender, facts: Facts) -> list[str]:

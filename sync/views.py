@@ -242,6 +242,9 @@ def sync_now():
         flash(_(error.message, **error.params), "error")
     else:
         flash(_("Sync done: %(sent)d sent, %(got)d received.", sent=summary.pushed, got=summary.pulled), "success")
+        if summary.recovered:
+            flash(_("%(n)d records this device made after its backup came back from the hub.", n=summary.recovered),
+                  "success")
     return redirect(url_for("sync.status"))
 
 

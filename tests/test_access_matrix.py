@@ -58,6 +58,8 @@ MATRIX: dict[str, str | tuple[str, str]] = {
     "sync_api.push": API,
     "sync_api.photos_missing": API,
     "sync_api.photo_put": API,
+    "sync_api.own": API,
+    "sync_api.photo_get": "U U U U U U H R",  # the world's photo is no photo of the device's own audits
     "field_api.field_package": API,
     "field_api.auditor": API,  # the device persona sends no body: refused as a bad request, not for who it is
     "fieldapp.shell": "O O O O O O O O",  # the installed app's page: it signs its auditors on itself

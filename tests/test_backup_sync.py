@@ -118,3 +118,109 @@ def test_a_tablet_backed_up_to_a_usb_stick_and_restored_on_a_new_laptop_syncs_on
             SyncChange.kind == "audit", SyncChange.entity_id.in_([first, second, third]))).all())
         db.session.remove()
     assert numbers[third] > RESTORE_GAP > numbers[second] > numbers[first]
+
+
+def audit_with_photo(device) -> tuple[str, str]:
+    """Siti's KTR audit with a photo of the no-smoking sign; its id and the photo's SHA-256."""
+    import hashlib
+    import io
+
+    from tests.conftest import Session
+    from tests.support import make_jpeg
+    from tests.test_sync_e2e import KTR
+
+    browser = Session(device.test_client())
+    assert browser.login("siti", "kata-sandi-siti").status_code == 302
+    page = browser.client.get("/facilities/?q=Puskesmas").get_data(as_text=True)
+    facility = page.split('href="/facilities/', 2)[2].split('"', 1)[0]
+    audit_id = browser.post(f"/facilities/{facility}/audits/new", {"checklist": "ktr@1"}).headers["Location"].rsplit("/", 1)[1]
+    for item in KTR:
+        browser.post(f"/audits/{audit_id}/answers/{item}", {"value": "ya"})
+    jpeg = make_jpeg(color=(200, 30, 30))
+    added = browser.post(f"/audits/{audit_id}/photos/{KTR[0]}", {"photo": (io.BytesIO(jpeg), "tanda.jpg", "image/jpeg")},
+                         headers={"HX-Request": "true"}, content_type="multipart/form-data")
+    assert added.status_code == 200, added.get_data(as_text=True)[:300]
+    browser.post(f"/audits/{audit_id}/position", {"lat": "-6.112", "lon": "106.164", "accuracy": "7", "source": "gps"})
+    assert browser.post(f"/audits/{audit_id}/submit").status_code == 302
+    return audit_id, hashlib.sha256(jpeg).hexdigest()
+
+
+def test_a_restored_laptop_takes_back_its_later_audits_with_photos_and_their_review(hub, tmp_path):
+    from sync import run
+    from sync.models import SyncState
+    from sync.outbox import LOST_KEY
+    from tests.test_sync_e2e import KTR
+
+    old = field_app(tmp_path / "old-laptop")
+    with old.app_context():
+        initialise(seed_demo=False)
+    enrol(hub, old)
+    first = audit_on_device(old)
+    sync_now(old)
+    stick = tmp_path / "usb"
+    stick.mkdir()
+    assert old.test_cli_runner().invoke(args=["backup", str(stick)]).exit_code == 0
+    backup = next(stick.glob("pantau-kla-field-*.zip"))
+    second, photo = audit_with_photo(old)  # after the backup: on the hub only, once the laptop is gone
+    sync_now(old)
+    review(hub, second, "returned", "Foto kurang jelas.")
+
+    new = field_app(tmp_path / "new-laptop")
+    assert new.test_cli_runner().invoke(args=["restore", str(backup)]).exit_code == 0
+    with new.app_context():
+        assert db.session.get(SyncState, LOST_KEY) is not None
+        db.session.remove()
+    summary = sync_now(new)
+    assert summary.recovered >= 1 and summary.photos == 1
+    # Back with its photo and the supervisor's decision, which the laptop could not have shown without it.
+    assert device_audit(new, second)[1:] == ("returned", "Foto kurang jelas.")
+    with new.app_context():
+        assert run.photo_store().exists(photo)
+        assert db.session.get(SyncState, LOST_KEY) is None  # asked once; the next syncs do not ask again
+        db.session.remove()
+    assert sync_now(new).recovered == 0
+
+    # The auditor corrects it on the new laptop and sends it: one revision on the hub, nothing twice.
+    from tests.conftest import Session
+
+    browser = Session(new.test_client())
+    browser.login("siti", "kata-sandi-siti")
+    revision = browser.post(f"/audits/{second}/revise").headers["Location"].rsplit("/", 1)[1]
+    browser.post(f"/audits/{revision}/answers/{KTR[1]}", {"value": "sebagian"})
+    assert browser.post(f"/audits/{revision}/submit").status_code == 302
+    sync_now(new)
+    assert hub_audits(hub) == {first: 1, second: 1, revision: 1}
+
+
+def test_a_hub_gives_a_device_back_only_its_own_changes_and_photos(hub, tmp_path):
+    """The door of the restore path: another device's changes and photos are never given out."""
+    from sync.client import Hub
+    from sync.problems import SyncError
+
+    devices = []
+    for name in ("laptop-a", "laptop-b"):
+        device = field_app(tmp_path / name)
+        with device.app_context():
+            initialise(seed_demo=False)
+        enrol(hub, device)
+        devices.append(device)
+    mine, photo = audit_with_photo(devices[0])
+    sync_now(devices[0])
+
+    def hub_for(device):
+        from sync import service
+
+        with device.app_context():
+            peer = service.peer(db.session)
+            found = Hub(peer.url, peer.token)
+            db.session.remove()
+        return found
+
+    own = hub_for(devices[0]).call("GET", "/api/v1/sync/own?after=0")
+    assert mine in {entry["change"]["entity_id"] for entry in own["entries"]}
+    assert hub_for(devices[0]).fetch(f"/api/v1/sync/photos/{photo}")[:2] == b"\xff\xd8"
+    other = hub_for(devices[1])
+    assert other.call("GET", "/api/v1/sync/own?after=0")["entries"] == []
+    with pytest.raises(SyncError) as refused:
+        other.fetch(f"/api/v1/sync/photos/{photo}")
+    assert refused.value.code == "sync.photo_unknown"

@@ -24,7 +24,7 @@ UNLOCKED = {
     "sync.sync_now": "talks to the hub and commits each batch in its own write_transaction()",
 }
 # GET requests that write, so their routes declare the lock for GET.
-WRITING_GETS = {"sync.export", "sync_api.pull", "sync_api.status", "field_api.field_package"}
+WRITING_GETS = {"sync.export", "sync_api.pull", "sync_api.status", "sync_api.own", "field_api.field_package"}
 
 
 def _routes(app):
