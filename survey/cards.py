@@ -71,7 +71,7 @@ def cached_card(render, item, c, problem=None, oob=False, notice=None, address=N
     """
     address = address or item.id
     cache = current_app.extensions.get(EXTENSION)
-    if cache is None:
+    if cache is None or current_app.jinja_env.auto_reload:  # a developer editing the macro sees the edit
         return render(item, c, problem=problem, oob=oob, notice=notice, address=address)
     key = card_key(item, c, problem, oob, notice, address, photo_times)
     html = cache.get(key, item)
