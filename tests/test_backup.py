@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import signal
 import subprocess
 import sys
 import uuid
@@ -44,10 +45,10 @@ class Install:
             self.env["DATABASE_URL"] = database_url
         self.url = database_url or f"sqlite:///{folder / 'pantau.db'}"
 
-    def flask(self, *args: str, ok: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess:
+    def flask(self, *args: str, ok: bool = True, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
         import os
 
-        done = subprocess.run([sys.executable, "-m", "flask", *args], cwd=ROOT, env={**os.environ, **self.env},
+        done = subprocess.run([sys.executable, "-m", "flask", *args], cwd=ROOT, env={**os.environ, **self.env, **(env or {})},
                               capture_output=True, text=True, input=stdin)
         if ok:
             assert done.returncode == 0, done.stderr + done.stdout
@@ -247,3 +248,50 @@ def test_a_restore_that_fails_its_check_leaves_the_old_data(tmp_path, database_u
     done = target.flask("restore", "--replace", str(bad), ok=False)
     assert "[backup.verify_failed]" in done.stderr and "audit" in done.stderr
     assert target.rows() == before
+
+
+def test_a_backup_killed_at_any_point_leaves_no_backup_file_and_runs_again(tmp_path, demo_backup):
+    hub, _ = demo_backup
+    for point in (1, 2):
+        out = tmp_path / f"killed-{point}.zip"
+        killed = hub.flask("backup", str(out), ok=False, env={"PANTAU_FAULT_POINT": str(point)})
+        assert killed.returncode == -signal.SIGKILL, killed.stderr
+        assert not out.exists(), "never a file that looks whole and is not"
+    hub.flask("backup", str(tmp_path / "whole.zip"))
+    assert hub.flask("restore", "--check", str(tmp_path / "whole.zip")).stdout.startswith("backup whole")
+
+
+def test_a_restore_killed_at_any_point_leaves_the_old_data_or_the_backup_and_runs_again(tmp_path, database_urls):
+    """Killed after the files moved in, inside the database step, or after it: the old rows or the backup's,
+    never a mix, and every file the rows name is there; the same restore then completes."""
+    source = demo_hub(tmp_path / "hub", database_urls[0])
+    source.flask("backup", str(tmp_path / "hub.zip"))
+    wanted, wanted_files = source.rows(skip=("sync_state",)), source.files()
+    databases = []
+    outcomes = []
+    try:
+        for point in range(1, 6):
+            url = None
+            if database_urls[1] is not None:  # a fresh PostgreSQL database for each point
+                databases.append(fresh_postgres_database())
+                url = next(databases[-1])
+            target = Install(tmp_path / f"target-{point}", url)
+            target.flask("init")  # another office's data
+            old_rows, old_files = target.rows(skip=("sync_state",)), target.files()
+            killed = target.flask("restore", "--replace", str(tmp_path / "hub.zip"), ok=False,
+                                  env={"PANTAU_FAULT_POINT": str(point)})
+            if killed.returncode == 0:
+                break
+            assert killed.returncode == -signal.SIGKILL, killed.stderr
+            rows, files = target.rows(skip=("sync_state",)), target.files()
+            assert rows in (old_rows, wanted), f"killed at point {point}: a mix of the old data and the backup"
+            assert old_files.items() <= files.items(), "a file the old rows name went missing"
+            if rows == wanted:
+                assert wanted_files.items() <= files.items(), "the backup's rows without their files"
+            outcomes.append("old" if rows == old_rows else "restored")
+            target.flask("restore", "--replace", str(tmp_path / "hub.zip"))  # run again: it completes
+            assert target.rows(skip=("sync_state",)) == wanted and wanted_files.items() <= target.files().items()
+    finally:
+        for database in databases:
+            database.close()
+    assert "old" in outcomes and "restored" in outcomes, outcomes

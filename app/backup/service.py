@@ -26,6 +26,7 @@ from sqlalchemy import Engine, MetaData, create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from app import faults
 from app.backup import archive
 from app.backup.problems import BACKUP_PROBLEMS
 from sync.outbox import skip_ahead
@@ -66,8 +67,10 @@ def make_backup(engine: Engine, metadata: MetaData, data_dir: Path, dest: Path, 
             else:
                 tables, revision, photos = _copy_sqlite(engine, metadata, copy)
             writer.add(archive.DATABASE_MEMBERS[dialect], copy, compress=True)
+        faults.point("backup: database saved")
         for name, path in archive.data_files(data_dir):
             writer.add(name, path, compress=not name.startswith(("files/photos/", "files/evidence/")))
+        faults.point("backup: files saved")
         held = {Path(n).stem for n in writer.members if n.startswith("files/photos/original/")}
         missing = sorted(photos - held)
         writer.finish({"format": archive.FORMAT, "version": archive.VERSION, "created_at": now.isoformat(),
@@ -153,8 +156,10 @@ def check_backup(source: Path, metadata: MetaData) -> dict:
 def restore_backup(source: Path, target: Target, *, replace: bool = False) -> Summary:
     """Bring an installation back to the backup's state, verified row by row and file by file.
 
-    Nothing of the installation changes until every member is proven; the database is replaced, checked
-    and renumbered in one step (a failure leaves the old one); the files move in only after it.
+    Nothing of the installation changes until every member is proven. The files move in first, then the
+    database is replaced, checked and renumbered in one step; when that step fails, the files it brought are
+    taken out again. A process killed in between leaves the old database with some of the backup's files
+    beside it (content-addressed or the same: nothing refers to them), and the restore can simply run again.
     """
     reader = archive.Reader(source)
     try:
@@ -168,15 +173,21 @@ def restore_backup(source: Path, target: Target, *, replace: bool = False) -> Su
             reader.extract(archive.DATABASE_MEMBERS[manifest["database"]], copy)
             for name in reader.files():
                 reader.extract(name, staged / name.removeprefix("files/"))
+            if manifest["database"] == "sqlite":
+                numbers = _prepare_sqlite(copy, manifest, target.metadata)  # a copy that fails its check changes nothing
+            placed = _place_files(reader.files(), staged, target.data_dir)
+            faults.point("restore: files placed")
             target.engine.dispose()  # no pooled connection may hold the old database open
-            if manifest["database"] == "postgresql":
-                numbers = _restore_postgres(target.engine, copy, manifest, target.metadata)
-            else:
-                numbers = _restore_sqlite(target.engine, copy, manifest, target.metadata)
-            for name in reader.files():  # content-addressed or whole files: one already there is the same or older
-                final = target.data_dir / name.removeprefix("files/")
-                final.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(staged / name.removeprefix("files/"), final)
+            try:
+                if manifest["database"] == "postgresql":
+                    numbers = _restore_postgres(target.engine, copy, manifest, target.metadata)
+                else:
+                    _replace_sqlite(target.engine, copy)
+            except BaseException:
+                for path in placed:
+                    path.unlink(missing_ok=True)
+                raise
+            faults.point("restore: database replaced")
         target.upgrade()
     finally:
         reader.close()
@@ -232,15 +243,31 @@ def _renumber(connection) -> dict[str, int]:
     return numbers
 
 
-def _restore_sqlite(engine: Engine, copy: Path, manifest: dict, metadata: MetaData) -> dict[str, int]:
-    """Verify and renumber the copy, then SQLite's backup API into the live file: whole, or not at all."""
+def _place_files(names: list[str], staged: Path, data_dir: Path) -> list[Path]:
+    """Move the backup's files into the data folder; the paths that were not there before."""
+    placed = []
+    for name in names:  # content-addressed or whole files: one already there is the same or older
+        final = data_dir / name.removeprefix("files/")
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if not final.exists():
+            placed.append(final)
+        os.replace(staged / name.removeprefix("files/"), final)
+    return placed
+
+
+def _prepare_sqlite(copy: Path, manifest: dict, metadata: MetaData) -> dict[str, int]:
+    """Verify and renumber the restored copy before it goes anywhere near the live file; its next numbers."""
     copied = create_engine(f"sqlite:///{copy}")
     try:
         with copied.begin() as connection:
             _verify(manifest, connection, metadata)
-            numbers = _renumber(connection)
+            return _renumber(connection)
     finally:
         copied.dispose()
+
+
+def _replace_sqlite(engine: Engine, copy: Path) -> None:
+    """SQLite's backup API from the prepared copy into the live file: whole, or not at all."""
     Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
     source, live = sqlite3.connect(copy), sqlite3.connect(engine.url.database, timeout=30)
     try:
@@ -248,7 +275,6 @@ def _restore_sqlite(engine: Engine, copy: Path, manifest: dict, metadata: MetaDa
     finally:
         source.close()
         live.close()
-    return numbers
 
 
 def _restore_postgres(engine: Engine, dump: Path, manifest: dict, metadata: MetaData) -> dict[str, int]:
@@ -260,6 +286,7 @@ def _restore_postgres(engine: Engine, dump: Path, manifest: dict, metadata: Meta
             cursor = connection.connection.driver_connection.cursor()
             cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
             _load_sql(cursor, script)
+            faults.point("restore: dump loaded")  # killed here, PostgreSQL rolls the whole load back
             cursor.execute("RESET search_path")  # the script empties it for the session
             _verify(manifest, connection, metadata)
             numbers = _renumber(connection)
