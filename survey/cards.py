@@ -26,6 +26,8 @@ EXTENSION = "pantau.cards"
 # Unguessable per process, so no answer, note or label can contain it and be rewritten on the way out.
 STAND_IN = SimpleNamespace(id=uuid.uuid4())
 _STAND_IN_TEXT = str(STAND_IN.id)
+# A card with a long text answer or note is kept out, so the cache stays near its size times a usual card (~3 KB).
+LARGEST = 16_384
 
 
 class CardCache:
@@ -77,7 +79,8 @@ def cached_card(render, item, c, problem=None, oob=False, notice=None, address=N
     html = cache.get(key, item)
     if html is None:
         html = str(render(item, dict(c, audit=STAND_IN), problem=problem, oob=oob, notice=notice, address=address))
-        cache.put(key, item, html)
+        if len(html) <= LARGEST:
+            cache.put(key, item, html)
     return Markup(html.replace(_STAND_IN_TEXT, str(c["audit"].id)))
 
 
