@@ -49,6 +49,8 @@ def _report(summary: run.Summary) -> None:
                f"applied {summary.applied}; conflicts {summary.conflicts}")
     if summary.recovered:
         click.echo(f"taken back from the hub after a restore: {summary.recovered} of this node's own changes")
+    for note in summary.notes:
+        click.echo(note)
 
 
 @sync.command("push")

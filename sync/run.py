@@ -11,6 +11,7 @@ from flask import current_app
 from app.cli_support import write_transaction
 from app.db import utcnow
 from app.node import self_device
+from app.problems import N_
 from survey.photos import PhotoStore
 from sync import service
 from sync.client import Hub
@@ -27,7 +28,7 @@ class Summary:
     applied: int = 0
     conflicts: int = 0
     recovered: int = 0  # own changes the hub gave back after a restore from an older backup
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the user should know (catalog texts: N_)
 
 
 def photo_store() -> PhotoStore:
@@ -124,7 +125,17 @@ def recover(url: str | None = None, summary: Summary | None = None) -> Summary:
     store = photo_store()
     after, before = lost
     while True:
-        page = hub.call("GET", f"/api/v1/sync/own?after={after}&limit={service.PAGE}")
+        try:
+            page = hub.call("GET", f"/api/v1/sync/own?after={after}&limit={service.PAGE}")
+        except SyncError as error:
+            if error.code not in ("request.not_found", "http.404"):
+                raise
+            # A hub from before this request cannot give anything back: sync on as before, and say so once.
+            with write_transaction() as session:
+                service.lost_recovered(session, None)
+            summary.notes.append(N_("This hub cannot give back what this device made after its backup (the hub runs an "
+                                    "older version). Those audits stay on the hub; sync goes on as usual."))
+            return summary
         entries = service.parse_entries(page.get("entries"), "own")
         for sha in sorted(service.photos_of(entries)):  # photos first: an audit is applied only with its photos
             with write_transaction() as session:

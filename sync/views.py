@@ -245,6 +245,8 @@ def sync_now():
         if summary.recovered:
             flash(_("%(n)d records this device made after its backup came back from the hub.", n=summary.recovered),
                   "success")
+        for note in summary.notes:
+            flash(_(note), "info")
     return redirect(url_for("sync.status"))
 
 

@@ -224,3 +224,35 @@ def test_a_hub_gives_a_device_back_only_its_own_changes_and_photos(hub, tmp_path
     with pytest.raises(SyncError) as refused:
         other.fetch(f"/api/v1/sync/photos/{photo}")
     assert refused.value.code == "sync.photo_unknown"
+
+
+def test_a_hub_that_cannot_give_back_leaves_sync_going_and_says_so(hub, tmp_path, monkeypatch):
+    """A hub of an older version has no `own` request: the restored device syncs on and tells its user once."""
+    from sync import run, service
+    from sync.client import Hub
+    from sync.problems import SyncError
+
+    device = field_app(tmp_path / "laptop")
+    with device.app_context():
+        initialise(seed_demo=False)
+    enrol(hub, device)
+    with device.app_context():
+        from app.cli_support import write_transaction
+        from sync.outbox import skip_ahead
+
+        with write_transaction() as session:
+            skip_ahead(session)  # as a restore leaves it
+    real = Hub.call
+
+    def older_hub(self, method, path, *args, **kwargs):
+        if path.startswith("/api/v1/sync/own"):
+            raise SyncError("request.not_found", "This page does not exist.", status=404)
+        return real(self, method, path, *args, **kwargs)
+
+    monkeypatch.setattr(Hub, "call", older_hub)
+    summary = sync_now(device)
+    assert summary.recovered == 0 and any("older version" in note for note in summary.notes)
+    with device.app_context():
+        assert service.lost_window(db.session) is None
+        db.session.remove()
+    assert sync_now(device).notes == []  # said once
