@@ -228,7 +228,7 @@ def test_a_hub_gives_a_device_back_only_its_own_changes_and_photos(hub, tmp_path
 
 def test_a_hub_that_cannot_give_back_leaves_sync_going_and_says_so(hub, tmp_path, monkeypatch):
     """A hub of an older version has no `own` request: the restored device syncs on and tells its user once."""
-    from sync import run, service
+    from sync import service
     from sync.client import Hub
     from sync.problems import SyncError
 
