@@ -48,9 +48,13 @@ def _not_json() -> SyncError:
     return SYNC_PROBLEMS("sync.bad_request/json")
 
 
-def raw_body() -> bytes:
-    """The body as sent, read a chunk at a time and refused past MAX_RAW_BODY (whatever Content-Length says)."""
-    if (request.content_length or 0) > MAX_RAW_BODY:
+def raw_body(limit: int = MAX_RAW_BODY) -> bytes:
+    """The body as sent, read a chunk at a time and refused past `limit` (whatever Content-Length says).
+
+    Never `request.get_data()` for a body without Content-Length (chunked): Werkzeug stops reading such a body
+    at the app's upload limit without a word, so an oversized photo arrived cut short, as if damaged.
+    """
+    if (request.content_length or 0) > limit:
         raise _too_large()
     parts, size = [], 0
     while True:
@@ -58,7 +62,7 @@ def raw_body() -> bytes:
         if not part:
             return b"".join(parts)
         size += len(part)
-        if size > MAX_RAW_BODY:
+        if size > limit:
             raise _too_large()
         parts.append(part)
 
@@ -188,7 +192,7 @@ def photo_put(sha256: str):
     write lock every worker process waits for, and only the photo's row needs it.
     """
     known_sender()
-    data = request.get_data(cache=False)
+    data = raw_body(current_app.config["MAX_CONTENT_LENGTH"])
     info = store().save_any(data, current_app.config["MAX_CONTENT_LENGTH"], expected_sha256=sha256)
     device()  # the write transaction starts here
     created = service.record_photo(db.session, info)

@@ -595,3 +595,23 @@ def test_a_valid_bundle_still_imports(app, tablet, valid, tmp_path):
     with app.app_context():
         assert db.session.get(Audit, uuid.UUID(valid.audit_id)) is not None
 
+
+
+def test_a_chunked_photo_over_the_limit_is_refused_as_too_large_not_read_cut_short(app, client, tablet):
+    """A body without Content-Length (chunked) over the upload limit: 413, never a photo read up to the limit
+    and refused as damaged (Werkzeug stops at the limit without a word)."""
+    import hashlib
+    import io
+
+    from tests.support import make_jpeg
+
+    app.config["MAX_CONTENT_LENGTH"] = 16 * 1024
+    photo = make_jpeg(2000, 1500)
+    assert len(photo) > 16 * 1024
+    sha = hashlib.sha256(photo).hexdigest()
+    response = client.put(f"{API}/photos/{sha}", headers=tablet.auth, input_stream=io.BytesIO(photo),
+                          content_type="application/octet-stream",
+                          environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": ""})
+    assert response.status_code == 413, response.get_data(as_text=True)[:300]
+    assert not response.request.environ["CONTENT_LENGTH"]  # sent as a stream of unknown length
+    assert not photo_root(app).joinpath(sha[:2]).exists() or not any(photo_root(app).rglob(f"{sha}*"))
