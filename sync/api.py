@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import TypeAdapter, ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
 from sqlalchemy.orm import Session
 
 from app.db import reset_write_intent, set_write_intent
@@ -48,14 +49,14 @@ def _not_json() -> SyncError:
     return SYNC_PROBLEMS("sync.bad_request/json")
 
 
-def raw_body(limit: int = MAX_RAW_BODY) -> bytes:
+def raw_body(limit: int = MAX_RAW_BODY, too_large=_too_large) -> bytes:
     """The body as sent, read a chunk at a time and refused past `limit` (whatever Content-Length says).
 
     Never `request.get_data()` for a body without Content-Length (chunked): Werkzeug stops reading such a body
     at the app's upload limit without a word, so an oversized photo arrived cut short, as if damaged.
     """
     if (request.content_length or 0) > limit:
-        raise _too_large()
+        raise too_large()
     parts, size = [], 0
     while True:
         part = request.stream.read(CHUNK)
@@ -63,7 +64,7 @@ def raw_body(limit: int = MAX_RAW_BODY) -> bytes:
             return b"".join(parts)
         size += len(part)
         if size > limit:
-            raise _too_large()
+            raise too_large()
         parts.append(part)
 
 
@@ -192,7 +193,7 @@ def photo_put(sha256: str):
     write lock every worker process waits for, and only the photo's row needs it.
     """
     known_sender()
-    data = raw_body(current_app.config["MAX_CONTENT_LENGTH"])
+    data = raw_body(current_app.config["MAX_CONTENT_LENGTH"], RequestEntityTooLarge)  # the upload limit's words
     info = store().save_any(data, current_app.config["MAX_CONTENT_LENGTH"], expected_sha256=sha256)
     device()  # the write transaction starts here
     created = service.record_photo(db.session, info)

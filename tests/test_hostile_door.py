@@ -612,6 +612,6 @@ def test_a_chunked_photo_over_the_limit_is_refused_as_too_large_not_read_cut_sho
     response = client.put(f"{API}/photos/{sha}", headers=tablet.auth, input_stream=io.BytesIO(photo),
                           content_type="application/octet-stream",
                           environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": ""})
-    assert response.status_code == 413, response.get_data(as_text=True)[:300]
+    assert (response.status_code, error_code(response)) == (413, "upload.too_large"), response.get_data(as_text=True)[:300]
     assert not response.request.environ["CONTENT_LENGTH"]  # sent as a stream of unknown length
     assert not photo_root(app).joinpath(sha[:2]).exists() or not any(photo_root(app).rglob(f"{sha}*"))
