@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import date, datetime
+from itertools import chain, repeat
 from typing import Iterable
 
 from sqlalchemy import JSON
@@ -29,11 +30,13 @@ def bulk_insert(session: Session, table, rows: list[dict], raw: tuple[str, ...] 
         bulk_insert_columns(session, table, {name: [row[name] for row in rows] for name in rows[0]}, raw)
 
 
-def bulk_insert_columns(session: Session, table, columns: dict[str, list], raw: tuple[str, ...] = ()) -> None:
+def bulk_insert_columns(session: Session, table, columns: dict[str, list], raw: tuple[str, ...] = (),
+                        ready: tuple[str, ...] = ()) -> None:
     """Rows straight to the driver, from equally long value lists per column: PostgreSQL COPY, SQLite executemany.
 
     Each column's type conversion is applied once per distinct value (map and zip loop in C).
-    Columns named in `raw` already hold driver values (on PostgreSQL: text, or None for NULL).
+    Columns named in `raw` already hold driver values (on PostgreSQL: text, or None for NULL); columns named
+    in `ready` hold what `driver_values` made of them, used as they are.
     """
     names = list(columns)
     if not names or not columns[names[0]]:
@@ -43,17 +46,34 @@ def bulk_insert_columns(session: Session, table, columns: dict[str, list], raw: 
     quoted = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
     target = f"{dialect.identifier_preparer.format_table(table)} ({quoted})"
     if dialect.name == "postgresql":
-        fields = [_convert(_copy_field(None if name in raw else table.c[name].type, dialect), columns[name])
+        fields = [columns[name] if name in ready else
+                  _convert(_copy_field(None if name in raw else table.c[name].type, dialect), columns[name])
                   for name in names]
         _copy_text(connection, f"COPY {target} FROM STDIN", fields)
         return
     converted = []
     for name in names:
-        process = None if name in raw else table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        process = None if name in raw or name in ready else table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         converted.append(_convert(process, columns[name]) if process else columns[name])
     marker = "?" if dialect.paramstyle == "qmark" else "%s"
     connection.exec_driver_sql(f"INSERT INTO {target} VALUES ({', '.join([marker] * len(names))})",
                                list(zip(*converted)))
+
+
+def driver_values(session: Session, column, values: list) -> list:
+    """The column's values as bulk_insert_columns hands them to the driver (`ready`): a COPY text field on
+    PostgreSQL, the bound value on SQLite. For a value repeated on many rows (an audit's id on each of its
+    answers), converted once and repeated after."""
+    dialect = session.connection().dialect
+    if dialect.name == "postgresql":
+        return _convert(_copy_field(column.type, dialect), values)
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return _convert(process, values) if process else list(values)
+
+
+def repeated(values: list, counts: list[int]) -> list:
+    """Each value `count` times in a row: [a, a, b] from [a, b] and [2, 1] (in C)."""
+    return list(chain.from_iterable(map(repeat, values, counts)))
 
 
 # --- PostgreSQL: COPY in text format, made here ----------------------------------------------------------
