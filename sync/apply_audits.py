@@ -134,24 +134,21 @@ class AuditRows:
 
     def insert(self, session: Session) -> None:
         for model, rows in ((Audit, self.audits), (AnswerPhoto, self.links), (GpsReading, self.readings)):
-            for chunk in chunks(rows, 2000):
-                bulk_insert(session, model.__table__, chunk)
+            if rows:
+                bulk_insert(session, model.__table__, rows)
                 faults.point(f"{model.__tablename__} rows inserted")
             if model is Audit:
                 self._insert_answers(session)
 
-    def _insert_answers(self, session: Session, size: int = 20_000) -> None:
+    def _insert_answers(self, session: Session) -> None:
         if not self.answer_counts:
             return
         table = Answer.__table__
         columns = {**self.answer_columns, **{
             name: repeated(driver_values(session, table.c[name], values), self.answer_counts)
             for name, values in self.per_audit.items()}}
-        total = len(columns["item_id"])
-        for start in range(0, total, size):
-            bulk_insert_columns(session, table, {name: columns[name][start:start + size] for name in ANSWER_COLUMNS},
-                                ready=PER_AUDIT)
-            faults.point("answer rows inserted")
+        bulk_insert_columns(session, table, {name: columns[name] for name in ANSWER_COLUMNS}, ready=PER_AUDIT)
+        faults.point("answer rows inserted")
 
 
 def _same_audit_again(session: Session, change: Change, audit_id: uuid.UUID, stored: tuple, batch: list[Change],
