@@ -253,13 +253,12 @@ def _apply_all(session: Session, changes: list[Change]) -> set:
 
 def _store(session: Session, changes: list[Change], applied: set, via_id) -> None:
     now = utcnow()
-    origins = {c.origin_id: uuid.UUID(c.origin_id) for c in changes}  # a batch has few origins
+    origins = {origin: uuid.UUID(origin) for origin in {c.origin_id for c in changes}}  # a batch has few origins
     rows = [{"origin_id": origins[c.origin_id], "origin_seq": c.origin_seq, "kind": c.kind, "entity_id": c.entity_id,
              "hlc": c.hlc, "sha256": c.sha256, "payload": c.payload_json, "scope": c.scope, "via_id": via_id,
              "applied": c.key in applied, "received_at": now} for c in changes]
-    for chunk in chunks(rows, 2000):
-        # The payload goes as its canonical JSON text, already made for the hash: not encoded twice.
-        bulk_insert(session, SyncChange.__table__, chunk, raw=("payload",))
+    # The payload goes as its canonical JSON text, already made for the hash: not encoded twice.
+    bulk_insert(session, SyncChange.__table__, rows, raw=("payload",))
 
 
 def _mark_applied(session: Session, changes: list[Change]) -> None:

@@ -19,7 +19,7 @@ from app.node import Device
 from survey.audits.models import Answer, AnswerPhoto, Audit, ChecklistVersion, GpsReading
 from survey.facilities.models import Facility
 from sync import wire
-from sync.bulk import bulk_insert, bulk_insert_columns, chunks
+from sync.bulk import bulk_insert, bulk_insert_columns, chunks, driver_values, repeated
 from sync.changes import Change
 from sync.conflict_rows import key_of, key_text, record_conflict
 from sync.models import AuditReview, SyncChange, SyncConflict
@@ -33,7 +33,7 @@ def apply_audits(session: Session, changes: list[Change]) -> set:
     for chunk in chunks(list(ids.values())):
         stored.update({a: (src, sha) for a, src, sha in session.execute(
             select(Audit.id, Audit.sync_source, Audit.sync_sha256).where(Audit.id.in_(chunk)))})
-    facility_ids = {c.payload["facility_id"]: uuid.UUID(c.payload["facility_id"]) for c in changes}
+    facility_ids = {text: uuid.UUID(text) for text in {c.payload["facility_id"] for c in changes}}  # a batch names few
     facilities = set()
     for chunk in chunks(list(set(facility_ids.values()))):
         facilities |= set(session.execute(select(Facility.id).where(Facility.id.in_(chunk))).scalars())
@@ -43,7 +43,10 @@ def apply_audits(session: Session, changes: list[Change]) -> set:
     in_batch: dict[uuid.UUID, list[Change]] = {}
     for change in changes:
         in_batch.setdefault(ids[change.entity_id], []).append(change)
-    for change in sorted(changes, key=lambda c: (c.payload.get("revision", 1), c.key)):
+    # Revisions after what they revise; within a revision in the order of the audit's id, which is the order of
+    # the answer and audit keys: the new rows reach each index page once, in one sweep. The same id's versions
+    # stay in key order (rule 2 keeps the smallest).
+    for change in sorted(changes, key=lambda c: (c.payload.get("revision", 1), ids[c.entity_id], c.key)):
         audit_id = ids[change.entity_id]
         if audit_id in stored:
             stored[audit_id] = _same_audit_again(session, change, audit_id, stored[audit_id], in_batch[audit_id], rows)
@@ -81,15 +84,19 @@ def _audit_exists(session: Session, audit_id: uuid.UUID) -> bool:
 
 
 ANSWER_COLUMNS = ("audit_id", "item_id", *(f.name for f in wire.ANSWER_FIELDS), "updated_at")
+PER_AUDIT = ("audit_id", "updated_at")  # answer columns whose value is the audit's, the same on each of its answers
 
 
 class AuditRows:
     """Rows of new audits, inserted in bulk (executemany): the hub ingests thousands per batch.
-    Answers, sixty or more per audit, are kept as columns: no dict per row."""
+    Answers, sixty or more per audit, are kept as columns: no dict per row. Their audit's id and time are
+    kept once per audit (with its answer count), converted once per audit and repeated at the insert."""
 
     def __init__(self):
         self.audits, self.links, self.readings = [], [], []
-        self.answer_columns: dict[str, list] = {name: [] for name in ANSWER_COLUMNS}
+        self.answer_columns: dict[str, list] = {name: [] for name in ANSWER_COLUMNS if name not in PER_AUDIT}
+        self.per_audit: dict[str, list] = {name: [] for name in PER_AUDIT}
+        self.answer_counts: list[int] = []
 
     def add(self, change: Change, audit_id: uuid.UUID, users: dict) -> None:
         """Collect the rows of one audit document, read through sync.wire."""
@@ -99,13 +106,14 @@ class AuditRows:
         self.audits.append({**audit, "id": audit_id, "status": "submitted", "updated_at": submitted,
                             "sync_source": key_text(change.key), "sync_sha256": change.sha256})
         answers = doc.get("answers") or {}
-        columns, count = self.answer_columns, len(answers)
-        columns["audit_id"].extend([audit_id] * count)
+        columns = self.answer_columns
+        self.answer_counts.append(len(answers))
+        self.per_audit["audit_id"].append(audit_id)
+        self.per_audit["updated_at"].append(submitted)
         columns["item_id"].extend(answers)
         for field in wire.ANSWER_FIELDS:
             values = map(dict.get, answers.values(), repeat(field.name))  # in C: no Python frame per answer
             columns[field.name].extend(values if field.kind.plain else map(field.kind.to_row, values))
-        columns["updated_at"].extend([submitted] * count)
         for item_id, shas in (doc.get("photos") or {}).items():
             for sha in shas:
                 self.links.append({"audit_id": audit_id, "item_id": item_id, "sha256": sha, "added_at": submitted})
@@ -115,7 +123,9 @@ class AuditRows:
     @property
     def answers(self) -> list[dict]:
         """The answer rows as dicts (for checks and the benchmark's floor)."""
-        return [dict(zip(ANSWER_COLUMNS, row)) for row in zip(*self.answer_columns.values())]
+        columns = {**self.answer_columns, **{name: repeated(values, self.answer_counts)
+                                             for name, values in self.per_audit.items()}}
+        return [dict(zip(ANSWER_COLUMNS, row)) for row in zip(*(columns[name] for name in ANSWER_COLUMNS))]
 
     def flush(self, session: Session) -> None:
         """Insert what is collected so far and start again."""
@@ -124,18 +134,21 @@ class AuditRows:
 
     def insert(self, session: Session) -> None:
         for model, rows in ((Audit, self.audits), (AnswerPhoto, self.links), (GpsReading, self.readings)):
-            for chunk in chunks(rows, 2000):
-                bulk_insert(session, model.__table__, chunk)
+            if rows:
+                bulk_insert(session, model.__table__, rows)
                 faults.point(f"{model.__tablename__} rows inserted")
             if model is Audit:
                 self._insert_answers(session)
 
-    def _insert_answers(self, session: Session, size: int = 20_000) -> None:
-        total = len(self.answer_columns["audit_id"])
-        for start in range(0, total, size):
-            bulk_insert_columns(session, Answer.__table__,
-                                {name: values[start:start + size] for name, values in self.answer_columns.items()})
-            faults.point("answer rows inserted")
+    def _insert_answers(self, session: Session) -> None:
+        if not self.answer_counts:
+            return
+        table = Answer.__table__
+        columns = {**self.answer_columns, **{
+            name: repeated(driver_values(session, table.c[name], values), self.answer_counts)
+            for name, values in self.per_audit.items()}}
+        bulk_insert_columns(session, table, {name: columns[name] for name in ANSWER_COLUMNS}, ready=PER_AUDIT)
+        faults.point("answer rows inserted")
 
 
 def _same_audit_again(session: Session, change: Change, audit_id: uuid.UUID, stored: tuple, batch: list[Change],

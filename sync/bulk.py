@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import date, datetime
+from itertools import chain, repeat
 from typing import Iterable
 
 from sqlalchemy import JSON
 from sqlalchemy.orm import Session
 
 CHUNK = 500  # rows per IN (...) list: well under SQLite's variable limit
+BLOCK_ROWS = 20_000  # rows made and sent at a time: one executemany, or one write to the COPY stream
 
 
 def chunks(items: list, size: int = CHUNK) -> Iterable[list]:
@@ -29,31 +31,55 @@ def bulk_insert(session: Session, table, rows: list[dict], raw: tuple[str, ...] 
         bulk_insert_columns(session, table, {name: [row[name] for row in rows] for name in rows[0]}, raw)
 
 
-def bulk_insert_columns(session: Session, table, columns: dict[str, list], raw: tuple[str, ...] = ()) -> None:
+def bulk_insert_columns(session: Session, table, columns: dict[str, list], raw: tuple[str, ...] = (),
+                        ready: tuple[str, ...] = ()) -> None:
     """Rows straight to the driver, from equally long value lists per column: PostgreSQL COPY, SQLite executemany.
 
-    Each column's type conversion is applied once per distinct value (map and zip loop in C).
-    Columns named in `raw` already hold driver values (on PostgreSQL: text, or None for NULL).
+    One statement for all the rows (on PostgreSQL one COPY, so the server inserts a block while the next is
+    made here, and checks the foreign keys once at its end), made and sent BLOCK_ROWS rows at a time.
+    Each column's type conversion is applied once per distinct value of a block (map and zip loop in C).
+    Columns named in `raw` already hold driver values (on PostgreSQL: text, or None for NULL); columns named
+    in `ready` hold what `driver_values` made of them, used as they are.
     """
     names = list(columns)
     if not names or not columns[names[0]]:
         return
+    total = len(columns[names[0]])
     connection = session.connection()
     dialect = connection.dialect
     quoted = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
     target = f"{dialect.identifier_preparer.format_table(table)} ({quoted})"
     if dialect.name == "postgresql":
-        fields = [_convert(_copy_field(None if name in raw else table.c[name].type, dialect), columns[name])
+        fields = [None if name in ready else _copy_field(None if name in raw else table.c[name].type, dialect)
                   for name in names]
-        _copy_text(connection, f"COPY {target} FROM STDIN", fields)
+        blocks = ([_convert(field, columns[name][start:start + BLOCK_ROWS]) if field else columns[name][start:start + BLOCK_ROWS]
+                   for name, field in zip(names, fields)] for start in range(0, total, BLOCK_ROWS))
+        _copy_text(connection, f"COPY {target} FROM STDIN", blocks)
         return
-    converted = []
-    for name in names:
-        process = None if name in raw else table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        converted.append(_convert(process, columns[name]) if process else columns[name])
+    processes = [None if name in raw or name in ready else table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+                 for name in names]
     marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    connection.exec_driver_sql(f"INSERT INTO {target} VALUES ({', '.join([marker] * len(names))})",
-                               list(zip(*converted)))
+    statement = f"INSERT INTO {target} VALUES ({', '.join([marker] * len(names))})"
+    for start in range(0, total, BLOCK_ROWS):
+        block = [columns[name][start:start + BLOCK_ROWS] for name in names]
+        connection.exec_driver_sql(statement, list(zip(*(_convert(process, values) if process else values
+                                                         for process, values in zip(processes, block)))))
+
+
+def driver_values(session: Session, column, values: list) -> list:
+    """The column's values as bulk_insert_columns hands them to the driver (`ready`): a COPY text field on
+    PostgreSQL, the bound value on SQLite. For a value repeated on many rows (an audit's id on each of its
+    answers), converted once and repeated after."""
+    dialect = session.connection().dialect
+    if dialect.name == "postgresql":
+        return _convert(_copy_field(column.type, dialect), values)
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return _convert(process, values) if process else list(values)
+
+
+def repeated(values: list, counts: list[int]) -> list:
+    """Each value `count` times in a row: [a, a, b] from [a, b] and [2, 1] (in C)."""
+    return list(chain.from_iterable(map(repeat, values, counts)))
 
 
 # --- PostgreSQL: COPY in text format, made here ----------------------------------------------------------
@@ -61,7 +87,6 @@ def bulk_insert_columns(session: Session, table, columns: dict[str, list], raw: 
 # fields are made here instead, once per distinct value, and the rows joined in C: COPY's own cost is what is left.
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-COPY_ROWS = 20_000  # rows per write to the COPY stream
 
 
 def _copy_field(column_type, dialect):
@@ -105,14 +130,12 @@ def _text_field(value: str) -> str:
     return value.translate(_ESCAPES)
 
 
-def _copy_text(connection, statement: str, fields: list[list[str]]) -> None:
-    """COPY ... FROM STDIN in the request's own transaction, COPY_ROWS rows per write."""
+def _copy_text(connection, statement: str, blocks: Iterable[list[list[str]]]) -> None:
+    """COPY ... FROM STDIN in the request's own transaction, one write per block of fields (a list per column)."""
     cursor = connection.connection.dbapi_connection.cursor()
     try:
         with cursor.copy(statement) as copy:
-            total = len(fields[0])
-            for start in range(0, total, COPY_ROWS):
-                block = [column[start:start + COPY_ROWS] for column in fields]
+            for block in blocks:
                 copy.write("\n".join(map("\t".join, zip(*block))).encode() + b"\n")
     finally:
         cursor.close()

@@ -25,9 +25,10 @@ from typing import Annotated, Any, Literal, Union
 import pydantic_core
 import yaml
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, TypeAdapter,
-                      ValidationError, model_validator)
+                      ValidationError, model_validator, with_config)
 from shapely import wkb
 from shapely.errors import ShapelyError
+from typing_extensions import NotRequired, TypedDict
 
 from app.auth.scope import ROLES
 from geo.codes import LEVELS
@@ -151,9 +152,14 @@ AnswerValue = Annotated[Union[_text(MAX_TEXT), None, bool, Integer, Number,
                         Field(union_mode="left_to_right")]
 
 
-class Answer(Strict):
-    value: AnswerValue = None
-    note: _text(MAX_TEXT) | None = None
+# A typed dict, not a model: the same rules as Strict, without a model object made for each of the sixty answers
+# of every audit a hub ingests (the gate keeps nothing it builds). Left out, a key reads as null (sync.wire).
+@with_config(ConfigDict(strict=True, extra="forbid", allow_inf_nan=False))
+class Answer(TypedDict):
+    """One answer: its value and the auditor's note."""
+
+    value: NotRequired[Annotated[AnswerValue, Field(json_schema_extra={"default": None})]]
+    note: NotRequired[Annotated[_text(MAX_TEXT) | None, Field(json_schema_extra={"default": None})]]
 
 
 class Reading(Strict):

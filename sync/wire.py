@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Callable
 
 
@@ -28,7 +29,13 @@ def parse_time(value: str | None) -> datetime | None:
 
 
 def as_uuid(value) -> uuid.UUID | None:
-    return uuid.UUID(str(value)) if value else None
+    return _uuid(str(value)) if value else None
+
+
+@lru_cache(maxsize=4096)
+def _uuid(text: str) -> uuid.UUID:
+    """A UUID is immutable: the facilities and devices a batch of audits names over and over are parsed once."""
+    return uuid.UUID(text)
 
 
 def _same(value: Any) -> Any:
