@@ -223,9 +223,12 @@ def vet_from_below(session: Session, sender: Device, new: list[Change]) -> list[
     return verdict.changes
 
 
-def vet_from_above(session: Session, hub_id: uuid.UUID, new: list[Change]) -> list[Change]:
-    """sync.trust's rules for a page from the hub we enrolled with: no change in our name, no clock far ahead."""
+def vet_from_above(session: Session, hub_id: uuid.UUID, new: list[Change],
+                   own_lost: tuple[int, int] | None = None) -> list[Change]:
+    """sync.trust's rules for a page from the hub we enrolled with: no change in our name (except, after a
+    restore, our own numbers in `own_lost`), no clock far ahead."""
     facts = queries.trust_facts(session, new, self_device_id(session), hlc.wall_ms())
+    facts.own_lost = own_lost
     return trust.vet(new, trust.Sender(str(hub_id), "upper"), facts).changes
 
 
@@ -508,17 +511,12 @@ def receive_own(session: Session, hub: SyncPeer, entries: list[tuple[int, Change
     Only numbers of the lost window are taken (sync.trust), and they stay the hub's to know: they are recorded
     as received through it, so they are never pushed back to it.
     """
-    me = self_device_id(session)
-    if any(change.origin_id != str(me) for _, change in entries):
+    me = str(self_device_id(session))
+    if any(change.origin_id != me for _, change in entries):
         raise SYNC_PROBLEMS("sync.bad_answer")
-
-    def vet(new: list[Change]) -> list[Change]:
-        facts = queries.trust_facts(session, new, me, hlc.wall_ms())
-        facts.own_lost = lost
-        return trust.vet(new, trust.Sender(str(hub.hub_id), "upper"), facts).changes
-
     return apply_batch(session, [c for _, c in entries if lost[0] < c.origin_seq < lost[1]], hub.hub_id,
-                       lambda sha: has_photo(session, store, sha), vet=vet, max_waiting=None)
+                       lambda sha: has_photo(session, store, sha),
+                       vet=lambda new: vet_from_above(session, hub.hub_id, new, own_lost=lost), max_waiting=None)
 
 
 # --- bundles -------------------------------------------------------------------------------------------

@@ -81,7 +81,8 @@ def test_a_hub_restored_from_an_older_backup_syncs_on_without_loss_or_duplicates
     assert hub_audits(hub) == {before: 1, lost: 1, after: 1}
 
 
-def test_a_tablet_backed_up_to_a_usb_stick_and_restored_on_a_new_laptop_syncs_on(hub, tmp_path):
+def laptop_backed_up(hub, tmp_path):
+    """An enrolled laptop that sent one audit, then saved its backup to a USB stick: (laptop, audit, backup file)."""
     old = field_app(tmp_path / "old-laptop")
     with old.app_context():
         initialise(seed_demo=False)
@@ -92,7 +93,11 @@ def test_a_tablet_backed_up_to_a_usb_stick_and_restored_on_a_new_laptop_syncs_on
     stick.mkdir()
     made = old.test_cli_runner().invoke(args=["backup", str(stick)])
     assert made.exit_code == 0, made.output
-    backup = next(stick.glob("pantau-kla-field-*.zip"))
+    return old, first, next(stick.glob("pantau-kla-field-*.zip"))
+
+
+def test_a_tablet_backed_up_to_a_usb_stick_and_restored_on_a_new_laptop_syncs_on(hub, tmp_path):
+    old, first, backup = laptop_backed_up(hub, tmp_path)
     second = audit_on_device(old)  # made and sent after the backup, then the laptop is stolen
     sync_now(old)
 
@@ -151,16 +156,7 @@ def test_a_restored_laptop_takes_back_its_later_audits_with_photos_and_their_rev
     from sync.outbox import LOST_KEY
     from tests.test_sync_e2e import KTR
 
-    old = field_app(tmp_path / "old-laptop")
-    with old.app_context():
-        initialise(seed_demo=False)
-    enrol(hub, old)
-    first = audit_on_device(old)
-    sync_now(old)
-    stick = tmp_path / "usb"
-    stick.mkdir()
-    assert old.test_cli_runner().invoke(args=["backup", str(stick)]).exit_code == 0
-    backup = next(stick.glob("pantau-kla-field-*.zip"))
+    old, first, backup = laptop_backed_up(hub, tmp_path)
     second, photo = audit_with_photo(old)  # after the backup: on the hub only, once the laptop is gone
     sync_now(old)
     review(hub, second, "returned", "Foto kurang jelas.")
