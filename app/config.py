@@ -44,7 +44,7 @@ def configure(app: Flask, overrides: dict[str, Any]) -> None:
         BABEL_TRANSLATION_DIRECTORIES=str(Path(app.root_path).parent / "translations"),
     )
     if values["DATABASE_URL"].startswith("sqlite"):
-        configure_sqlite(values["SQLITE_BUSY_TIMEOUT_MS"])
+        configure_sqlite(values["SQLITE_BUSY_TIMEOUT_MS"], values["SQLITE_CACHE_MB"])
 
 
 def _engine_options(url: str) -> dict[str, Any]:

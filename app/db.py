@@ -76,13 +76,13 @@ def reset_write_intent(token: contextvars.Token) -> None:
     _write_intent.reset(token)
 
 
-def configure_sqlite(busy_timeout_ms: int) -> None:
+def configure_sqlite(busy_timeout_ms: int, cache_mb: int = 64) -> None:
     """Register the one place where every SQLite connection is set up."""
+    configure_sqlite.busy_timeout_ms = busy_timeout_ms
+    configure_sqlite.cache_mb = cache_mb
     if getattr(configure_sqlite, "_done", False):
-        configure_sqlite.busy_timeout_ms = busy_timeout_ms
         return
     configure_sqlite._done = True
-    configure_sqlite.busy_timeout_ms = busy_timeout_ms
 
     @event.listens_for(Engine, "connect")
     def _on_connect(dbapi_connection, connection_record):
@@ -97,6 +97,10 @@ def configure_sqlite(busy_timeout_ms: int) -> None:
         cursor.execute(f"PRAGMA busy_timeout={int(configure_sqlite.busy_timeout_ms)}")
         # FULL: a committed answer survives a power cut (a flat tablet battery), not only a crash.
         cursor.execute("PRAGMA synchronous=FULL")
+        # SQLite's default page cache is 2 MB: a hub's merge writing 600,000 answers into an index of
+        # millions spilled dirty pages to the WAL mid-transaction and wrote many twice (bench/sync.py: the
+        # import took 1.7x as long). Pages are taken as needed, so an idle connection holds little.
+        cursor.execute(f"PRAGMA cache_size={-1024 * int(configure_sqlite.cache_mb)}")
         cursor.close()
 
     @event.listens_for(Engine, "begin")

@@ -79,6 +79,8 @@ SETTINGS: tuple[Setting, ...] = (
             "counts together; `redis://127.0.0.1:6379` keeps them in Redis instead; `memory://` counts per "
             "process (one process only)."),
     Setting("SQLITE_BUSY_TIMEOUT_MS", 5000, "How long a SQLite writer waits for the lock before failing.", int),
+    Setting("SQLITE_CACHE_MB", 64, "Most memory each SQLite connection keeps for database pages (SQLite's own "
+            "default is 2 MB): a hub merging large bundles writes far less with a larger cache.", int),
     Setting("CARD_CACHE_SIZE", 4096, "How many rendered checklist cards each app process keeps (about 3 KB each), "
             "so a checklist page renders only the cards that changed; 0 turns the cache off.", int),
 )

@@ -9,9 +9,14 @@ bundle, not for this process's first reading of the checklist files or the hub's
 Baseline in the same run: the same rows the import writes (audits, answers, GPS readings and the
 change log) written in one transaction into an empty copy of those tables, with the same keys and
 indexes, the fastest plain way each driver has: `COPY ... FROM STDIN` (psycopg 3 `cursor.copy`) on
-PostgreSQL, `executemany` (sqlite3) on SQLite. That is the floor no sync can beat.
+PostgreSQL, `executemany` (sqlite3, with the hub's journal, sync and cache settings) on SQLite. That is
+the floor no sync can beat.
 On PostgreSQL the floor is also measured with the hub's foreign keys from answers and readings to the
-audit (`floor_fk_s`): PostgreSQL checks those row by row, a cost of the schema, not of sync.
+audit (`floor_fk_s`): PostgreSQL checks each row's, one lookup per row, and that alone costs as much as
+the COPY (a 600,000-answer bundle: about 3 s of each). No import that keeps those keys can come within
+2x of a COPY into tables without them, and the keys stay (an answer never outlives its audit); so the
+target on PostgreSQL is COPY of the same rows into the same tables, keys included, and the COPY without
+them is printed beside it.
 Reported: audits per second, the ratio to the floor, the re-import time as a share of the first
 import, and the p50/p95 of pushing 10 new audits over HTTP to that hub (PUSH_SAMPLES pushes, after
 PUSH_WARMUP unmeasured ones that load the server's code paths and caches).
@@ -128,6 +133,7 @@ def fill_existing(app, device_id: str, facilities: list[str], existing: int, ans
         service.catch_up(session)
 
 
+SQLITE_CACHE_MB = 64  # the default of the setting PANTAU_SQLITE_CACHE_MB
 FLOOR_TABLES = ("audit", "answer", "gps_reading", "sync_change")
 
 
@@ -186,6 +192,7 @@ def floor_insert(rows: dict[str, list[dict]], database_url: str | None, folder: 
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
+    conn.execute(f"PRAGMA cache_size={-1024 * SQLITE_CACHE_MB}")  # the hub's own connections' cache (app.db)
     start = time.perf_counter()
     conn.execute("BEGIN")
     for name, (table_values, columns) in values.items():
@@ -314,9 +321,12 @@ def main(argv: list[str] | None = None) -> dict:
                 "reimport_s", "reimport_share", "push10_n", "push10_p50_ms", "push10_p95_ms"):
         if key in result:
             print(f"{key:<40}{result[key]:>14}")
-    floor = "COPY" if result["database"] == "postgresql" else "executemany"
+    if result["database"] == "postgresql":
+        floor, ratio = "COPY (with the tables' foreign keys)", result["import_vs_floor_fk"]
+    else:
+        floor, ratio = "executemany", result["import_vs_floor"]
     push_limit = PUSH_P95_MS[result["database"]]
-    print(f"target import within {FLOOR_RATIO:g}x of the {floor} floor: {result['import_vs_floor'] <= FLOOR_RATIO}; "
+    print(f"target import within {FLOOR_RATIO:g}x of the {floor} floor: {ratio <= FLOOR_RATIO}; "
           f"re-import under 0.1 of first: {result['reimport_share'] < 0.1}; "
           f"10-audit push p95 under {push_limit:g} ms: {result['push10_p95_ms'] < push_limit}")
     print(json.dumps({"benchmark": "sync ingest", **result}))
