@@ -22,7 +22,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app_config.configure(app, config)
 
-    from app import auth, backup, errors, extensions, i18n, models, security, tx, views  # noqa: F401 (models: full metadata)
+    from app import auth, backup, errors, extensions, i18n, inputs, models, security, tx, views  # noqa: F401 (models: full metadata)
     from app import throttle  # noqa: F401 (registers the database:// throttling storage before the limiter binds)
     from app import cli as app_cli
 
@@ -32,6 +32,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     extensions.limiter.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    inputs.init_app(app)  # query and form values cleaned as parsed (no NUL, no control characters)
     errors.register(app)
     tx.init_app(app)  # one transaction per write request; the write lock as each route declares it
     auth.init_app(app)

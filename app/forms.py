@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from flask_babel import get_translations
 from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField, TextAreaField
 
+from app.inputs import one_line
 from app.problems import N_
 
 # The WTForms messages our forms can show, marked so `make extract` keeps them (each plural form on its own).
@@ -31,9 +33,20 @@ class _Catalog:
         return self.gettext(singular if n == 1 else plural)
 
 
+def _one_line(value):
+    return one_line(value) if isinstance(value, str) else value
+
+
 class Form(FlaskForm):
-    """A Flask-WTF form whose built-in messages are translated like every other text."""
+    """A Flask-WTF form whose built-in messages are translated like every other text, and whose one-line text
+    fields hold one line (app.inputs.one_line: what the sync door allows in a name)."""
 
     class Meta(FlaskForm.Meta):
         def get_translations(self, form):
             return _Catalog()
+
+        def bind_field(self, form, unbound_field, options):
+            field_class = unbound_field.field_class
+            if issubclass(field_class, StringField) and not issubclass(field_class, (TextAreaField, PasswordField)):
+                options = {**options, "filters": [*unbound_field.kwargs.get("filters", ()), _one_line]}
+            return super().bind_field(form, unbound_field, options)

@@ -27,6 +27,7 @@ from app.downloads import made_file
 from app.errors import field_errors, rerenders_too_large, upload_refusal
 from app.extensions import db
 from app.htmx import render_page
+from app.inputs import one_line
 from app.node import Device, self_device, self_device_id
 from app.problems import AppError, NotFound
 from app.tx import transactional
@@ -85,7 +86,7 @@ def register():
     """Register a device and show its one-time code, once; a refusal is shown beside its field, input kept."""
     scope = request.form.getlist("kecamatan")
     role = request.form.get("role", "field")
-    values = {"name": request.form.get("name", ""), "kecamatan": scope, "role": role}
+    values = {"name": one_line(request.form.get("name", "")), "kecamatan": scope, "role": role}
     if role != "field" and current_user.role != "admin":  # a lower hub relays for others: an admin's decision
         raise SYNC_PROBLEMS("device.role_forbidden")
     try:
