@@ -33,7 +33,7 @@ ALL_FACILITIES = "all"
 SOURCE_STATUSES = ("verified", "weak", "observable_practice", "unverified")
 
 MAX_TEXT_ANSWER = 10_000
-MAX_INSTANCES = 500  # instances of one repeat in one audit (per enclosing instance)
+MAX_INSTANCES = 500  # instances of one repeat in one audit, in all its enclosing instances together
 MAX_REPEAT_DEPTH = 3
 MAX_ANSWERS = 20_000  # answers of one audit, repeat instances included
 _ID = re.compile(r"[a-z0-9_]{1,64}")

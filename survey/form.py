@@ -88,6 +88,7 @@ class FormState:
     answers: Mapping[str, object]
     nodes: list[tuple[str, Item, Instance]] = field(default_factory=list)  # (address, item, instance), file order
     counts: dict[str, int] = field(default_factory=dict)  # repeat count address -> instances
+    totals: dict[str, int] = field(default_factory=dict)  # repeat id -> its instances in all enclosing instances
     relevant: set[str] = field(default_factory=set)  # addresses of relevant items and container instances
     values: dict[str, object] = field(default_factory=dict)  # what expressions see: relevant answers, calculations
     problems: dict[str, str] = field(default_factory=dict)  # address -> answer problem code
@@ -217,7 +218,11 @@ class _Evaluation:
                     container.relevant, outer, instance):
                 state.relevant.add(here)
             if container.type == "repeat":
-                state.counts[here] = self._count(container, outer, instance, here)
+                # At most MAX_INSTANCES of a repeat in all, taken by its enclosing instances in order: nested
+                # counted repeats (3 levels of ${n}) would otherwise make millions of nodes from one number.
+                used = state.totals.get(container.id, 0)
+                state.counts[here] = min(self._count(container, outer, instance, here), MAX_INSTANCES - used)
+                state.totals[container.id] = used + state.counts[here]
                 if here in state.relevant:
                     for number in range(1, state.counts[here] + 1):
                         state.relevant.add(instance_key(repeats, (*instance, number)))

@@ -171,6 +171,39 @@ def test_refused_repeat_requests_name_their_code_and_change_nothing(app, signed_
     assert stored(app, audit) == before
 
 
+def test_a_repeat_holds_at_most_its_limit_in_all_its_enclosing_entries(app, signed_in, facility):
+    """Nested repeats share one limit (MAX_INSTANCES in all): entries typed into one room's equipment count
+    against every room's, so no form grows millions of entries from a few numbers."""
+    import uuid
+
+    from app.cli_support import write_transaction
+    from survey.checklist import MAX_INSTANCES
+
+    install_one(app, "ruang", """\
+      - id: ruang
+        type: repeat
+        label: {id: Ruang, en: Room}
+        count: "2"
+        items:
+          - id: alat
+            type: repeat
+            label: {id: Alat, en: Equipment}
+            items:
+              - {id: kondisi, type: text, label: {id: Kondisi, en: Condition}}
+""")
+    audit = start(signed_in, facility, "ruang@1")
+    assert add(signed_in, audit, "ruang[2]/alat").status_code == 200
+    with app.app_context(), write_transaction() as session:
+        session.add(Answer(audit_id=uuid.UUID(audit), item_id="ruang[1]/alat", value=MAX_INSTANCES - 1, version=1))
+    before = stored(app, audit)
+    reply = add(signed_in, audit, "ruang[2]/alat")
+    assert (reply.status_code, html(reply).select_one("[data-error-code]")["data-error-code"]) == (
+        422, "audit.too_many_instances")
+    assert stored(app, audit) == before
+    page = html(signed_in.client.get(f"/audits/{audit}"))
+    assert len(page.select("fieldset.instance fieldset.instance")) == MAX_INSTANCES
+
+
 def test_counted_repeat_follows_its_answer(signed_in, audit):
     answer(signed_in, audit, "jumlah_anak", "2")
     page = html(signed_in.client.get(f"/audits/{audit}"))

@@ -143,7 +143,7 @@ def add_instance(session: Session, audit: Audit, checklist: Checklist, address: 
     state = form_state(session, audit, checklist)
     repeat = _editable_repeat(audit, checklist, address, actor, state)
     count = state.counts.get(address, 0)
-    if count >= MAX_INSTANCES:
+    if state.totals.get(repeat, 0) >= MAX_INSTANCES:  # in all its enclosing instances (survey.form)
         raise SURVEY_PROBLEMS("audit.too_many_instances", n=MAX_INSTANCES)
     row = session.get(Answer, (audit.id, address))
     if row is None:

@@ -19,7 +19,7 @@ export const DISPLAY_TYPES = ['note'];
 export const YNP_VALUES = ['ya', 'tidak', 'sebagian', 'tidak_berlaku'];
 
 export const MAX_TEXT_ANSWER = 10000;
-export const MAX_INSTANCES = 500; // instances of one repeat in one audit (per enclosing instance)
+export const MAX_INSTANCES = 500; // instances of one repeat in one audit, in all its enclosing instances together
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const TIME = /^(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2})?$/;
 const DATETIME = /^(\d{4}-\d{2}-\d{2})T(.+)$/;

@@ -55,6 +55,7 @@ export class FormState {
     this.answers = answers;
     this.nodes = []; // [address, item, instance], file order
     this.counts = new Map(); // repeat count address -> instances
+    this.totals = new Map(); // repeat id -> its instances in all enclosing instances
     this.relevant = new Set(); // addresses of relevant items and container instances
     this.values = new Map(); // what expressions see: relevant answers, calculations
     this.problems = new Map(); // address -> answer problem code
@@ -193,7 +194,10 @@ class Evaluation {
         state.relevant.add(here);
       }
       if (container.type === 'repeat') {
-        state.counts.set(here, this.count(container, outer, instance, here));
+        // At most MAX_INSTANCES of a repeat in all, taken by its enclosing instances in order (survey/form.py).
+        const used = state.totals.get(container.id) || 0;
+        state.counts.set(here, Math.min(this.count(container, outer, instance, here), MAX_INSTANCES - used));
+        state.totals.set(container.id, used + state.counts.get(here));
         if (state.relevant.has(here)) {
           for (let number = 1; number <= state.counts.get(here); number += 1) {
             state.relevant.add(instanceKey(repeats, [...instance, number]));
