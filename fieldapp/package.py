@@ -23,7 +23,7 @@ from app.node import Device
 from fieldapp import queries
 from geo.geofence import Limits
 from geo.simplify import simplified_geojson
-from survey.checklist import Checklist, dump_checklist_yaml
+from survey.checklist import Checklist, dump_checklist_yaml, load_checklist_text
 from survey.kinds import KIND_CODES
 from sync import wire
 
@@ -55,16 +55,18 @@ def build(session: Session, device: Device, hub: Device, offers: dict[str, list[
     """The package for this field device: its scope's state, the checklists on offer (`offers`: facility kind ->
     the versions the hub's start page offers for it), its own audits."""
     scope = sorted(device.scope or [])
+    audits = audit_entries(session, queries.device_audits(session, device.id, scope))
+    checklists = checklist_entries(session, offers, render)
     state = {
         "format": FORMAT, "version": VERSION,
         "hub": {"id": str(hub.id), "name": hub.name},
         "device": {"id": str(device.id), "name": device.name, "scope": scope},
         "regions": region_entries(queries.regions(session, scope)),
         "facilities": [facility_entry(facility) for facility in queries.facilities(session, scope)],
-        "checklists": checklist_entries(session, offers, render),
+        "checklists": checklists + returned_checklists(session, audits, {c["key"] for c in checklists}, render),
         "auditors": [{"username": username, "full_name": full_name}
                      for username, full_name in queries.auditors(session, scope, demo)],
-        "audits": audit_entries(session, queries.device_audits(session, device.id, scope)),
+        "audits": audits,
         "limits": {"accuracy_m": limits.accuracy_m, "distance_m": limits.distance_m, "far_m": limits.far_m},
     }
     etag = hashlib.sha256(_dumps(state)).hexdigest()
@@ -167,6 +169,16 @@ def checklist_entries(session: Session, offers: dict[str, list[Checklist]], rend
     checklists = offered(offers)
     stored = queries.stored_versions(session, [c.key for c, _ in checklists])
     return [checklist_entry(c, kinds, *(stored.get(c.key) or _text_of(c)), render) for c, kinds in checklists]
+
+
+def returned_checklists(session: Session, audits: list[dict], offered: set[str], render: Render) -> list[dict]:
+    """The versions of the device's audits returned for correction that are no longer on offer, offered for no
+    kind: a correction is filled in its audit's own version (as survey.audits.service.revise does), and a
+    tablet that no longer holds that version must still open it."""
+    keys = sorted({audit["checklist_key"] for audit in audits if "document" in audit} - offered)
+    stored = queries.stored_versions(session, keys)
+    return [checklist_entry(load_checklist_text(content, origin=f"stored {key}"), [], sha256, content, render)
+            for key, (sha256, content) in sorted(stored.items())]
 
 
 def _text_of(checklist: Checklist) -> tuple[str, str]:

@@ -227,13 +227,30 @@ def test_checklists_are_those_the_start_page_offers_with_their_stored_text(app, 
                 assert ktr["markup"][locale] == markup.render_sections(checklist, locale)
 
 
-def test_a_retired_checklist_is_not_in_the_package(app, client, tablet, world):
+def test_a_retired_checklist_is_offered_no_more_but_a_returned_audit_still_opens_in_it(app, client, tablet, world):
     from survey.catalog.models import ChecklistRelease
 
-    keys = {c["key"] for c in body(package(client, tablet))["checklists"]}
+    def offered(entries):
+        return {c["key"] for c in entries if c["kinds"]}
+
+    before = body(package(client, tablet))["checklists"]
     with app.app_context(), write_transaction() as session:
         session.add(ChecklistRelease(key="ktr@1", checklist_id="ktr", version=1, state="retired", notes=[]))
-    assert keys - {c["key"] for c in body(package(client, tablet))["checklists"]} == {"ktr@1"}
+    after = body(package(client, tablet))["checklists"]
+    assert offered(before) - offered(after) == {"ktr@1"}
+    # Tablet-1's audit on ktr@1 was returned: its correction is filled in that version (as on the desktop), so the
+    # version travels, offered for no facility kind, with the text the audit was filled with.
+    kept = {c["key"]: c for c in after}["ktr@1"]
+    assert kept["kinds"] == [] and kept == {**{c["key"]: c for c in before}["ktr@1"], "kinds": []}
+
+
+def test_a_version_only_an_approved_audit_names_does_not_travel(app, client, tablet, world):
+    from survey.catalog.models import ChecklistRelease
+
+    decide(app, world.returned, "approved")
+    with app.app_context(), write_transaction() as session:
+        session.add(ChecklistRelease(key="ktr@1", checklist_id="ktr", version=1, state="retired", notes=[]))
+    assert "ktr@1" not in {c["key"] for c in body(package(client, tablet))["checklists"]}
 
 
 # --- regions and their outlines -----------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 /**
  * *Siapkan untuk lapangan*: the hub's field package (fieldapp/package.py) stored for offline work, replacing what an
- * earlier package held in one transaction (facilities, checklists, regions, auditors), and review decisions on this
- * tablet's audits brought home: a returned audit can then be corrected offline.
+ * earlier package held in one transaction (facilities, checklists, regions, auditors; a checklist version an audit
+ * here still names is kept), and review decisions on this tablet's audits brought home: a returned audit can then be
+ * corrected offline.
  */
 
 import { database, meta } from './db.js';
@@ -30,7 +31,13 @@ export async function store(data, etag, transferred) {
     for (const row of rows) table.put(row);
   };
   await replace('facilities', data.facilities);
-  await replace('checklists', data.checklists);
+  // A version no longer on offer stays while an audit here names it (a draft begun before a newer version was
+  // published, an unsent or a returned audit): it opens as it was filled, and is offered for no new audit.
+  const offered = new Set(data.checklists.map((row) => row.key));
+  const named = new Set((await tx.objectStore('audits').getAll()).map((audit) => audit.checklist_key));
+  const kept = (await tx.objectStore('checklists').getAll())
+    .filter((row) => named.has(row.key) && !offered.has(row.key)).map((row) => ({ ...row, kinds: [] }));
+  await replace('checklists', [...data.checklists, ...kept]);
   await replace('regions', data.regions);
   const auditors = tx.objectStore('auditors');
   const known = new Map((await auditors.getAll()).map((row) => [row.username, row]));
