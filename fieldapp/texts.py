@@ -121,6 +121,10 @@ APP_TEXTS = {
     "position.lat": N_("Latitude"),
     "position.lon": N_("Longitude"),
     "position.save": N_("Save this position"),
+    "position.far_outside": N_("This position is %(km)d km from kecamatan %(name)s: it cannot be where the facility is. "
+                               "Check the coordinates (south of the equator the latitude is negative, e.g. -6.12)."),
+    "position.confirm_outside": N_("This position is %(km)s km outside kecamatan %(name)s. Is it right?"),
+    "position.confirm": N_("Save anyway: the position is right"),
     "position.bad": N_("Enter a latitude between -90 and 90 and a longitude between -180 and 180, e.g. -6.1201 and 106.1503."),
     "result.none": N_("No scored items"),
     "choices.none": N_("No option applies given the answers so far."),

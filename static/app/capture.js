@@ -13,7 +13,7 @@ import { sha256Hex } from './clock.js';
 import { locale, local, t, when } from './texts.js';
 import * as store from './store.js';
 import { preparePhoto, PhotoError } from './photos.js';
-import { positionWarnings, watchBest } from './position.js';
+import { decide, positionWarnings, watchBest } from './position.js';
 
 const TYPED_DELAY_MS = 400;
 const channel = 'BroadcastChannel' in window ? new BroadcastChannel('pantau-field') : null;
@@ -193,8 +193,9 @@ export class AuditPage {
           live.textContent = t(problem || 'position.failed');
           return;
         }
-        await this.keepPosition(best.lat, best.lon, best.accuracy, 'gps', best.at);
-        live.textContent = t('position.kept', { m: Math.round(best.accuracy) });
+        if (await this.keepPosition(best.lat, best.lon, best.accuracy, 'gps', best.at, live)) {
+          live.textContent = t('position.kept', { m: Math.round(best.accuracy) });
+        }
       },
     });
   }
@@ -249,10 +250,29 @@ export class AuditPage {
       return;
     }
     const source = this.mapPoint === `${String(latText).trim()},${String(lonText).trim()}` ? 'map' : 'manual';
-    await this.keepPosition(lat, lon, null, source, new Date().toISOString());
+    await this.keepPosition(lat, lon, null, source, new Date().toISOString(), error);
   }
 
-  async keepPosition(lat, lon, accuracy, source, at) {
+  /**
+   * Keep a position as the desktop does (survey.audits.service.record_position): refused beyond the limit of the
+   * kecamatan, confirmed first when set by hand outside it; `slot` says why. Resolves to whether it was kept.
+   */
+  async keepPosition(lat, lon, accuracy, source, at, slot = null, confirmed = false) {
+    const { verdict, km } = decide(lat, lon, source, this.facility, this.region, this.limits);
+    if (verdict === 'refuse' || (verdict === 'confirm' && !confirmed)) {
+      const name = (this.region && this.region.name) || this.facility.kecamatan_code || '';
+      if (slot) {
+        slot.textContent = t(verdict === 'refuse' ? 'position.far_outside' : 'position.confirm_outside', { km, name });
+        if (verdict === 'confirm') {
+          const yes = element('button', { type: 'button', class: 'btn', 'data-confirm-outside': '' }, t('position.confirm'));
+          yes.addEventListener('click', () => this.keepPosition(lat, lon, accuracy, source, at, slot, true));
+          slot.append(' ', yes);
+        }
+        slot.hidden = false;
+      }
+      return false;
+    }
+    if (slot && slot.classList.contains('error-text')) slot.hidden = true;
     const warnings = positionWarnings(lat, lon, accuracy, source, this.facility, this.region, this.limits);
     const reading = { id: crypto.randomUUID(), lat, lon, accuracy_m: accuracy, source, taken_at: at, warnings };
     this.audit = await store.updateDraft(this.audit.id, {
@@ -260,6 +280,7 @@ export class AuditPage {
       readings: [...(this.audit.readings || []), reading].slice(-500),
     });
     this.showPosition();
+    return true;
   }
 
   submitBar(editable) {

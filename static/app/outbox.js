@@ -89,6 +89,19 @@ async function acknowledge(acked) {
       tx.objectStore('audits').put(record);
     }
   }
+  await letGo(tx, acked, Date.now());
+  await tx.done;
+}
+
+export const KEEP_ACKNOWLEDGED_DAYS = 30;
+
+/**
+ * Photos only acknowledged changes name are kept KEEP_ACKNOWLEDGED_DAYS after the hub first acknowledged them, then
+ * let go: a hub restored from a backup of the last month asks for them again and gets them (without them the
+ * hub refuses the audit, sync.photo_missing). Drafts' and unsent changes' photos are always kept. `tx` spans
+ * answers, changes and photos.
+ */
+export async function letGo(tx, acked, now) {
   const needed = new Set();
   for (const draft of await tx.objectStore('audits').index('status').getAll('draft')) {
     for (const row of await tx.objectStore('answers').index('audit_id').getAll(draft.id)) {
@@ -98,10 +111,17 @@ async function acknowledge(acked) {
   for (const row of await tx.objectStore('changes').getAll(IDBKeyRange.lowerBound(acked, true))) {
     photosOf(row.change).forEach((sha) => needed.add(sha));
   }
-  for (const sha of await tx.objectStore('photos').getAllKeys()) {
-    if (!needed.has(sha)) tx.objectStore('photos').delete(sha);
+  const photos = tx.objectStore('photos');
+  for (const sha of await photos.getAllKeys()) {
+    const record = await photos.get(sha);
+    if (needed.has(sha)) {
+      if (record.acked_at) photos.put({ ...record, acked_at: null }); // needed again (a correction took it)
+    } else if (!record.acked_at) {
+      photos.put({ ...record, acked_at: new Date(now).toISOString() });
+    } else if (now - Date.parse(record.acked_at) > KEEP_ACKNOWLEDGED_DAYS * 86_400_000) {
+      photos.delete(sha);
+    }
   }
-  await tx.done;
 }
 
 /** {count, audits, photos} of what waits in the outbox. */

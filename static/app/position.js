@@ -1,10 +1,13 @@
 /**
- * GPS on the tablet: watch for a while, show each reading's accuracy live, keep the best; and the position warnings
- * geo/geofence.py gives (poor accuracy, outside the kecamatan, far from the facility), worked out offline.
+ * GPS on the tablet: watch for a while, show each reading's accuracy live, keep the best; and what geo/geofence.py
+ * decides of a position, worked out offline: its warnings (poor accuracy, outside the kecamatan, far from the
+ * facility), refused beyond `far_m` of the kecamatan, confirmed first when set by hand outside it.
  */
 
 const WATCH_MS = 30000;
 const EARTH_M = 6371008.8;
+export const BORDER_TOLERANCE_M = 25; // geo/geofence.py: shared borders overlap or leave slivers this wide
+export const FAR_OUTSIDE_M = 100000; // geo/geofence.py FAR_OUTSIDE_M, when the package names no far_m
 
 /**
  * Watch the position until a reading is at least as good as `target` metres or WATCH_MS pass; `onDone(best, problem)`
@@ -64,6 +67,53 @@ function crosses(ring, x, y) {
   return odd;
 }
 
+/**
+ * Metres from a point to the nearest edge of a GeoJSON Polygon or MultiPolygon, 0 inside it
+ * (geo.geofence.distance_outside_m), in a flat projection around the point: close enough for 25 m and 100 km.
+ */
+export function distanceOutside(lat, lon, geometry) {
+  if (!geometry || inside(lat, lon, geometry)) return 0;
+  const polygons = geometry.type === 'Polygon' ? [geometry.coordinates]
+    : geometry.type === 'MultiPolygon' ? geometry.coordinates : [];
+  const rad = Math.PI / 180;
+  const kx = EARTH_M * rad * Math.cos(lat * rad);
+  const ky = EARTH_M * rad;
+  let best = Infinity;
+  for (const rings of polygons) {
+    for (const ring of rings) {
+      for (let i = 1; i < ring.length; i += 1) {
+        const ax = (ring[i - 1][0] - lon) * kx;
+        const ay = (ring[i - 1][1] - lat) * ky;
+        const dx = (ring[i][0] - lon) * kx - ax;
+        const dy = (ring[i][1] - lat) * ky - ay;
+        const length = dx * dx + dy * dy;
+        const along = length ? Math.max(0, Math.min(1, -(ax * dx + ay * dy) / length)) : 0;
+        best = Math.min(best, Math.hypot(ax + along * dx, ay + along * dy));
+      }
+    }
+  }
+  return Number.isFinite(best) ? best : 0;
+}
+
+function facilityDistance(lat, lon, facility) {
+  return facility && facility.lat !== null && facility.lat !== undefined && facility.lon !== null
+    && facility.lon !== undefined ? haversine(lat, lon, facility.lat, facility.lon) : null;
+}
+
+/**
+ * geo.geofence.decide: {verdict: 'accept' | 'confirm' | 'refuse', km}. Beyond `far_m` of the kecamatan (without its
+ * outline, of the facility) nothing can be the audit's position; a hand-set point outside the kecamatan is confirmed.
+ */
+export function decide(lat, lon, source, facility, region, limits) {
+  const outsideBy = region && region.geometry ? distanceOutside(lat, lon, region.geometry) : null;
+  const far = outsideBy !== null ? outsideBy : facilityDistance(lat, lon, facility);
+  if (far !== null && far > (limits.far_m ?? FAR_OUTSIDE_M)) return { verdict: 'refuse', km: Math.round(far / 1000) };
+  if (outsideBy !== null && outsideBy > BORDER_TOLERANCE_M && (source === 'manual' || source === 'map')) {
+    return { verdict: 'confirm', km: (outsideBy / 1000).toFixed(1) };
+  }
+  return { verdict: 'accept' };
+}
+
 /** Warning codes for one reading, in geo/geofence.py's order. */
 export function positionWarnings(lat, lon, accuracy, source, facility, region, limits) {
   const warnings = [];
@@ -71,7 +121,9 @@ export function positionWarnings(lat, lon, accuracy, source, facility, region, l
     if (accuracy === null || accuracy === undefined) warnings.push('gps.no_accuracy');
     else if (accuracy > limits.accuracy_m) warnings.push('gps.poor_accuracy');
   }
-  if (region && region.geometry && !inside(lat, lon, region.geometry)) warnings.push('gps.outside_kecamatan');
+  if (region && region.geometry && distanceOutside(lat, lon, region.geometry) > BORDER_TOLERANCE_M) {
+    warnings.push('gps.outside_kecamatan');
+  }
   if (facility && facility.lat !== null && facility.lat !== undefined && facility.lon !== null
       && haversine(lat, lon, facility.lat, facility.lon) > limits.distance_m) {
     warnings.push('gps.far_from_facility');

@@ -242,10 +242,22 @@ def test_field_app_offline_end_to_end(hub, playwright_driver, tmp_path):
         assert len(photos) == 1
         assert list((new_version.instance / "photos").rglob(f"{photos[0][0]}*")), "the photo file is on the hub"
         kept = tablet.evaluate("""async () => {
-            const { database } = await import('/static/app/db.js');
-            return (await database()).count('photos');
+            const { database, meta } = await import('/static/app/db.js');
+            const { letGo, KEEP_ACKNOWLEDGED_DAYS } = await import('/static/app/outbox.js');
+            const db = await database();
+            const photos = (await db.getAll('photos')).map((row) => Boolean(row.acked_at));
+            const acked = await meta('acked', 0);
+            const later = async (days) => {
+                const tx = db.transaction(['audits', 'answers', 'changes', 'photos'], 'readwrite');
+                await letGo(tx, acked, Date.now() + days * 86400000);
+                await tx.done;
+                return db.count('photos');
+            };
+            return { photos, month: await later(KEEP_ACKNOWLEDGED_DAYS - 1),
+                     after: await later(KEEP_ACKNOWLEDGED_DAYS + 1) };
         }""")
-        assert kept == 0, "a photo the hub acknowledged is not kept on the tablet"
+        # A photo the hub acknowledged stays a month (a hub restored from a recent backup gets it again), then goes.
+        assert kept == {"photos": [True], "month": 1, "after": 0}, kept
         tablet.page.locator("[data-sync-now]").click()  # sending again sends nothing twice
         tablet.page.locator(".sync-status").wait_for()
         assert len(hub_rows(new_version, "SELECT id FROM audit WHERE replace(id, '-', '') = ?",
@@ -492,6 +504,21 @@ def test_repeat_form_offline_entries_cascades_and_calculations(hub, playwright_d
         assert page.locator("[id='item-alat[2]/foto_alat'] ul.photos img").count() == 1
         page.locator("[data-manual] summary").click()  # no GPS fix: the point is tapped on the kecamatan's map
         page.locator("[data-map].leaflet-container path").first.wait_for()  # the outline, drawn offline
+        # As on the desktop: a latitude with its sign flipped is refused, a point set outside the kecamatan confirmed.
+        page.fill("#manual-lat", "6.1201")
+        page.fill("#manual-lon", "106.1503")
+        page.get_by_role("button", name="Simpan posisi ini").click()
+        page.locator("[data-manual] .error-text", has_text="tidak mungkin lokasi fasilitas").wait_for()
+        assert page.locator("[data-no-position]").count() == 1
+        page.fill("#manual-lat", "-6.3000")
+        page.get_by_role("button", name="Simpan posisi ini").click()
+        page.locator("[data-manual] .error-text", has_text="di luar kecamatan").wait_for()
+        assert page.locator("[data-no-position]").count() == 1
+        page.locator("[data-confirm-outside]").scroll_into_view_if_needed()
+        tablet.shot("position-confirm-tablet-id")
+        page.get_by_role("button", name="Tetap simpan: posisinya benar").click()
+        page.locator("[data-position-line]", has_text="-6.300000").wait_for()
+        assert page.locator("[data-manual] .error-text").is_hidden()
         page.locator("[data-map]").click()
         assert page.locator("#manual-lat").input_value().startswith("-6.")
         tablet.shot("map-position-tablet-id")
