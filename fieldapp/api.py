@@ -24,7 +24,7 @@ from survey import registry
 from survey.audits.pages import gps_limits
 from survey.checklist import Checklist
 from survey.kinds import KIND_CODES
-from sync import schemas
+from sync import publish, schemas
 from sync.api import device, reply
 from sync.problems import SYNC_PROBLEMS, SyncError
 
@@ -56,12 +56,14 @@ def field_device() -> Device:
 
 
 @bp.get("/package")
-@transactional  # authenticating notes when the device was last seen
+@transactional  # authenticating notes when the device was last seen; the versions it now holds are noted
 def field_package():
     """The state this device's kecamatan needs offline; 304 when the device already holds this one (ETag)."""
     sender = field_device()
     built = package.build(db.session, sender, self_device(db.session), offers(), gps_limits(), render_markup,
                           bool(current_app.config.get("DEMO")), utcnow())
+    # What the tablet holds from now on (or held already, 304): the catalog page lists it beside each version.
+    publish.note_packaged(db.session, sender.id, [entry["key"] for entry in built.body["checklists"]])
     etag = f'"{built.etag}"'
     if _unchanged(etag):
         response = Response(status=304)

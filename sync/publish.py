@@ -240,9 +240,21 @@ def note_pulled(session: Session, device_id: uuid.UUID, cursor: int) -> None:
         row.value = str(cursor)
 
 
+PACKAGED = "packaged:"  # sync_state: "packaged:<device id>" -> the checklist keys of the field package it last took
+
+
+def note_packaged(session: Session, device_id: uuid.UUID, keys: list[str]) -> None:
+    """A field-app tablet took (or already held, 304) the package with these checklist versions: it holds them."""
+    value = ",".join(sorted(keys))
+    row = outbox.locked_state(session, f"{PACKAGED}{device_id}", value)
+    if row.value != value:
+        row.value = value
+
+
 def release_holders(session: Session) -> dict[str, list[str]]:
-    """Per published or retired catalog version, the names of the devices registered here whose acknowledged
-    pull reached the first change that carried its release (checklists go to every device)."""
+    """Per published or retired catalog version, the names of the devices registered here that hold it: those
+    whose acknowledged pull reached the first change that carried its release (checklists go to every device),
+    and the field-app tablets whose last package held it (they take checklists in the package, never by pull)."""
     first = dict(session.execute(
         select(SyncChange.entity_id, func.min(SyncChange.local_seq))
         .where(SyncChange.kind == "checklist", SyncChange.applied.is_(True),
@@ -250,10 +262,14 @@ def release_holders(session: Session) -> dict[str, list[str]]:
         .group_by(SyncChange.entity_id)).all())
     if not first:
         return {}
-    pulled = {key.removeprefix(PULLED): int(value) for key, value in session.execute(
-        select(SyncState.key, SyncState.value).where(SyncState.key.startswith(PULLED)))}
+    states = dict(session.execute(select(SyncState.key, SyncState.value).where(
+        or_(SyncState.key.startswith(PULLED), SyncState.key.startswith(PACKAGED)))).all())
+    pulled = {key.removeprefix(PULLED): int(value) for key, value in states.items() if key.startswith(PULLED)}
+    packaged = {key.removeprefix(PACKAGED): set(value.split(",")) for key, value in states.items()
+                if key.startswith(PACKAGED)}
     devices = session.execute(select(Device.id, Device.name).where(
         Device.is_self.is_(False), Device.revoked_at.is_(None), Device.parent_id.is_(None),
         Device.token_hash.is_not(None)).order_by(Device.name)).all()
-    return {key: [name for device_id, name in devices if pulled.get(str(device_id), 0) >= seq]
+    return {key: [name for device_id, name in devices
+                  if pulled.get(str(device_id), 0) >= seq or key in packaged.get(str(device_id), ())]
             for key, seq in first.items()}

@@ -282,6 +282,23 @@ def test_the_catalog_shows_which_devices_hold_a_published_version(app, admin_bro
         .endswith("tablet-1")
 
 
+def test_a_field_app_tablet_holds_the_versions_of_the_package_it_took(app, admin_browser, client, tmp_path,
+                                                                       kota_serang):
+    """Field-app tablets never pull: they take checklists in their package, and the catalog says which hold what."""
+    from tests.test_field_package import enrolled, package
+
+    published(app, admin_browser, tmp_path)
+    took, idle = enrolled(app, "tablet-lapangan"), enrolled(app, "tablet-diam")
+    assert package(client, took).status_code == 200
+    page = html(admin_browser.client.get("/checklists/"))
+    assert page.select_one(f'tr[data-version="{KEY}"] [data-holders]').get_text(strip=True) == "tablet-lapangan"
+    assert idle  # enrolled, never took a package: holds nothing
+    assert admin_browser.post(f"/checklists/{KEY}/retire").status_code == 303
+    assert package(client, took).status_code == 200  # the next package no longer holds the retired version
+    page = html(admin_browser.client.get("/checklists/"))
+    assert page.select_one(f'tr[data-version="{KEY}"] [data-holders]').get_text(strip=True) == "belum ada"
+
+
 def test_flask_checklists_list_shows_the_catalog_states(app, admin_browser, runner, tmp_path):
     from survey.cli import register
 

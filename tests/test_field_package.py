@@ -345,13 +345,15 @@ def test_the_package_costs_the_same_queries_for_many_facilities_and_audits(app, 
 
 def test_the_package_stores_the_versions_it_hands_out_and_nothing_else(app, client, tablet, world):
     """An audit the tablet fills with a checklist on offer must find that version on the hub: the first package
-    stores each one (as the hub's start page does); the package writes nothing else, and nothing the second time."""
+    stores each one (as the hub's start page does) and notes what the tablet holds; the package writes nothing
+    else, and nothing the second time."""
     tables = ("audit", "answer", "photo", "facility", "wilayah", "user_account", "audit_review")
     with app.app_context():
         before = snapshot(db.session, tables)
     first = package(client, tablet)
     assert first.status_code == 200
-    written = ("count checklist_version", "count sync_change")  # the versions stored, and their changes published
+    # The versions stored, their changes published, and what the tablet now holds (sync.publish.note_packaged).
+    written = ("count checklist_version", "count sync_change", "count sync_state")
 
     def unwritten(state: dict) -> dict:
         return {key: value for key, value in state.items() if key not in written}
