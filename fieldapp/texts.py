@@ -151,6 +151,8 @@ APP_TEXTS = {
     "settings.persisted": N_("Storage is persistent: the browser will not clear this app's data when space runs low."),
     "settings.not_persisted": N_("Storage is not persistent: the browser may clear this app's data when space runs low. Send often, or allow persistent storage."),
     "settings.persist": N_("Ask for persistent storage"),
+    "clock.skew": N_("The tablet's clock says %(tablet)s, the hub's %(hub)s. Set the tablet's date and time "
+                     "(Android Settings, Date & time) so audits carry the right time."),
     "settings.usage": N_("%(used)s used of %(quota)s available."),
     "settings.device": N_("This tablet"),
     "settings.device_line": N_("%(name)s, enrolled with %(hub)s"),

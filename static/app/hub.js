@@ -21,6 +21,30 @@ export class HubError extends Error {
 }
 
 const TIMEOUT_MS = 30000;
+const CLOCK_KEY = 'pantau-field-clock';
+export const CLOCK_SKEW_MS = 10 * 60 * 1000;
+
+/**
+ * The tablet's clock against the hub's (its reply's Date header), kept for the screens: a tablet whose clock reset
+ * to 1970 after a flat battery, or runs days ahead, dates its audits wrongly (and the hub refuses changes more than a
+ * day ahead, sync.clock_ahead); the auditor is told to set the date. Kept in localStorage: a small fact, read at once.
+ */
+function noteClock(header) {
+  const served = Date.parse(header || '');
+  if (!Number.isFinite(served)) return;
+  try {
+    localStorage.setItem(CLOCK_KEY, JSON.stringify({ skew: Date.now() - served, hub: new Date(served).toISOString() }));
+  } catch (error) { /* storage refused: the warning waits for the next reply */ }
+}
+
+/** {skew, hub}: how far the tablet's clock ran ahead of the hub's (ms, negative when behind) at the last reply. */
+export function clockSkew() {
+  try {
+    return JSON.parse(localStorage.getItem(CLOCK_KEY) || 'null');
+  } catch (error) {
+    return null;
+  }
+}
 
 /** fetch with the device token, a timeout and the app's language; JSON in, JSON out. */
 export async function call(path, { method = 'GET', token = null, json = undefined, body = undefined,
@@ -43,6 +67,7 @@ export async function call(path, { method = 'GET', token = null, json = undefine
   } finally {
     clearTimeout(timer);
   }
+  noteClock(response.headers.get('Date'));
   if (response.status === 304) return { notModified: true, headers: response.headers };
   let data = null;
   try {

@@ -331,7 +331,7 @@ async function showHome() {
   const waiting = await summary();
   const outbox = waiting.count ? element('a', { class: 'notice warning outbox-line', href: '#/sync' },
     t('home.waiting', { n: waiting.audits })) : null;
-  const head = screen(t('home.title'), readyCard(prepared), outbox, element('div', { class: 'search-bar' }, search), list);
+  const head = screen(t('home.title'), clockNotice(), readyCard(prepared), outbox, element('div', { class: 'search-bar' }, search), list);
   const auditor = await meta('auditor');
   head.append(element('p', { class: 'who-line small' }, element('strong', {}, auditor.full_name || auditor.username),
     ' · ', element('a', { href: '#/switch' }, t('auditor.switch'))));
@@ -482,11 +482,24 @@ async function backgroundSync(why) {
   if (window.location.hash === '#/sync') await showSync();
 }
 
+/** A warning when the tablet's clock differs from the hub's by more than hub.CLOCK_SKEW_MS at the last reply. */
+function clockNotice() {
+  const clock = hub.clockSkew();
+  if (!clock || Math.abs(clock.skew) <= hub.CLOCK_SKEW_MS) return null;
+  const now = new Date().toISOString();
+  const hubNow = new Date(Date.now() - clock.skew).toISOString();
+  const line = notice('warning', t('clock.skew', { tablet: when(now), hub: when(hubNow) }));
+  line.dataset.clockSkew = String(Math.round(clock.skew / 60000));
+  return line;
+}
+
 async function showSync() {
   const waiting = await summary();
   const last = await meta('last_sync');
   const exported = await meta('last_export');
   const card = element('section', { class: 'card', id: 'outbox' });
+  const clock = clockNotice();
+  if (clock) card.append(clock);
   card.append(element('p', { class: 'outbox-count', 'data-outbox': waiting.count },
     waiting.count ? t('sync.waiting', { n: waiting.audits, photos: waiting.photos }) : t('sync.nothing')));
   if (last) {

@@ -542,6 +542,35 @@ def test_repeat_form_offline_entries_cascades_and_calculations(hub, playwright_d
 EQUIPMENT = [("Ayunan", "ya"), ("Perosotan", "tidak"), ("Jungkat-jungkit", "ya")]
 
 
+def test_a_tablet_whose_clock_is_wrong_is_told_to_set_it(hub, playwright_driver, tmp_path):
+    """A flat battery resets a tablet's clock: every audit would be dated years ago. The hub's replies say its time,
+    and the home and sync screens ask for the date to be set, until it is."""
+    import datetime as dt
+
+    with enrolled_tablet(playwright_driver, hub, tmp_path, "Tablet jam salah") as tablet:
+        page = tablet.page
+        tablet.goto("#/")
+        page.locator("#facility-list").wait_for()
+        assert page.locator("[data-clock-skew]").count() == 0  # a clock that is right says nothing
+        page.clock.set_system_time(dt.datetime(2000, 1, 1, 8, 0, tzinfo=dt.timezone.utc))
+        tablet.goto("#/sync")
+        page.locator("[data-sync-now]").click()
+        page.locator(".sync-status").wait_for()
+        page.locator("[data-clock-skew]", has_text="Atur tanggal dan jam tablet").wait_for()
+        assert int(page.locator("[data-clock-skew]").get_attribute("data-clock-skew")) < -60 * 24 * 365 * 20
+        tablet.goto("#/")
+        page.locator("#facility-list [data-clock-skew], main [data-clock-skew]").first.wait_for()
+        tablet.shot("clock-skew-tablet-id")
+        page.clock.set_system_time(dt.datetime.now(dt.timezone.utc))  # the auditor sets the date
+        tablet.goto("#/sync")
+        page.locator("[data-sync-now]").click()
+        page.locator(".sync-status").wait_for()
+        tablet.goto("#/")
+        page.locator("#facility-list").wait_for()
+        assert page.locator("[data-clock-skew]").count() == 0
+        assert not tablet.errors, tablet.errors
+
+
 def test_shared_tablet_switches_auditor_with_pin(hub, playwright_driver, tmp_path):
     """An auditor switches in with the PIN, offline; five wrong PINs and the hub password is needed again."""
     with enrolled_tablet(playwright_driver, hub, tmp_path, "Tablet bersama", size="phone", pin="4321") as tablet:
