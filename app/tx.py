@@ -8,6 +8,7 @@ form's GET only reads.
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from functools import wraps
 
 from flask import Flask, current_app, request
@@ -45,6 +46,20 @@ def transactional(view=None, *, lock: tuple[str, ...] | None = None):
 
     setattr(wrapper, WRITE_LOCK, frozenset(lock) if lock else EVERY_METHOD)  # wraps() carries it to outer decorators
     return wrapper
+
+
+@contextmanager
+def read_before_write():
+    """A write request's slow read first, in its own transaction without SQLite's write lock: a sign-in hashes
+    the password (half a second) before it records the sign-in, and every other writer (a push, an enrollment)
+    would wait behind it, 20 planners signing in at once beyond SQLite's busy timeout. The read transaction ends
+    here; the request's write begins, with the lock, at its next query. What was read is read again there."""
+    token = set_write_intent(False)
+    try:
+        yield
+    finally:
+        db.session.rollback()  # ends the read; loaded objects expire and are read again in the write
+        reset_write_intent(token)
 
 
 def takes_write_lock(view, method: str) -> bool:

@@ -23,7 +23,8 @@ from app.node import Device
 from fieldapp import queries
 from geo.geofence import Limits
 from geo.simplify import simplified_geojson
-from survey.checklist import Checklist, dump_checklist_yaml, load_checklist_text
+from survey import registry
+from survey.checklist import Checklist, dump_checklist_yaml
 from survey.kinds import KIND_CODES
 from sync import wire
 
@@ -177,7 +178,7 @@ def returned_checklists(session: Session, audits: list[dict], offered: set[str],
     tablet that no longer holds that version must still open it."""
     keys = sorted({audit["checklist_key"] for audit in audits if "document" in audit} - offered)
     stored = queries.stored_versions(session, keys)
-    return [checklist_entry(load_checklist_text(content, origin=f"stored {key}"), [], sha256, content, render)
+    return [checklist_entry(registry.for_audit(session, key), [], sha256, content, render)  # parsed once per process
             for key, (sha256, content) in sorted(stored.items())]
 
 

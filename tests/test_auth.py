@@ -49,6 +49,25 @@ def test_htmx_post_with_csrf_header_is_accepted(auth, auditor):
     assert response.status_code == 302
 
 
+def test_the_password_is_checked_without_the_write_lock_and_the_sign_in_recorded_with_it(app, auth, auditor,
+                                                                                         monkeypatch):
+    """A password hash takes half a second: under SQLite's write lock, twenty planners signing in at once kept
+    every push and enrollment waiting past the busy timeout (a 503 in bench/load.py). The hash runs in a read
+    of its own; the sign-in is recorded in the request's write."""
+    from app.auth.models import User
+    from app.db import write_intent
+
+    seen = []
+    check = User.check_password
+    monkeypatch.setattr(User, "check_password", lambda self, password: seen.append(write_intent()) or check(self, password))
+    assert auth.login("siti").status_code == 302
+    assert seen == [False]
+    with app.app_context():
+        from app.extensions import db
+
+        assert user_by_username(db.session, "siti").last_login_at is not None
+
+
 def test_disabled_user_cannot_sign_in(app, auth, auditor):
     from app.cli_support import write_transaction
 

@@ -24,7 +24,7 @@ from app.extensions import db, limiter
 from app.htmx import render_page
 from app.node import self_device_id
 from app.problems import AppError
-from app.tx import transactional
+from app.tx import read_before_write, transactional
 from geo.queries import kecamatan_choices
 
 bp = Blueprint("auth", __name__)
@@ -55,9 +55,12 @@ def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        user = user_by_username(db.session, form.username.data)
-        allowed = may_sign_in(db.session, user, current_app.config["DEMO"])
-        if allowed and user.check_password(form.password.data):
+        with read_before_write():  # the slow password hash holds no write lock
+            user = user_by_username(db.session, form.username.data)
+            allowed = may_sign_in(db.session, user, current_app.config["DEMO"])
+            right = allowed and user.check_password(form.password.data)
+        user = user_by_username(db.session, form.username.data) if right else None
+        if user is not None and may_sign_in(db.session, user, current_app.config["DEMO"]):  # still, in the write
             login_user(user)
             user.last_login_at = utcnow()
             auditlog.record(db.session, action="login", entity="user", entity_id=user.id, user_id=user.id,

@@ -343,6 +343,21 @@ def test_returned_audit_corrected_offline_and_exported_bundle_imported(hub, play
         tablet.page.locator("[data-sync-now]").click()  # the hub has it already: the tablet's outbox empties, once
         tablet.page.locator("[data-outbox='0']").wait_for(timeout=20000)
         assert len(audit_rows(hub, correction_id)) == 1
+
+        # A later package that no longer offers the audits' version (a newer one was published, this one retired):
+        # the version stays while audits here name it, offered for no new audit, and the audit still opens.
+        kept = tablet.evaluate("""async () => {
+            const { database } = await import('/static/app/db.js');
+            const { store } = await import('/static/app/prepare.js');
+            const db = await database();
+            const data = { facilities: await db.getAll('facilities'), regions: await db.getAll('regions'),
+                           auditors: await db.getAll('auditors'), checklists: [], audits: [] };
+            await store(data, '"newer"', 0);
+            return (await db.getAll('checklists')).map((row) => [row.key, row.kinds]);
+        }""")
+        assert kept and all(key.startswith("ktr@") and kinds == [] for key, kinds in kept), kept
+        tablet.goto(f"#/audit/{correction_id}")
+        tablet.page.locator(".checklist-section").first.wait_for()
         assert not tablet.errors, tablet.errors
     finally:
         tablet.close()
