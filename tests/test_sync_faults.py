@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -67,22 +68,33 @@ def test_sigkill_at_every_point_of_an_import_loses_and_duplicates_nothing(hub, d
     expected = counts(reference)
     assert expected["audit"] == AUDITS and expected["photo files"] == AUDITS * 2
 
-    killed_at = []
-    for point in range(1, 200):
+    def killed_and_recovered(point: int) -> str | None:
+        """Kill an import at this point, sync again (twice): the name of the point, or None past the last one."""
         work = tmp_path / f"hub-{point}"
         shutil.copytree(pristine, work)
-        log = tmp_path / "faults.log"
+        log = tmp_path / f"faults-{point}.log"
         first = run(work, bundle, {**hub.env, "PANTAU_FAULT_POINT": str(point), "PANTAU_FAULT_LOG": str(log)}, check=False)
-        if first.returncode == 0:
+        try:
+            if first.returncode == 0:
+                return None  # past the last point: the import ran through
+            assert first.returncode == -9, first.stderr
+            name = log.read_text().splitlines()[-1]
+            run(work, bundle, hub.env)  # the next sync finishes the job
+            assert counts(work) == expected, f"after a kill at {name}"
+            run(work, bundle, hub.env)  # and once more: still nothing doubled
+            assert counts(work) == expected, f"after a kill at {name}, imported again"
+            return name
+        finally:
             shutil.rmtree(work)
-            break  # past the last point: the import ran through
-        assert first.returncode == -9, first.stderr
-        killed_at.append(log.read_text().splitlines()[-1])
-        run(work, bundle, hub.env)  # the next sync finishes the job
-        assert counts(work) == expected, f"after a kill at {killed_at[-1]}"
-        run(work, bundle, hub.env)  # and once more: still nothing doubled
-        assert counts(work) == expected
-        shutil.rmtree(work)
+
+    # Two kill points at a time, each on its own copy of the hub: a process start per import is most of the cost.
+    killed_at = []
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for start in range(1, 200, 2):
+            names = list(pool.map(killed_and_recovered, (start, start + 1)))
+            killed_at += [name for name in names if name is not None]
+            if None in names:
+                break
     assert len(set(killed_at)) >= 10 and len(killed_at) >= 20, killed_at
     print(f"killed at {len(killed_at)} points: {killed_at}")
 

@@ -578,8 +578,9 @@ def test_a_tablet_whose_clock_is_wrong_is_told_to_set_it(hub, playwright_driver,
         tablet.shot("clock-skew-tablet-id")
         page.clock.set_system_time(dt.datetime.now(dt.timezone.utc))  # the auditor sets the date
         tablet.goto("#/sync")
+        page.locator("[data-clock-skew]").wait_for()  # still the last reply's word, until the next one
         page.locator("[data-sync-now]").click()
-        page.locator(".sync-status").wait_for()
+        page.locator("[data-clock-skew]").wait_for(state="detached", timeout=20000)  # the sync page, drawn again
         tablet.goto("#/")
         page.locator("#facility-list").wait_for()
         assert page.locator("[data-clock-skew]").count() == 0
