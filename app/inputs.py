@@ -17,7 +17,8 @@ from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 # The complement of sync.schemas' _TEXT_CHARS: what free text may never hold.
 _NEVER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 # What a name, a code or any one-line text may not hold beyond that (sync.schemas' _NAME_CHARS).
-_NOT_IN_A_LINE = re.compile("[\t\n\r\u202a-\u202e\u2066-\u2069]+")
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_BREAKS = re.compile("[\t\n\r]+")
 
 
 def clean(text: str) -> str:
@@ -27,7 +28,7 @@ def clean(text: str) -> str:
 
 def one_line(text: str) -> str:
     """A one-line text: line breaks and tabs as one space, bidirectional overrides dropped."""
-    return _NOT_IN_A_LINE.sub(lambda m: "" if m.group().strip("\t\n\r") else " ", clean(text))
+    return _BREAKS.sub(" ", _BIDI.sub("", clean(text)))
 
 
 class CleanMultiDict(ImmutableMultiDict):
