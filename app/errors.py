@@ -16,6 +16,9 @@ from app.problems import KERNEL_PROBLEMS, AppError, Conflict, Forbidden, NotFoun
 
 log = logging.getLogger(__name__)
 TOO_LARGE = "pantau.body_too_large"  # set on the request when its body was refused as over the size limit
+# A refused body up to this size is read to its end before the refusal goes out (see _drain_refused_body).
+DRAIN_LIMIT = 64 * 1024 * 1024
+DRAIN_CHUNK = 256 * 1024
 
 
 HTTP_MESSAGES = {
@@ -36,6 +39,7 @@ def register(app: Flask) -> None:
     app.register_error_handler(DataError, _handle_data)
     app.register_error_handler(OperationalError, _handle_operational)
     app.register_error_handler(HTTPException, _handle_http)
+    app.after_request(_drain_refused_body)
 
 
 def _handle_app_error(error: AppError):
@@ -79,6 +83,29 @@ def _handle_http(error: HTTPException):
             return current_app.make_response(view(**(request.view_args or {})))
         message = _too_large_message()
     return respond_error(code, str(message), error.code)
+
+
+def _drain_refused_body(response):
+    """Read what is left of a body refused as too large (bounded) before the 413 goes out.
+
+    gunicorn closes a connection whose unread body is over 64 KiB; a proxy still sending that body then gets a
+    reset instead of our answer and shows the user its own 502, never "the file is too large". A body that
+    announces more than DRAIN_LIMIT is not read: that connection is closed, as before.
+    """
+    if response.status_code != 413:
+        return response
+    stream, length = request.environ.get("wsgi.input"), request.content_length
+    if stream is None or (length or 0) > DRAIN_LIMIT:
+        return response
+    # gunicorn and waitress mark their streams as ending at the body's end (a chunked body too): read to that.
+    # Elsewhere only the announced length is safe to read; without one, a read could wait for ever.
+    budget = DRAIN_LIMIT if request.environ.get("wsgi.input_terminated") else (length or 0)
+    try:
+        while budget > 0 and (chunk := stream.read(min(DRAIN_CHUNK, budget))):
+            budget -= len(chunk)
+    except (OSError, ValueError):
+        pass  # the client went away: nothing left to drain
+    return response
 
 
 def respond_error(code: str, message: str, status: int, field: str | None = None):

@@ -87,17 +87,57 @@ def postgres_url() -> str | None:
         return None
 
 
-def fresh_postgres_database():
-    """Generator: the URL of a new PostgreSQL database (the test skips loudly without a server), dropped after."""
+def fresh_postgres_database(migrated: bool = True):
+    """Generator: the URL of a new PostgreSQL database (the test skips loudly without a server), dropped after.
+
+    Migrated: a copy of a database this test process migrated once (CREATE DATABASE ... TEMPLATE), as a new
+    SQLite file is a copy of one migrated once; `migrated=False` gives an empty one, as `flask init` meets it.
+    """
     from tests.test_migrations import make_postgres_database
 
     admin_url = postgres_url()
     require(admin_url is not None, "PostgreSQL is not answering on 127.0.0.1:5432")
-    databases = make_postgres_database(admin_url)
+    databases = make_postgres_database(admin_url, template=_migrated_postgres(admin_url) if migrated else None)
     try:
         yield next(databases)
     finally:
         databases.close()
+
+
+_MIGRATED_POSTGRES: list[str] = []
+
+
+def _migrated_postgres(admin_url: str) -> str:
+    """The name of this process's migrated template database, made on first use and dropped at exit."""
+    if _MIGRATED_POSTGRES:
+        return _MIGRATED_POSTGRES[0]
+    import uuid
+
+    import psycopg
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.extensions import db
+
+    name = f"pantau_head_{uuid.uuid4().hex[:12]}"
+    plain = admin_url.replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    atexit.register(drop)
+    folder = Path(tempfile.mkdtemp(prefix="pantau-migrated-pg-"))
+    atexit.register(shutil.rmtree, folder, True)
+    application = create_app({"INSTANCE_PATH": str(folder), "TESTING": True,
+                              "DATABASE_URL": admin_url.rsplit("/", 1)[0] + f"/{name}"})
+    with application.app_context():
+        upgrade()
+        db.engine.dispose()  # a template database takes no connections while it is copied
+    _MIGRATED_POSTGRES.append(name)
+    return name
 
 
 class ServerProcess:

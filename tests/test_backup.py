@@ -76,7 +76,7 @@ def database_urls(request):
     if request.param == "sqlite":
         yield None, None
         return
-    first, second = fresh_postgres_database(), fresh_postgres_database()
+    first, second = fresh_postgres_database(migrated=False), fresh_postgres_database(migrated=False)
     try:
         yield next(first), next(second)
     finally:
@@ -273,7 +273,7 @@ def test_a_restore_killed_at_any_point_leaves_the_old_data_or_the_backup_and_run
         for point in range(1, 6):
             url = None
             if database_urls[1] is not None:  # a fresh PostgreSQL database for each point
-                databases.append(fresh_postgres_database())
+                databases.append(fresh_postgres_database(migrated=False))
                 url = next(databases[-1])
             target = Install(tmp_path / f"target-{point}", url)
             target.flask("init")  # another office's data

@@ -615,3 +615,26 @@ def test_a_chunked_photo_over_the_limit_is_refused_as_too_large_not_read_cut_sho
     assert (response.status_code, error_code(response)) == (413, "upload.too_large"), response.get_data(as_text=True)[:300]
     assert not response.request.environ["CONTENT_LENGTH"]  # sent as a stream of unknown length
     assert not photo_root(app).joinpath(sha[:2]).exists() or not any(photo_root(app).rglob(f"{sha}*"))
+
+
+@pytest.mark.parametrize("announced, drained", [
+    ("exact", True),  # behind a proxy: read to its end, so the proxy gets the 413 and not a reset
+    ("chunked", True),
+    ("huge", False),  # announces more than DRAIN_LIMIT: not read, the connection closes as before
+], ids=["with length", "chunked", "over the drain limit"])
+def test_a_refused_body_is_read_to_its_end_when_it_is_small_enough(app, client, tablet, announced, drained):
+    """gunicorn closes a connection with more than 64 KiB unread; nginx, still sending the body, then shows its
+    own 502 in place of our 413. The refusal reads what is left of a body up to DRAIN_LIMIT first."""
+    import io
+
+    from app.errors import DRAIN_LIMIT
+
+    app.config["MAX_CONTENT_LENGTH"] = 16 * 1024
+    body = b"\0" * (64 * 1024)
+    stream = io.BytesIO(body)
+    length = {"exact": str(len(body)), "chunked": "", "huge": str(DRAIN_LIMIT + 1)}[announced]
+    response = client.put(f"{API}/photos/{'0' * 64}", headers=tablet.auth, input_stream=stream,
+                          content_type="application/octet-stream",
+                          environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": length})
+    assert (response.status_code, error_code(response)) == (413, "upload.too_large"), response.get_data(as_text=True)[:300]
+    assert (stream.tell() == len(body)) is drained, stream.tell()

@@ -98,13 +98,13 @@ def postgres_database():
     yield from make_postgres_database(admin_url)
 
 
-def make_postgres_database(admin_url: str):
+def make_postgres_database(admin_url: str, template: str | None = None):
     import psycopg
 
     name = f"pantau_test_{uuid.uuid4().hex[:12]}"
     plain = admin_url.replace("postgresql+psycopg", "postgresql")
     with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     try:
         yield admin_url.rsplit("/", 1)[0] + f"/{name}"
     finally:

@@ -32,13 +32,13 @@ from tests.test_geo_maps import (  # noqa: F401
     test_on_a_hub_only_approved_audits_colour_the_map_and_waiting_ones_are_marked,
 )
 from tests.test_i18n import test_language_switch_is_remembered_for_the_user  # noqa: F401
-from tests.test_migrations import make_postgres_database, test_models_and_migrations_agree  # noqa: F401
+from tests.test_migrations import test_models_and_migrations_agree  # noqa: F401
 from tests.test_users import (  # noqa: F401
     test_admin_changes_role_and_it_is_logged,
     test_cli_creates_an_auditor_with_kecamatan,
     test_cli_refuses_bad_input_in_both_languages,
 )
-from tests.support import postgres_url, require
+from tests.support import fresh_postgres_database
 
 pytestmark = pytest.mark.postgres
 
@@ -46,13 +46,9 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def app_config(tmp_path):
     """A hub on its own fresh PostgreSQL database."""
-    admin_url = postgres_url()
-    require(admin_url is not None, "PostgreSQL is not answering on 127.0.0.1:5432")
-    databases = make_postgres_database(admin_url)
-    url = next(databases)
-    yield {"INSTANCE_PATH": str(tmp_path / "instance"), "TESTING": True, "ROLE": "hub", "DEMO": False,
-           "SECRET_KEY": "test-hub-secret-" + "x" * 32, "SECURE_COOKIES": False, "DATABASE_URL": url}
-    databases.close()
+    for url in fresh_postgres_database():
+        yield {"INSTANCE_PATH": str(tmp_path / "instance"), "TESTING": True, "ROLE": "hub", "DEMO": False,
+               "SECRET_KEY": "test-hub-secret-" + "x" * 32, "SECURE_COOKIES": False, "DATABASE_URL": url}
 
 
 def test_this_module_really_runs_on_postgresql(app, db):
