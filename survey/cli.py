@@ -18,7 +18,6 @@ from survey.checklist import (ALL_FACILITIES, FACILITY_KINDS, Checklist, Checkli
                               load_checklist, load_directory)
 from survey.facilities.locating import relocate
 from survey.registry import SHIPPED, imported_dir
-from survey.xlsform import XLSFormError, import_xlsform
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -54,6 +53,8 @@ def relocate_command():
               help="A CSV the form names (select_one_from_file, pulldata, csv-external); repeatable.")
 def import_command(form: Path, checklist_id, version, kinds, out, attachments):
     """Import XLSForm workbook FORM as <id>-v<version>.yaml, or refuse it changing nothing."""
+    from survey.xlsform import XLSFormError, import_xlsform  # pyxform with it: not for every other command
+
     try:
         result = import_xlsform(form, checklist_id=checklist_id, version=version,
                                 facility_kinds=kinds or None, attachments={p.name: p for p in attachments})

@@ -20,7 +20,6 @@ from survey.catalog import queries
 from survey.catalog.models import ChecklistRelease
 from survey.checklist import Checklist, dump_checklist_yaml
 from survey.problems import SURVEY_PROBLEMS
-from survey.xlsform import import_xlsform
 
 @dataclasses.dataclass(frozen=True)
 class ImportOutcome:
@@ -46,6 +45,8 @@ def import_form(session: Session, form: Path, attachments: dict[str, bytes], fac
 
     A form whose content equals a version already known (its number and label aside) stores nothing new.
     """
+    from survey.xlsform import import_xlsform  # pyxform with it: loaded by an import, not by every process
+
     # The version number is the catalog's (below); the workbook's `version` text stays the author's label.
     result = import_xlsform(form, version=1, facility_kinds=facility_kinds or None, attachments=attachments)
     notes = import_notes(result)

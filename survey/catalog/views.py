@@ -11,6 +11,7 @@ import zipfile
 from functools import wraps
 from pathlib import Path
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, abort, current_app, redirect, request, send_file, url_for
 from flask_babel import force_locale, get_locale
@@ -32,7 +33,9 @@ from survey.catalog import queries, service
 from survey.catalog.forms import UploadForm
 from survey.form import compute
 from survey.problems import SURVEY_PROBLEMS
-from survey.xlsform import WORKBOOK_SUFFIXES, XLSFormError
+
+if TYPE_CHECKING:
+    from survey.xlsform import XLSFormError
 
 bp = Blueprint("catalog", __name__, url_prefix="/checklists")
 PREVIEW_LANGUAGES = ("id", "en")
@@ -83,6 +86,8 @@ def upload():
     if not form.validate():
         return render_page("catalog/upload.html", form=form), 422
     workbook = request.files.get("form")
+    from survey.xlsform import XLSFormError  # pyxform loads with it: a third of a second no other page needs
+
     try:
         outcome = _import(workbook, request.files.getlist("attachments"), form.kinds.data or [])
     except XLSFormError as error:
@@ -177,6 +182,8 @@ def _import(workbook, attachments, kinds: list[str]) -> service.ImportOutcome:
     """Import the uploads: the workbook from a temporary file (pyxform reads files), the CSV files as bytes."""
     if workbook is None or not workbook.filename:
         raise SURVEY_PROBLEMS("catalog.no_form", field="form")
+    from survey.xlsform import WORKBOOK_SUFFIXES
+
     name = _safe_name(workbook.filename)
     if Path(name).suffix.lower() not in WORKBOOK_SUFFIXES:
         raise SURVEY_PROBLEMS("catalog.no_form", field="form")
