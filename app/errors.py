@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext, lazy_gettext as _l
@@ -19,6 +20,7 @@ TOO_LARGE = "pantau.body_too_large"  # set on the request when its body was refu
 # A refused body up to this size is read to its end before the refusal goes out (see _drain_refused_body).
 DRAIN_LIMIT = 64 * 1024 * 1024
 DRAIN_CHUNK = 256 * 1024
+DRAIN_SECONDS = 10  # and for no longer: a client trickling its body does not hold a worker thread with it
 
 
 HTTP_MESSAGES = {
@@ -100,8 +102,9 @@ def _drain_refused_body(response):
     # gunicorn and waitress mark their streams as ending at the body's end (a chunked body too): read to that.
     # Elsewhere only the announced length is safe to read; without one, a read could wait for ever.
     budget = DRAIN_LIMIT if request.environ.get("wsgi.input_terminated") else (length or 0)
+    deadline = time.monotonic() + DRAIN_SECONDS
     try:
-        while budget > 0 and (chunk := stream.read(min(DRAIN_CHUNK, budget))):
+        while budget > 0 and time.monotonic() < deadline and (chunk := stream.read(min(DRAIN_CHUNK, budget))):
             budget -= len(chunk)
     except (OSError, ValueError):
         pass  # the client went away: nothing left to drain
