@@ -9,7 +9,9 @@
 // An entry leaves the outbox only when a 2xx reply acknowledged exactly its value. A failure (no
 // network, server stopped, 5xx, a sign-in redirect) keeps it, shown "not yet saved", and it is sent
 // again with backoff, on `online`, on focus, and on the next page load, which also puts the unsent
-// value back on the page. Answered refusals are shown beside the item and never retried: a stale save
+// value back on the page. An expired form token (400 request.csrf: the page stayed open past the token's
+// lifetime) is renewed from a fresh copy of this page and the answer sent again at once; only a second
+// refusal is shown, in the server's words. Answered refusals are shown beside the item and never retried: a stale save
 // (409 answer.stale: another tab changed the answer) shows the stored value; 403/404/409/422 show
 // the server's words.
 (function () {
@@ -187,11 +189,37 @@
     return template.content;
   }
 
+  // The token every request of this page sends (hx-headers on <body>, and the forms' hidden fields), taken
+  // from a fresh copy of the page: one renewal at a time, shared by the answers that wait for it.
+  var renewing = null;
+  function renewToken() {
+    if (!renewing) {
+      renewing = fetch(window.location.href, { credentials: "same-origin", redirect: "manual", cache: "no-store" })
+        .then(function (r) { if (!r.ok) throw new Error("status " + r.status); return r.text(); })
+        .then(function (html) {
+          var headers = new DOMParser().parseFromString(html, "text/html").body.getAttribute("hx-headers");
+          var token = JSON.parse(headers)["X-CSRFToken"];
+          if (!token) throw new Error("no token");
+          document.body.setAttribute("hx-headers", headers);
+          document.querySelectorAll("input[name=csrf_token]").forEach(function (input) { input.value = token; });
+        })
+        .finally(function () { renewing = null; });
+    }
+    return renewing;
+  }
+
   function answered(key, entry, r, html) {
     if (r.ok) return acknowledged(key, entry, html);
     if (r.status === 409 && r.headers.get("X-Problem-Code") === "answer.stale") return stale(key, entry, html);
     var problem = parse(html).querySelector("[data-error-code]");
     var words = problem ? problem.textContent.trim() : "";
+    if (r.status === 400 && problem && problem.getAttribute("data-error-code") === "request.csrf" && !entry.renewed) {
+      entry.renewed = true;  // once per entry: a token refused again is said, not renewed in a loop
+      write(key, entry);
+      inflight = key;  // nothing else is sent with the old token meanwhile
+      return renewToken().then(function () { inflight = null; flush(key); },
+                               function () { inflight = null; failed(key, entry, words + " " + T.unsent); });
+    }
     if (REFUSALS.indexOf(r.status) >= 0) return refused(key, entry, words || T.refused);
     if (r.type === "opaqueredirect" || r.status === 401) return failed(key, entry, T.signedOut);
     failed(key, entry, words ? words + " " + T.unsent : T.unsent);  // 400 (expired form), 5xx, 429

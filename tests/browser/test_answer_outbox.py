@@ -237,3 +237,44 @@ def test_a_lost_reply_a_duplicated_tab_and_submit_wait_for_the_outbox(server, ta
     assert copy.get_by_text("Beberapa jawaban di perangkat ini belum sampai").is_visible()
     assert copy.get_by_role("button", name="Kirim audit").is_disabled()
     assert not tab.foreign and not own_errors(tab)
+
+
+def test_an_expired_form_token_is_renewed_and_the_answer_saved(server, tab_factory):
+    """The page stayed open past its form token's lifetime: the answer is saved all the same (the page takes a
+    new token from a fresh copy of itself); a token refused again is said in the server's words, kept unsent."""
+    tab = tab_factory(server.url, "phone", geolocation=GEO, permissions=["geolocation"])
+    page = tab.page
+    tab.login("auditor")
+    tab.goto("/facilities/?kecamatan=36.73.05&q=RTH+Taman")
+    page.locator("#results .row-link").first.click()
+    page.wait_for_load_state("networkidle")
+    page.click("a.start-audit")
+    page.wait_for_load_state("networkidle")
+    page.uncheck("input[value='ktr@1']")
+    page.click("button[type=submit].btn.block")
+    page.wait_for_selector("#position .pos-line")
+    audit_id = page.url.rstrip("/").rsplit("/", 1)[1]
+    expired = "expired-" + "x" * 40
+    page.evaluate("""token => {
+        document.body.setAttribute('hx-headers', JSON.stringify({'X-CSRFToken': token}));
+        document.querySelectorAll('input[name=csrf_token]').forEach(input => { input.value = token; });
+    }""", expired)
+
+    give(page, "jauh_dari_sumber_bahaya", "ya")
+    page.wait_for_selector("#fb-jauh_dari_sumber_bahaya .saved")
+    assert stored_answers(server, audit_id)["jauh_dari_sumber_bahaya"] == "ya"
+    assert json.loads(page.locator("body").get_attribute("hx-headers"))["X-CSRFToken"] != expired
+    give(page, "ruang_dapat_digunakan", "sebagian")  # the renewed token serves the next answers too
+    page.wait_for_selector("#fb-ruang_dapat_digunakan .saved")
+    assert stored_answers(server, audit_id)["ruang_dapat_digunakan"] == "sebagian"
+
+    refusal = ('<p class="notice error" role="alert" data-error-code="request.csrf">'
+               "Formulir sesi Anda kedaluwarsa. Muat ulang halaman dan coba lagi.</p>")
+    page.route("**/answers/jenis_ruang_bermain",
+               lambda route: route.fulfill(status=400, body=refusal, content_type="text/html"))
+    give(page, "jenis_ruang_bermain", "luar_ruang")
+    page.wait_for_selector(f"#fb-jenis_ruang_bermain{UNSENT}")
+    assert "Muat ulang halaman" in page.locator("#fb-jenis_ruang_bermain").inner_text()
+    assert page.locator("#fb-jenis_ruang_bermain .saved").count() == 0
+    tab.shot("outbox-token-refused-phone-id")
+    assert not tab.foreign and not own_errors(tab)

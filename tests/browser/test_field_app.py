@@ -562,7 +562,7 @@ def test_a_tablet_whose_clock_is_wrong_is_told_to_set_it(hub, playwright_driver,
     and the home and sync screens ask for the date to be set, until it is."""
     import datetime as dt
 
-    with enrolled_tablet(playwright_driver, hub, tmp_path, "Tablet jam salah") as tablet:
+    with enrolled_tablet(playwright_driver, hub, tmp_path, "Tablet jam salah", size="phone") as tablet:
         page = tablet.page
         tablet.goto("#/")
         page.locator("#facility-list").wait_for()
@@ -575,7 +575,11 @@ def test_a_tablet_whose_clock_is_wrong_is_told_to_set_it(hub, playwright_driver,
         assert int(page.locator("[data-clock-skew]").get_attribute("data-clock-skew")) < -60 * 24 * 365 * 20
         tablet.goto("#/")
         page.locator("#facility-list [data-clock-skew], main [data-clock-skew]").first.wait_for()
-        tablet.shot("clock-skew-tablet-id")
+        tablet.shot("clock-skew-phone-id")
+        page.locator(".lang-switch [data-locale=en]").click()  # the same notice in English
+        tablet.goto("#/")
+        page.locator("[data-clock-skew]", has_text="Set the tablet's date and time").first.wait_for()
+        tablet.shot("clock-skew-phone-en")
         page.clock.set_system_time(dt.datetime.now(dt.timezone.utc))  # the auditor sets the date
         tablet.goto("#/sync")
         page.locator("[data-clock-skew]").wait_for()  # still the last reply's word, until the next one
