@@ -63,6 +63,34 @@ def migrate(application) -> None:
     shutil.copyfile(_MIGRATED_SQLITE[0], target)
 
 
+def flask_here(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    """`flask ARGS` as a process with environment `env` would run it, run in this test process instead.
+
+    The same command on the same settings (read from `env` as a process reads them), without a process start:
+    two to five seconds each on CI, and the tests run hundreds. Fault points (PANTAU_FAULT_POINT) kill their
+    process, so commands that should die at one still run as processes of their own.
+    """
+    from app import create_app, settings
+    from app.extensions import db
+
+    assert "PANTAU_FAULT_POINT" not in env, "a command killed at a fault point needs its own process"
+    application = create_app(settings.load(env["PANTAU_INSTANCE_PATH"], environ=env))
+    try:
+        with application.app_context():  # as `flask` pushes one for every command
+            result = application.test_cli_runner().invoke(args=list(args), input=stdin)
+    finally:
+        with application.app_context():
+            db.session.remove()
+            for engine in db.engines.values():
+                engine.dispose()  # closed now: the test may move or remove the folder next
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        import traceback
+
+        trace = "".join(traceback.format_exception(result.exception))
+        return subprocess.CompletedProcess(["flask", *args], 1, result.stdout, result.stderr + trace)
+    return subprocess.CompletedProcess(["flask", *args], result.exit_code, result.stdout, result.stderr)
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with closing(socket.socket()) as sock:
@@ -161,9 +189,9 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def init(self) -> None:
-        """Migrate and seed, as `make run` does before serving."""
-        subprocess.run([sys.executable, "-m", "flask", "init"], cwd=ROOT, env=self.env, check=True,
-                       capture_output=True)
+        """Migrate and seed, as `make run` does before serving (`flask init`, run in this process)."""
+        done = flask_here(self.env, "init")
+        assert done.returncode == 0, done.stderr + done.stdout
 
     def start(self) -> "ServerProcess":
         """Start serving and wait until the health check answers."""

@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, select
 from app.backup import archive
 from app.db import Base
 from sync.outbox import RESTORE_GAP
-from tests.support import ROOT, fresh_postgres_database
+from tests.support import ROOT, flask_here, fresh_postgres_database
 
 pytestmark = pytest.mark.slow
 HUB_ENV = {"PANTAU_ROLE": "hub", "PANTAU_SECRET_KEY": "hub-secret-for-tests-" + "x" * 32, "PANTAU_SECURE_COOKIES": "0"}
@@ -46,10 +46,15 @@ class Install:
         self.url = database_url or f"sqlite:///{folder / 'pantau.db'}"
 
     def flask(self, *args: str, ok: bool = True, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+        """`flask ARGS` here; in this test process unless it is to die at a fault point (then a process)."""
         import os
 
-        done = subprocess.run([sys.executable, "-m", "flask", *args], cwd=ROOT, env={**os.environ, **self.env, **(env or {})},
-                              capture_output=True, text=True, input=stdin)
+        environ = {**os.environ, **self.env, **(env or {})}
+        if "PANTAU_FAULT_POINT" in environ:
+            done = subprocess.run([sys.executable, "-m", "flask", *args], cwd=ROOT, env=environ,
+                                  capture_output=True, text=True, input=stdin)
+        else:
+            done = flask_here(environ, *args, stdin=stdin)
         if ok:
             assert done.returncode == 0, done.stderr + done.stdout
         return done

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 
@@ -12,7 +10,7 @@ from app import create_app
 from app.cli import initialise
 from app.cli_support import write_transaction
 from tests.conftest import Session
-from tests.support import ROOT, ServerProcess
+from tests.support import ServerProcess, flask_here
 
 pytestmark = pytest.mark.slow
 HUB_ENV = {"PANTAU_ROLE": "hub", "PANTAU_SECRET_KEY": "hub-secret-for-tests-" + "x" * 32, "PANTAU_SECURE_COOKIES": "0"}
@@ -21,8 +19,8 @@ KTR = ["tanda_dilarang_merokok", "tidak_ada_yang_merokok", "tidak_ada_ruang_mero
 
 
 def flask(server: ServerProcess, *args, stdin: str | None = None) -> str:
-    done = subprocess.run([sys.executable, "-m", "flask", *args], cwd=ROOT, env=server.env, input=stdin,
-                          capture_output=True, text=True)
+    """`flask ARGS` on this server's installation (run in this process: tests.support.flask_here)."""
+    done = flask_here(server.env, *args, stdin=stdin)
     assert done.returncode == 0, done.stderr + done.stdout
     return done.stdout
 
