@@ -14,10 +14,9 @@ from contextlib import closing
 
 import pytest
 
-from app import create_app
 from app.cli_support import write_transaction
 from tests.conftest import Session
-from tests.support import ROOT, make_jpeg
+from tests.support import ROOT, flask_here, make_jpeg
 from tests.test_sync_e2e import KTR, device, enrol, flask, hub  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.slow
@@ -94,7 +93,7 @@ def test_sigkill_at_every_point_of_an_import_loses_and_duplicates_nothing(hub, d
 
     # Two kill points at a time, each on its own copy of the hub: a process start per import is most of the cost,
     # so only the killed import is a process of its own; the imports after it run here, a fresh app on the files
-    # the killed one left, one at a time (a Flask app's setup is not made for two threads at once).
+    # the killed one left, one at a time (the CLI runner swaps this process's standard streams).
     one_at_a_time = threading.Lock()
     killed_at = []
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -108,20 +107,10 @@ def test_sigkill_at_every_point_of_an_import_loses_and_duplicates_nothing(hub, d
 
 
 def import_again(instance, bundle, env) -> None:
-    """`flask sync import` of the bundle on the hub in this folder, in this process: what the CLI command does,
-    with the settings the hub's processes read from `env`."""
-    from app import settings
-    from app.extensions import db
-    from sync import service
-    from sync.run import photo_store
-
-    app = create_app(settings.load(str(instance), environ={**env, "PANTAU_INSTANCE_PATH": str(instance)}))
-    with app.app_context():
-        with write_transaction() as session:
-            service.import_push_bundle(session, bundle.read_bytes(), photo_store(), app.config["MAX_CONTENT_LENGTH"],
-                                       instance / "return.zip")
-        db.session.remove()
-        db.engine.dispose()  # closed now, not when collected: the folder is removed next
+    """`flask sync import` of the bundle on the hub in this folder, run in this process (tests.support.flask_here)."""
+    done = flask_here({**env, "PANTAU_INSTANCE_PATH": str(instance)}, "sync", "import", str(bundle), "--return-out",
+                      str(instance / "return.zip"))
+    assert done.returncode == 0, done.stderr + done.stdout
 
 
 def run(instance, bundle, env, check=True):

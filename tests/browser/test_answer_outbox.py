@@ -44,10 +44,10 @@ def stored_note(server, audit_id: str, item: str) -> str | None:
     return row[0] if row else None
 
 
-def start_rbra(tab, facility: str) -> str:
+def start_rbra(tab, facility: str, kecamatan: str = "36.73.01") -> str:
     """Start an RBRA audit on a demo playground (one per test: a second start resumes the draft); its id."""
     tab.login("auditor")
-    open_facility(tab, facility)
+    open_facility(tab, facility, kecamatan)
     tab.page.click("a.start-audit")
     tab.page.wait_for_load_state("networkidle")
     tab.page.uncheck("input[value='ktr@1']")
@@ -244,16 +244,7 @@ def test_an_expired_form_token_is_renewed_and_the_answer_saved(server, tab_facto
     new token from a fresh copy of itself); a token refused again is said in the server's words, kept unsent."""
     tab = tab_factory(server.url, "phone", geolocation=GEO, permissions=["geolocation"])
     page = tab.page
-    tab.login("auditor")
-    tab.goto("/facilities/?kecamatan=36.73.05&q=RTH+Taman")
-    page.locator("#results .row-link").first.click()
-    page.wait_for_load_state("networkidle")
-    page.click("a.start-audit")
-    page.wait_for_load_state("networkidle")
-    page.uncheck("input[value='ktr@1']")
-    page.click("button[type=submit].btn.block")
-    page.wait_for_selector("#position .pos-line")
-    audit_id = page.url.rstrip("/").rsplit("/", 1)[1]
+    audit_id = start_rbra(tab, "RTH Taman", "36.73.05")
     expired = "expired-" + "x" * 40
     page.evaluate("""token => {
         document.body.setAttribute('hx-headers', JSON.stringify({'X-CSRFToken': token}));

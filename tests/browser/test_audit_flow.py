@@ -12,8 +12,8 @@ from tests.support import ServerProcess, make_jpeg
 GEO = {"latitude": -6.1125, "longitude": 106.1612, "accuracy": 9}
 
 
-def open_facility(tab, name: str = "Taman Bermain RW 01") -> None:
-    tab.goto("/facilities/?kecamatan=36.73.01&q=" + name.replace(" ", "+"))
+def open_facility(tab, name: str = "Taman Bermain RW 01", kecamatan: str = "36.73.01") -> None:
+    tab.goto(f"/facilities/?kecamatan={kecamatan}&q=" + name.replace(" ", "+"))
     tab.page.locator("#results .row-link").first.click()
     tab.page.wait_for_load_state("networkidle")
 
